@@ -1,0 +1,60 @@
+// Decoding of apiserver `Status` bodies into ApiError.
+#include "kube/api_error.h"
+
+namespace kube {
+
+namespace {
+std::string reasonForCode(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 405: return "MethodNotAllowed";
+    case 409: return "Conflict";
+    case 410: return "Expired";
+    case 422: return "Invalid";
+    case 429: return "TooManyRequests";
+    case 500: return "InternalError";
+    case 503: return "ServiceUnavailable";
+    case 504: return "Timeout";
+    default: return "Unknown";
+  }
+}
+}  // namespace
+
+ApiError ApiError::fromResponse(int code, const std::string& body, int retryAfterSeconds) {
+  ApiError err;
+  err.code = code;
+  err.retryAfterSeconds = retryAfterSeconds;
+  auto status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (status.is_object() && status.value("kind", "") == "Status") {
+    err.reason = status.value("reason", "");
+    err.message = status.value("message", "");
+    if (status.contains("details")) err.details = status["details"];
+    if (status.contains("code") && status["code"].is_number_integer()) {
+      err.code = status["code"].get<int>();
+    }
+  } else {
+    // Not a Status (e.g. a proxy's HTML page): keep a bounded excerpt for the message.
+    err.message = body.substr(0, 512);
+  }
+  if (err.reason.empty()) err.reason = reasonForCode(err.code);
+  return err;
+}
+
+ApiError ApiError::transport(std::string message) {
+  ApiError err;
+  err.code = 0;
+  err.reason = "TransportError";
+  err.message = std::move(message);
+  return err;
+}
+
+std::string ApiError::toString() const {
+  std::string out = "ApiError{code=" + std::to_string(code) + ", reason=" + reason + "}";
+  if (!message.empty()) out += ": " + message;
+  return out;
+}
+
+}  // namespace kube

@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# The roles in config/rbac/ give the operator and the webhook what they need and no more,
+# checked with the identities up.sh issued (operator.kubeconfig, webhook.kubeconfig), which
+# authenticate exactly as the service accounts meshgate-system/meshgate-operator and
+# meshgate-system/meshgate-webhook. Run by test/e2e/run.sh.
+
+_apply_rbac() {
+  local files
+  files=$(find config/rbac -name '*.yaml' | wc -l)
+  assert_ge "$files" 1 "manifests in config/rbac/"
+  ensure_namespace meshgate-system
+  kubectl apply -R -f config/rbac/ >/dev/null
+}
+
+# can_i IDENTITY VERB RESOURCE [FLAGS...] — "yes" or "no" for operator or webhook.
+_can_i() {
+  local identity=$1
+  shift
+  kubectl --kubeconfig "$MESHGATE_CLUSTER_DIR/$identity.kubeconfig" auth can-i "$@" || true
+}
+
+test_rbac_manifests_apply() {
+  _apply_rbac
+  local again
+  again=$(kubectl apply -R -f config/rbac/)
+  assert_not_contains "$again" configured "a second apply must change nothing"
+}
+
+test_operator_may_manage_meshgate_resources() {
+  _apply_rbac
+  assert_eq yes "$(_can_i operator list meshservices.meshgate.io -A)" "operator: list meshservices"
+  assert_eq yes "$(_can_i operator watch apiroutes.meshgate.io -A)" "operator: watch apiroutes"
+  assert_eq yes "$(_can_i operator update meshservices.meshgate.io/status -A)" "operator: update meshservices/status"
+  assert_eq yes "$(_can_i operator update apiroutes.meshgate.io/status -A)" "operator: update apiroutes/status"
+}
+
+test_operator_may_not_touch_nodes() {
+  _apply_rbac
+  assert_eq no "$(_can_i operator delete nodes)" "operator: delete nodes"
+  assert_eq no "$(_can_i operator create clusterrolebindings)" "operator: create clusterrolebindings"
+}
+
+test_webhook_may_not_write_meshgate_resources() {
+  _apply_rbac
+  assert_eq no "$(_can_i webhook delete nodes)" "webhook: delete nodes"
+  assert_eq no "$(_can_i webhook create meshservices.meshgate.io -A)" "webhook: create meshservices"
+  assert_eq no "$(_can_i webhook delete apiroutes.meshgate.io -A)" "webhook: delete apiroutes"
+}
