@@ -33,7 +33,7 @@ control-plane: ## Build kube-apiserver, etcd, kube-controller-manager, kubectl f
 	@bash test/e2e/cluster/build.sh
 
 e2e: build control-plane ## Bring a real control plane up, run the e2e suite, tear it down
-	@bash test/e2e/run.sh
+	@MESHGATE_BUILD_DIR=$(BUILD_DIR) bash test/e2e/run.sh $(E2E)
 
 test: deps build unit e2e ## Everything: deps, build, unit tests, e2e against a real control plane
 

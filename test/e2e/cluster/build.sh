@@ -26,12 +26,12 @@ binaries=(
 )
 
 # A reproducible build date: the release's own timestamp from the module proxy.
-build_date=$(go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin).get("Time", "1970-01-01T00:00:00Z"))')
+info=$(go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | jq -r .Info)
+build_date=$(jq -r '.Time // "1970-01-01T00:00:00Z"' "$info")
 ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X ${pkg}.gitVersion=${K8S_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${minor}"
-  ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${build_date}"
+  ldflags+=" -X ${pkg}.gitCommit= -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${build_date}"
 done
 
 # A binary is current when its stamp matches the inputs it was built from.
@@ -85,4 +85,4 @@ for entry in "${missing[@]}"; do
   tmp=""
   echo "      done in $((SECONDS - start))s"
 done
-"$BIN_DIR/kubectl" version --client 2>/dev/null | head -n 1
+echo "control plane ${K8S_VERSION}: built; kubectl reports $("$BIN_DIR/kubectl" version --client -o json | jq -r .clientVersion.gitVersion)"

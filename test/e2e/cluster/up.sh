@@ -61,12 +61,13 @@ KUBECONFIG
   chmod 600 "$file"
 }
 
-# issue_cert NAME SUBJECT EXTENSIONS — an ECDSA P-256 key and a certificate signed by the CA.
+# issue_cert NAME SUBJECT EXTENSIONS [CA] — an ECDSA P-256 key and a certificate signed by CA
+# (default: the cluster CA).
 issue_cert() {
-  local name=$1 subject=$2 extensions=$3 pki=$dir/pki
+  local name=$1 subject=$2 extensions=$3 ca=${4:-ca} pki=$dir/pki
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$name.key" 2>/dev/null
   openssl req -new -key "$pki/$name.key" -subj "$subject" -out "$pki/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+  openssl x509 -req -in "$pki/$name.csr" -CA "$pki/$ca.crt" -CAkey "$pki/$ca.key" \
     -set_serial "0x$(openssl rand -hex 16)" -days 365 -sha256 \
     -extfile <(printf '%s\n' "$extensions") -out "$pki/$name.crt" 2>/dev/null
   rm -f "$pki/$name.csr"
@@ -101,6 +102,15 @@ extendedKeyUsage=clientAuth"
       "/O=system:serviceaccounts/O=system:serviceaccounts:meshgate-system/CN=system:serviceaccount:meshgate-system:$sa" \
       "$client_ext"
   done
+
+  # The aggregation layer's front proxy has a CA of its own; with it the apiserver publishes a
+  # complete extension-apiserver-authentication ConfigMap for delegated authentication.
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/front-proxy-ca.key" 2>/dev/null
+  openssl req -x509 -new -key "$pki/front-proxy-ca.key" -subj "/CN=meshgate-local-front-proxy-ca" \
+    -days 365 -sha256 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+    -out "$pki/front-proxy-ca.crt" 2>/dev/null
+  issue_cert front-proxy-client "/CN=front-proxy-client" "$client_ext" front-proxy-ca
 
   # Service-account token signing key pair.
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/sa.key" 2>/dev/null
@@ -172,7 +182,9 @@ start_etcd() {
 }
 
 # Endpoints may not point at loopback, so the reconciler of the `kubernetes` Service's
-# endpoints is off (it would log a validation error every few seconds).
+# endpoints is off (it would log a validation error every few seconds). On TERM the apiserver
+# ends open watches (clients see the stream close and re-list or resume); without a watch
+# termination grace period it would wait up to a minute for watch connections to go away.
 start_apiserver() {
   local pki=$dir/pki
   daemon_start "$dir" kube-apiserver "$bin_dir/kube-apiserver" \
@@ -183,6 +195,13 @@ start_apiserver() {
     --tls-cert-file="$pki/apiserver.crt" \
     --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" \
+    --requestheader-client-ca-file="$pki/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User \
+    --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$pki/front-proxy-client.crt" \
+    --proxy-client-key-file="$pki/front-proxy-client.key" \
     --etcd-servers="http://127.0.0.1:${ETCD_PORT}" \
     --etcd-compaction-interval="${ETCD_COMPACTION_INTERVAL}" \
     --service-cluster-ip-range=10.0.0.0/24 \
@@ -192,6 +211,7 @@ start_apiserver() {
     --service-account-signing-key-file="$pki/sa.key" \
     --authorization-mode=Node,RBAC \
     --allow-privileged=true \
+    --shutdown-watch-termination-grace-period=5s \
     --profiling=false \
     --v=1
   wait_until kube-apiserver "kube-apiserver /readyz" \
@@ -199,8 +219,26 @@ start_apiserver() {
     "https://127.0.0.1:${APISERVER_PORT}/readyz"
 }
 
+# The controllers meshgate's tests lean on (namespace deletion, garbage collection of owned
+# objects, EndpointSlices, service accounts and their CA bundle, aggregated ClusterRoles) and
+# the cheap workload ones. No scheduler or kubelet runs, so nothing node-related is started.
+controllers=(
+  namespace-controller
+  garbage-collector-controller
+  endpointslice-controller
+  endpointslice-mirroring-controller
+  serviceaccount-controller
+  serviceaccount-token-controller
+  root-ca-certificate-publisher-controller
+  clusterrole-aggregation-controller
+  deployment-controller
+  replicaset-controller
+)
+
 start_controller_manager() {
   local kubeconfig=$dir/controller-manager.kubeconfig pki=$dir/pki
+  local list
+  list=$(IFS=,; echo "${controllers[*]}")
   daemon_start "$dir" kube-controller-manager "$bin_dir/kube-controller-manager" \
     --kubeconfig="$kubeconfig" \
     --authentication-kubeconfig="$kubeconfig" \
@@ -208,7 +246,7 @@ start_controller_manager() {
     --bind-address=127.0.0.1 \
     --secure-port="${CONTROLLER_MANAGER_PORT}" \
     --cert-dir="$dir/controller-manager" \
-    --controllers=namespace,garbagecollector,endpointslice,endpointslice-mirroring,serviceaccount,serviceaccount-token,root-ca-certificate-publisher,clusterrole-aggregation,replicaset,deployment \
+    --controllers="$list" \
     --leader-elect=false \
     --use-service-account-credentials=false \
     --service-account-private-key-file="$pki/sa.key" \
@@ -236,6 +274,7 @@ case "$action" in
     load_cluster_env
     if [ "$action" != --start-apiserver ]; then
       daemon_stop "$dir" kube-apiserver
+      echo "kube-apiserver stopped"
     fi
     if [ "$action" != --stop-apiserver ]; then
       daemon_pid "$dir" kube-apiserver >/dev/null && fail "kube-apiserver already runs in $dir"
