@@ -106,7 +106,7 @@ const char* typeName(EventType type) {
   return type == EventType::Warning ? "Warning" : "Normal";
 }
 
-const EventRecorderOptions& validated(Clock& clock, const EventRecorderOptions& options) {
+EventRecorderOptions validated(Clock& clock, EventRecorderOptions options) {
   // TokenBucket owns the rules for a usable (qps, burst); let it reject the budget up front.
   TokenBucket probe(clock, options.perObjectQps, options.perObjectBurst);
   return options;
@@ -134,7 +134,7 @@ struct EventRecorder::Series {
 EventRecorder::EventRecorder(RestClient& client, Clock& clock, EventRecorderOptions options)
     : client_(client),
       clock_(clock),
-      options_(validated(clock, options)),
+      options_(validated(clock, std::move(options))),
       reportingInstance_(options_.reportingInstance.empty() ? hostname()
                                                             : options_.reportingInstance),
       budgetIdleTtl_(std::chrono::duration_cast<Clock::Duration>(

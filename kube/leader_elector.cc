@@ -52,7 +52,7 @@ int64_t integerField(const nlohmann::json& spec, const char* name, int64_t fallb
   return it != spec.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
-const LeaderElectorConfig& validated(const LeaderElectorConfig& config) {
+LeaderElectorConfig validated(LeaderElectorConfig config) {
   if (config.leaseName.empty() || config.leaseNamespace.empty()) {
     throw std::invalid_argument("LeaderElector: lease name and namespace are required");
   }
@@ -89,7 +89,7 @@ std::string defaultLeaderIdentity() {
 LeaderElector::LeaderElector(RestClient& client, Clock& clock, LeaderElectorConfig config)
     : client_(client),
       clock_(clock),
-      config_(validated(config)),
+      config_(validated(std::move(config))),
       identity_(config_.identity.empty() ? defaultLeaderIdentity() : config_.identity),
       leaseDurationSeconds_(wholeSecondsRoundedUp(config_.leaseDuration)) {}
 

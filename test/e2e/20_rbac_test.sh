@@ -6,7 +6,7 @@
 
 _apply_rbac() {
   local files
-  files=$(find config/rbac -name '*.yaml' | wc -l)
+  files=$(find -L config/rbac -name '*.yaml' | wc -l)
   assert_ge "$files" 1 "manifests in config/rbac/"
   ensure_namespace meshgate-system
   kubectl apply -R -f config/rbac/ >/dev/null
@@ -30,8 +30,12 @@ test_operator_may_manage_meshgate_resources() {
   _apply_rbac
   assert_eq yes "$(_can_i operator list meshservices.meshgate.io -A)" "operator: list meshservices"
   assert_eq yes "$(_can_i operator watch apiroutes.meshgate.io -A)" "operator: watch apiroutes"
-  assert_eq yes "$(_can_i operator update meshservices.meshgate.io/status -A)" "operator: update meshservices/status"
-  assert_eq yes "$(_can_i operator update apiroutes.meshgate.io/status -A)" "operator: update apiroutes/status"
+  # Status is written by server-side apply: the patch verb on the status subresource.
+  assert_eq yes "$(_can_i operator patch meshservices.meshgate.io --subresource=status -A)" "operator: patch meshservices/status"
+  assert_eq yes "$(_can_i operator patch apiroutes.meshgate.io --subresource=status -A)" "operator: patch apiroutes/status"
+  # The spec belongs to the user: the operator never writes it.
+  assert_eq no "$(_can_i operator update meshservices.meshgate.io -A)" "operator: update meshservices"
+  assert_eq no "$(_can_i operator patch apiroutes.meshgate.io -A)" "operator: patch apiroutes"
 }
 
 test_operator_may_not_touch_nodes() {

@@ -8,7 +8,9 @@
 # .local/e2e-logs/. Each test_* function of each test/e2e/*_test.sh runs in file order in a fresh
 # bash with errexit, with lib.sh's helpers; PATTERN (a bash regex) keeps the tests whose
 # "file:function" matches it. The last line is "N passed, N failed"; any failure exits 1.
-# Environment: E2E_TEST_TIMEOUT (seconds per test, default 180).
+# Environment: E2E_TEST_TIMEOUT (seconds per test, default 180); MESHGATE_BUILD_DIR (where tests
+# find meshgate's binaries; default $BUILD_DIR, which make exports when given on its command
+# line, else build).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,10 +67,12 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-bash "$here/cluster/up.sh" "$cluster_dir" | sed 's/^/e2e: /'
+# Only up.sh's first line ("ready in Ns"): its how-to-use lines are for clusters people keep.
+bash "$here/cluster/up.sh" "$cluster_dir" | sed -n '1s/^/e2e: /p'
 # shellcheck source=/dev/null
 source "$cluster_dir/env"
 export REPO_ROOT=$repo_root
+export MESHGATE_BUILD_DIR=${MESHGATE_BUILD_DIR:-${BUILD_DIR:-build}}
 cd "$repo_root"
 
 # now_ms — wall clock in milliseconds.
@@ -77,6 +81,33 @@ now_ms() {
   echo $((t / 1000))
 }
 
+# The shell each test runs in. On the first failing command its ERR trap names the line of the
+# test file that failed (also when the failure came from inside a lib.sh helper) and the
+# command itself.
+# shellcheck disable=SC2016 # expanded by the test's bash
+test_shell='
+  set -Eeuo pipefail
+  _on_err() {
+    local rc=$1 cmd=$2 i
+    # A failure inside $(...) or a pipeline also fails the command around it: report that one.
+    [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+    trap - ERR
+    for ((i = 0; i < ${#BASH_SOURCE[@]} - 1; i++)); do
+      if [ "${BASH_SOURCE[i + 1]}" = "$TEST_FILE" ]; then
+        local line=${BASH_LINENO[i]}
+        echo "FAILED at ${TEST_FILE##*/}:$line: $(sed -n "${line}{s/^[[:space:]]*//;p}" "$TEST_FILE")" >&2
+        break
+      fi
+    done
+    echo "  (command: $cmd; exit $rc)" >&2
+  }
+  trap '\''_on_err $? "$BASH_COMMAND"'\'' ERR
+  TEST_FILE=$2
+  source "$1"
+  source "$2"
+  "$3"
+'
+
 out=$(mktemp)
 for t in "${tests[@]}"; do
   file=${t%:*}
@@ -84,16 +115,10 @@ for t in "${tests[@]}"; do
   name="$(basename "$file" _test.sh)/${fn#test_}"
   start=$(now_ms)
   # A fresh bash per test: errexit holds inside its functions and no state leaks between tests.
-  # The ERR trap names the command that failed. It runs in the background so that a trapped
-  # Ctrl-C interrupts `wait` at once; timeout signals the test's whole process group.
-  # shellcheck disable=SC2016 # expanded by the test's bash
-  timeout --kill-after=10 "$test_timeout" bash -c '
-    set -Eeuo pipefail
-    trap '\''echo "FAILED (exit $?): $BASH_COMMAND  [${BASH_SOURCE[0]##*/}:$LINENO]" >&2; trap - ERR'\'' ERR
-    source "$1"
-    source "$2"
-    "$3"
-  ' _ "$here/lib.sh" "$file" "$fn" >"$out" 2>&1 </dev/null &
+  # It runs in the background so that a trapped Ctrl-C interrupts `wait` at once; timeout
+  # signals the test's whole process group.
+  timeout --kill-after=10 "$test_timeout" bash -c "$test_shell" _ "$here/lib.sh" "$file" "$fn" \
+    >"$out" 2>&1 </dev/null &
   test_pid=$!
   rc=0
   wait "$test_pid" || rc=$?

@@ -51,11 +51,27 @@ fi
 
 mkdir -p "$BIN_DIR"
 echo "control plane ${K8S_VERSION}: building ${#missing[@]} binaries into $BIN_DIR"
-echo "  (a cold build takes 15-25 minutes on 2 cores; later runs reuse the Go build cache)"
+echo "  (a cold build takes about 20-25 minutes on 2 cores; later runs reuse the Go build cache)"
 log=$(mktemp)
 tmp=""
-cleanup() { rm -f "$log" ${tmp:+"$tmp"}; }
+heartbeat_pid=""
+cleanup() {
+  [ -z "$heartbeat_pid" ] || kill "$heartbeat_pid" 2>/dev/null || true
+  rm -f "$log" ${tmp:+"$tmp"}
+}
 trap cleanup EXIT
+
+# Progress every 30s while go builds: go build -v names each package it compiles (cached ones
+# are not listed). Its sleeps hold no output open, so killing it never delays a pipe's end.
+heartbeat() {
+  local start=$SECONDS
+  while true; do
+    for _ in $(seq 30); do
+      sleep 1 >/dev/null 2>&1
+    done
+    echo "      ... $(grep -vc '^#' "$log" || true) packages compiled, $((SECONDS - start))s"
+  done
+}
 
 i=0
 for entry in "${missing[@]}"; do
@@ -65,17 +81,16 @@ for entry in "${missing[@]}"; do
   tmp="$BIN_DIR/.$name.tmp.$$"
   start=$SECONDS
   echo "[$i/${#missing[@]}] $name ($pkg)"
-  CGO_ENABLED=0 go build -p "$GO_JOBS" -trimpath -buildvcs=false -v -ldflags "$ldflags" -o "$tmp" "$pkg" >"$log" 2>&1 &
-  pid=$!
-  # Heartbeat: go build -v names each package it compiles (cached ones are not listed).
-  while kill -0 "$pid" 2>/dev/null; do
-    for _ in $(seq 30); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 1
-    done
-    kill -0 "$pid" 2>/dev/null && echo "      ... $(grep -vc '^#' "$log" || true) packages compiled, $((SECONDS - start))s"
-  done
-  if ! wait "$pid"; then
+  heartbeat &
+  heartbeat_pid=$!
+  rc=0
+  # In the foreground, so Ctrl-C reaches go build and it stops its compilers.
+  CGO_ENABLED=0 go build -p "$GO_JOBS" -trimpath -buildvcs=false -v -ldflags "$ldflags" \
+    -o "$tmp" "$pkg" >"$log" 2>&1 || rc=$?
+  kill "$heartbeat_pid" 2>/dev/null || true
+  wait "$heartbeat_pid" 2>/dev/null || true
+  heartbeat_pid=""
+  if [ $rc -ne 0 ]; then
     tail -n 40 "$log" >&2
     echo "build: $name failed" >&2
     exit 1

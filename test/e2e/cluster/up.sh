@@ -295,6 +295,11 @@ done
 command -v openssl >/dev/null || fail "openssl is required (make deps)"
 command -v curl >/dev/null || fail "curl is required (make deps)"
 
+# Only a directory this script made (or an empty one) is wiped and reused.
+if [ -d "$dir" ] && [ ! -f "$dir/.meshgate-cluster" ] &&
+  [ -n "$(find "$dir" -mindepth 1 -maxdepth 1 ! -name .lock -print -quit)" ]; then
+  fail "$dir exists and is not a cluster directory; choose another DIR"
+fi
 mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock -n 9 || fail "another up.sh is starting a cluster in $dir"
@@ -306,11 +311,6 @@ for name in etcd kube-apiserver kube-controller-manager; do
 done
 if [ ${#running[@]} -gt 0 ]; then
   fail "a cluster already runs in $dir (${running[*]}); stop it first: test/e2e/cluster/down.sh $dir"
-fi
-# Only a directory this script made (or an empty one) is wiped and reused.
-if [ -n "$(find "$dir" -mindepth 1 -maxdepth 1 ! -name .lock -print -quit)" ] &&
-  [ ! -f "$dir/.meshgate-cluster" ]; then
-  fail "$dir exists and is not a cluster directory; choose another DIR"
 fi
 find "$dir" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 touch "$dir/.meshgate-cluster"
