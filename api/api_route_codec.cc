@@ -21,8 +21,7 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
   r.read("redirectHTTP", out.redirectHTTP);
 }
 
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                PathMatch& out) {
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, PathMatch& out) {
   ObjectReader r(j, path, errors);
   r.read("type", out.type);
   r.read("value", out.value);
@@ -98,8 +97,7 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
   r.read("name", out.name);
 }
 
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                RateLimit& out) {
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, RateLimit& out) {
   ObjectReader r(j, path, errors);
   r.read("requests", out.requests);
   r.read("unit", out.unit);
@@ -117,8 +115,7 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
   r.read("allowCredentials", out.allowCredentials);
 }
 
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                RouteRule& out) {
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, RouteRule& out) {
   ObjectReader r(j, path, errors);
   r.read("matches", out.matches);
   r.read("backends", out.backends);
@@ -207,10 +204,7 @@ void to_json(nlohmann::json& j, const HeaderModifier& in) {
 }
 
 void to_json(nlohmann::json& j, const Rewrite& in) {
-  j = ObjectWriter()
-          .optional("pathPrefix", in.pathPrefix)
-          .optional("hostname", in.hostname)
-          .take();
+  j = ObjectWriter().optional("pathPrefix", in.pathPrefix).optional("hostname", in.hostname).take();
 }
 
 void to_json(nlohmann::json& j, const Redirect& in) {

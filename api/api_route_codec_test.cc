@@ -21,7 +21,8 @@ json loadFixture(const std::string& path) {
 
 std::vector<std::string> messages(const ErrorList& errors) {
   std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.toString());
+  for (const auto& e : errors)
+    out.push_back(e.toString());
   return out;
 }
 
@@ -88,22 +89,23 @@ TEST(ApiRouteCodecTest, ReportsWrongTypesWithFieldPaths) {
       }]
     }
   })"));
-  EXPECT_EQ(messages(decoded.errors),
-            (std::vector<std::string>{
-                R"(spec.hosts: Invalid value: "shop.example.com": expected an array)",
-                R"(spec.tls.redirectHTTP: Invalid value: "true": expected a boolean)",
-                R"(spec.auth.jwt.audiences[0]: Invalid value: 1: expected a string)",
-                R"(spec.auth.jwt.jwks: Invalid value: "https://id.example.com": expected an object)",
-                R"(spec.rules[0].matches[0].path: Invalid value: "/api": expected an object)",
-                R"(spec.rules[0].matches[0].headers[0].value: Invalid value: 2: expected a string)",
-                R"(spec.rules[0].backends[0].port: Invalid value: "8080": expected an integer)",
-                R"(spec.rules[0].backends[0].weight: Invalid value: true: expected an integer)",
-                R"(spec.rules[0].filters.redirect.statusCode: Invalid value: "301": expected an integer)",
-                R"(spec.rules[0].rateLimit.requests: Invalid value: 1.5: expected an integer)",
-                R"(spec.rules[0].rateLimit.unit: Invalid value: 1: expected a string)",
-                R"(spec.rules[0].cors.allowOrigins[0]: Invalid value: "array": expected a string)",
-                R"(spec.rules[0].cors.maxAge: Invalid value: "600": expected an integer)",
-            }));
+  EXPECT_EQ(
+      messages(decoded.errors),
+      (std::vector<std::string>{
+          R"(spec.hosts: Invalid value: "shop.example.com": expected an array)",
+          R"(spec.tls.redirectHTTP: Invalid value: "true": expected a boolean)",
+          R"(spec.auth.jwt.audiences[0]: Invalid value: 1: expected a string)",
+          R"(spec.auth.jwt.jwks: Invalid value: "https://id.example.com": expected an object)",
+          R"(spec.rules[0].matches[0].path: Invalid value: "/api": expected an object)",
+          R"(spec.rules[0].matches[0].headers[0].value: Invalid value: 2: expected a string)",
+          R"(spec.rules[0].backends[0].port: Invalid value: "8080": expected an integer)",
+          R"(spec.rules[0].backends[0].weight: Invalid value: true: expected an integer)",
+          R"(spec.rules[0].filters.redirect.statusCode: Invalid value: "301": expected an integer)",
+          R"(spec.rules[0].rateLimit.requests: Invalid value: 1.5: expected an integer)",
+          R"(spec.rules[0].rateLimit.unit: Invalid value: 1: expected a string)",
+          R"(spec.rules[0].cors.allowOrigins[0]: Invalid value: "array": expected a string)",
+          R"(spec.rules[0].cors.maxAge: Invalid value: "600": expected an integer)",
+      }));
 }
 
 TEST(ApiRouteCodecTest, EncodesOnlyWhatIsSet) {

@@ -29,8 +29,8 @@ std::vector<std::string> toStrings(std::initializer_list<std::string_view> value
 }
 
 const std::vector<std::string>& pathMatchTypes() {
-  static const auto values = toStrings(
-      {path_match::kPathPrefix, path_match::kExact, path_match::kRegularExpression});
+  static const auto values =
+      toStrings({path_match::kPathPrefix, path_match::kExact, path_match::kRegularExpression});
   return values;
 }
 
@@ -191,8 +191,8 @@ void validateBackends(const std::vector<Backend>& backends, bool redirects, cons
     if (b.subset) validateDnsLabel(*b.subset, item.child("subset"), errors);
   }
   if (!anyWeight) {
-    errors.push_back(FieldError::invalid(
-        path, "array", "at least one backend must have a weight greater than 0"));
+    errors.push_back(FieldError::invalid(path, "array",
+                                         "at least one backend must have a weight greater than 0"));
   }
 }
 
@@ -286,16 +286,17 @@ void validateCors(const Cors& cors, const FieldPath& path, ErrorList& errors) {
     const std::string& origin = cors.allowOrigins[i];
     if (origin == "*") anyOrigin = true;
     if (!matches(origin, corsOriginPattern())) {
-      errors.push_back(FieldError::invalid(
-          origins.index(i), origin, "must be \"*\" or an origin like https://app.example.com[:port]"));
+      errors.push_back(
+          FieldError::invalid(origins.index(i), origin,
+                              "must be \"*\" or an origin like https://app.example.com[:port]"));
     }
   }
   const FieldPath methods = path.child("allowMethods");
   for (std::size_t i = 0; i < cors.allowMethods.size(); ++i) {
     validateEnum(cors.allowMethods[i], corsMethods(), methods.index(i), errors);
   }
-  for (const auto& [name, list] :
-       {std::pair{"allowHeaders", &cors.allowHeaders}, std::pair{"exposeHeaders", &cors.exposeHeaders}}) {
+  for (const auto& [name, list] : {std::pair{"allowHeaders", &cors.allowHeaders},
+                                   std::pair{"exposeHeaders", &cors.exposeHeaders}}) {
     const FieldPath headers = path.child(name);
     validateMaxItems(list->size(), kMaxCorsHeaders, headers, errors);
     for (std::size_t i = 0; i < list->size(); ++i) {
@@ -345,7 +346,9 @@ void validateSpec(const ApiRouteSpec& spec, const FieldPath& path, ErrorList& er
   const FieldPath rules = path.child("rules");
   if (spec.rules.empty()) errors.push_back(FieldError::required(rules));
   validateMaxItems(spec.rules.size(), kMaxRules, rules, errors);
-  for (std::size_t i = 0; i < spec.rules.size(); ++i) validateRule(spec.rules[i], rules.index(i), errors);
+  for (std::size_t i = 0; i < spec.rules.size(); ++i) {
+    validateRule(spec.rules[i], rules.index(i), errors);
+  }
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ namespace {
 
 std::vector<std::string> messages(const ErrorList& errors) {
   std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.toString());
+  for (const auto& e : errors)
+    out.push_back(e.toString());
   return out;
 }
 
@@ -38,8 +39,8 @@ ApiRoute minimal() {
 }
 
 TEST(ApiRouteValidationTest, AcceptsValidObjects) {
-  for (const char* path :
-       {"api/testdata/valid/api-route-redirect-only.yaml", "api/testdata/valid/api-route-gateway.yaml"}) {
+  for (const char* path : {"api/testdata/valid/api-route-redirect-only.yaml",
+                           "api/testdata/valid/api-route-gateway.yaml"}) {
     EXPECT_EQ(messages(validateApiRoute(load(path))), std::vector<std::string>{}) << path;
   }
   EXPECT_TRUE(validateApiRoute(minimal()).empty());
@@ -119,9 +120,11 @@ TEST(ApiRouteValidationTest, WildcardCorsOriginWithoutCredentialsIsAllowed) {
 
 TEST(ApiRouteValidationTest, RejectsRegexesBeyondTheProxyMemoryBudget) {
   std::string huge;
-  for (int i = 0; i < 100; ++i) huge += "[a-z]{1000}";
+  for (int i = 0; i < 100; ++i)
+    huge += "[a-z]{1000}";
   ApiRoute route = minimal();
-  route.spec.rules[0].matches.push_back({.headers = {{.name = "x-id", .type = "RegularExpression", .value = huge}}});
+  route.spec.rules[0].matches.push_back(
+      {.headers = {{.name = "x-id", .type = "RegularExpression", .value = huge}}});
   const auto errors = validateApiRoute(route);
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].field, "spec.rules[0].matches[0].headers[0].value");

@@ -16,8 +16,7 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
 void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
                 ClaimHeader& out);
 void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, JwtAuth& out);
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                ApiKeyAuth& out);
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, ApiKeyAuth& out);
 void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, Auth& out);
 
 void to_json(nlohmann::json& j, const SecretKeyRef& in);

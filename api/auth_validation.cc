@@ -69,15 +69,15 @@ void validateAuth(const Auth& auth, AuthScope scope, const FieldPath& path, Erro
   if (auth.apiKey) {
     const FieldPath apiKey = path.child("apiKey");
     validateSecretRef(auth.apiKey->secretRef, apiKey.child("secretRef"), errors);
-    if (auth.apiKey->header) validateHeaderName(*auth.apiKey->header, apiKey.child("header"), errors);
+    if (auth.apiKey->header)
+      validateHeaderName(*auth.apiKey->header, apiKey.child("header"), errors);
   }
   if (auth.disabled.has_value()) {
     if (scope == AuthScope::kRouteDefault) {
-      errors.push_back(FieldError::forbidden(path.child("disabled"),
-                                             "only allowed in a rule's auth override"));
-    } else if (*auth.disabled &&
-               (auth.jwt.has_value() || auth.apiKey.has_value() ||
-                auth.allowAnonymous.has_value())) {
+      errors.push_back(
+          FieldError::forbidden(path.child("disabled"), "only allowed in a rule's auth override"));
+    } else if (*auth.disabled && (auth.jwt.has_value() || auth.apiKey.has_value() ||
+                                  auth.allowAnonymous.has_value())) {
       errors.push_back(FieldError::invalid(
           path, "object", "disabled cannot be combined with jwt, apiKey or allowAnonymous"));
     }

@@ -13,10 +13,7 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
 }
 
 void to_json(nlohmann::json& j, const CertificateStatus& in) {
-  j = ObjectWriter()
-          .nonEmpty("secretName", in.secretName)
-          .nonEmpty("notAfter", in.notAfter)
-          .take();
+  j = ObjectWriter().nonEmpty("secretName", in.secretName).nonEmpty("notAfter", in.notAfter).take();
 }
 
 }  // namespace meshgate::api

@@ -5,8 +5,7 @@
 
 namespace meshgate::api {
 
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                Condition& out) {
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, Condition& out) {
   ObjectReader r(j, path, errors);
   r.read("type", out.type);
   r.read("status", out.status);

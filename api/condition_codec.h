@@ -9,8 +9,7 @@
 
 namespace meshgate::api {
 
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                Condition& out);
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, Condition& out);
 void to_json(nlohmann::json& j, const Condition& in);
 
 }  // namespace meshgate::api

@@ -16,7 +16,9 @@ void setError(std::string* error, std::string message) {
   if (error != nullptr) *error = std::move(message);
 }
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 

@@ -46,9 +46,9 @@ TEST(DurationTest, AcceptsFiveDigitsAndLeadingZeros) {
 }
 
 TEST(DurationTest, RejectsWhatTheFormatDoesNotAllow) {
-  for (const char* bad : {"", "0", "10", "1.5s", "-1s", "+1s", "1 s", " 1s", "1s ", "1S", "1us",
-                          "1d", "s", "ms", "100000ms", "1s2s3s4s5s", "1m30", "1h 30m", "PT1S",
-                          "1mss", "1sm"}) {
+  for (const char* bad :
+       {"",   "0", "10", "1.5s",     "-1s",        "+1s",  "1 s",    " 1s",  "1s ",  "1S", "1us",
+        "1d", "s", "ms", "100000ms", "1s2s3s4s5s", "1m30", "1h 30m", "PT1S", "1mss", "1sm"}) {
     EXPECT_FALSE(Duration::parse(bad).has_value()) << bad;
   }
 }

@@ -79,7 +79,9 @@ FieldError FieldError::tooMany(const FieldPath& path, std::size_t actual, std::s
 }
 
 FieldError FieldError::tooLong(const FieldPath& path, std::size_t max) {
-  return {ErrorType::kTooLong, path.str(), {},
+  return {ErrorType::kTooLong,
+          path.str(),
+          {},
           "may not be more than " + std::to_string(max) + " bytes"};
 }
 

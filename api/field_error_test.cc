@@ -49,9 +49,9 @@ TEST(FieldErrorTest, PrintsEachTypeLikeKubernetes) {
 }
 
 TEST(FieldErrorTest, OmitsThePathAtTheRoot) {
-  EXPECT_EQ(FieldError::invalid(FieldPath(), nlohmann::json::array(), "expected an object")
-                .toString(),
-            "Invalid value: \"array\": expected an object");
+  EXPECT_EQ(
+      FieldError::invalid(FieldPath(), nlohmann::json::array(), "expected an object").toString(),
+      "Invalid value: \"array\": expected an object");
 }
 
 TEST(FieldErrorTest, QuotesStringsWithGoEscapes) {

@@ -57,9 +57,11 @@ TEST_P(InvalidObjectTest, ValidatorReturnsExactlyTheListedErrors) {
   ASSERT_EQ(loaded.documents.size(), 1u) << path << " must hold exactly one object";
 
   const DocumentReport report = validateDocument(loaded.documents[0]);
-  ASSERT_TRUE(report.recognized) << path << " is not a meshgate.io/v1alpha1 MeshService or ApiRoute";
+  ASSERT_TRUE(report.recognized) << path
+                                 << " is not a meshgate.io/v1alpha1 MeshService or ApiRoute";
   std::vector<std::string> actual;
-  for (const auto& e : report.errors) actual.push_back(e.toString());
+  for (const auto& e : report.errors)
+    actual.push_back(e.toString());
   EXPECT_EQ(actual, expected) << path;
 }
 

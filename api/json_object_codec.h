@@ -39,7 +39,8 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
   }
   out.clear();
   out.resize(j.size());
-  for (std::size_t i = 0; i < j.size(); ++i) decodeInto(j[i], path.index(i), errors, out[i]);
+  for (std::size_t i = 0; i < j.size(); ++i)
+    decodeInto(j[i], path.index(i), errors, out[i]);
 }
 
 template <typename T>

@@ -21,7 +21,8 @@ json loadFixture(const std::string& path) {
 
 std::vector<std::string> messages(const ErrorList& errors) {
   std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.toString());
+  for (const auto& e : errors)
+    out.push_back(e.toString());
   return out;
 }
 
@@ -104,8 +105,8 @@ TEST(MeshServiceCodecTest, ReportsWrongTypesWithFieldPaths) {
                 R"(spec.ports[1]: Invalid value: "http": expected an object)",
                 R"(spec.loadBalancer.hash.sourceIP: Invalid value: "yes": expected a boolean)",
                 R"(spec.healthCheck.healthyThreshold: Invalid value: 2.5: expected an integer)",
-                R"(spec.mtls: Invalid value: "Strict": expected an object)",
                 R"(spec.retries.retryOn: Invalid value: "5xx": expected an array)",
+                R"(spec.mtls: Invalid value: "Strict": expected an object)",
                 R"(spec.subsets[0].labels[version]: Invalid value: null: expected a string)",
                 R"(status.observedGeneration: Invalid value: "1": expected an integer)",
             }));
@@ -124,11 +125,12 @@ TEST(MeshServiceCodecTest, TreatsNullAsAbsent) {
 TEST(MeshServiceCodecTest, RejectsAnotherKindOrVersion) {
   const auto decoded = decodeMeshService(json::parse(
       R"({"apiVersion": "meshgate.io/v1", "kind": "ApiRoute", "metadata": {"name": "x"}})"));
-  EXPECT_EQ(messages(decoded.errors),
-            (std::vector<std::string>{
-                R"(apiVersion: Unsupported value: "meshgate.io/v1": supported values: "meshgate.io/v1alpha1")",
-                R"(kind: Unsupported value: "ApiRoute": supported values: "MeshService")",
-            }));
+  EXPECT_EQ(
+      messages(decoded.errors),
+      (std::vector<std::string>{
+          R"(apiVersion: Unsupported value: "meshgate.io/v1": supported values: "meshgate.io/v1alpha1")",
+          R"(kind: Unsupported value: "ApiRoute": supported values: "MeshService")",
+      }));
 }
 
 TEST(MeshServiceCodecTest, RejectsADocumentThatIsNotAnObject) {
@@ -138,8 +140,8 @@ TEST(MeshServiceCodecTest, RejectsADocumentThatIsNotAnObject) {
 }
 
 TEST(MeshServiceCodecTest, ReportsIntegersThatDoNotFitInt64) {
-  const auto decoded = decodeMeshService(json::parse(
-      R"({"spec": {"ports": [{"name": "http", "port": 18446744073709551615}]}})"));
+  const auto decoded = decodeMeshService(
+      json::parse(R"({"spec": {"ports": [{"name": "http", "port": 18446744073709551615}]}})"));
   EXPECT_EQ(messages(decoded.errors),
             (std::vector<std::string>{
                 "spec.ports[0].port: Invalid value: 18446744073709551615: must fit in a 64-bit "

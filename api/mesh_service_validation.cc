@@ -29,8 +29,8 @@ const std::vector<std::string>& protocols() {
 }
 
 const std::vector<std::string>& lbPolicies() {
-  static const auto values = toStrings({lb_policy::kRoundRobin, lb_policy::kLeastRequest,
-                                        lb_policy::kRandom, lb_policy::kRingHash});
+  static const auto values = toStrings(
+      {lb_policy::kRoundRobin, lb_policy::kLeastRequest, lb_policy::kRandom, lb_policy::kRingHash});
   return values;
 }
 
@@ -102,8 +102,8 @@ void validateLoadBalancer(const LoadBalancer& lb, const FieldPath& path, ErrorLi
   const HashKey& hash = *lb.hash;
   const int set = (hash.header ? 1 : 0) + (hash.cookie ? 1 : 0) + (hash.sourceIP.value_or(false));
   if (set != 1) {
-    errors.push_back(FieldError::invalid(
-        hashPath, "object", "exactly one of header, cookie or sourceIP must be set"));
+    errors.push_back(FieldError::invalid(hashPath, "object",
+                                         "exactly one of header, cookie or sourceIP must be set"));
   }
   if (policyValid && !ringHash) {
     errors.push_back(FieldError::forbidden(hashPath, "only allowed when policy is RingHash"));
@@ -112,8 +112,8 @@ void validateLoadBalancer(const LoadBalancer& lb, const FieldPath& path, ErrorLi
   if (hash.cookie) {
     const auto& cookie = *hash.cookie;
     if (cookie.size() > kMaxCookieNameLength || !isCookieName(cookie)) {
-      errors.push_back(FieldError::invalid(hashPath.child("cookie"), cookie,
-                                           std::string(kCookieNameMessage)));
+      errors.push_back(
+          FieldError::invalid(hashPath.child("cookie"), cookie, std::string(kCookieNameMessage)));
     }
   }
 }
@@ -157,7 +157,8 @@ void validateOutlierDetection(const OutlierDetection& od, const FieldPath& path,
 
 void validateCircuitBreaker(const CircuitBreaker& cb, const FieldPath& path, ErrorList& errors) {
   constexpr std::int64_t kMax = 1000000;
-  if (cb.maxConnections) validateRange(*cb.maxConnections, 1, kMax, path.child("maxConnections"), errors);
+  if (cb.maxConnections)
+    validateRange(*cb.maxConnections, 1, kMax, path.child("maxConnections"), errors);
   if (cb.maxPendingRequests) {
     validateRange(*cb.maxPendingRequests, 1, kMax, path.child("maxPendingRequests"), errors);
   }
@@ -172,8 +173,8 @@ void validateAuthorization(const Authorization& authz, const FieldPath& path, Er
     const AuthorizationRule& rule = authz.allow[i];
     const FieldPath item = allow.index(i);
     if (!rule.namespace_ && !rule.serviceAccount) {
-      errors.push_back(FieldError::required(
-          item, "at least one of namespace or serviceAccount must be set"));
+      errors.push_back(
+          FieldError::required(item, "at least one of namespace or serviceAccount must be set"));
     }
     if (rule.namespace_) validateDnsLabel(*rule.namespace_, item.child("namespace"), errors);
     if (rule.serviceAccount) {
@@ -182,8 +183,7 @@ void validateAuthorization(const Authorization& authz, const FieldPath& path, Er
   }
 }
 
-void validateSubsets(const std::vector<Subset>& subsets, const FieldPath& path,
-                     ErrorList& errors) {
+void validateSubsets(const std::vector<Subset>& subsets, const FieldPath& path, ErrorList& errors) {
   validateMaxItems(subsets.size(), kMaxSubsets, path, errors);
   std::set<std::string> names;
   for (std::size_t i = 0; i < subsets.size(); ++i) {
@@ -215,7 +215,8 @@ void validateSpec(const MeshServiceSpec& spec, const FieldPath& path, ErrorList&
   if (spec.serviceAccount) {
     validateDnsSubdomain(*spec.serviceAccount, path.child("serviceAccount"), errors);
   }
-  if (spec.loadBalancer) validateLoadBalancer(*spec.loadBalancer, path.child("loadBalancer"), errors);
+  if (spec.loadBalancer)
+    validateLoadBalancer(*spec.loadBalancer, path.child("loadBalancer"), errors);
   if (spec.healthCheck) validateHealthCheck(*spec.healthCheck, path.child("healthCheck"), errors);
   if (spec.outlierDetection) {
     validateOutlierDetection(*spec.outlierDetection, path.child("outlierDetection"), errors);

@@ -15,7 +15,8 @@ namespace {
 
 std::vector<std::string> messages(const ErrorList& errors) {
   std::vector<std::string> out;
-  for (const auto& e : errors) out.push_back(e.toString());
+  for (const auto& e : errors)
+    out.push_back(e.toString());
   return out;
 }
 
@@ -81,18 +82,20 @@ TEST(MeshServiceValidationTest, TimeoutEqualToIntervalIsAllowed) {
 TEST(MeshServiceValidationTest, ReportsEveryDuplicatePortAfterTheFirst) {
   MeshService ms = minimal();
   ms.spec.ports = {{.name = "a", .port = 1}, {.name = "a", .port = 1}, {.name = "a", .port = 1}};
-  EXPECT_EQ(messages(validateMeshService(ms)),
-            (std::vector<std::string>{"spec.ports[1].name: Duplicate value: \"a\"",
-                                      "spec.ports[1].port: Duplicate value: 1",
-                                      "spec.ports[2].name: Duplicate value: \"a\"",
-                                      "spec.ports[2].port: Duplicate value: 1"}));
+  EXPECT_EQ(
+      messages(validateMeshService(ms)),
+      (std::vector<std::string>{
+          "spec.ports[1].name: Duplicate value: \"a\"", "spec.ports[1].port: Duplicate value: 1",
+          "spec.ports[2].name: Duplicate value: \"a\"", "spec.ports[2].port: Duplicate value: 1"}));
 }
 
 TEST(MeshServiceValidationTest, LimitsStaticEndpointsToOneThousand) {
   MeshService ms = minimal();
-  for (int i = 0; i < 1001; ++i) ms.spec.endpoints.push_back({.address = "10.0.0.1"});
-  EXPECT_EQ(messages(validateMeshService(ms)),
-            (std::vector<std::string>{"spec.endpoints: Too many: 1001: must have at most 1000 items"}));
+  for (int i = 0; i < 1001; ++i)
+    ms.spec.endpoints.push_back({.address = "10.0.0.1"});
+  EXPECT_EQ(
+      messages(validateMeshService(ms)),
+      (std::vector<std::string>{"spec.endpoints: Too many: 1001: must have at most 1000 items"}));
 }
 
 TEST(MeshServiceValidationTest, HashOnUnsupportedPolicyReportsOnlyThePolicy) {

@@ -11,8 +11,7 @@ namespace meshgate::api {
 
 void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
                 OwnerReference& out);
-void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
-                ObjectMeta& out);
+void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, ObjectMeta& out);
 void to_json(nlohmann::json& j, const OwnerReference& in);
 void to_json(nlohmann::json& j, const ObjectMeta& in);
 

@@ -11,7 +11,9 @@ void setIfAbsent(std::optional<T>& field, const V& value) {
   if (!field.has_value()) field = T(value);
 }
 
-void applyDefaults(HeaderMatch& match) { setIfAbsent(match.type, kDefaultValueMatchType); }
+void applyDefaults(HeaderMatch& match) {
+  setIfAbsent(match.type, kDefaultValueMatchType);
+}
 
 }  // namespace
 
@@ -29,8 +31,10 @@ void applySchemaDefaults(Auth& auth) {
 
 void applySchemaDefaults(MeshService& ms) {
   auto& spec = ms.spec;
-  for (auto& ep : spec.endpoints) setIfAbsent(ep.weight, kDefaultEndpointWeight);
-  for (auto& port : spec.ports) setIfAbsent(port.protocol, kDefaultProtocol);
+  for (auto& ep : spec.endpoints)
+    setIfAbsent(ep.weight, kDefaultEndpointWeight);
+  for (auto& port : spec.ports)
+    setIfAbsent(port.protocol, kDefaultProtocol);
   if (spec.loadBalancer) setIfAbsent(spec.loadBalancer->policy, kDefaultLbPolicy);
   if (spec.healthCheck) {
     auto& hc = *spec.healthCheck;
@@ -61,10 +65,13 @@ void applySchemaDefaults(ApiRoute& route) {
         setIfAbsent(match.path->type, kDefaultPathMatchType);
         setIfAbsent(match.path->value, kDefaultPathMatchValue);
       }
-      for (auto& h : match.headers) applyDefaults(h);
-      for (auto& q : match.queryParams) applyDefaults(q);
+      for (auto& h : match.headers)
+        applyDefaults(h);
+      for (auto& q : match.queryParams)
+        applyDefaults(q);
     }
-    for (auto& backend : rule.backends) setIfAbsent(backend.weight, kDefaultBackendWeight);
+    for (auto& backend : rule.backends)
+      setIfAbsent(backend.weight, kDefaultBackendWeight);
     if (rule.filters && rule.filters->redirect) {
       setIfAbsent(rule.filters->redirect->statusCode, kDefaultRedirectStatusCode);
     }

@@ -5,12 +5,10 @@
 
 #include <arpa/inet.h>
 
-
 #include <re2/re2.h>
 
 namespace meshgate::api {
 namespace {
-
 
 // Compiled once; RE2 objects are safe to share between threads.
 struct Patterns {
@@ -117,17 +115,16 @@ void validateHeaderName(std::string_view value, const FieldPath& path, ErrorList
 
 void validateIpAddress(std::string_view value, const FieldPath& path, ErrorList& errors) {
   if (!isIpAddress(value)) {
-    errors.push_back(
-        FieldError::invalid(path, std::string(value), std::string(kIpAddressMessage)));
+    errors.push_back(FieldError::invalid(path, std::string(value), std::string(kIpAddressMessage)));
   }
 }
 
 void validateRange(std::int64_t value, std::int64_t min, std::int64_t max, const FieldPath& path,
                    ErrorList& errors) {
   if (value < min || value > max) {
-    errors.push_back(FieldError::invalid(path, value,
-                                         "must be between " + std::to_string(min) + " and " +
-                                             std::to_string(max) + ", inclusive"));
+    errors.push_back(FieldError::invalid(
+        path, value,
+        "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", inclusive"));
   }
 }
 

@@ -88,7 +88,6 @@ bool validateRequired(std::string_view value, const FieldPath& path, ErrorList& 
 bool validateMaxLength(std::string_view value, std::size_t max, const FieldPath& path,
                        ErrorList& errors);
 // `Too many: <n>: must have at most <max> items`.
-void validateMaxItems(std::size_t count, std::size_t max, const FieldPath& path,
-                      ErrorList& errors);
+void validateMaxItems(std::size_t count, std::size_t max, const FieldPath& path, ErrorList& errors);
 
 }  // namespace meshgate::api

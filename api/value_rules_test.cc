@@ -9,7 +9,8 @@ namespace meshgate::api {
 namespace {
 
 TEST(ValueRulesTest, DnsLabelFollowsRfc1123) {
-  for (const char* ok : {"a", "pay", "pay-v2", "0", "9lives"}) EXPECT_TRUE(isDnsLabel(ok)) << ok;
+  for (const char* ok : {"a", "pay", "pay-v2", "0", "9lives"})
+    EXPECT_TRUE(isDnsLabel(ok)) << ok;
   for (const char* bad : {"", "-pay", "pay-", "Pay", "pay.v2", "pay_v2", "pay v2"}) {
     EXPECT_FALSE(isDnsLabel(bad)) << bad;
   }
@@ -25,7 +26,8 @@ TEST(ValueRulesTest, DnsSubdomainAllowsDotsUpTo253Characters) {
     EXPECT_FALSE(isDnsSubdomain(bad)) << bad;
   }
   std::string longest;
-  while (longest.size() < 253) longest += longest.empty() ? "a" : ".a";
+  while (longest.size() < 253)
+    longest += longest.empty() ? "a" : ".a";
   ASSERT_EQ(longest.size(), 253u);
   EXPECT_TRUE(isDnsSubdomain(longest));
   EXPECT_FALSE(isDnsSubdomain(longest + "a"));
@@ -35,9 +37,9 @@ TEST(ValueRulesTest, HostAllowsOnlyALeftmostWildcardLabel) {
   for (const char* ok : {"shop.example.com", "*.example.com", "*.a", "localhost"}) {
     EXPECT_TRUE(isHost(ok)) << ok;
   }
-  for (const char* bad : {"", "*", "*.", "shop.*.example.com", "*shop.example.com",
-                          "*.*.example.com", "Shop.example.com", "shop.example.com.",
-                          "**.example.com", "shop.example.com:443"}) {
+  for (const char* bad :
+       {"", "*", "*.", "shop.*.example.com", "*shop.example.com", "*.*.example.com",
+        "Shop.example.com", "shop.example.com.", "**.example.com", "shop.example.com:443"}) {
     EXPECT_FALSE(isHost(bad)) << bad;
   }
   EXPECT_FALSE(isHost("*." + std::string(252, 'a')));
@@ -62,13 +64,13 @@ TEST(ValueRulesTest, CookieNameUsesTheTokenCharset) {
 }
 
 TEST(ValueRulesTest, IpAddressIsAnIpv4QuadOrAnIpv6Literal) {
-  for (const char* ok : {"10.0.0.1", "0.0.0.0", "255.255.255.255", "::1", "fd00::1",
-                         "2001:db8::21", "::ffff:10.0.0.1"}) {
+  for (const char* ok : {"10.0.0.1", "0.0.0.0", "255.255.255.255", "::1", "fd00::1", "2001:db8::21",
+                         "::ffff:10.0.0.1"}) {
     EXPECT_TRUE(isIpAddress(ok)) << ok;
   }
-  for (const char* bad : {"", "10.0.0.256", "10.0.0", "10.0.0.1.2", "[::1]", "fe80::1%eth0",
-                          " 10.0.0.1", "10.0.0.1 ", "vm1.example.com", "10.0.0.1/32", "0x0a.0.0.1",
-                          ":::1"}) {
+  for (const char* bad :
+       {"", "10.0.0.256", "10.0.0", "10.0.0.1.2", "[::1]", "fe80::1%eth0", " 10.0.0.1", "10.0.0.1 ",
+        "vm1.example.com", "10.0.0.1/32", "0x0a.0.0.1", ":::1"}) {
     EXPECT_FALSE(isIpAddress(bad)) << bad;
   }
   EXPECT_FALSE(isIpAddress(std::string("10.0.0.1\0junk", 13)));
@@ -78,8 +80,8 @@ TEST(ValueRulesTest, LabelKeyHasAnOptionalSubdomainPrefix) {
   for (const char* ok : {"app", "app.kubernetes.io/name", "example.com/A_b.c-9", "a"}) {
     EXPECT_TRUE(isLabelKey(ok)) << ok;
   }
-  for (const char* bad : {"", "-app", "app-", "/app", "a/", "a/b/c", "Example.com/app",
-                          "app name", "_app"}) {
+  for (const char* bad :
+       {"", "-app", "app-", "/app", "a/", "a/b/c", "Example.com/app", "app name", "_app"}) {
     EXPECT_FALSE(isLabelKey(bad)) << bad;
   }
   EXPECT_TRUE(isLabelKey(std::string(63, 'a')));
@@ -88,8 +90,10 @@ TEST(ValueRulesTest, LabelKeyHasAnOptionalSubdomainPrefix) {
 }
 
 TEST(ValueRulesTest, LabelValueMayBeEmpty) {
-  for (const char* ok : {"", "v1", "v1.2_rc-3", "A"}) EXPECT_TRUE(isLabelValue(ok)) << ok;
-  for (const char* bad : {"-v1", "v1-", "v1 beta", "a/b"}) EXPECT_FALSE(isLabelValue(bad)) << bad;
+  for (const char* ok : {"", "v1", "v1.2_rc-3", "A"})
+    EXPECT_TRUE(isLabelValue(ok)) << ok;
+  for (const char* bad : {"-v1", "v1-", "v1 beta", "a/b"})
+    EXPECT_FALSE(isLabelValue(bad)) << bad;
   EXPECT_TRUE(isLabelValue(std::string(63, 'v')));
   EXPECT_FALSE(isLabelValue(std::string(64, 'v')));
 }
@@ -98,7 +102,8 @@ TEST(ValueRulesTest, LabelMapReportsKeysOnTheMapAndValuesOnTheEntry) {
   ErrorList errors;
   validateLabelMap({{"-app", "pay"}, {"tier", "back end"}}, FieldPath("spec.selector"), errors);
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0].toString(), "spec.selector: Invalid value: \"-app\": must be a valid label key");
+  EXPECT_EQ(errors[0].toString(),
+            "spec.selector: Invalid value: \"-app\": must be a valid label key");
   EXPECT_EQ(errors[1].toString(),
             "spec.selector[tier]: Invalid value: \"back end\": must be a valid label value");
 }

@@ -5,10 +5,10 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <system_error>
 
@@ -47,9 +47,15 @@ bool allOf(std::string_view s, bool (*pred)(char)) {
   return true;
 }
 
-bool isDecimal(char c) { return c >= '0' && c <= '9'; }
-bool isOctal(char c) { return c >= '0' && c <= '7'; }
-bool isHex(char c) { return isDecimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool isDecimal(char c) {
+  return c >= '0' && c <= '9';
+}
+bool isOctal(char c) {
+  return c >= '0' && c <= '7';
+}
+bool isHex(char c) {
+  return isDecimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // Integer in `digits` (no sign) and base, as a JSON integer; falls back to a float when it does
 // not fit 64 bits, as JSON parsers do.
@@ -75,18 +81,21 @@ bool isFloatSyntax(std::string_view s) {
   std::size_t i = 0;
   if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
   std::size_t intDigits = 0;
-  while (i < s.size() && isDecimal(s[i])) ++i, ++intDigits;
+  while (i < s.size() && isDecimal(s[i]))
+    ++i, ++intDigits;
   std::size_t fracDigits = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
-    while (i < s.size() && isDecimal(s[i])) ++i, ++fracDigits;
+    while (i < s.size() && isDecimal(s[i]))
+      ++i, ++fracDigits;
   }
   if (intDigits == 0 && fracDigits == 0) return false;
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
     std::size_t expDigits = 0;
-    while (i < s.size() && isDecimal(s[i])) ++i, ++expDigits;
+    while (i < s.size() && isDecimal(s[i]))
+      ++i, ++expDigits;
     if (expDigits == 0) return false;
   }
   return i == s.size();
@@ -109,7 +118,8 @@ nlohmann::json resolvePlain(const std::string& s) {
   if (allOf(unsigned_part, isDecimal)) return parseInteger(unsigned_part, negative, 10);
   if (isFloatSyntax(v)) {
     double d = 0;
-    const auto [ptr, ec] = std::from_chars(v.data() + (v[0] == '+' ? 1 : 0), v.data() + v.size(), d);
+    const auto [ptr, ec] =
+        std::from_chars(v.data() + (v[0] == '+' ? 1 : 0), v.data() + v.size(), d);
     if (ec == std::errc() && ptr == v.data() + v.size()) return d;
   }
   // .inf and .nan have no JSON form; like every other plain scalar they stay strings.

@@ -61,8 +61,8 @@ TEST(YamlLoaderTest, ResolvesPlainScalarsWithTheCoreSchema) {
 }
 
 TEST(YamlLoaderTest, QuotedAndBlockScalarsStayStrings) {
-  const json doc = loadOne(
-      "a: \"8080\"\nb: 'true'\nc: \"null\"\nd: !!str 42\ne: |\n  123\nf: >-\n  false\n");
+  const json doc =
+      loadOne("a: \"8080\"\nb: 'true'\nc: \"null\"\nd: !!str 42\ne: |\n  123\nf: >-\n  false\n");
   EXPECT_EQ(doc["a"], "8080");
   EXPECT_EQ(doc["b"], "true");
   EXPECT_EQ(doc["c"], "null");
@@ -72,7 +72,8 @@ TEST(YamlLoaderTest, QuotedAndBlockScalarsStayStrings) {
 }
 
 TEST(YamlLoaderTest, IntegersBeyondInt64BecomeUnsignedOrFloat) {
-  const json doc = loadOne("u: 18446744073709551615\nbig: 99999999999999999999\nmin: -9223372036854775808\n");
+  const json doc =
+      loadOne("u: 18446744073709551615\nbig: 99999999999999999999\nmin: -9223372036854775808\n");
   EXPECT_TRUE(doc["u"].is_number_unsigned());
   EXPECT_EQ(doc["u"].get<std::uint64_t>(), 18446744073709551615ULL);
   EXPECT_TRUE(doc["big"].is_number_float());
@@ -80,8 +81,10 @@ TEST(YamlLoaderTest, IntegersBeyondInt64BecomeUnsignedOrFloat) {
 }
 
 TEST(YamlLoaderTest, ConvertsNestedMapsAndSequences) {
-  const json doc = loadOne("spec:\n  hosts: [a.example.com, b.example.com]\n  rules:\n  - {x: 1}\n");
-  EXPECT_EQ(doc, json::parse(R"({"spec":{"hosts":["a.example.com","b.example.com"],"rules":[{"x":1}]}})"));
+  const json doc =
+      loadOne("spec:\n  hosts: [a.example.com, b.example.com]\n  rules:\n  - {x: 1}\n");
+  EXPECT_EQ(doc, json::parse(
+                     R"({"spec":{"hosts":["a.example.com","b.example.com"],"rules":[{"x":1}]}})"));
 }
 
 TEST(YamlLoaderTest, ReportsSyntaxErrorsWithSourceAndLine) {
@@ -103,7 +106,8 @@ TEST(YamlLoaderTest, StopsAliasExpansionBombs) {
   for (int i = 1; i <= 8; ++i) {
     const std::string prev = "*a" + std::to_string(i - 1);
     text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
-    for (int k = 0; k < 10; ++k) text += (k ? ", " : "") + prev;
+    for (int k = 0; k < 10; ++k)
+      text += (k ? ", " : "") + prev;
     text += "]\n";
   }
   const auto result = loadYaml(text, "bomb.yaml");
@@ -112,7 +116,8 @@ TEST(YamlLoaderTest, StopsAliasExpansionBombs) {
 }
 
 TEST(YamlLoaderTest, ParsesJsonInput) {
-  const json doc = loadOne(R"(  {"kind": "MeshService", "spec": {"ports": [{"port": 8080}], "x": null}})");
+  const json doc =
+      loadOne(R"(  {"kind": "MeshService", "spec": {"ports": [{"port": 8080}], "x": null}})");
   EXPECT_EQ(doc["spec"]["ports"][0]["port"], 8080);
   EXPECT_TRUE(doc["spec"]["x"].is_null());
 }

@@ -31,7 +31,8 @@ void checkDocument(const std::string& file, const nlohmann::json& doc, std::size
   if (doc.is_object() && doc.value("kind", nlohmann::json()) == "List" && doc.contains("items") &&
       doc["items"].is_array()) {
     const auto& items = doc["items"];
-    for (std::size_t i = 0; i < items.size(); ++i) checkDocument(file, items[i], i, out, err, tally);
+    for (std::size_t i = 0; i < items.size(); ++i)
+      checkDocument(file, items[i], i, out, err, tally);
     return;
   }
   const api::DocumentReport report = api::validateDocument(doc);

@@ -10,17 +10,17 @@
 namespace meshgate::cli {
 namespace {
 
-struct Run {
+struct RunResult {
   int code = -1;
   std::string out;
   std::string err;
 };
 
-Run run(const std::vector<std::string>& files, const std::string& stdinText = "") {
+RunResult run(const std::vector<std::string>& files, const std::string& stdinText = "") {
   std::istringstream in(stdinText);
   std::ostringstream out;
   std::ostringstream err;
-  Run r;
+  RunResult r;
   r.code = runValidate(files, in, out, err);
   r.out = out.str();
   r.err = err.str();
@@ -28,15 +28,15 @@ Run run(const std::vector<std::string>& files, const std::string& stdinText = ""
 }
 
 TEST(ValidateCommandTest, ValidFilesPrintTheCountAndExitZero) {
-  const Run r = run({"api/testdata/valid/mesh-service-minimal.yaml",
-                     "api/testdata/valid/api-route-gateway.yaml"});
+  const RunResult r = run({"api/testdata/valid/mesh-service-minimal.yaml",
+                           "api/testdata/valid/api-route-gateway.yaml"});
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(r.out, "2 objects valid\n");
 }
 
 TEST(ValidateCommandTest, PrintsFileKindNameAndErrorAndExitsOne) {
   const std::string file = "api/testdata/invalid/125-ar-backend-weight-too-large.yaml";
-  const Run r = run({file});
+  const RunResult r = run({file});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, file +
                        ": ApiRoute/shop: spec.rules[0].backends[0].weight: Invalid value: 1001: "
@@ -45,7 +45,7 @@ TEST(ValidateCommandTest, PrintsFileKindNameAndErrorAndExitsOne) {
 }
 
 TEST(ValidateCommandTest, ReadsStdinAndSkipsOtherKindsWithANote) {
-  const Run r = run({"-"}, R"(apiVersion: v1
+  const RunResult r = run({"-"}, R"(apiVersion: v1
 kind: ConfigMap
 metadata:
   name: settings
@@ -66,7 +66,7 @@ spec:
 }
 
 TEST(ValidateCommandTest, PrintsDecodeErrorsLikeValidationErrors) {
-  const Run r = run({"-"}, R"({"apiVersion": "meshgate.io/v1alpha1", "kind": "MeshService",
+  const RunResult r = run({"-"}, R"({"apiVersion": "meshgate.io/v1alpha1", "kind": "MeshService",
     "metadata": {"name": "pay"}, "spec": {"ports": [{"name": "http", "port": "abc"}]}})");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out,
@@ -75,7 +75,7 @@ TEST(ValidateCommandTest, PrintsDecodeErrorsLikeValidationErrors) {
 }
 
 TEST(ValidateCommandTest, ReportsEveryErrorOfEveryDocument) {
-  const Run r = run({"-"}, R"(apiVersion: meshgate.io/v1alpha1
+  const RunResult r = run({"-"}, R"(apiVersion: meshgate.io/v1alpha1
 kind: ApiRoute
 metadata: {name: a}
 spec:
@@ -96,20 +96,20 @@ spec: {}
 }
 
 TEST(ValidateCommandTest, ReportsYamlSyntaxErrorsWithTheLine) {
-  const Run r = run({"-"}, "kind: MeshService\nspec: [1, 2\n");
+  const RunResult r = run({"-"}, "kind: MeshService\nspec: [1, 2\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out.rfind("<stdin>:", 0), 0u) << r.out;
 }
 
 TEST(ValidateCommandTest, MissingFilesFailTheRun) {
-  const Run r = run({"api/testdata/valid/mesh-service-minimal.yaml", "does/not/exist.yaml"});
+  const RunResult r = run({"api/testdata/valid/mesh-service-minimal.yaml", "does/not/exist.yaml"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, "does/not/exist.yaml: No such file or directory\n");
   EXPECT_EQ(r.err, "0 of 1 objects invalid, some files could not be loaded\n");
 }
 
 TEST(ValidateCommandTest, ChecksTheItemsOfAKubectlList) {
-  const Run r = run({"-"}, R"(apiVersion: v1
+  const RunResult r = run({"-"}, R"(apiVersion: v1
 kind: List
 items:
 - apiVersion: meshgate.io/v1alpha1
@@ -128,7 +128,7 @@ items:
 }
 
 TEST(ValidateCommandTest, DocumentsThatAreNotObjectsAreErrors) {
-  const Run r = run({"-"}, "just a sentence\n");
+  const RunResult r = run({"-"}, "just a sentence\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, "<stdin>: document 1: Invalid value: \"just a sentence\": expected an object\n");
 }
