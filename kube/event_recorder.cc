@@ -5,6 +5,7 @@
 // occurrences since. record() only updates counts and queues creates; the sender creates Events in
 // order, and writes a series' count when it is due — seriesUpdateInterval after the previous write
 // of that series — so any burst of repeats costs at most one request per interval.
+#include "kube/wire_time.h"
 #include "kube/event_recorder.h"
 
 #include <unistd.h>
@@ -27,26 +28,6 @@ constexpr std::size_t kNameLimit = 253;  // DNS subdomain
 constexpr std::size_t kSuffixLength = 16;
 constexpr auto kGarbageCollectionPeriod = std::chrono::minutes(1);
 constexpr char kReplacementCharacter[] = "\xEF\xBF\xBD";
-
-// metav1.MicroTime: RFC 3339 in UTC with exactly six fractional digits.
-std::string formatMicroTime(Clock::WallTimePoint t) {
-  const int64_t micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  int64_t seconds = micros / 1000000;
-  int64_t fraction = micros % 1000000;
-  if (fraction < 0) {
-    fraction += 1000000;
-    seconds -= 1;
-  }
-  const std::time_t tt = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buffer[96];  // room for any int fields, which keeps -Wformat-truncation quiet
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(fraction));
-  return buffer;
-}
 
 // Length of the well-formed UTF-8 sequence at text[i] (RFC 3629, no overlongs or surrogates),
 // or 0 if the bytes there are not one.

@@ -5,6 +5,7 @@
 // the next attempt time, the renew deadline or stop(). A renew request stuck in the transport
 // therefore cannot delay onStoppedLeading() past the deadline. All callbacks run on the run()
 // thread, so they never overlap.
+#include "kube/wire_time.h"
 #include "kube/leader_elector.h"
 
 #include <unistd.h>
@@ -21,26 +22,6 @@
 namespace kube {
 
 namespace {
-
-// metav1.MicroTime: RFC 3339 in UTC with exactly six fractional digits.
-std::string formatMicroTime(Clock::WallTimePoint t) {
-  const int64_t micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  int64_t seconds = micros / 1000000;
-  int64_t fraction = micros % 1000000;
-  if (fraction < 0) {
-    fraction += 1000000;
-    seconds -= 1;
-  }
-  const std::time_t tt = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buffer[96];  // room for any int fields, which keeps -Wformat-truncation quiet
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(fraction));
-  return buffer;
-}
 
 std::string holderOf(const nlohmann::json& spec) {
   auto it = spec.find("holderIdentity");

@@ -28,7 +28,9 @@ TEST(BindAddressTest, RejectsMalformedAddresses) {
                           "127.0.0.1:-1", "localhost:8080", "::1:8080", "[::1:8080", "1.2.3:80"}) {
     auto parsed = parseBindAddress(bad);
     EXPECT_FALSE(parsed) << bad;
-    if (!parsed) EXPECT_NE(parsed.error().find(bad), std::string::npos) << parsed.error();
+    if (!parsed) {
+      EXPECT_NE(parsed.error().find(bad), std::string::npos) << parsed.error();
+    }
   }
 }
 

@@ -78,8 +78,8 @@ class Certificate {
 
   std::shared_ptr<X509> x509_;
   std::string der_;
-  TimePoint notBefore_;
-  TimePoint notAfter_;
+  TimePoint notBefore_{};
+  TimePoint notAfter_{};
 };
 
 // Every certificate in a PEM bundle, in order. Text between blocks is ignored; no certificate at
