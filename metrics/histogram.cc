@@ -12,10 +12,13 @@ Histogram::Histogram(std::vector<double> upperBounds)
       buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(upperBounds_.size() + 1)) {}
 
 void Histogram::observe(double value) {
-  // lower_bound finds the first bound >= value; NaN compares false with everything and so falls
-  // through to +Inf.
-  const auto it = std::lower_bound(upperBounds_.begin(), upperBounds_.end(), value);
-  const size_t index = static_cast<size_t>(it - upperBounds_.begin());
+  // The first bound >= value is the bucket (`le`). NaN compares false with every bound, which
+  // would put it in the first bucket; count it in +Inf only, as above every bound.
+  size_t index = upperBounds_.size();
+  if (!std::isnan(value)) {
+    const auto it = std::lower_bound(upperBounds_.begin(), upperBounds_.end(), value);
+    index = static_cast<size_t>(it - upperBounds_.begin());
+  }
   buckets_[index].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
 }

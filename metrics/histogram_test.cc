@@ -40,8 +40,7 @@ TEST(HistogramTest, EmptyHistogramHasZeroCounts) {
 }
 
 TEST(HistogramTest, BucketLayouts) {
-  EXPECT_EQ(Histogram::exponentialBuckets(0.001, 10, 4),
-            (std::vector<double>{0.001, 0.01, 0.1, 1.0000000000000002}));
+  EXPECT_EQ(Histogram::exponentialBuckets(0.25, 2, 4), (std::vector<double>{0.25, 0.5, 1, 2}));
   EXPECT_EQ(Histogram::linearBuckets(1, 2, 3), (std::vector<double>{1, 3, 5}));
   EXPECT_EQ(Histogram::defaultBuckets().front(), 0.005);
   EXPECT_EQ(Histogram::defaultBuckets().back(), 10);

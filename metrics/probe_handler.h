@@ -27,8 +27,8 @@ using HealthCheck = std::function<HealthStatus()>;
 struct ProbeRoutes {
   const Registry* registry = nullptr;  // GET /metrics when set; must outlive the server
   bool health = true;                  // GET /healthz and GET /readyz
-  HealthCheck liveness;                // /healthz; unset: ok while the process runs
-  HealthCheck readiness;               // /readyz; unset: always ready
+  HealthCheck liveness = nullptr;      // /healthz; unset: ok while the process runs
+  HealthCheck readiness = nullptr;     // /readyz; unset: always ready
 };
 
 /**

@@ -22,7 +22,7 @@
 namespace metrics {
 
 struct ProbeServerOptions {
-  ProbeRoutes routes;
+  ProbeRoutes routes = {};
   // To receive one whole request, idle keep-alive time included: a client that connects and sends
   // nothing, or trickles, is disconnected after it.
   std::chrono::milliseconds readTimeout = std::chrono::seconds(10);

@@ -30,8 +30,9 @@
 namespace metrics {
 
 // Runs at every scrape, on the scraping thread (the ProbeServer's). It must be quick, must not
-// block on locks held across slow work, and must not add or remove collectors. An exception it
-// throws drops its samples from that scrape and is logged.
+// block on locks held across slow work, and must not call collect(), addCollector() or reset a
+// CollectorHandle (the registry holds its collector lock meanwhile). An exception it throws drops
+// its samples from that scrape and is logged.
 using Collector = std::function<void(SampleWriter&)>;
 
 class Registry;

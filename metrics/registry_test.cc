@@ -18,14 +18,6 @@ using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::IsEmpty;
 
-const MetricFamilySnapshot* find(const std::vector<MetricFamilySnapshot>& families,
-                                 const std::string& name) {
-  for (const auto& family : families) {
-    if (family.name == name) return &family;
-  }
-  return nullptr;
-}
-
 TEST(RegistryTest, CounterSeriesAreKeptPerLabelValues) {
   Registry registry;
   auto& reconciles = registry.counter(

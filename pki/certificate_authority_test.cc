@@ -85,7 +85,7 @@ TEST(CertificateAuthorityTest, GeneratedRootUsesAnEcdsaP256Key) {
 }
 
 TEST(CertificateAuthorityTest, GeneratedRootLastsTenYearsAndIsBackdatedFiveMinutes) {
-  const Certificate& root = newCa().certificate();
+  const Certificate root = newCa().certificate();
   EXPECT_EQ(root.notBefore(), kNowSeconds - 5min);
   EXPECT_EQ(root.notAfter(), kNowSeconds + std::chrono::years(10));
 }

@@ -128,27 +128,47 @@ Status addSubjectAltNames(X509* x509, const CertificateTemplate& t) {
 
 // subjectKeyIdentifier by RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits —
 // what OpenSSL's "hash" and most CAs produce, so user-supplied CAs look the same.
-Status addSubjectKeyIdentifier(X509* x509) {
+Result<std::string> subjectKeyIdentifier(X509* x509) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  Asn1OctetStringPtr ski(ASN1_OCTET_STRING_new());
-  if (!ski || X509_pubkey_digest(x509, EVP_sha1(), digest, &len) != 1 ||
-      ASN1_OCTET_STRING_set(ski.get(), digest, static_cast<int>(len)) != 1) {
+  if (X509_pubkey_digest(x509, EVP_sha1(), digest, &len) != 1) {
     return openSslError("computing the subjectKeyIdentifier");
   }
+  return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+Asn1OctetStringPtr octetString(const std::string& bytes) {
+  Asn1OctetStringPtr s(ASN1_OCTET_STRING_new());
+  if (s && ASN1_OCTET_STRING_set(s.get(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                                 static_cast<int>(bytes.size())) != 1) {
+    s.reset();
+  }
+  return s;
+}
+
+Status addSubjectKeyIdentifier(X509* x509, const std::string& keyId) {
+  Asn1OctetStringPtr ski = octetString(keyId);
+  if (!ski) return openSslError("setting the subjectKeyIdentifier");
   return addExtension(x509, NID_subject_key_identifier, ski.get(), false);
 }
 
-// authorityKeyIdentifier = the signer's subjectKeyIdentifier, so verifiers can pick the right CA
-// certificate during rotation when two CAs share a name. Omitted when the signer has none.
-Status addAuthorityKeyIdentifier(X509* x509, X509* signer) {
-  const ASN1_OCTET_STRING* signerSki = X509_get0_subject_key_id(signer);
-  if (signerSki == nullptr) return Ok{};
+// authorityKeyIdentifier = the signer's subjectKeyIdentifier, so verifiers pick the right CA
+// certificate during rotation, when the old and new root share a name. Omitted when the signer
+// has none (possible for a user-supplied CA).
+Status addAuthorityKeyIdentifier(X509* x509, const std::string& signerKeyId) {
+  if (signerKeyId.empty()) return Ok{};
   AuthorityKeyIdPtr akid(AUTHORITY_KEYID_new());
-  if (!akid || (akid->keyid = ASN1_OCTET_STRING_dup(signerSki)) == nullptr) {
+  if (!akid || (akid->keyid = octetString(signerKeyId).release()) == nullptr) {
     return openSslError("setting the authorityKeyIdentifier");
   }
   return addExtension(x509, NID_authority_key_identifier, akid.get(), false);
+}
+
+std::string keyIdOf(const Certificate& cert) {
+  const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(cert.get());
+  if (id == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(id)),
+                     static_cast<std::size_t>(ASN1_STRING_length(id)));
 }
 
 // EdDSA signs the message itself and takes no separate digest.
@@ -196,15 +216,18 @@ Result<Certificate> buildCertificate(const CertificateTemplate& t, const Private
   if (auto s = addKeyUsage(x509.get(), t, subjectKey); !s) return s.error();
   if (auto s = addExtendedKeyUsage(x509.get(), t); !s) return s.error();
   if (auto s = addSubjectAltNames(x509.get(), t); !s) return s.error();
-  if (auto s = addSubjectKeyIdentifier(x509.get()); !s) return s.error();
-  // For a self-signed root the signer's SKI is the one just added.
-  if (auto s = addAuthorityKeyIdentifier(x509.get(), signer); !s) return s.error();
+  const auto keyId = subjectKeyIdentifier(x509.get());
+  if (!keyId) return keyId.error();
+  if (auto s = addSubjectKeyIdentifier(x509.get(), *keyId); !s) return s.error();
+  const std::string signerKeyId = issuer != nullptr ? keyIdOf(*issuer) : *keyId;
+  if (auto s = addAuthorityKeyIdentifier(x509.get(), signerKeyId); !s) return s.error();
 
   if (X509_sign(x509.get(), signingKey.get(), signatureDigest(signingKey)) <= 0) {
     return openSslError("signing the certificate");
   }
-  // Re-read from DER: OpenSSL caches decoded extensions on the X509 it was building (computed
-  // above while the AKI was still missing); a fresh object has nothing stale.
+  // Re-read from DER: OpenSSL caches decoded extensions on an X509 the first time they are asked
+  // for, and the object built here was modified after that may have happened; a fresh one has
+  // nothing stale.
   auto built = Certificate::adopt(x509.release());
   if (!built) return built.error();
   return Certificate::fromDer(built->der());

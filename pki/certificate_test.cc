@@ -47,7 +47,9 @@ TEST(CertificateTest, PemLinesAreAtMost64Characters) {
   while (start < pem.size()) {
     const std::size_t end = pem.find('\n', start);
     ASSERT_NE(end, std::string::npos);
-    if (pem.compare(start, 5, "-----") != 0) EXPECT_LE(end - start, 64u);
+    if (pem.compare(start, 5, "-----") != 0) {
+      EXPECT_LE(end - start, 64u);
+    }
     start = end + 1;
   }
 }

@@ -10,6 +10,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 
 #include "pki/certificate_authority.h"
 #include "pki/trust_bundle.h"
@@ -87,7 +88,9 @@ class OpensslCliTest : public ::testing::Test {
     const std::string ours = verifyChain(leaf, caPem, t);
     const std::string cli = cliVerify(caPem, leaf, t);
     EXPECT_EQ(ours.empty(), cli.empty()) << "ours: " << ours << "\ncli: " << cli;
-    if (!ours.empty()) EXPECT_THAT(cli, HasSubstr(ours.substr(0, ours.find(" (depth"))));
+    if (!ours.empty()) {
+      EXPECT_THAT(cli, HasSubstr(ours.substr(0, ours.find(" (depth"))));
+    }
   }
 
   std::filesystem::path dir_;

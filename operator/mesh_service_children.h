@@ -1,0 +1,34 @@
+// The Kubernetes objects a MeshService stands for, as server-side apply bodies: a Service of the
+// same name (selector, ports with targetPort) and, for static endpoints, EndpointSlices the
+// operator manages (one per address family and endpoint port). Pure functions; the MeshService
+// controller applies what they return.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/mesh_service.h"
+
+namespace meshgate::op {
+
+inline constexpr const char* kMeshServiceLabel = "meshgate.io/meshservice";
+inline constexpr const char* kEndpointSliceManager = "meshgate.io/operator";
+
+nlohmann::json desiredService(const api::MeshService& ms);
+
+// Empty when the MeshService has no static endpoints.
+std::vector<nlohmann::json> desiredEndpointSlices(const api::MeshService& ms);
+
+// Endpoint counts of a Service from its EndpointSlices (any manager): total distinct addresses,
+// ready those whose conditions.ready is not false.
+api::EndpointCounts countEndpoints(const std::vector<const nlohmann::json*>& slices);
+
+// spiffe://<trust-domain>/ns/<ns>/sa/<serviceAccount>
+std::string spiffeId(const std::string& trustDomain, const std::string& ns,
+                     const std::string& serviceAccount);
+// The service account a MeshService runs as (spec.serviceAccount, default its name).
+std::string serviceAccountOf(const api::MeshService& ms);
+
+}  // namespace meshgate::op

@@ -1,0 +1,55 @@
+// Reconciles one MeshService: validates it, applies its Service and static EndpointSlices (only
+// when they differ from what is live), deletes EndpointSlices it no longer wants, makes sure the
+// identity certificate of its service account is valid, and writes status conditions that say
+// why (Accepted, ResolvedRefs, CertificateReady, Programmed, Ready). Called by the MeshService
+// controller's workers; reads only informer caches, writes only by server-side apply.
+#pragma once
+
+#include <string>
+
+#include "kube/clock.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/reconciler.h"
+#include "kube/rest_client.h"
+#include "operator/certificate_issuer.h"
+
+namespace meshgate::op {
+
+struct MeshServiceCaches {
+  kube::Informer& meshServices;
+  kube::Informer& services;
+  kube::Informer& endpointSlices;  // needs the kEndpointSlicesByService index
+};
+
+// Index of EndpointSlices by "<namespace>/<kubernetes.io/service-name>".
+inline constexpr const char* kEndpointSlicesByService = "byService";
+std::vector<std::string> endpointSliceServiceIndex(const nlohmann::json& slice);
+
+struct MeshServiceReconcilerOptions {
+  std::string trustDomain = "cluster.local";
+  std::chrono::seconds workloadCertificateLifetime{std::chrono::hours(24)};
+};
+
+class MeshServiceReconciler : public kube::Reconciler {
+ public:
+  MeshServiceReconciler(kube::RestClient& client, MeshServiceCaches caches,
+                        CertificateIssuer& issuer, kube::EventRecorder& events, kube::Clock& clock,
+                        MeshServiceReconcilerOptions options);
+
+  // kube::Reconciler
+  kube::ReconcileResult reconcile(const kube::Request& request) override;
+
+ private:
+  kube::RestClient& client_;
+  MeshServiceCaches caches_;
+  CertificateIssuer& issuer_;
+  kube::EventRecorder& events_;
+  kube::Clock& clock_;
+  MeshServiceReconcilerOptions options_;
+};
+
+// The name of the identity Secret of a service account.
+std::string identitySecretName(const std::string& serviceAccount);
+
+}  // namespace meshgate::op

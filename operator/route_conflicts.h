@@ -1,0 +1,46 @@
+// Deterministic resolution of ApiRoutes that claim the same host + match: the oldest route wins
+// (creationTimestamp, then namespace/name); a loser loses only the colliding (host, match) pairs
+// and keeps serving the rest, so a conflict never takes a whole host down. Pure; used by the
+// ApiRoute controller for status and for the Ingress it writes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/api_route.h"
+
+namespace meshgate::op {
+
+// One (host, match) a route claims, in a canonical text form so equal matches compare equal.
+struct RouteClaim {
+  std::string host;
+  std::string match;  // e.g. "PathPrefix /orders" or "Exact /a GET h:x-env=prod"
+  bool operator<(const RouteClaim& other) const {
+    return host != other.host ? host < other.host : match < other.match;
+  }
+  bool operator==(const RouteClaim&) const = default;
+};
+
+struct LostClaim {
+  RouteClaim claim;
+  std::string winner;  // namespace/name of the route that keeps it
+};
+
+// Every claim of a route: hosts × matches of every rule (a rule without matches claims
+// "PathPrefix /"), within its ingress class.
+std::vector<RouteClaim> claimsOf(const api::ApiRoute& route);
+
+// Canonical text of one match.
+std::string canonicalMatch(const api::RouteMatch& match);
+
+// For each route (by namespace/name) the claims it loses; routes that lose nothing are absent.
+std::map<std::string, std::vector<LostClaim>> resolveConflicts(
+    const std::vector<const api::ApiRoute*>& routes);
+
+// True when `a` is older than `b` in the winning order.
+bool olderThan(const api::ApiRoute& a, const api::ApiRoute& b);
+
+std::string keyOf(const api::ApiRoute& route);
+
+}  // namespace meshgate::op

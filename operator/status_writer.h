@@ -1,0 +1,35 @@
+// StatusWriter writes an object's status through the status subresource by server-side apply,
+// and only when the status we want is not already what the cached object shows — so a
+// reconcile that reaches the same verdict writes nothing. One per reconcile.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/api_route.h"
+#include "api/mesh_service.h"
+#include "kube/group_version_resource.h"
+#include "kube/rest_client.h"
+
+namespace meshgate::op {
+
+class StatusWriter {
+ public:
+  StatusWriter(kube::RestClient& client, kube::GroupVersionResource gvr, const nlohmann::json& live);
+
+  // "" on success (written or unchanged), else the failure.
+  std::string write(const api::MeshServiceStatus& status);
+  std::string write(const api::ApiRouteStatus& status);
+  std::string writeJson(const nlohmann::json& status);
+
+  bool wrote() const { return wrote_; }
+
+ private:
+  kube::RestClient& client_;
+  kube::GroupVersionResource gvr_;
+  const nlohmann::json& live_;
+  bool wrote_ = false;
+};
+
+}  // namespace meshgate::op
