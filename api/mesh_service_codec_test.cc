@@ -162,7 +162,7 @@ TEST(MeshServiceCodecTest, EncodesOnlyWhatIsSet) {
 
 TEST(MeshServiceCodecTest, KeepsAnEmptyAllowListBecauseItMeansNobody) {
   MeshService ms;
-  ms.spec.authorization = Authorization{};
+  ms.spec.authorization.emplace();
   const json j = encodeMeshService(ms);
   EXPECT_EQ(j["spec"]["authorization"], json::parse(R"({"allow": []})"));
   const auto back = decodeMeshService(j);

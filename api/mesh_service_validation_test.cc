@@ -109,7 +109,7 @@ TEST(MeshServiceValidationTest, HashOnUnsupportedPolicyReportsOnlyThePolicy) {
 
 TEST(MeshServiceValidationTest, EmptyAllowListIsValidAndMeansNobody) {
   MeshService ms = minimal();
-  ms.spec.authorization = Authorization{};
+  ms.spec.authorization.emplace();
   EXPECT_TRUE(validateMeshService(ms).empty());
 }
 

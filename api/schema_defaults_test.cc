@@ -12,11 +12,11 @@ TEST(SchemaDefaultsTest, FillsMeshServiceDefaultsInsidePresentObjects) {
   MeshService ms;
   ms.spec.endpoints.push_back({.address = "10.0.0.1"});
   ms.spec.ports.push_back({.name = "http", .port = 8080});
-  ms.spec.loadBalancer = LoadBalancer{};
+  ms.spec.loadBalancer.emplace();
   ms.spec.healthCheck = HealthCheck{.path = "/healthz"};
-  ms.spec.outlierDetection = OutlierDetection{};
+  ms.spec.outlierDetection.emplace();
   ms.spec.retries = Retries{.backoff = Backoff{}};
-  ms.spec.mtls = Mtls{};
+  ms.spec.mtls.emplace();
   applySchemaDefaults(ms);
 
   EXPECT_EQ(ms.spec.endpoints[0].weight, 1);
@@ -61,7 +61,7 @@ TEST(SchemaDefaultsTest, KeepsValuesThatArePresent) {
 
 TEST(SchemaDefaultsTest, FillsApiRouteDefaults) {
   ApiRoute route;
-  route.spec.tls = RouteTls{};
+  route.spec.tls.emplace();
   route.spec.auth = Auth{.apiKey = ApiKeyAuth{.secretRef = {.name = "keys"}}};
   RouteRule rule;
   RouteMatch match;
