@@ -54,8 +54,10 @@ bool isSubsetOf(const nlohmann::json& desired, const nlohmann::json& live) {
 }
 
 void stampAppliedHash(nlohmann::json& desired) {
-  if (desired["metadata"].contains("annotations")) {
-    desired["metadata"]["annotations"].erase(kAppliedHashAnnotation);
+  auto& metadata = desired["metadata"];
+  if (metadata.contains("annotations")) {
+    metadata["annotations"].erase(kAppliedHashAnnotation);
+    if (metadata["annotations"].empty()) metadata.erase("annotations");
   }
   // nlohmann's dump orders object keys, so equal intents hash equally.
   desired["metadata"]["annotations"][kAppliedHashAnnotation] = sha256Hex(desired.dump());
