@@ -8,8 +8,9 @@
 #include <optional>
 #include <sstream>
 
-#include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
+
+#include "base/base64.h"
 
 namespace kube {
 
@@ -31,24 +32,6 @@ bool readFile(const std::filesystem::path& path, std::string& out) {
   return true;
 }
 
-bool decodeBase64(const std::string& in, std::string& out) {
-  std::string clean;
-  for (char c : in) {
-    if (!std::isspace(static_cast<unsigned char>(c))) clean.push_back(c);
-  }
-  if (clean.size() % 4 != 0) return false;
-  out.resize(clean.size() / 4 * 3);
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()),
-                          static_cast<int>(clean.size()));
-  if (n < 0) return false;
-  size_t padding = 0;
-  if (!clean.empty() && clean.back() == '=') padding++;
-  if (clean.size() > 1 && clean[clean.size() - 2] == '=') padding++;
-  out.resize(static_cast<size_t>(n) - padding);
-  return true;
-}
-
 // The `field` of the entry named `name` in a kubeconfig list (contexts, clusters, users).
 std::optional<YAML::Node> findNamed(const YAML::Node& list, const std::string& name,
                                     const std::string& field) {
@@ -66,9 +49,9 @@ std::optional<YAML::Node> findNamed(const YAML::Node& list, const std::string& n
 std::string loadPem(const YAML::Node& node, const std::string& field,
                     const std::filesystem::path& baseDir, std::string& out) {
   if (node[field + "-data"]) {
-    if (!decodeBase64(node[field + "-data"].as<std::string>(), out)) {
-      return field + "-data is not valid base64";
-    }
+    auto decoded = meshgate::base64Decode(node[field + "-data"].as<std::string>());
+    if (!decoded) return field + "-data is not valid base64";
+    out = std::move(*decoded);
     return "";
   }
   if (node[field]) {

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "operator/owner_reference.h"
 
 namespace meshgate::op {
@@ -20,6 +22,15 @@ std::string appProtocolOf(const api::ServicePort& port) {
 bool isIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
 
 }  // namespace
+
+bool isSliceAddress(const std::string& address) {
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return false;
+  if (ip.is_loopback()) return false;
+  if (ip.is_v6()) return !ip.to_v6().is_link_local();
+  return (ip.to_v4().to_uint() & 0xffff0000u) != 0xa9fe0000u;  // 169.254.0.0/16
+}
 
 std::string serviceAccountOf(const api::MeshService& ms) {
   return ms.spec.serviceAccount.value_or(ms.metadata.name);
@@ -54,6 +65,7 @@ std::vector<nlohmann::json> desiredEndpointSlices(const api::MeshService& ms) {
   // to all of its endpoints.
   std::map<std::pair<std::string, int64_t>, std::vector<std::string>> groups;
   for (const auto& endpoint : ms.spec.endpoints) {
+    if (!isSliceAddress(endpoint.address)) continue;
     groups[{isIpv6(endpoint.address) ? "IPv6" : "IPv4", endpoint.port.value_or(0)}].push_back(
         endpoint.address);
   }

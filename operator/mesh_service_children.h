@@ -14,12 +14,17 @@
 namespace meshgate::op {
 
 inline constexpr const char* kMeshServiceLabel = "meshgate.io/meshservice";
-inline constexpr const char* kEndpointSliceManager = "meshgate.io/operator";
+// A label value: no "/" allowed (kube-controller-manager uses endpointslice-controller.k8s.io).
+inline constexpr const char* kEndpointSliceManager = "meshgate.io";
 
 nlohmann::json desiredService(const api::MeshService& ms);
 
-// Empty when the MeshService has no static endpoints.
+// Empty when the MeshService has no static endpoints. Addresses the apiserver refuses in an
+// EndpointSlice (loopback, link-local) are left out: the proxy still gets them from its config.
 std::vector<nlohmann::json> desiredEndpointSlices(const api::MeshService& ms);
+
+// Whether an EndpointSlice may hold this address (not loopback, not link-local).
+bool isSliceAddress(const std::string& address);
 
 // Endpoint counts of a Service from its EndpointSlices (any manager): total distinct addresses,
 // ready those whose conditions.ready is not false.

@@ -49,7 +49,19 @@ TEST(MeshServiceChildrenTest, StaticEndpointsGroupByFamilyAndPort) {
   EXPECT_EQ(slices[2]["addressType"], "IPv6");
   EXPECT_EQ(slices[2]["metadata"]["labels"]["kubernetes.io/service-name"], "billing");
   EXPECT_EQ(slices[2]["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"],
-            "meshgate.io/operator");
+            "meshgate.io");
+}
+
+TEST(MeshServiceChildrenTest, LoopbackAndLinkLocalAddressesStayOutOfSlices) {
+  EXPECT_FALSE(isSliceAddress("127.0.0.10"));
+  EXPECT_FALSE(isSliceAddress("::1"));
+  EXPECT_FALSE(isSliceAddress("169.254.1.1"));
+  EXPECT_FALSE(isSliceAddress("fe80::1"));
+  EXPECT_TRUE(isSliceAddress("10.0.0.1"));
+  EXPECT_TRUE(isSliceAddress("fd00::1"));
+  auto ms = meshService();
+  ms.spec.endpoints = {{.address = "127.0.0.10", .port = std::nullopt, .weight = std::nullopt}};
+  EXPECT_TRUE(desiredEndpointSlices(ms).empty());
 }
 
 TEST(MeshServiceChildrenTest, CountsDistinctAndReadyEndpointsAcrossSlices) {

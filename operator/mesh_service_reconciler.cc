@@ -176,6 +176,14 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   const auto sliceObjects = caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey);
   for (const auto& slice : sliceObjects) slices.push_back(slice.get());
   wanted.endpoints = countEndpoints(slices);
+  // Static endpoints no EndpointSlice can hold (loopback, link-local) are served by the proxy
+  // from its config all the same: count them as ready.
+  for (const auto& endpoint : ms.spec.endpoints) {
+    if (!isSliceAddress(endpoint.address)) {
+      wanted.endpoints->total++;
+      wanted.endpoints->ready++;
+    }
+  }
   if (!programmedProblem.empty()) {
     setCondition(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
   } else if (!certificateReady) {

@@ -1,0 +1,221 @@
+// meshgate-operator: reconciles MeshServices into Services, EndpointSlices and identity
+// certificates (ApiRoutes follow with their own controller). Loads the client config, elects a
+// leader on a Lease, bootstraps the mesh CA and the IngressClass, runs the controllers, and serves
+// /metrics, /healthz and /readyz. SIGTERM/SIGINT stop it cleanly (the Lease is released).
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "kube/clock.h"
+#include "kube/controller.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/kubeconfig_loader.h"
+#include "kube/leader_elector.h"
+#include "metrics/probe_server.h"
+#include "metrics/registry.h"
+#include "operator/cluster_bootstrap.h"
+#include "operator/mesh_certificate_issuer.h"
+#include "operator/mesh_service_reconciler.h"
+#include "operator/operator_options.h"
+#include "operator/owner_reference.h"
+
+namespace {
+
+using meshgate::op::OperatorOptions;
+
+void configureLogging(const OperatorOptions& options) {
+  spdlog::set_level(spdlog::level::from_str(options.logLevel));
+  if (options.logFormat == "json") {
+    spdlog::set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"meshgate-operator","msg":"%v"})",
+        spdlog::pattern_time_type::utc);
+  }
+}
+
+// Every object that owns `object` by a non-controller ownerReference of `kind` (shared Secrets).
+std::vector<kube::Request> ownersOfKind(const nlohmann::json& object, const std::string& kind) {
+  std::vector<kube::Request> out;
+  const auto& metadata = object.at("metadata");
+  for (const auto& ref : metadata.value("ownerReferences", nlohmann::json::array())) {
+    if (ref.value("kind", "") == kind) out.push_back({metadata.value("namespace", ""), ref.value("name", "")});
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  OperatorOptions options;
+  CLI::App app{"meshgate-operator: reconciles MeshServices and ApiRoutes"};
+  app.add_option("--kubeconfig", options.kubeconfig, "kubeconfig file (else $KUBECONFIG, else in-cluster)");
+  app.add_option("--system-namespace", options.systemNamespace, "namespace of the CA, the trust bundle and the Lease");
+  app.add_option("--namespace", options.watchNamespace, "only reconcile this namespace (default: all)");
+  app.add_option("--trust-domain", options.trustDomain, "SPIFFE trust domain");
+  app.add_flag("--leader-elect", options.leaderElect, "elect a leader on a Lease before acting");
+  app.add_option("--leader-election-id", options.leaderElectionId, "name of the Lease");
+  app.add_option("--metrics-bind-address", options.metricsBindAddress, "address of /metrics");
+  app.add_option("--health-probe-bind-address", options.healthProbeBindAddress, "address of /healthz and /readyz");
+  app.add_option("--workers", options.workers, "reconcile workers per controller")->check(CLI::Range(1, 64));
+  app.add_option("--log-level", options.logLevel, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", options.logFormat, "text|json")->check(CLI::IsMember({"text", "json"}));
+  CLI11_PARSE(app, argc, argv);
+  configureLogging(options);
+
+  // Signals are taken on a dedicated thread (blocked everywhere else, inherited by every thread).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto config = kube::resolveConfig(options.kubeconfig);
+  if (!config) {
+    spdlog::error("{}", config.error().message);
+    return 1;
+  }
+  spdlog::info("connecting to {}", config->describe());
+  auto client = kube::RestClient::create(*config);
+  if (!client) {
+    spdlog::error("{}", client.error().toString());
+    return 1;
+  }
+  kube::RestClient& rest = **client;
+  kube::SystemClock clock;
+  kube::EventRecorder events(rest, clock);
+
+  // Caches. Children are filtered to what meshgate manages; EndpointSlices are all read because
+  // the endpoint counts include the slices Kubernetes makes for selectors.
+  const std::string ns = options.watchNamespace;
+  kube::InformerOptions informerOptions;
+  informerOptions.resyncPeriod = std::chrono::minutes(10);
+  kube::InformerOptions managedOnly = informerOptions;
+  managedOnly.reflector.labelSelector = std::string(meshgate::op::kManagedByLabel) + "=" + meshgate::op::kManagedByValue;
+  kube::Informer meshServices(rest, kube::resources::kMeshServices, ns, informerOptions, clock);
+  kube::Informer services(rest, kube::resources::kServices, ns, managedOnly, clock);
+  kube::Informer endpointSlices(rest, kube::resources::kEndpointSlices, ns, informerOptions, clock);
+  kube::Informer secrets(rest, kube::resources::kSecrets, ns, managedOnly, clock);
+  endpointSlices.addIndexer(meshgate::op::kEndpointSlicesByService, meshgate::op::endpointSliceServiceIndex);
+
+  meshgate::op::MeshCa ca;
+  meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
+  meshgate::op::MeshServiceReconciler meshServiceReconciler(
+      rest, {meshServices, services, endpointSlices}, issuer, events, clock,
+      {.trustDomain = options.trustDomain, .workloadCertificateLifetime = std::chrono::hours(24)});
+  kube::ControllerOptions controllerOptions;
+  controllerOptions.workers = options.workers;
+  kube::Controller meshServiceController("meshservice", meshServiceReconciler, std::move(controllerOptions), clock);
+  meshServiceController.watchPrimary(meshServices);
+  meshServiceController.watchOwned(services, "MeshService");
+  meshServiceController.watchMapped(endpointSlices, [](const nlohmann::json& slice) {
+    std::vector<kube::Request> out;
+    for (const auto& key : meshgate::op::endpointSliceServiceIndex(slice)) out.push_back(kube::Request::fromKey(key));
+    return out;
+  });
+  meshServiceController.watchMapped(secrets, [](const nlohmann::json& secret) {
+    return ownersOfKind(secret, "MeshService");
+  });
+
+  // Metrics and probes.
+  metrics::Registry registry;
+  auto collector = registry.addCollector([&](metrics::SampleWriter& writer) {
+    const auto& m = meshServiceController.metrics();
+    const metrics::Labels controller = {{"controller", "meshservice"}};
+    writer.counter("meshgate_reconcile_total", "Reconciles by controller", controller, static_cast<double>(m.reconcileTotal.load()));
+    writer.counter("meshgate_reconcile_errors_total", "Failed reconciles by controller", controller,
+                   static_cast<double>(m.reconcileErrors.load()));
+    writer.counter("meshgate_reconcile_seconds_total", "Time spent reconciling by controller", controller,
+                   static_cast<double>(m.reconcileMicrosTotal.load()) / 1e6);
+    const auto queue = meshServiceController.queue().metrics()->snapshot();
+    writer.gauge("meshgate_workqueue_depth", "Keys waiting", {{"name", "meshservice"}}, static_cast<double>(queue.depth));
+    writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure", {{"name", "meshservice"}},
+                   static_cast<double>(queue.retriesTotal));
+    for (const auto& [verb, count] : rest.requestCounts()) {
+      writer.counter("meshgate_apiserver_requests_total", "Requests sent to the apiserver by verb", {{"verb", verb}},
+                     static_cast<double>(count));
+    }
+  });
+  metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
+  std::atomic<bool> ready{false};
+  metrics::ProbeServer probeServer({.routes = {.registry = nullptr,
+                                               .health = true,
+                                               .liveness = nullptr,
+                                               .readiness = [&]() -> metrics::HealthStatus {
+                                                 if (ready.load()) return {true, ""};
+                                                 return {false, "caches not synced or not leading yet"};
+                                               }}});
+  if (auto port = metricsServer.start(options.metricsBindAddress); !port) {
+    spdlog::error("metrics server: {}", port.error());
+    return 1;
+  }
+  if (auto port = probeServer.start(options.healthProbeBindAddress); !port) {
+    spdlog::error("probe server: {}", port.error());
+    return 1;
+  }
+
+  std::atomic<bool> stopping{false};
+  std::mutex runMutex;
+  std::condition_variable runCv;
+  auto lead = [&] {
+    spdlog::info("leading: bootstrapping the mesh CA and starting controllers");
+    meshgate::op::ClusterBootstrap bootstrap(rest, options.systemNamespace, ca, clock);
+    for (std::chrono::milliseconds backoff{500};; backoff = std::min(backoff * 2, std::chrono::milliseconds(30000))) {
+      auto problem = bootstrap.run();
+      if (problem.empty()) break;
+      spdlog::warn("bootstrap: {} (retrying in {} ms)", problem, backoff.count());
+      std::unique_lock lock(runMutex);
+      if (runCv.wait_for(lock, backoff, [&] { return stopping.load(); })) return;
+    }
+    for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets}) informer->start();
+    if (!meshServiceController.start()) {
+      spdlog::error("caches did not sync; exiting so that a restart tries again");
+      std::_Exit(1);
+    }
+    ready.store(true);
+  };
+
+  std::unique_ptr<kube::LeaderElector> elector;
+  std::thread leaderThread;
+  if (options.leaderElect) {
+    kube::LeaderElectorConfig electorConfig;
+    electorConfig.leaseNamespace = options.systemNamespace;
+    electorConfig.leaseName = options.leaderElectionId;
+    electorConfig.callbacks.onStartedLeading = [&] { std::thread(lead).detach(); };
+    electorConfig.callbacks.onStoppedLeading = [&] {
+      if (stopping.load()) return;
+      // Another replica may act from now on: stop at once, as controller-runtime does.
+      spdlog::error("leader election lost; exiting");
+      std::_Exit(1);
+    };
+    electorConfig.callbacks.onNewLeader = [](const std::string& who) { spdlog::info("leader is {}", who); };
+    elector = std::make_unique<kube::LeaderElector>(rest, clock, electorConfig);
+    leaderThread = std::thread([&] { elector->run(); });
+  } else {
+    std::thread(lead).detach();
+  }
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("signal {}: shutting down", signal);
+  {
+    std::lock_guard lock(runMutex);
+    stopping.store(true);
+    runCv.notify_all();
+  }
+  ready.store(false);
+  meshServiceController.stop();
+  for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets}) informer->stop();
+  if (elector) {
+    elector->stop();
+    leaderThread.join();
+  }
+  events.stop();
+  collector.reset();
+  probeServer.stop();
+  metricsServer.stop();
+  return 0;
+}

@@ -1,0 +1,22 @@
+// Command-line options of meshgate-operator (names follow controller-runtime's flags).
+#pragma once
+
+#include <string>
+
+namespace meshgate::op {
+
+struct OperatorOptions {
+  std::string kubeconfig;  // else $KUBECONFIG, else in-cluster
+  std::string systemNamespace = "meshgate-system";
+  std::string watchNamespace;  // empty: all namespaces
+  std::string trustDomain = "cluster.local";
+  bool leaderElect = false;
+  std::string leaderElectionId = "meshgate-operator";
+  std::string metricsBindAddress = "127.0.0.1:8080";
+  std::string healthProbeBindAddress = "127.0.0.1:8081";
+  int workers = 2;
+  std::string logLevel = "info";
+  std::string logFormat = "text";  // text | json
+};
+
+}  // namespace meshgate::op

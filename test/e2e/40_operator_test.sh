@@ -1,0 +1,158 @@
+# shellcheck shell=bash
+# meshgate-operator against the real control plane, as a local process with only its RBAC
+# (operator.kubeconfig): MeshService → Service, static EndpointSlice and identity certificate with
+# owner references and status that says why; spec changes followed; drift reverted; garbage
+# collection by the real controller-manager; certificates that verify against the mesh CA; zero
+# writes when idle; convergence after kill -9. Run by test/e2e/run.sh.
+
+_operator_bin() { echo "${MESHGATE_BUILD_DIR:-build}/bin/meshgate-operator"; }
+
+_prepare_operator() {
+  ensure_namespace meshgate-system
+  kubectl apply -R -f config/rbac/ >/dev/null
+  kubectl apply -f crds/ >/dev/null
+  kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
+}
+
+# _start_operator LOG [ARGS...] — starts the operator in the background; sets OPERATOR_PID and
+# METRICS_URL, and waits until /readyz says ok.
+_start_operator() {
+  local log=$1
+  shift
+  "$(_operator_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/operator.kubeconfig" \
+    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 "$@" >"$log" 2>&1 &
+  OPERATOR_PID=$!
+  wait_for 20 bash -c "[ \$(grep -c 'probe server listening' '$log') -ge 2 ]"
+  local ports
+  ports=$(sed -nE 's/.*probe server listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$log")
+  METRICS_URL="http://127.0.0.1:$(sed -n 1p <<<"$ports")/metrics"
+  READYZ_URL="http://127.0.0.1:$(sed -n 2p <<<"$ports")/readyz"
+  wait_for 60 curl -sf --max-time 2 "$READYZ_URL"
+}
+
+_stop_operator() {
+  [ -z "${OPERATOR_PID:-}" ] || { kill -TERM "$OPERATOR_PID" 2>/dev/null || true; wait "$OPERATOR_PID" 2>/dev/null || true; }
+  OPERATOR_PID=""
+}
+
+_condition() { kubectl get ms "$2" -n "$1" -o jsonpath="{.status.conditions[?(@.type==\"$3\")].status}"; }
+
+_apply_static_ms() {
+  local ns=$1 name=$2 port=${3:-80}
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata:
+  name: $name
+spec:
+  endpoints:
+  - address: 10.20.0.1
+  - address: 127.0.0.20
+  ports:
+  - name: http
+    port: $port
+    targetPort: 8080
+YAML
+}
+
+test_meshservice_children_status_drift_and_garbage_collection() {
+  _prepare_operator
+  local ns log
+  ns=$(new_namespace op)
+  log=$(mktemp)
+  trap '_stop_operator; rm -f $log' RETURN
+  _start_operator "$log" --leader-elect --leader-election-id e2e-children
+
+  _apply_static_ms "$ns" billing
+  wait_for 30 bash -c "[ \"\$(kubectl get ms billing -n $ns -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
+  assert_eq "2 of 2 endpoints ready" "$(kubectl get ms billing -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')"
+  assert_eq 1 "$(kubectl get ms billing -n "$ns" -o jsonpath='{.status.observedGeneration}')"
+  local uid
+  uid=$(kubectl get ms billing -n "$ns" -o jsonpath='{.metadata.uid}')
+  step "children carry the controller owner reference"
+  assert_eq "$uid" "$(kubectl get svc billing -n "$ns" -o jsonpath='{.metadata.ownerReferences[?(@.controller==true)].uid}')"
+  assert_eq "$uid" "$(kubectl get endpointslice billing-static-ipv4 -n "$ns" -o jsonpath='{.metadata.ownerReferences[0].uid}')"
+  assert_eq "10.20.0.1" "$(kubectl get endpointslice billing-static-ipv4 -n "$ns" -o jsonpath='{.endpoints[*].addresses[0]}')"
+  assert_eq "$uid" "$(kubectl get secret meshgate-identity-billing -n "$ns" -o jsonpath='{.metadata.ownerReferences[0].uid}')"
+  kubectl get events -n "$ns" --field-selector involvedObject.name=billing -o jsonpath='{.items[*].reason}' | grep -q Created
+
+  step "a port change reaches the Service"
+  _apply_static_ms "$ns" billing 9090
+  wait_for 30 bash -c "[ \"\$(kubectl get svc billing -n $ns -o jsonpath='{.spec.ports[0].port}')\" = 9090 ]"
+  wait_for 30 bash -c "[ \"\$(kubectl get ms billing -n $ns -o jsonpath='{.status.observedGeneration}')\" = 2 ]"
+
+  step "drift is reverted"
+  kubectl patch svc billing -n "$ns" --type merge -p '{"spec":{"ports":[{"name":"http","port":9090,"targetPort":9999}]}}' >/dev/null
+  wait_for 30 bash -c "[ \"\$(kubectl get svc billing -n $ns -o jsonpath='{.spec.ports[0].targetPort}')\" = 8080 ]"
+  kubectl delete endpointslice billing-static-ipv4 -n "$ns" >/dev/null
+  wait_for 30 kubectl get endpointslice billing-static-ipv4 -n "$ns"
+
+  step "delete: the controller-manager collects the children"
+  kubectl delete ms billing -n "$ns" >/dev/null
+  wait_gone 60 svc billing -n "$ns"
+  wait_gone 60 endpointslice billing-static-ipv4 -n "$ns"
+  wait_gone 60 secret meshgate-identity-billing -n "$ns"
+}
+
+test_identity_certificate_verifies_against_the_mesh_ca() {
+  _prepare_operator
+  local ns log dir
+  ns=$(new_namespace cert)
+  log=$(mktemp)
+  dir=$(mktemp -d)
+  trap '_stop_operator; rm -rf $log $dir' RETURN
+  _start_operator "$log" --leader-elect --leader-election-id e2e-cert
+  _apply_static_ms "$ns" payments
+  wait_for 30 kubectl get secret meshgate-identity-payments -n "$ns"
+  assert_eq kubernetes.io/tls "$(kubectl get secret meshgate-identity-payments -n "$ns" -o jsonpath='{.type}')"
+  kubectl get secret meshgate-identity-payments -n "$ns" -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/leaf.pem"
+  kubectl get secret meshgate-identity-payments -n "$ns" -o jsonpath='{.data.ca\.crt}' | base64 -d >"$dir/ca.pem"
+  kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.data.ca\.crt}' >"$dir/bundle.pem"
+  openssl verify -CAfile "$dir/bundle.pem" "$dir/leaf.pem"
+  openssl verify -CAfile "$dir/ca.pem" "$dir/leaf.pem"
+  local sans
+  sans=$(openssl x509 -in "$dir/leaf.pem" -noout -ext subjectAltName)
+  assert_contains "$sans" "URI:spiffe://cluster.local/ns/$ns/sa/payments"
+  assert_eq "spiffe://cluster.local/ns/$ns/sa/payments" "$(kubectl get ms payments -n "$ns" -o jsonpath='{.status.identity}')"
+  # The CA itself is an ECDSA P-256 root in a kubernetes.io/tls Secret.
+  kubectl get secret meshgate-ca -n meshgate-system -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/root.pem"
+  assert_contains "$(openssl x509 -in "$dir/root.pem" -noout -text)" "CA:TRUE"
+  assert_contains "$(openssl x509 -in "$dir/root.pem" -noout -text)" "prime256v1"
+}
+
+test_no_writes_while_idle() {
+  _prepare_operator
+  local ns log before after i
+  ns=$(new_namespace idle)
+  log=$(mktemp)
+  trap '_stop_operator; rm -f $log' RETURN
+  for i in $(seq 1 10); do _apply_static_ms "$ns" "svc-$i"; done
+  _start_operator "$log" --leader-elect --leader-election-id e2e-idle
+  wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 10 ]"
+  # Let in-flight status writes land, then count PATCH/POST/DELETE over an idle window.
+  sleep 3
+  before=$(curl -s "$METRICS_URL" | awk '/^meshgate_apiserver_requests_total\{verb="(PATCH|POST|DELETE)"\}/ {s += $2} END {print s + 0}')
+  sleep 15
+  after=$(curl -s "$METRICS_URL" | awk '/^meshgate_apiserver_requests_total\{verb="(PATCH|POST|DELETE)"\}/ {s += $2} END {print s + 0}')
+  echo "writes (PATCH+POST+DELETE) during 15 s idle: $((after - before))"
+  assert_eq "$before" "$after" "no writes while idle"
+}
+
+test_converges_after_kill_9_mid_reconcile() {
+  _prepare_operator
+  local ns log i
+  ns=$(new_namespace crash)
+  log=$(mktemp)
+  trap '_stop_operator; rm -f $log' RETURN
+  _start_operator "$log" --leader-elect --leader-election-id e2e-crash --leader-elect
+  for i in $(seq 1 30); do _apply_static_ms "$ns" "svc-$i"; done
+  kill -9 "$OPERATOR_PID"
+  wait "$OPERATOR_PID" 2>/dev/null || true
+  OPERATOR_PID=""
+  step "restart after kill -9 (waits for the old lease to expire)"
+  _start_operator "$log.2" --leader-elect --leader-election-id e2e-crash
+  wait_for 120 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 30 ]"
+  assert_eq 30 "$(kubectl get svc -n "$ns" --no-headers | wc -l | tr -d ' ')" "one Service each"
+  assert_eq 30 "$(kubectl get secret -n "$ns" -l app.kubernetes.io/managed-by=meshgate --no-headers | wc -l | tr -d ' ')" "one identity Secret each"
+  rm -f "$log.2"
+}
