@@ -1,13 +1,16 @@
 // base64 round trips and refusal of malformed text.
 #include "base/base64.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace meshgate {
 namespace {
 
 TEST(Base64Test, RoundTripsEveryPaddingLength) {
-  for (std::string text : {"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+  for (const std::string& text :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
     auto decoded = base64Decode(base64Encode(text));
     ASSERT_TRUE(decoded.has_value());
     EXPECT_EQ(*decoded, text);

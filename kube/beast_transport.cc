@@ -52,7 +52,8 @@ std::map<std::string, std::string> lowerCaseHeaders(const http::fields& fields) 
   std::map<std::string, std::string> out;
   for (const auto& field : fields) {
     std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out[name] = std::string(field.value());
   }
   return out;
@@ -127,7 +128,8 @@ class BeastResponseStream : public ResponseStream {
 Result<std::unique_ptr<BeastTransport>> BeastTransport::create(const RestConfig& config) {
   auto url = boost::urls::parse_uri(config.server);
   if (!url || url->scheme() != "https" || url->host().empty()) {
-    ApiError err = ApiError::transport("server must be an https:// URL, got \"" + config.server + "\"");
+    ApiError err =
+        ApiError::transport("server must be an https:// URL, got \"" + config.server + "\"");
     err.reason = "InvalidConfig";
     return err;
   }
@@ -136,12 +138,12 @@ Result<std::unique_ptr<BeastTransport>> BeastTransport::create(const RestConfig&
                          : std::string(url->host());
   std::string port = url->has_port() ? std::string(url->port()) : "443";
   std::string prefix(url->encoded_path());
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  while (!prefix.empty() && prefix.back() == '/')
+    prefix.pop_back();
   auto tls = makeTlsClientContext(config);
   if (!tls) return tls.error();
-  return std::unique_ptr<BeastTransport>(
-      new BeastTransport(config, std::move(tls).value(), std::move(host), std::move(port),
-                         std::move(prefix)));
+  return std::unique_ptr<BeastTransport>(new BeastTransport(
+      config, std::move(tls).value(), std::move(host), std::move(port), std::move(prefix)));
 }
 
 BeastTransport::BeastTransport(const RestConfig& config, TlsContextSharedPtr tls, std::string host,
@@ -235,7 +237,8 @@ Result<std::unique_ptr<BeastTransport::Connection>> BeastTransport::connect() {
   if (ec) {
     std::string detail = ec.message();
     const long verify = SSL_get_verify_result(connection->stream.native_handle());
-    if (verify != X509_V_OK) detail += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
+    if (verify != X509_V_OK)
+      detail += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
     return ApiError::transport("TLS handshake with " + expectedName + ": " + detail);
   }
   return connection;
@@ -280,7 +283,8 @@ Result<HttpResponse> BeastTransport::roundTrip(const HttpRequest& request) {
                             authorization);
     boost::system::error_code ec;
     connection->tcpStream().expires_after(timeout);
-    http::async_write(connection->stream, req, [&](boost::system::error_code e, size_t) { ec = e; });
+    http::async_write(connection->stream, req,
+                      [&](boost::system::error_code e, size_t) { ec = e; });
     connection->run();
     if (ec) {
       if (reused && attempt == 0 && ec != beast::error::timeout) continue;
@@ -294,8 +298,9 @@ Result<HttpResponse> BeastTransport::roundTrip(const HttpRequest& request) {
     if (ec) {
       if (reused && attempt == 0 && !parser.got_some() && isStaleConnectionError(ec)) continue;
       if (ec == beast::error::timeout) {
-        ApiError err = ApiError::transport(request.method + " " + request.target + ": timed out after " +
-                                           std::to_string(timeout.count()) + "ms");
+        ApiError err =
+            ApiError::transport(request.method + " " + request.target + ": timed out after " +
+                                std::to_string(timeout.count()) + "ms");
         err.reason = "Timeout";
         return err;
       }
@@ -328,7 +333,8 @@ Result<ResponseStreamPtr> BeastTransport::stream(const HttpRequest& request) {
   if (ec) return networkError(request.method + " " + request.target, ec);
 
   auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
-  parser->body_limit(boost::none);  // a watch body is unbounded; each event is bounded by the decoder
+  parser->body_limit(
+      boost::none);  // a watch body is unbounded; each event is bounded by the decoder
   http::async_read_header(connection->stream, connection->buffer, *parser,
                           [&](boost::system::error_code e, size_t) { ec = e; });
   connection->run();

@@ -24,7 +24,9 @@ Controller::Controller(std::string name, Reconciler& reconciler, ControllerOptio
       clock_(clock),
       queue_(clock, std::move(options_.rateLimiter), name_) {}
 
-Controller::~Controller() { stop(); }
+Controller::~Controller() {
+  stop();
+}
 
 void Controller::watchPrimary(Informer& informer) {
   watchMapped(informer, [](const nlohmann::json& object) {
@@ -51,7 +53,8 @@ void Controller::watchMapped(Informer& informer,
                              std::function<std::vector<Request>(const nlohmann::json&)> map) {
   informers_.push_back(&informer);
   auto enqueueAll = [this, map](const ObjectSharedPtr& object) {
-    for (const auto& request : map(*object)) queue_.add(request.key());
+    for (const auto& request : map(*object))
+      queue_.add(request.key());
   };
   informer.addEventHandlers(
       {enqueueAll,
@@ -66,9 +69,10 @@ void Controller::watchMapped(Informer& informer,
 bool Controller::start() {
   for (auto* informer : informers_) {
     if (!informer->waitForSync(options_.cacheSyncTimeout)) {
-      spdlog::error("controller {}: cache of {} did not sync within {}s", name_,
-                    informer->resource().toString(),
-                    std::chrono::duration_cast<std::chrono::seconds>(options_.cacheSyncTimeout).count());
+      spdlog::error(
+          "controller {}: cache of {} did not sync within {}s", name_,
+          informer->resource().toString(),
+          std::chrono::duration_cast<std::chrono::seconds>(options_.cacheSyncTimeout).count());
       return false;
     }
   }
@@ -104,9 +108,10 @@ void Controller::processOne(const std::string& key) {
     result = ReconcileResult::retry(std::string("reconcile threw: ") + e.what());
   }
   metrics_.reconcileTotal++;
-  metrics_.reconcileMicrosTotal += static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
-          .count());
+  metrics_.reconcileMicrosTotal +=
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count());
   switch (result.kind()) {
     case ReconcileResult::Kind::Done:
       queue_.forget(key);

@@ -56,7 +56,8 @@ class ControllerTest : public ::testing::Test {
   void holdWatchOpen(int n) {
     for (int i = 0; i < n; i++) {
       transport_->enqueueStream([](const HttpRequest&) -> Result<ResponseStreamPtr> {
-        return ResponseStreamPtr(std::make_unique<FakeResponseStream>(std::deque<std::string>{}, true));
+        return ResponseStreamPtr(
+            std::make_unique<FakeResponseStream>(std::deque<std::string>{}, true));
       });
     }
   }

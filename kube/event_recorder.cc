@@ -5,8 +5,8 @@
 // occurrences since. record() only updates counts and queues creates; the sender creates Events in
 // order, and writes a series' count when it is due — seriesUpdateInterval after the previous write
 // of that series — so any burst of repeats costs at most one request per interval.
-#include "kube/wire_time.h"
 #include "kube/event_recorder.h"
+#include "kube/wire_time.h"
 
 #include <unistd.h>
 

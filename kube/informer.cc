@@ -20,7 +20,9 @@ Informer::Informer(RestClient& client, GroupVersionResource gvr, std::string ns,
   store_.addIndexer(std::string(kNamespaceIndex), namespaceIndexFunc);
 }
 
-Informer::~Informer() { stop(); }
+Informer::~Informer() {
+  stop();
+}
 
 void Informer::addEventHandlers(EventHandlers handlers) {
   std::lock_guard lock(handlerMutex_);
@@ -49,16 +51,17 @@ void Informer::stop() {
 
 bool Informer::waitForSync(std::chrono::milliseconds timeout) {
   std::unique_lock lock(syncMutex_);
-  return clock_.waitUntil(syncCv_, lock, clock_.now() + timeout,
-                          [this] { return synced_.load() || stopped_.load(); }) &&
-         synced_.load();
+  return clock_.waitUntil(syncCv_, lock, clock_.now() + timeout, [this] {
+    return synced_.load() || stopped_.load();
+  }) && synced_.load();
 }
 
 void Informer::onReplace(std::vector<StoreEntry> items, const std::string& resourceVersion) {
   // Work out adds and updates before the swap, so handlers see old and new objects.
   std::vector<std::pair<ObjectSharedPtr, ObjectSharedPtr>> changes;
   changes.reserve(items.size());
-  for (const auto& entry : items) changes.emplace_back(store_.get(entry.key), entry.object);
+  for (const auto& entry : items)
+    changes.emplace_back(store_.get(entry.key), entry.object);
   auto vanished = store_.replace(std::move(items), resourceVersion);
   {
     std::lock_guard lock(handlerMutex_);

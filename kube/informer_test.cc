@@ -11,14 +11,17 @@ namespace kube {
 namespace {
 
 std::string configMap(const std::string& name, const std::string& rv) {
-  return R"({"metadata":{"name":")" + name + R"(","namespace":"ns","resourceVersion":")" + rv + R"("}})";
+  return R"({"metadata":{"name":")" + name + R"(","namespace":"ns","resourceVersion":")" + rv +
+         R"("}})";
 }
 std::string event(const std::string& type, const std::string& name, const std::string& rv) {
   return R"({"type":")" + type + R"(","object":)" + configMap(name, rv) + "}\n";
 }
 std::string listOf(const std::string& rv, const std::vector<std::string>& items) {
-  std::string out = R"({"kind":"ConfigMapList","metadata":{"resourceVersion":")" + rv + R"("},"items":[)";
-  for (size_t i = 0; i < items.size(); i++) out += (i ? "," : "") + items[i];
+  std::string out =
+      R"({"kind":"ConfigMapList","metadata":{"resourceVersion":")" + rv + R"("},"items":[)";
+  for (size_t i = 0; i < items.size(); i++)
+    out += (i ? "," : "") + items[i];
   return out + "]}";
 }
 
@@ -80,17 +83,17 @@ class InformerTest : public ::testing::Test {
 
 TEST_F(InformerTest, ListsThenAppliesWatchEvents) {
   transport_->enqueueResponse(200, listOf("10", {configMap("a", "5"), configMap("b", "6")}));
-  transport_->enqueueStream(streamOf({event("MODIFIED", "a", "11"), event("DELETED", "b", "12"),
-                                      event("ADDED", "c", "13")},
-                                     /*holdOpen=*/true));
+  transport_->enqueueStream(streamOf(
+      {event("MODIFIED", "a", "11"), event("DELETED", "b", "12"), event("ADDED", "c", "13")},
+      /*holdOpen=*/true));
   Informer informer(*client_, resources::kConfigMaps, "ns", fastOptions(), clock_);
   Recorder recorder;
   informer.addEventHandlers(recorder.handlers());
   informer.start();
   ASSERT_TRUE(informer.waitForSync(std::chrono::seconds(5)));
   ASSERT_TRUE(recorder.waitFor(5));
-  EXPECT_EQ(recorder.snapshot(), (std::vector<std::string>{"add a", "add b", "update a@5->11",
-                                                           "delete b", "add c"}));
+  EXPECT_EQ(recorder.snapshot(),
+            (std::vector<std::string>{"add a", "add b", "update a@5->11", "delete b", "add c"}));
   EXPECT_EQ(informer.store().size(), 2u);
   EXPECT_EQ(informer.store().byIndex(std::string(kNamespaceIndex), "ns").size(), 2u);
   informer.stop();  // must return promptly although the watch is held open
@@ -104,7 +107,10 @@ TEST_F(InformerTest, ListsThenAppliesWatchEvents) {
 TEST_F(InformerTest, ResumesFromTheLastResourceVersionAfterABrokenWatch) {
   transport_->enqueueResponse(200, listOf("10", {}));
   transport_->enqueueStream(streamOf({event("ADDED", "a", "11"), "{broken json\n"}, false));
-  transport_->enqueueStream(streamOf({R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"20"}}})" "\n"}, false));
+  transport_->enqueueStream(
+      streamOf({R"({"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"20"}}})"
+                "\n"},
+               false));
   transport_->enqueueStream(streamOf({event("ADDED", "b", "21")}, true));
   Informer informer(*client_, resources::kConfigMaps, "ns", fastOptions(), clock_);
   Recorder recorder;
@@ -122,7 +128,8 @@ TEST_F(InformerTest, ResumesFromTheLastResourceVersionAfterABrokenWatch) {
 TEST_F(InformerTest, RelistsAfterGoneAndDeletesWhatVanished) {
   transport_->enqueueResponse(200, listOf("10", {configMap("a", "5"), configMap("b", "6")}));
   transport_->enqueueStream(streamOf(
-      {R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})" "\n"},
+      {R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old"}})"
+       "\n"},
       false));
   transport_->enqueueResponse(200, listOf("30", {configMap("a", "25")}));
   transport_->enqueueStream(streamOf({}, true));

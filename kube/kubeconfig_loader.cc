@@ -89,11 +89,13 @@ Result<RestConfig> loadKubeconfig(const std::string& path, const KubeconfigOptio
     }
     if (contextName.empty()) return configError("kubeconfig " + path + ": no current-context");
     auto context = findNamed(root["contexts"], contextName, "context");
-    if (!context) return configError("kubeconfig " + path + ": context " + contextName + " not found");
+    if (!context)
+      return configError("kubeconfig " + path + ": context " + contextName + " not found");
     const std::string clusterName = (*context)["cluster"].as<std::string>("");
     const std::string userName = (*context)["user"].as<std::string>("");
     auto clusterNode = findNamed(root["clusters"], clusterName, "cluster");
-    if (!clusterNode) return configError("kubeconfig " + path + ": cluster " + clusterName + " not found");
+    if (!clusterNode)
+      return configError("kubeconfig " + path + ": cluster " + clusterName + " not found");
     const YAML::Node& cluster = *clusterNode;
 
     RestConfig config;
@@ -104,8 +106,9 @@ Result<RestConfig> loadKubeconfig(const std::string& path, const KubeconfigOptio
     }
     if (cluster["insecure-skip-tls-verify"] && cluster["insecure-skip-tls-verify"].as<bool>()) {
       if (!options.allowInsecure) {
-        return configError("kubeconfig " + path + ": cluster " + clusterName +
-                           " sets insecure-skip-tls-verify, which is refused unless explicitly allowed");
+        return configError(
+            "kubeconfig " + path + ": cluster " + clusterName +
+            " sets insecure-skip-tls-verify, which is refused unless explicitly allowed");
       }
       config.insecureSkipTlsVerify = true;
     }

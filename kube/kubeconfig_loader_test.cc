@@ -46,7 +46,8 @@ clusters:
 - name: local
   cluster:
     server: https://127.0.0.1:6443
-    certificate-authority-data: )") + kCaData + R"(
+    certificate-authority-data: )") +
+                                  kCaData + R"(
 users:
 - name: admin
   user:

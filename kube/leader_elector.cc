@@ -5,8 +5,8 @@
 // the next attempt time, the renew deadline or stop(). A renew request stuck in the transport
 // therefore cannot delay onStoppedLeading() past the deadline. All callbacks run on the run()
 // thread, so they never overlap.
-#include "kube/wire_time.h"
 #include "kube/leader_elector.h"
+#include "kube/wire_time.h"
 
 #include <unistd.h>
 

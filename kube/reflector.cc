@@ -32,7 +32,9 @@ Reflector::Reflector(RestClient& client, GroupVersionResource gvr, std::string n
       clock_(clock),
       nextBackoff_(options.initialBackoff) {}
 
-Reflector::~Reflector() { stop(); }
+Reflector::~Reflector() {
+  stop();
+}
 
 std::string Reflector::lastResourceVersion() const {
   std::lock_guard lock(mutex_);
@@ -46,7 +48,9 @@ void Reflector::stop() {
   wake_.notify_all();
 }
 
-void Reflector::resetBackoff() { nextBackoff_ = options_.initialBackoff; }
+void Reflector::resetBackoff() {
+  nextBackoff_ = options_.initialBackoff;
+}
 
 void Reflector::backoff() {
   // Full jitter on the upper half: [backoff/2, backoff).
@@ -105,8 +109,8 @@ bool Reflector::watchUntilGone() {
     options.allowWatchBookmarks = true;
     options.resourceVersion = lastResourceVersion();
     const auto minSeconds = options_.minWatchTimeout.count();
-    options.timeoutSeconds =
-        static_cast<int>(minSeconds + static_cast<int64_t>(randomEngine()() % std::max<int64_t>(1, minSeconds)));
+    options.timeoutSeconds = static_cast<int>(
+        minSeconds + static_cast<int64_t>(randomEngine()() % std::max<int64_t>(1, minSeconds)));
 
     auto stream = client_.watchStream(gvr_, ns_, options);
     if (!stream) {
@@ -116,8 +120,7 @@ bool Reflector::watchUntilGone() {
       continue;
     }
     // The server ends the watch at timeoutSeconds; silence beyond that means a dead connection.
-    Watcher watcher(std::move(stream).value(),
-                    std::chrono::seconds(options.timeoutSeconds + 60));
+    Watcher watcher(std::move(stream).value(), std::chrono::seconds(options.timeoutSeconds + 60));
     {
       std::lock_guard lock(mutex_);
       if (stopped()) return false;

@@ -59,10 +59,14 @@ std::string objectName(const nlohmann::json& object) {
 
 const char* contentTypeFor(PatchType type) {
   switch (type) {
-    case PatchType::Merge: return "application/merge-patch+json";
-    case PatchType::StrategicMerge: return "application/strategic-merge-patch+json";
-    case PatchType::Json: return "application/json-patch+json";
-    case PatchType::Apply: return "application/apply-patch+yaml";
+    case PatchType::Merge:
+      return "application/merge-patch+json";
+    case PatchType::StrategicMerge:
+      return "application/strategic-merge-patch+json";
+    case PatchType::Json:
+      return "application/json-patch+json";
+    case PatchType::Apply:
+      return "application/apply-patch+yaml";
   }
   return "application/merge-patch+json";
 }
@@ -125,8 +129,9 @@ Result<HttpResponse> RestClient::send(HttpRequest request, bool idempotent) {
       if (lastAttempt || !idempotent || err.reason == "InvalidConfig" || err.reason == "Timeout") {
         return err;
       }
-      const auto wait = std::min(backoff + std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1)),
-                                 options_.maxRetryWait);
+      const auto wait =
+          std::min(backoff + std::chrono::milliseconds(jitter() % (backoff.count() / 2 + 1)),
+                   options_.maxRetryWait);
       options_.sleep(wait);
       backoff = std::min(backoff * 2, options_.maxRetryWait);
       continue;
@@ -192,7 +197,8 @@ Result<nlohmann::json> RestClient::listAll(const GroupVersionResource& gvr, cons
       all["items"] = nlohmann::json::array();
     }
     if (body.contains("items") && body["items"].is_array()) {
-      for (auto& item : body["items"]) all["items"].push_back(std::move(item));
+      for (auto& item : body["items"])
+        all["items"].push_back(std::move(item));
     }
     options.continueToken = body["metadata"].value("continue", "");
     if (options.continueToken.empty()) break;

@@ -49,7 +49,7 @@ enum class PatchType { Merge, StrategicMerge, Json, Apply };
 
 struct PatchOptions {
   std::string fieldManager;
-  bool force = false;  // apply only: take ownership of conflicting fields
+  bool force = false;       // apply only: take ownership of conflicting fields
   std::string subresource;  // e.g. "status"
 };
 

@@ -38,15 +38,17 @@ TEST_F(RestClientTest, EscapesSelectorsInTheQuery) {
   options.limit = 5;
   ASSERT_TRUE(client_->list(resources::kConfigMaps, "ns", options).ok());
   EXPECT_EQ(transport_->sent().at(0).target,
-            "/api/v1/namespaces/ns/configmaps?labelSelector=app%20in%20%28a%2Cb%29%2Ctier%21%3Dweb&limit=5");
+            "/api/v1/namespaces/ns/"
+            "configmaps?labelSelector=app%20in%20%28a%2Cb%29%2Ctier%21%3Dweb&limit=5");
 }
 
 TEST_F(RestClientTest, DecodesStatusIntoApiError) {
   transport_->enqueueResponse(
       409,
       R"({"kind":"Status","status":"Failure","reason":"Conflict","code":409,"message":"the object has been modified"})");
-  auto result = client_->update(resources::kConfigMaps,
-                                {{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "1"}}}});
+  auto result = client_->update(
+      resources::kConfigMaps,
+      {{"metadata", {{"name", "x"}, {"namespace", "ns"}, {"resourceVersion", "1"}}}});
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(result.error().isConflict());
   EXPECT_EQ(result.error().toString(),
@@ -97,9 +99,11 @@ TEST_F(RestClientTest, RetriesConnectionErrorsOnlyForIdempotentRequests) {
 
 TEST_F(RestClientTest, ListAllFollowsContinueTokens) {
   transport_->enqueueResponse(
-      200, R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"7","continue":"t1"},"items":[{"metadata":{"name":"a"}}]})");
+      200,
+      R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"7","continue":"t1"},"items":[{"metadata":{"name":"a"}}]})");
   transport_->enqueueResponse(
-      200, R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"b"}}]})");
+      200,
+      R"({"kind":"ConfigMapList","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"b"}}]})");
   auto all = client_->listAll(resources::kConfigMaps, "", {});
   ASSERT_TRUE(all.ok());
   EXPECT_EQ((*all)["items"].size(), 2u);

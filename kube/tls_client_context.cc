@@ -1,11 +1,11 @@
 // OpenSSL specifics for the apiserver client: PEM from memory, TLS 1.2 minimum, SAN-only checks.
 #include "kube/tls_client_context.h"
 
-#include <boost/asio/ip/address.hpp>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <boost/asio/ip/address.hpp>
 
 namespace kube {
 
@@ -27,8 +27,8 @@ ApiError tlsError(const std::string& what) {
 
 // Adds every certificate of a PEM bundle to the context's trust store; returns how many.
 int addTrustedPem(SSL_CTX* ctx, const std::string& pem) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
-                                                &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   int added = 0;
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
@@ -76,8 +76,8 @@ std::string configureServerVerification(SSL* ssl, const std::string& host, bool 
   }
   if (!verifyPeer) return "";
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
-                                             X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  X509_VERIFY_PARAM_set_hostflags(
+      param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   const int rc = isIp ? X509_VERIFY_PARAM_set1_ip_asc(param, address.to_string().c_str())
                       : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
   if (rc != 1) return "cannot set the expected server identity " + host;

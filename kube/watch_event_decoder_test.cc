@@ -7,7 +7,9 @@ namespace kube {
 namespace {
 
 std::string eventLine(const std::string& type, const std::string& name) {
-  return R"({"type":")" + type + R"(","object":{"metadata":{"name":")" + name + R"("}}})" "\n";
+  return R"({"type":")" + type + R"(","object":{"metadata":{"name":")" + name +
+         R"("}}})"
+         "\n";
 }
 
 TEST(WatchEventDecoderTest, DecodesEventsSplitAtEveryByte) {
@@ -15,7 +17,8 @@ TEST(WatchEventDecoderTest, DecodesEventsSplitAtEveryByte) {
                            eventLine("DELETED", "c") + eventLine("BOOKMARK", "d");
   WatchEventDecoder decoder;
   std::vector<WatchEvent> events;
-  for (char c : body) ASSERT_TRUE(decoder.feed(std::string_view(&c, 1), events).ok());
+  for (char c : body)
+    ASSERT_TRUE(decoder.feed(std::string_view(&c, 1), events).ok());
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[0].type, WatchEventType::Added);
   EXPECT_EQ(events[1].type, WatchEventType::Modified);
@@ -76,7 +79,11 @@ TEST(WatchEventDecoderTest, RejectsMalformedJsonAndUnknownTypes) {
   WatchEventDecoder unknown;
   EXPECT_FALSE(unknown.feed(eventLine("EXPLODED", "a"), events).ok());
   WatchEventDecoder noObject;
-  EXPECT_FALSE(noObject.feed(R"({"type":"ADDED"})" "\n", events).ok());
+  EXPECT_FALSE(noObject
+                   .feed(R"({"type":"ADDED"})"
+                         "\n",
+                         events)
+                   .ok());
 }
 
 TEST(WatchEventDecoderTest, SkipsBlankLines) {

@@ -8,7 +8,9 @@ namespace kube {
 Watcher::Watcher(ResponseStreamPtr stream, std::chrono::milliseconds idleTimeout)
     : stream_(std::move(stream)), idleTimeout_(idleTimeout) {}
 
-void Watcher::stop() { stream_->cancel(); }
+void Watcher::stop() {
+  stream_->cancel();
+}
 
 Result<std::optional<WatchEvent>> Watcher::next() {
   while (ready_.empty()) {
@@ -17,7 +19,8 @@ Result<std::optional<WatchEvent>> Watcher::next() {
     if (bytes->empty()) return std::optional<WatchEvent>();
     std::vector<WatchEvent> events;
     if (auto status = decoder_.feed(*bytes, events); !status) return status.error();
-    for (auto& event : events) ready_.push_back(std::move(event));
+    for (auto& event : events)
+      ready_.push_back(std::move(event));
   }
   WatchEvent event = std::move(ready_.front());
   ready_.pop_front();

@@ -10,8 +10,8 @@
 
 namespace meshgate::op {
 
-ClusterBootstrap::ClusterBootstrap(kube::RestClient& client, std::string systemNamespace, MeshCa& ca,
-                                   kube::Clock& clock)
+ClusterBootstrap::ClusterBootstrap(kube::RestClient& client, std::string systemNamespace,
+                                   MeshCa& ca, kube::Clock& clock)
     : client_(client), systemNamespace_(std::move(systemNamespace)), ca_(ca), clock_(clock) {}
 
 std::string ClusterBootstrap::run() {
@@ -24,28 +24,31 @@ std::string ClusterBootstrap::ensureCa() {
   const auto now = clock_.wallNow();
   auto secret = client_.get(kube::resources::kSecrets, systemNamespace_, kCaSecretName);
   if (!secret && !secret.error().isNotFound()) {
-    return "reading Secret " + systemNamespace_ + "/" + kCaSecretName + ": " + secret.error().toString();
+    return "reading Secret " + systemNamespace_ + "/" + kCaSecretName + ": " +
+           secret.error().toString();
   }
   if (!secret) {
     auto generated = pki::CertificateAuthority::generate("meshgate-ca", now);
     if (!generated) return "generating the mesh CA: " + generated.error().message;
     auto keyPem = generated->keyPem();
     if (!keyPem) return "encoding the CA key: " + keyPem.error().message;
-    nlohmann::json body = {
-        {"apiVersion", "v1"},
-        {"kind", "Secret"},
-        {"metadata",
-         {{"name", kCaSecretName},
-          {"namespace", systemNamespace_},
-          {"labels", {{kManagedByLabel, kManagedByValue}}}}},
-        {"type", "kubernetes.io/tls"},
-        {"data", {{"tls.crt", base64Encode(generated->certificatePem())}, {"tls.key", base64Encode(*keyPem)}}}};
+    nlohmann::json body = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"metadata",
+                            {{"name", kCaSecretName},
+                             {"namespace", systemNamespace_},
+                             {"labels", {{kManagedByLabel, kManagedByValue}}}}},
+                           {"type", "kubernetes.io/tls"},
+                           {"data",
+                            {{"tls.crt", base64Encode(generated->certificatePem())},
+                             {"tls.key", base64Encode(*keyPem)}}}};
     // Create, never apply: if another replica or a user got there first, theirs stands.
     auto created = client_.create(kube::resources::kSecrets, systemNamespace_, body);
     if (!created && !created.error().isAlreadyExists()) {
       return "creating the mesh CA Secret: " + created.error().toString();
     }
-    if (created) spdlog::info("generated the mesh CA in Secret {}/{}", systemNamespace_, kCaSecretName);
+    if (created)
+      spdlog::info("generated the mesh CA in Secret {}/{}", systemNamespace_, kCaSecretName);
     secret = client_.get(kube::resources::kSecrets, systemNamespace_, kCaSecretName);
     if (!secret) return "reading the mesh CA Secret: " + secret.error().toString();
   }
@@ -76,22 +79,23 @@ std::string ClusterBootstrap::ensureTrustBundle() {
                             {"data", {{"ca.crt", ca->trustBundlePem}}}};
   stampAppliedHash(desired);
   auto live = client_.get(kube::resources::kConfigMaps, systemNamespace_, kTrustBundleConfigMap);
-  if (!live && !live.error().isNotFound()) return "reading the trust bundle: " + live.error().toString();
+  if (!live && !live.error().isNotFound())
+    return "reading the trust bundle: " + live.error().toString();
   if (!needsApply(desired, live ? &live.value() : nullptr)) return "";
   auto applied = client_.apply(kube::resources::kConfigMaps, desired, kFieldManager);
   return applied ? "" : "writing the trust bundle: " + applied.error().toString();
 }
 
 std::string ClusterBootstrap::ensureIngressClass() {
-  nlohmann::json desired = {{"apiVersion", "networking.k8s.io/v1"},
-                            {"kind", "IngressClass"},
-                            {"metadata",
-                             {{"name", kIngressClassName},
-                              {"labels", {{kManagedByLabel, kManagedByValue}}}}},
-                            {"spec", {{"controller", kIngressController}}}};
+  nlohmann::json desired = {
+      {"apiVersion", "networking.k8s.io/v1"},
+      {"kind", "IngressClass"},
+      {"metadata", {{"name", kIngressClassName}, {"labels", {{kManagedByLabel, kManagedByValue}}}}},
+      {"spec", {{"controller", kIngressController}}}};
   stampAppliedHash(desired);
   auto live = client_.get(kube::resources::kIngressClasses, "", kIngressClassName);
-  if (!live && !live.error().isNotFound()) return "reading the IngressClass: " + live.error().toString();
+  if (!live && !live.error().isNotFound())
+    return "reading the IngressClass: " + live.error().toString();
   if (!needsApply(desired, live ? &live.value() : nullptr)) return "";
   auto applied = client_.apply(kube::resources::kIngressClasses, desired, kFieldManager);
   return applied ? "" : "writing the IngressClass: " + applied.error().toString();

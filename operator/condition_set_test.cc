@@ -7,8 +7,12 @@ namespace meshgate::op {
 namespace {
 
 api::Condition ready(std::string status, std::string reason) {
-  return {.type = "Ready", .status = std::move(status), .reason = std::move(reason), .message = "",
-          .observedGeneration = 1, .lastTransitionTime = ""};
+  return {.type = "Ready",
+          .status = std::move(status),
+          .reason = std::move(reason),
+          .message = "",
+          .observedGeneration = 1,
+          .lastTransitionTime = ""};
 }
 
 TEST(ConditionSetTest, TransitionTimeChangesOnlyWhenStatusFlips) {

@@ -10,7 +10,9 @@ using nlohmann::json;
 
 TEST(DesiredStateTest, LiveWithExtraFieldsStillHoldsTheDesiredState) {
   json desired = {{"spec", {{"ports", {{{"port", 80}, {"name", "http"}}}}}}};
-  json live = {{"spec", {{"clusterIP", "10.0.0.7"}, {"ports", {{{"port", 80}, {"name", "http"}, {"protocol", "TCP"}}}}}},
+  json live = {{"spec",
+                {{"clusterIP", "10.0.0.7"},
+                 {"ports", {{{"port", 80}, {"name", "http"}, {"protocol", "TCP"}}}}}},
                {"status", json::object()}};
   EXPECT_TRUE(isSubsetOf(desired, live));
 }

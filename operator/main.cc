@@ -6,8 +6,8 @@
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "kube/clock.h"
 #include "kube/controller.h"
@@ -41,7 +41,8 @@ std::vector<kube::Request> ownersOfKind(const nlohmann::json& object, const std:
   std::vector<kube::Request> out;
   const auto& metadata = object.at("metadata");
   for (const auto& ref : metadata.value("ownerReferences", nlohmann::json::array())) {
-    if (ref.value("kind", "") == kind) out.push_back({metadata.value("namespace", ""), ref.value("name", "")});
+    if (ref.value("kind", "") == kind)
+      out.push_back({metadata.value("namespace", ""), ref.value("name", "")});
   }
   return out;
 }
@@ -51,18 +52,24 @@ std::vector<kube::Request> ownersOfKind(const nlohmann::json& object, const std:
 int main(int argc, char** argv) {
   OperatorOptions options;
   CLI::App app{"meshgate-operator: reconciles MeshServices and ApiRoutes"};
-  app.add_option("--kubeconfig", options.kubeconfig, "kubeconfig file (else $KUBECONFIG, else in-cluster)");
-  app.add_option("--system-namespace", options.systemNamespace, "namespace of the CA, the trust bundle and the Lease");
-  app.add_option("--namespace", options.watchNamespace, "only reconcile this namespace (default: all)");
+  app.add_option("--kubeconfig", options.kubeconfig,
+                 "kubeconfig file (else $KUBECONFIG, else in-cluster)");
+  app.add_option("--system-namespace", options.systemNamespace,
+                 "namespace of the CA, the trust bundle and the Lease");
+  app.add_option("--namespace", options.watchNamespace,
+                 "only reconcile this namespace (default: all)");
   app.add_option("--trust-domain", options.trustDomain, "SPIFFE trust domain");
   app.add_flag("--leader-elect", options.leaderElect, "elect a leader on a Lease before acting");
   app.add_option("--leader-election-id", options.leaderElectionId, "name of the Lease");
   app.add_option("--metrics-bind-address", options.metricsBindAddress, "address of /metrics");
-  app.add_option("--health-probe-bind-address", options.healthProbeBindAddress, "address of /healthz and /readyz");
-  app.add_option("--workers", options.workers, "reconcile workers per controller")->check(CLI::Range(1, 64));
+  app.add_option("--health-probe-bind-address", options.healthProbeBindAddress,
+                 "address of /healthz and /readyz");
+  app.add_option("--workers", options.workers, "reconcile workers per controller")
+      ->check(CLI::Range(1, 64));
   app.add_option("--log-level", options.logLevel, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app.add_option("--log-format", options.logFormat, "text|json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", options.logFormat, "text|json")
+      ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
   configureLogging(options);
 
@@ -94,12 +101,14 @@ int main(int argc, char** argv) {
   kube::InformerOptions informerOptions;
   informerOptions.resyncPeriod = std::chrono::minutes(10);
   kube::InformerOptions managedOnly = informerOptions;
-  managedOnly.reflector.labelSelector = std::string(meshgate::op::kManagedByLabel) + "=" + meshgate::op::kManagedByValue;
+  managedOnly.reflector.labelSelector =
+      std::string(meshgate::op::kManagedByLabel) + "=" + meshgate::op::kManagedByValue;
   kube::Informer meshServices(rest, kube::resources::kMeshServices, ns, informerOptions, clock);
   kube::Informer services(rest, kube::resources::kServices, ns, managedOnly, clock);
   kube::Informer endpointSlices(rest, kube::resources::kEndpointSlices, ns, informerOptions, clock);
   kube::Informer secrets(rest, kube::resources::kSecrets, ns, managedOnly, clock);
-  endpointSlices.addIndexer(meshgate::op::kEndpointSlicesByService, meshgate::op::endpointSliceServiceIndex);
+  endpointSlices.addIndexer(meshgate::op::kEndpointSlicesByService,
+                            meshgate::op::endpointSliceServiceIndex);
 
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
@@ -108,46 +117,50 @@ int main(int argc, char** argv) {
       {.trustDomain = options.trustDomain, .workloadCertificateLifetime = std::chrono::hours(24)});
   kube::ControllerOptions controllerOptions;
   controllerOptions.workers = options.workers;
-  kube::Controller meshServiceController("meshservice", meshServiceReconciler, std::move(controllerOptions), clock);
+  kube::Controller meshServiceController("meshservice", meshServiceReconciler,
+                                         std::move(controllerOptions), clock);
   meshServiceController.watchPrimary(meshServices);
   meshServiceController.watchOwned(services, "MeshService");
   meshServiceController.watchMapped(endpointSlices, [](const nlohmann::json& slice) {
     std::vector<kube::Request> out;
-    for (const auto& key : meshgate::op::endpointSliceServiceIndex(slice)) out.push_back(kube::Request::fromKey(key));
+    for (const auto& key : meshgate::op::endpointSliceServiceIndex(slice))
+      out.push_back(kube::Request::fromKey(key));
     return out;
   });
-  meshServiceController.watchMapped(secrets, [](const nlohmann::json& secret) {
-    return ownersOfKind(secret, "MeshService");
-  });
+  meshServiceController.watchMapped(
+      secrets, [](const nlohmann::json& secret) { return ownersOfKind(secret, "MeshService"); });
 
   // Metrics and probes.
   metrics::Registry registry;
   auto collector = registry.addCollector([&](metrics::SampleWriter& writer) {
     const auto& m = meshServiceController.metrics();
     const metrics::Labels controller = {{"controller", "meshservice"}};
-    writer.counter("meshgate_reconcile_total", "Reconciles by controller", controller, static_cast<double>(m.reconcileTotal.load()));
+    writer.counter("meshgate_reconcile_total", "Reconciles by controller", controller,
+                   static_cast<double>(m.reconcileTotal.load()));
     writer.counter("meshgate_reconcile_errors_total", "Failed reconciles by controller", controller,
                    static_cast<double>(m.reconcileErrors.load()));
-    writer.counter("meshgate_reconcile_seconds_total", "Time spent reconciling by controller", controller,
-                   static_cast<double>(m.reconcileMicrosTotal.load()) / 1e6);
+    writer.counter("meshgate_reconcile_seconds_total", "Time spent reconciling by controller",
+                   controller, static_cast<double>(m.reconcileMicrosTotal.load()) / 1e6);
     const auto queue = meshServiceController.queue().metrics()->snapshot();
-    writer.gauge("meshgate_workqueue_depth", "Keys waiting", {{"name", "meshservice"}}, static_cast<double>(queue.depth));
-    writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure", {{"name", "meshservice"}},
-                   static_cast<double>(queue.retriesTotal));
+    writer.gauge("meshgate_workqueue_depth", "Keys waiting", {{"name", "meshservice"}},
+                 static_cast<double>(queue.depth));
+    writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure",
+                   {{"name", "meshservice"}}, static_cast<double>(queue.retriesTotal));
     for (const auto& [verb, count] : rest.requestCounts()) {
-      writer.counter("meshgate_apiserver_requests_total", "Requests sent to the apiserver by verb", {{"verb", verb}},
-                     static_cast<double>(count));
+      writer.counter("meshgate_apiserver_requests_total", "Requests sent to the apiserver by verb",
+                     {{"verb", verb}}, static_cast<double>(count));
     }
   });
   metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
   std::atomic<bool> ready{false};
-  metrics::ProbeServer probeServer({.routes = {.registry = nullptr,
-                                               .health = true,
-                                               .liveness = nullptr,
-                                               .readiness = [&]() -> metrics::HealthStatus {
-                                                 if (ready.load()) return {true, ""};
-                                                 return {false, "caches not synced or not leading yet"};
-                                               }}});
+  metrics::ProbeServer probeServer(
+      {.routes = {.registry = nullptr,
+                  .health = true,
+                  .liveness = nullptr,
+                  .readiness = [&]() -> metrics::HealthStatus {
+                    if (ready.load()) return {true, ""};
+                    return {false, "caches not synced or not leading yet"};
+                  }}});
   if (auto port = metricsServer.start(options.metricsBindAddress); !port) {
     spdlog::error("metrics server: {}", port.error());
     return 1;
@@ -163,14 +176,16 @@ int main(int argc, char** argv) {
   auto lead = [&] {
     spdlog::info("leading: bootstrapping the mesh CA and starting controllers");
     meshgate::op::ClusterBootstrap bootstrap(rest, options.systemNamespace, ca, clock);
-    for (std::chrono::milliseconds backoff{500};; backoff = std::min(backoff * 2, std::chrono::milliseconds(30000))) {
+    for (std::chrono::milliseconds backoff{500};;
+         backoff = std::min(backoff * 2, std::chrono::milliseconds(30000))) {
       auto problem = bootstrap.run();
       if (problem.empty()) break;
       spdlog::warn("bootstrap: {} (retrying in {} ms)", problem, backoff.count());
       std::unique_lock lock(runMutex);
       if (runCv.wait_for(lock, backoff, [&] { return stopping.load(); })) return;
     }
-    for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets}) informer->start();
+    for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets})
+      informer->start();
     if (!meshServiceController.start()) {
       spdlog::error("caches did not sync; exiting so that a restart tries again");
       std::_Exit(1);
@@ -191,7 +206,9 @@ int main(int argc, char** argv) {
       spdlog::error("leader election lost; exiting");
       std::_Exit(1);
     };
-    electorConfig.callbacks.onNewLeader = [](const std::string& who) { spdlog::info("leader is {}", who); };
+    electorConfig.callbacks.onNewLeader = [](const std::string& who) {
+      spdlog::info("leader is {}", who);
+    };
     elector = std::make_unique<kube::LeaderElector>(rest, clock, electorConfig);
     leaderThread = std::thread([&] { elector->run(); });
   } else {
@@ -208,7 +225,8 @@ int main(int argc, char** argv) {
   }
   ready.store(false);
   meshServiceController.stop();
-  for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets}) informer->stop();
+  for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets})
+    informer->stop();
   if (elector) {
     elector->stop();
     leaderThread.join();

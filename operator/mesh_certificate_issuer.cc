@@ -47,7 +47,8 @@ Expected<IssuedCertificate, std::string> MeshCertificateIssuer::ensure(
     auto recent = recent_.find(key);
     if (recent != recent_.end()) {
       const bool cacheCaughtUp =
-          !live.is_null() && secretField(live, "tls.crt") == secretField(recent->second.secret, "tls.crt");
+          !live.is_null() &&
+          secretField(live, "tls.crt") == secretField(recent->second.secret, "tls.crt");
       if (cacheCaughtUp || clock_.now() - recent->second.at > kCacheLagAllowance) {
         recent_.erase(recent);
       } else {
@@ -73,19 +74,18 @@ Expected<IssuedCertificate, std::string> MeshCertificateIssuer::ensure(
     keyPem = std::move(*pem);
   }
 
-  nlohmann::json desired = {
-      {"apiVersion", "v1"},
-      {"kind", "Secret"},
-      {"metadata",
-       {{"name", request.secretName},
-        {"namespace", request.ns},
-        {"labels", {{kManagedByLabel, kManagedByValue}}},
-        {"ownerReferences", request.ownerReferences}}},
-      {"type", "kubernetes.io/tls"},
-      {"data",
-       {{"tls.crt", base64Encode(certPem)},
-        {"tls.key", base64Encode(keyPem)},
-        {"ca.crt", base64Encode(ca->trustBundlePem)}}}};
+  nlohmann::json desired = {{"apiVersion", "v1"},
+                            {"kind", "Secret"},
+                            {"metadata",
+                             {{"name", request.secretName},
+                              {"namespace", request.ns},
+                              {"labels", {{kManagedByLabel, kManagedByValue}}},
+                              {"ownerReferences", request.ownerReferences}}},
+                            {"type", "kubernetes.io/tls"},
+                            {"data",
+                             {{"tls.crt", base64Encode(certPem)},
+                              {"tls.key", base64Encode(keyPem)},
+                              {"ca.crt", base64Encode(ca->trustBundlePem)}}}};
   stampAppliedHash(desired);
 
   auto issued = pki::Certificate::fromPem(certPem);

@@ -19,7 +19,9 @@ std::string appProtocolOf(const api::ServicePort& port) {
   return "http";
 }
 
-bool isIpv6(const std::string& address) { return address.find(':') != std::string::npos; }
+bool isIpv6(const std::string& address) {
+  return address.find(':') != std::string::npos;
+}
 
 }  // namespace
 
@@ -42,9 +44,10 @@ std::string spiffeId(const std::string& trustDomain, const std::string& ns,
 }
 
 nlohmann::json desiredService(const api::MeshService& ms) {
-  nlohmann::json service = {{"apiVersion", "v1"},
-                            {"kind", "Service"},
-                            {"metadata", childMetadata(ms.metadata.name, ms.metadata, "MeshService")}};
+  nlohmann::json service = {
+      {"apiVersion", "v1"},
+      {"kind", "Service"},
+      {"metadata", childMetadata(ms.metadata.name, ms.metadata, "MeshService")}};
   service["metadata"]["labels"][kMeshServiceLabel] = ms.metadata.name;
   auto& spec = service["spec"];
   // Without a selector Kubernetes leaves the endpoints to us (the static EndpointSlices).
@@ -84,10 +87,11 @@ std::vector<nlohmann::json> desiredEndpointSlices(const api::MeshService& ms) {
     labels[kMeshServiceLabel] = ms.metadata.name;
     slice["ports"] = nlohmann::json::array();
     for (const auto& port : ms.spec.ports) {
-      slice["ports"].push_back({{"name", port.name},
-                                {"port", portOverride != 0 ? portOverride : port.targetPort.value_or(port.port)},
-                                {"protocol", "TCP"},
-                                {"appProtocol", appProtocolOf(port)}});
+      slice["ports"].push_back(
+          {{"name", port.name},
+           {"port", portOverride != 0 ? portOverride : port.targetPort.value_or(port.port)},
+           {"protocol", "TCP"},
+           {"appProtocol", appProtocolOf(port)}});
     }
     slice["endpoints"] = nlohmann::json::array();
     for (const auto& address : addresses) {

@@ -68,7 +68,8 @@ TEST(MeshServiceChildrenTest, CountsDistinctAndReadyEndpointsAcrossSlices) {
   nlohmann::json a = {{"endpoints",
                        {{{"addresses", {"10.0.0.1"}}, {"conditions", {{"ready", true}}}},
                         {{"addresses", {"10.0.0.2"}}, {"conditions", {{"ready", false}}}}}}};
-  nlohmann::json b = {{"endpoints", {{{"addresses", {"10.0.0.1"}}}, {{"addresses", {"10.0.0.3"}}}}}};
+  nlohmann::json b = {
+      {"endpoints", {{{"addresses", {"10.0.0.1"}}}, {{"addresses", {"10.0.0.3"}}}}}};
   auto counts = countEndpoints({&a, &b});
   EXPECT_EQ(counts.total, 3);
   EXPECT_EQ(counts.ready, 2);

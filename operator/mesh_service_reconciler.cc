@@ -44,8 +44,8 @@ std::vector<std::string> endpointSliceServiceIndex(const nlohmann::json& slice) 
 }
 
 MeshServiceReconciler::MeshServiceReconciler(kube::RestClient& client, MeshServiceCaches caches,
-                                             CertificateIssuer& issuer,
-                                             kube::EventRecorder& events, kube::Clock& clock,
+                                             CertificateIssuer& issuer, kube::EventRecorder& events,
+                                             kube::Clock& clock,
                                              MeshServiceReconcilerOptions options)
     : client_(client),
       caches_(caches),
@@ -97,8 +97,8 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   // Children.
   ChildApplier applier(client_, events_, *live);
   std::string programmedProblem;
-  if (auto problem = applier.apply(kube::resources::kServices, desiredService(ms),
-                                   caches_.services.store());
+  if (auto problem =
+          applier.apply(kube::resources::kServices, desiredService(ms), caches_.services.store());
       !problem.empty()) {
     programmedProblem = problem;
   }
@@ -116,10 +116,12 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   for (const auto& slice :
        caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey)) {
     const auto& labels = (*slice)["metadata"].value("labels", nlohmann::json::object());
-    if (labels.value("endpointslice.kubernetes.io/managed-by", "") != kEndpointSliceManager) continue;
+    if (labels.value("endpointslice.kubernetes.io/managed-by", "") != kEndpointSliceManager)
+      continue;
     const std::string name = (*slice)["metadata"]["name"];
     if (std::find(wantedSlices.begin(), wantedSlices.end(), name) != wantedSlices.end()) continue;
-    if (auto problem = applier.remove(kube::resources::kEndpointSlices, ms.metadata.namespace_, name);
+    if (auto problem =
+            applier.remove(kube::resources::kEndpointSlices, ms.metadata.namespace_, name);
         !problem.empty() && programmedProblem.empty()) {
       programmedProblem = problem;
     }
@@ -135,7 +137,8 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
 
   // Identity.
   const std::string serviceAccount = serviceAccountOf(ms);
-  const std::string identity = spiffeId(options_.trustDomain, ms.metadata.namespace_, serviceAccount);
+  const std::string identity =
+      spiffeId(options_.trustDomain, ms.metadata.namespace_, serviceAccount);
   wanted.identity = identity;
   CertificateRequest certificate;
   certificate.ns = ms.metadata.namespace_;
@@ -143,11 +146,12 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   certificate.uris = {identity};
   certificate.lifetime = options_.workloadCertificateLifetime;
   // Every MeshService running as this service account owns the Secret together.
-  for (const auto& other :
-       caches_.meshServices.store().byIndex(std::string(kube::kNamespaceIndex), ms.metadata.namespace_)) {
+  for (const auto& other : caches_.meshServices.store().byIndex(std::string(kube::kNamespaceIndex),
+                                                                ms.metadata.namespace_)) {
     auto otherDecoded = api::decodeMeshService(*other);
     if (otherDecoded.ok() && serviceAccountOf(*otherDecoded.object) == serviceAccount) {
-      certificate.ownerReferences.push_back(ownerReference(otherDecoded.object->metadata, "MeshService", false));
+      certificate.ownerReferences.push_back(
+          ownerReference(otherDecoded.object->metadata, "MeshService", false));
     }
   }
   std::sort(certificate.ownerReferences.begin(), certificate.ownerReferences.end(),
@@ -158,10 +162,11 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   if (issued) {
     certificateReady = true;
     renewAt = issued->renewAt;
-    wanted.certificate = api::CertificateStatus{.secretName = issued->secretName,
-                                                .notAfter = issued->notAfter};
-    setCondition(type::kCertificateReady, status::kTrue, "Issued",
-                 "Secret " + issued->secretName + " holds " + identity + " until " + issued->notAfter);
+    wanted.certificate =
+        api::CertificateStatus{.secretName = issued->secretName, .notAfter = issued->notAfter};
+    setCondition(
+        type::kCertificateReady, status::kTrue, "Issued",
+        "Secret " + issued->secretName + " holds " + identity + " until " + issued->notAfter);
     if (issued->written) {
       events_.record(*live, kube::EventType::Normal, "CertificateIssued", "Issue",
                      "Secret " + issued->secretName + ": " + issued->reason);
@@ -173,8 +178,10 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
 
   // Endpoints and readiness.
   std::vector<const nlohmann::json*> slices;
-  const auto sliceObjects = caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey);
-  for (const auto& slice : sliceObjects) slices.push_back(slice.get());
+  const auto sliceObjects =
+      caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey);
+  for (const auto& slice : sliceObjects)
+    slices.push_back(slice.get());
   wanted.endpoints = countEndpoints(slices);
   // Static endpoints no EndpointSlice can hold (loopback, link-local) are served by the proxy
   // from its config all the same: count them as ready.
@@ -205,7 +212,8 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
   if (!certificateReady) return kube::ReconcileResult::retry(issued.error());
   if (renewAt) {
-    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*renewAt - clock_.wallNow());
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*renewAt - clock_.wallNow());
     return kube::ReconcileResult::requeueAfter(std::max(wait, std::chrono::milliseconds(1000)));
   }
   return kube::ReconcileResult::done();

@@ -10,8 +10,9 @@ std::string keyOf(const api::ApiRoute& route) {
 }
 
 std::string canonicalMatch(const api::RouteMatch& match) {
-  const std::string type =
-      match.path && match.path->type ? *match.path->type : std::string(api::path_match::kPathPrefix);
+  const std::string type = match.path && match.path->type
+                               ? *match.path->type
+                               : std::string(api::path_match::kPathPrefix);
   const std::string value = match.path && match.path->value ? *match.path->value : "/";
   std::string out = type + " " + value;
   if (match.method) out += " " + *match.method;
@@ -31,7 +32,8 @@ std::string canonicalMatch(const api::RouteMatch& match) {
     }
     std::sort(parts.begin(), parts.end());
     std::string joined;
-    for (const auto& part : parts) joined += " " + part;
+    for (const auto& part : parts)
+      joined += " " + part;
     return joined;
   };
   // Header names are case-insensitive; query parameter names are not.
@@ -46,13 +48,15 @@ std::vector<RouteClaim> claimsOf(const api::ApiRoute& route) {
     if (rule.matches.empty()) {
       matches.push_back(canonicalMatch({}));
     } else {
-      for (const auto& match : rule.matches) matches.push_back(canonicalMatch(match));
+      for (const auto& match : rule.matches)
+        matches.push_back(canonicalMatch(match));
     }
   }
   const std::string ingressClass = route.spec.ingressClassName.value_or("meshgate");
   std::vector<RouteClaim> claims;
   for (const auto& host : route.spec.hosts) {
-    for (const auto& match : matches) claims.push_back({ingressClass + "|" + host, match});
+    for (const auto& match : matches)
+      claims.push_back({ingressClass + "|" + host, match});
   }
   std::sort(claims.begin(), claims.end());
   claims.erase(std::unique(claims.begin(), claims.end()), claims.end());

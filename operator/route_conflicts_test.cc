@@ -25,7 +25,8 @@ api::ApiRoute route(const std::string& ns, const std::string& name, const std::s
 
 TEST(RouteConflictsTest, OldestRouteWinsOnlyTheCollidingClaims) {
   auto older = route("a", "shop", "2026-01-01T00:00:00Z", {"shop.example.com"}, {"/orders"});
-  auto newer = route("b", "shop2", "2026-01-02T00:00:00Z", {"shop.example.com"}, {"/orders", "/cart"});
+  auto newer =
+      route("b", "shop2", "2026-01-02T00:00:00Z", {"shop.example.com"}, {"/orders", "/cart"});
   auto lost = resolveConflicts({&newer, &older});
   ASSERT_EQ(lost.size(), 1u);
   ASSERT_EQ(lost["b/shop2"].size(), 1u);

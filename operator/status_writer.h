@@ -16,7 +16,8 @@ namespace meshgate::op {
 
 class StatusWriter {
  public:
-  StatusWriter(kube::RestClient& client, kube::GroupVersionResource gvr, const nlohmann::json& live);
+  StatusWriter(kube::RestClient& client, kube::GroupVersionResource gvr,
+               const nlohmann::json& live);
 
   // "" on success (written or unchanged), else the failure.
   std::string write(const api::MeshServiceStatus& status);

@@ -6,11 +6,11 @@
 // The kubeconfig comes from $KUBECONFIG.
 #include <atomic>
 #include <chrono>
-#include <thread>
-#include <vector>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -39,16 +39,18 @@ int populate(kube::RestClient& client, int count, const std::string& ns) {
   for (int w = 0; w < 8; w++) {
     writers.emplace_back([&, w] {
       for (int i = w; i < count; i += 8) {
-        nlohmann::json cm = {{"apiVersion", "v1"},
-                             {"kind", "ConfigMap"},
-                             {"metadata", {{"name", "bench-" + std::to_string(i)}, {"namespace", ns}}},
-                             {"data", {{"payload", payload}}}};
+        nlohmann::json cm = {
+            {"apiVersion", "v1"},
+            {"kind", "ConfigMap"},
+            {"metadata", {{"name", "bench-" + std::to_string(i)}, {"namespace", ns}}},
+            {"data", {{"payload", payload}}}};
         auto created = client.create(kube::resources::kConfigMaps, ns, cm);
         if (!created && !created.error().isAlreadyExists()) failures++;
       }
     });
   }
-  for (auto& t : writers) t.join();
+  for (auto& t : writers)
+    t.join();
   if (failures.load() > 0) {
     std::cerr << failures.load() << " creates failed\n";
     return 1;

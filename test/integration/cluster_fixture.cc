@@ -54,11 +54,11 @@ void ClusterFixture::SetUp() {
     if (std::isupper(static_cast<unsigned char>(c)) && !lowered.empty()) lowered += '-';
     lowered += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  namespace_ = "it-" + lowered.substr(0, 40) + "-" + std::to_string(std::random_device{}() % 100000);
-  auto created = client_->create(kube::resources::kNamespaces, "",
-                                 {{"apiVersion", "v1"},
-                                  {"kind", "Namespace"},
-                                  {"metadata", {{"name", namespace_}}}});
+  namespace_ =
+      "it-" + lowered.substr(0, 40) + "-" + std::to_string(std::random_device{}() % 100000);
+  auto created = client_->create(
+      kube::resources::kNamespaces, "",
+      {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", namespace_}}}});
   ASSERT_TRUE(created.ok()) << created.error().toString();
 }
 
@@ -92,8 +92,8 @@ void ClusterFixture::compactEtcd() {
   ASSERT_TRUE(revision.is_string()) << status;
   std::string compacted;
   ASSERT_EQ(runCommand("curl -sS --max-time 30 -X POST http://127.0.0.1:" + port +
-                           "/v3/kv/compaction -d '{\"revision\":\"" +
-                           revision.get<std::string>() + "\",\"physical\":true}'",
+                           "/v3/kv/compaction -d '{\"revision\":\"" + revision.get<std::string>() +
+                           "\",\"physical\":true}'",
                        &compacted),
             0)
       << compacted;

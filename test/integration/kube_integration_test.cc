@@ -1,6 +1,7 @@
 // The kube/ client against a real kube-apiserver: CRUD, optimistic concurrency, patches,
 // server-side apply, the status subresource, pagination, watches across an apiserver restart,
-// relist after 410 Gone (etcd compacted behind a stopped apiserver), and strict SAN-only TLS verification.
+// relist after 410 Gone (etcd compacted behind a stopped apiserver), and strict SAN-only TLS
+// verification.
 #include <set>
 #include <thread>
 
@@ -121,15 +122,17 @@ TEST_F(KubeClientIntegrationTest, MeshServiceSpecAndStatusSubresource) {
       {"apiVersion", "meshgate.io/v1alpha1"},
       {"kind", "MeshService"},
       {"metadata", {{"name", "orders"}, {"namespace", ns()}}},
-      {"spec", {{"selector", {{"app", "orders"}}}, {"ports", {{{"name", "http"}, {"port", 8080}}}}}}};
+      {"spec",
+       {{"selector", {{"app", "orders"}}}, {"ports", {{{"name", "http"}, {"port", 8080}}}}}}};
   auto applied = client().apply(gvr, meshService, "meshgate");
   ASSERT_TRUE(applied.ok()) << applied.error().toString();
   EXPECT_EQ((*applied)["metadata"]["generation"], 1);
 
-  json status = {{"apiVersion", "meshgate.io/v1alpha1"},
-                 {"kind", "MeshService"},
-                 {"metadata", {{"name", "orders"}, {"namespace", ns()}}},
-                 {"status", {{"observedGeneration", 1}, {"endpoints", {{"ready", 0}, {"total", 0}}}}}};
+  json status = {
+      {"apiVersion", "meshgate.io/v1alpha1"},
+      {"kind", "MeshService"},
+      {"metadata", {{"name", "orders"}, {"namespace", ns()}}},
+      {"status", {{"observedGeneration", 1}, {"endpoints", {{"ready", 0}, {"total", 0}}}}}};
   auto withStatus = client().apply(gvr, status, "meshgate", true, "status");
   ASSERT_TRUE(withStatus.ok()) << withStatus.error().toString();
   EXPECT_EQ((*withStatus)["status"]["observedGeneration"], 1);
@@ -162,7 +165,8 @@ TEST_F(KubeClientIntegrationTest, ListPaginatesTwelveHundredConfigMaps) {
       }
     });
   }
-  for (auto& t : writers) t.join();
+  for (auto& t : writers)
+    t.join();
   ASSERT_EQ(failures.load(), 0);
 
   const auto before = client().requestCounts()["GET"];
@@ -173,7 +177,8 @@ TEST_F(KubeClientIntegrationTest, ListPaginatesTwelveHundredConfigMaps) {
   ASSERT_TRUE(all.ok()) << all.error().toString();
   EXPECT_EQ((*all)["items"].size(), static_cast<size_t>(kCount));
   std::set<std::string> names;
-  for (const auto& item : (*all)["items"]) names.insert(item["metadata"]["name"].get<std::string>());
+  for (const auto& item : (*all)["items"])
+    names.insert(item["metadata"]["name"].get<std::string>());
   EXPECT_EQ(names.size(), static_cast<size_t>(kCount));
   // 1200 items at 100 per page.
   EXPECT_GE(client().requestCounts()["GET"] - before, 12u);
@@ -187,23 +192,27 @@ TEST_F(KubeClientIntegrationTest, InformerWatchSurvivesApiserverRestart) {
   informer.start();
   ASSERT_TRUE(informer.waitForSync(std::chrono::seconds(30)));
   ASSERT_TRUE(client().create(kConfigMaps, ns(), configMap(ns(), "before-restart")).ok());
-  ASSERT_TRUE(eventually(std::chrono::seconds(10), [&] { return seen.names().count("before-restart"); }));
+  ASSERT_TRUE(
+      eventually(std::chrono::seconds(10), [&] { return seen.names().count("before-restart"); }));
 
   clusterScript("--restart-apiserver");
 
   ASSERT_TRUE(eventually(std::chrono::seconds(60), [&] {
     return client().create(kConfigMaps, ns(), configMap(ns(), "after-restart")).ok();
   }));
-  ASSERT_TRUE(eventually(std::chrono::seconds(60), [&] { return seen.names().count("after-restart"); }))
-      << "the informer never saw the object created after the restart";
+  ASSERT_TRUE(eventually(std::chrono::seconds(60), [&] {
+    return seen.names().count("after-restart");
+  })) << "the informer never saw the object created after the restart";
   // The cache holds exactly what the server holds.
   auto listed = client().listAll(kConfigMaps, ns());
   ASSERT_TRUE(listed.ok());
   std::set<std::string> serverNames;
-  for (const auto& item : (*listed)["items"]) serverNames.insert(item["metadata"]["name"].get<std::string>());
+  for (const auto& item : (*listed)["items"])
+    serverNames.insert(item["metadata"]["name"].get<std::string>());
   ASSERT_TRUE(eventually(std::chrono::seconds(10), [&] {
     std::set<std::string> cached;
-    for (const auto& key : informer.store().listKeys()) cached.insert(kube::splitKey(key).second);
+    for (const auto& key : informer.store().listKeys())
+      cached.insert(kube::splitKey(key).second);
     return cached == serverNames;
   }));
   informer.stop();
@@ -221,12 +230,14 @@ TEST_F(KubeClientIntegrationTest, InformerRelistsAfterGone) {
   // Move etcd far past the informer's resourceVersion elsewhere, compact it away, and break the
   // watch: resuming from the old version must fail with 410 and force a relist.
   const std::string other = ns() + "-other";
-  ASSERT_TRUE(client()
-                  .create(kube::resources::kNamespaces, "",
-                          {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", other}}}})
-                  .ok());
+  ASSERT_TRUE(
+      client()
+          .create(kube::resources::kNamespaces, "",
+                  {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", other}}}})
+          .ok());
   for (int i = 0; i < 50; i++) {
-    ASSERT_TRUE(client().create(kConfigMaps, other, configMap(other, "burst-" + std::to_string(i))).ok());
+    ASSERT_TRUE(
+        client().create(kConfigMaps, other, configMap(other, "burst-" + std::to_string(i))).ok());
   }
   clusterScript("--stop-apiserver");
   compactEtcd();
@@ -236,7 +247,8 @@ TEST_F(KubeClientIntegrationTest, InformerRelistsAfterGone) {
   ASSERT_TRUE(eventually(std::chrono::seconds(30), [&] {
     return client().create(kConfigMaps, ns(), configMap(ns(), "after-relist")).ok();
   }));
-  ASSERT_TRUE(eventually(std::chrono::seconds(30), [&] { return seen.names().count("after-relist"); }));
+  ASSERT_TRUE(
+      eventually(std::chrono::seconds(30), [&] { return seen.names().count("after-relist"); }));
   informer.stop();
   (void)client().remove(kube::resources::kNamespaces, "", other);
 }

@@ -29,7 +29,8 @@ void say(const std::string& what, const std::string& identity) {
 
 int main(int argc, char** argv) {
   if (argc != 5 && argc != 8) {
-    std::cerr << "usage: leader_candidate KUBECONFIG NAMESPACE LEASE IDENTITY [LEASE_MS RENEW_MS RETRY_MS]\n";
+    std::cerr << "usage: leader_candidate KUBECONFIG NAMESPACE LEASE IDENTITY [LEASE_MS RENEW_MS "
+                 "RETRY_MS]\n";
     return 2;
   }
   spdlog::set_level(spdlog::level::warn);
