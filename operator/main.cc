@@ -92,8 +92,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   kube::RestClient& rest = **client;
+  // Events and the Lease go through a client of their own, as client-go does for leader
+  // election: a burst of reconciles cannot starve renewals, and the request metric below counts
+  // only what the controllers write.
+  auto sideClient = kube::RestClient::create(*config);
+  if (!sideClient) {
+    spdlog::error("{}", sideClient.error().toString());
+    return 1;
+  }
   kube::SystemClock clock;
-  kube::EventRecorder events(rest, clock);
+  kube::EventRecorder events(**sideClient, clock);
 
   // Caches. Children are filtered to what meshgate manages; EndpointSlices are all read because
   // the endpoint counts include the slices Kubernetes makes for selectors.
@@ -147,8 +155,9 @@ int main(int argc, char** argv) {
     writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure",
                    {{"name", "meshservice"}}, static_cast<double>(queue.retriesTotal));
     for (const auto& [verb, count] : rest.requestCounts()) {
-      writer.counter("meshgate_apiserver_requests_total", "Requests sent to the apiserver by verb",
-                     {{"verb", verb}}, static_cast<double>(count));
+      writer.counter("meshgate_apiserver_requests_total",
+                     "Requests the controllers sent to the apiserver, by verb", {{"verb", verb}},
+                     static_cast<double>(count));
     }
   });
   metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
@@ -209,7 +218,7 @@ int main(int argc, char** argv) {
     electorConfig.callbacks.onNewLeader = [](const std::string& who) {
       spdlog::info("leader is {}", who);
     };
-    elector = std::make_unique<kube::LeaderElector>(rest, clock, electorConfig);
+    elector = std::make_unique<kube::LeaderElector>(**sideClient, clock, electorConfig);
     leaderThread = std::thread([&] { elector->run(); });
   } else {
     std::thread(lead).detach();
