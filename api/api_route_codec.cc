@@ -288,30 +288,11 @@ void to_json(nlohmann::json& j, const ApiRouteStatus& in) {
 }
 
 DecodeResult<ApiRoute> decodeApiRoute(const nlohmann::json& j) {
-  DecodeResult<ApiRoute> result;
-  try {
-    ApiRoute out;
-    checkTypeMeta(j, ApiRoute::kApiVersion, ApiRoute::kKind, result.errors);
-    ObjectReader r(j, FieldPath(), result.errors);
-    r.read("metadata", out.metadata);
-    r.read("spec", out.spec);
-    r.read("status", out.status);
-    if (result.errors.empty()) result.object = std::move(out);
-  } catch (const std::exception& e) {
-    result.object.reset();
-    result.errors = {FieldError::internal(FieldPath(), e.what())};
-  }
-  return result;
+  return decodeTopLevel<ApiRoute>(j);
 }
 
 void to_json(nlohmann::json& j, const ApiRoute& in) {
-  ObjectWriter w;
-  w.always("apiVersion", std::string(ApiRoute::kApiVersion))
-      .always("kind", std::string(ApiRoute::kKind))
-      .always("metadata", in.metadata)
-      .always("spec", in.spec);
-  if (in.status != ApiRouteStatus{}) w.always("status", in.status);
-  j = w.take();
+  j = encodeTopLevel(in);
 }
 
 nlohmann::json encodeApiRoute(const ApiRoute& in) {

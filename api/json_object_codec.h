@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/decode_result.h"
 #include "api/field_error.h"
 #include "api/field_path.h"
 
@@ -77,6 +78,26 @@ class ObjectReader {
 void checkTypeMeta(const nlohmann::json& j, std::string_view apiVersion, std::string_view kind,
                    ErrorList& errors);
 
+// Decodes a whole MeshService or ApiRoute (TypeMeta, metadata, spec, status) without throwing:
+// every wrong type becomes a field error. Instantiated where T's codec overloads are visible.
+template <typename T>
+DecodeResult<T> decodeTopLevel(const nlohmann::json& j) {
+  DecodeResult<T> result;
+  try {
+    T out;
+    checkTypeMeta(j, T::kApiVersion, T::kKind, result.errors);
+    ObjectReader r(j, FieldPath(), result.errors);
+    r.read("metadata", out.metadata);
+    r.read("spec", out.spec);
+    r.read("status", out.status);
+    if (result.errors.empty()) result.object = std::move(out);
+  } catch (const std::exception& e) {
+    result.object.reset();
+    result.errors = {FieldError::internal(FieldPath(), e.what())};
+  }
+  return result;
+}
+
 class ObjectWriter {
  public:
   // Written even when empty: required fields, as Go encodes fields without `omitempty`.
@@ -110,5 +131,17 @@ class ObjectWriter {
  private:
   nlohmann::json json_ = nlohmann::json::object();
 };
+
+// Encodes a whole MeshService or ApiRoute the way the apiserver shows it: status only when set.
+template <typename T>
+nlohmann::json encodeTopLevel(const T& in) {
+  ObjectWriter w;
+  w.always("apiVersion", std::string(T::kApiVersion))
+      .always("kind", std::string(T::kKind))
+      .always("metadata", in.metadata)
+      .always("spec", in.spec);
+  if (in.status != decltype(in.status){}) w.always("status", in.status);
+  return w.take();
+}
 
 }  // namespace meshgate::api

@@ -241,30 +241,11 @@ void to_json(nlohmann::json& j, const MeshServiceStatus& in) {
 }
 
 DecodeResult<MeshService> decodeMeshService(const nlohmann::json& j) {
-  DecodeResult<MeshService> result;
-  try {
-    MeshService out;
-    checkTypeMeta(j, MeshService::kApiVersion, MeshService::kKind, result.errors);
-    ObjectReader r(j, FieldPath(), result.errors);
-    r.read("metadata", out.metadata);
-    r.read("spec", out.spec);
-    r.read("status", out.status);
-    if (result.errors.empty()) result.object = std::move(out);
-  } catch (const std::exception& e) {
-    result.object.reset();
-    result.errors = {FieldError::internal(FieldPath(), e.what())};
-  }
-  return result;
+  return decodeTopLevel<MeshService>(j);
 }
 
 void to_json(nlohmann::json& j, const MeshService& in) {
-  ObjectWriter w;
-  w.always("apiVersion", std::string(MeshService::kApiVersion))
-      .always("kind", std::string(MeshService::kKind))
-      .always("metadata", in.metadata)
-      .always("spec", in.spec);
-  if (in.status != MeshServiceStatus{}) w.always("status", in.status);
-  j = w.take();
+  j = encodeTopLevel(in);
 }
 
 nlohmann::json encodeMeshService(const MeshService& in) {
