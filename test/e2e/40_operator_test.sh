@@ -129,9 +129,11 @@ test_no_writes_while_idle() {
   for i in $(seq 1 10); do _apply_static_ms "$ns" "svc-$i"; done
   _start_operator "$log" --leader-elect --leader-election-id e2e-idle
   wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 10 ]"
-  # Let in-flight status writes land, then count the controllers' writes over an idle window
+  # Steady state first: every status at its final verdict (the static slice counted), and the
+  # write counter unchanged across 3 s — then count the controllers' writes over an idle window
   # (Lease renewals and Events go through another client and are not in this metric).
-  sleep 3
+  wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].message}{\"\\n\"}{end}' | grep -c '2 of 2 endpoints ready') -eq 10 ]"
+  wait_for 60 bash -c "a=\$(curl -s '$METRICS_URL' | grep -E '^meshgate_apiserver_requests_total.*verb=\"(PATCH|POST|PUT|DELETE)\"'); sleep 3; [ \"\$a\" = \"\$(curl -s '$METRICS_URL' | grep -E '^meshgate_apiserver_requests_total.*verb=\"(PATCH|POST|PUT|DELETE)\"')\" ]"
   before=$(curl -s "$METRICS_URL" | awk '/^meshgate_apiserver_requests_total\{verb="(PATCH|POST|PUT|DELETE)"\}/ {s += $2} END {print s + 0}')
   sleep 15
   after=$(curl -s "$METRICS_URL" | awk '/^meshgate_apiserver_requests_total\{verb="(PATCH|POST|PUT|DELETE)"\}/ {s += $2} END {print s + 0}')
