@@ -56,6 +56,18 @@ ApiError ApiError::fromResponse(int code, const std::string& body, int retryAfte
   return err;
 }
 
+bool ApiError::isNamespaceGone() const {
+  if (!details.is_object()) return false;
+  if (code == 404) return details.value("kind", "") == "namespaces";
+  if (code != 403) return false;
+  const auto causes = details.find("causes");
+  if (causes == details.end() || !causes->is_array()) return false;
+  for (const auto& cause : *causes) {
+    if (cause.is_object() && cause.value("reason", "") == "NamespaceTerminating") return true;
+  }
+  return false;
+}
+
 ApiError ApiError::transport(std::string message) {
   ApiError err;
   err.code = 0;

@@ -26,6 +26,9 @@ struct ApiError {
   // The watch or list resourceVersion is too old (etcd compacted it): relist.
   bool isGone() const { return code == 410 || reason == "Expired" || reason == "Gone"; }
   bool isTooManyRequests() const { return code == 429; }
+  // The object's namespace no longer exists (404 naming the namespace) or is being deleted (403
+  // with cause NamespaceTerminating): nothing written there can succeed until it is recreated.
+  bool isNamespaceGone() const;
   bool isTransport() const { return code == 0; }
   // Worth retrying the same request later: nothing was decided by the server.
   bool retryable() const {

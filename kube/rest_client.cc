@@ -4,6 +4,7 @@
 #include <random>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -122,6 +123,10 @@ Result<HttpResponse> RestClient::send(HttpRequest request, bool idempotent) {
     waitForToken();
     recordRequest(request.method);
     auto response = transport_->roundTrip(request);
+    // Like client-go at -v=6: method, path and outcome; never headers or bodies (they carry
+    // tokens and Secret data).
+    spdlog::debug("{} {} → {}", request.method, request.target,
+                  response ? std::to_string(response->status) : response.error().message);
     const bool lastAttempt = attempt >= options_.maxRetries;
     if (!response) {
       const auto& err = response.error();

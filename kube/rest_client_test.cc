@@ -143,5 +143,27 @@ TEST(ApiErrorTest, KeepsAnExcerptOfANonStatusBody) {
   EXPECT_TRUE(err.retryable());
 }
 
+TEST(ApiErrorTest, NamespaceGoneIsANotFoundNamingTheNamespace) {
+  auto gone = ApiError::fromResponse(404, R"({"kind":"Status","reason":"NotFound","code":404,
+               "message":"namespaces \"a\" not found","details":{"name":"a","kind":"namespaces"}})");
+  EXPECT_TRUE(gone.isNamespaceGone());
+  auto objectGone = ApiError::fromResponse(404, R"({"kind":"Status","reason":"NotFound","code":404,
+               "details":{"name":"x","group":"meshgate.io","kind":"meshservices"}})");
+  EXPECT_TRUE(objectGone.isNotFound());
+  EXPECT_FALSE(objectGone.isNamespaceGone());
+}
+
+TEST(ApiErrorTest, NamespaceGoneIsAForbiddenCausedByTermination) {
+  auto terminating = ApiError::fromResponse(
+      403,
+      R"({"kind":"Status","reason":"Forbidden","code":403,"details":{"name":"x","kind":"services",
+               "causes":[{"reason":"NamespaceTerminating","field":"metadata.namespace"}]}})");
+  EXPECT_TRUE(terminating.isNamespaceGone());
+  auto rbac = ApiError::fromResponse(
+      403,
+      R"({"kind":"Status","reason":"Forbidden","code":403,"details":{"name":"x","kind":"services"}})");
+  EXPECT_FALSE(rbac.isNamespaceGone());
+}
+
 }  // namespace
 }  // namespace kube

@@ -87,7 +87,7 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
                  "the spec is invalid: " + message);
     events_.record(*live, kube::EventType::Warning, "Invalid", "Validate", message);
     if (auto written = statusWriter.write(wanted); !written.empty()) {
-      return kube::ReconcileResult::retry(written);
+      return statusFailure(statusWriter, written);
     }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
@@ -207,7 +207,7 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   }
 
   if (auto written = statusWriter.write(wanted); !written.empty()) {
-    return kube::ReconcileResult::retry(written);
+    return statusFailure(statusWriter, written);
   }
   if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
   if (!certificateReady) return kube::ReconcileResult::retry(issued.error());

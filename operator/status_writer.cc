@@ -34,9 +34,19 @@ std::string StatusWriter::writeJson(const nlohmann::json& status) {
                            {"namespace", live_["metadata"].value("namespace", "")}}},
                          {"status", status}};
   auto applied = client_.apply(gvr_, body, kFieldManager, true, "status");
-  if (!applied) return "writing status: " + applied.error().toString();
+  if (!applied) {
+    targetGone_ = applied.error().isNotFound() || applied.error().isNamespaceGone();
+    return "writing status: " + applied.error().toString();
+  }
   wrote_ = true;
   return "";
+}
+
+kube::ReconcileResult statusFailure(const StatusWriter& writer, std::string failure) {
+  if (writer.targetGone()) {
+    return kube::ReconcileResult::terminal(failure + " (object or namespace gone: not retried)");
+  }
+  return kube::ReconcileResult::retry(std::move(failure));
 }
 
 }  // namespace meshgate::op

@@ -10,6 +10,7 @@
 #include "api/api_route.h"
 #include "api/mesh_service.h"
 #include "kube/group_version_resource.h"
+#include "kube/reconciler.h"
 #include "kube/rest_client.h"
 
 namespace meshgate::op {
@@ -25,12 +26,20 @@ class StatusWriter {
   std::string writeJson(const nlohmann::json& status);
 
   bool wrote() const { return wrote_; }
+  // The last write failed because the object or its namespace is gone (deleted, or the
+  // namespace is terminating): retrying cannot help; the watch brings the next change.
+  bool targetGone() const { return targetGone_; }
 
  private:
   kube::RestClient& client_;
   kube::GroupVersionResource gvr_;
   const nlohmann::json& live_;
   bool wrote_ = false;
+  bool targetGone_ = false;
 };
+
+// What a reconcile returns when its status write failed: a terminal result when the target is
+// gone (so an object orphaned in a deleted namespace is not retried forever), else a retry.
+kube::ReconcileResult statusFailure(const StatusWriter& writer, std::string failure);
 
 }  // namespace meshgate::op
