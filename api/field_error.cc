@@ -169,4 +169,13 @@ std::string formatErrors(const ErrorList& errors) {
   return out;
 }
 
+std::string joinErrors(const ErrorList& errors) {
+  std::string out;
+  for (const auto& error : errors) {
+    if (!out.empty()) out += "; ";
+    out += error.toString();
+  }
+  return out;
+}
+
 }  // namespace meshgate::api

@@ -68,4 +68,7 @@ std::string quote(std::string_view s);
 // One error per line, each with toString(); handy for logs and test failure output.
 std::string formatErrors(const ErrorList& errors);
 
+// All errors on one line, joined by "; " — for a status condition message or an Event.
+std::string joinErrors(const ErrorList& errors);
+
 }  // namespace meshgate::api

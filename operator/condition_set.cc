@@ -29,4 +29,16 @@ bool isConditionTrue(const std::vector<api::Condition>& conditions, std::string_
   return condition != nullptr && condition->status == api::condition_status::kTrue;
 }
 
+void ConditionSetter::set(std::string_view type, std::string_view status, std::string_view reason,
+                          const std::string& message) {
+  setCondition(conditions_,
+               api::Condition{.type = std::string(type),
+                              .status = std::string(status),
+                              .reason = std::string(reason),
+                              .message = message,
+                              .observedGeneration = generation_,
+                              .lastTransitionTime = ""},
+               now_);
+}
+
 }  // namespace meshgate::op

@@ -3,6 +3,7 @@
 // status write can be skipped). Used by both controllers.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,5 +21,21 @@ const api::Condition* findCondition(const std::vector<api::Condition>& condition
                                     std::string_view type);
 
 bool isConditionTrue(const std::vector<api::Condition>& conditions, std::string_view type);
+
+// Sets conditions of one status write: every condition gets the object's generation and the
+// reconcile's clock reading.
+class ConditionSetter {
+ public:
+  ConditionSetter(std::vector<api::Condition>& conditions, int64_t generation, std::string now)
+      : conditions_(conditions), generation_(generation), now_(std::move(now)) {}
+
+  void set(std::string_view type, std::string_view status, std::string_view reason,
+           const std::string& message);
+
+ private:
+  std::vector<api::Condition>& conditions_;
+  int64_t generation_;
+  std::string now_;
+};
 
 }  // namespace meshgate::op

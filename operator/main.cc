@@ -17,6 +17,7 @@
 #include "kube/leader_elector.h"
 #include "metrics/probe_server.h"
 #include "metrics/registry.h"
+#include "operator/api_route_reconciler.h"
 #include "operator/cluster_bootstrap.h"
 #include "operator/mesh_certificate_issuer.h"
 #include "operator/mesh_service_reconciler.h"
@@ -117,6 +118,14 @@ int main(int argc, char** argv) {
   kube::Informer secrets(rest, kube::resources::kSecrets, ns, managedOnly, clock);
   endpointSlices.addIndexer(meshgate::op::kEndpointSlicesByService,
                             meshgate::op::endpointSliceServiceIndex);
+  kube::Informer apiRoutes(rest, kube::resources::kApiRoutes, ns, informerOptions, clock);
+  apiRoutes.addIndexer(meshgate::op::kApiRoutesByHost, meshgate::op::apiRouteHostIndex);
+  apiRoutes.addIndexer(meshgate::op::kApiRoutesByBackend, meshgate::op::apiRouteBackendIndex);
+  kube::Informer ingresses(rest, kube::resources::kIngresses, ns, managedOnly, clock);
+  // Namespaces carry meshgate.io/allowed-hosts; cluster-scoped, so watched whole.
+  kube::Informer namespaces(rest, kube::resources::kNamespaces, "", informerOptions, clock);
+  const std::vector<kube::Informer*> informers = {
+      &meshServices, &services, &endpointSlices, &secrets, &apiRoutes, &ingresses, &namespaces};
 
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
@@ -138,22 +147,56 @@ int main(int argc, char** argv) {
   meshServiceController.watchMapped(
       secrets, [](const nlohmann::json& secret) { return ownersOfKind(secret, "MeshService"); });
 
+  meshgate::op::ApiRouteReconciler apiRouteReconciler(
+      rest, {apiRoutes, meshServices, ingresses, namespaces}, issuer, events, clock,
+      {.hostCertificateLifetime = std::chrono::hours(24 * 90)});
+  kube::ControllerOptions apiRouteControllerOptions;
+  apiRouteControllerOptions.workers = options.workers;
+  kube::Controller apiRouteController("apiroute", apiRouteReconciler,
+                                      std::move(apiRouteControllerOptions), clock);
+  apiRouteController.watchPrimary(apiRoutes);
+  // A route that changes or goes may hand hosts to the routes it was winning against.
+  apiRouteController.watchMapped(apiRoutes, [&](const nlohmann::json& route) {
+    return apiRouteReconciler.routesSharingHosts(route);
+  });
+  apiRouteController.watchOwned(ingresses, "ApiRoute");
+  apiRouteController.watchMapped(
+      secrets, [](const nlohmann::json& secret) { return ownersOfKind(secret, "ApiRoute"); });
+  apiRouteController.watchMapped(meshServices, [&](const nlohmann::json& ms) {
+    std::vector<kube::Request> out;
+    const std::string key = kube::keyOf(ms);
+    for (const auto& route : apiRoutes.store().byIndex(meshgate::op::kApiRoutesByBackend, key))
+      out.push_back(kube::Request::fromKey(kube::keyOf(*route)));
+    return out;
+  });
+  apiRouteController.watchMapped(namespaces, [&](const nlohmann::json& namespaceObject) {
+    std::vector<kube::Request> out;
+    const std::string name = namespaceObject["metadata"].value("name", "");
+    for (const auto& route : apiRoutes.store().byIndex(std::string(kube::kNamespaceIndex), name))
+      out.push_back(kube::Request::fromKey(kube::keyOf(*route)));
+    return out;
+  });
+  const std::vector<std::pair<std::string, kube::Controller*>> controllers = {
+      {"meshservice", &meshServiceController}, {"apiroute", &apiRouteController}};
+
   // Metrics and probes.
   metrics::Registry registry;
   auto collector = registry.addCollector([&](metrics::SampleWriter& writer) {
-    const auto& m = meshServiceController.metrics();
-    const metrics::Labels controller = {{"controller", "meshservice"}};
-    writer.counter("meshgate_reconcile_total", "Reconciles by controller", controller,
-                   static_cast<double>(m.reconcileTotal.load()));
-    writer.counter("meshgate_reconcile_errors_total", "Failed reconciles by controller", controller,
-                   static_cast<double>(m.reconcileErrors.load()));
-    writer.counter("meshgate_reconcile_seconds_total", "Time spent reconciling by controller",
-                   controller, static_cast<double>(m.reconcileMicrosTotal.load()) / 1e6);
-    const auto queue = meshServiceController.queue().metrics()->snapshot();
-    writer.gauge("meshgate_workqueue_depth", "Keys waiting", {{"name", "meshservice"}},
-                 static_cast<double>(queue.depth));
-    writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure",
-                   {{"name", "meshservice"}}, static_cast<double>(queue.retriesTotal));
+    for (const auto& [name, controller] : controllers) {
+      const auto& m = controller->metrics();
+      const metrics::Labels labels = {{"controller", name}};
+      writer.counter("meshgate_reconcile_total", "Reconciles by controller", labels,
+                     static_cast<double>(m.reconcileTotal.load()));
+      writer.counter("meshgate_reconcile_errors_total", "Failed reconciles by controller", labels,
+                     static_cast<double>(m.reconcileErrors.load()));
+      writer.counter("meshgate_reconcile_seconds_total", "Time spent reconciling by controller",
+                     labels, static_cast<double>(m.reconcileMicrosTotal.load()) / 1e6);
+      const auto queue = controller->queue().metrics()->snapshot();
+      writer.gauge("meshgate_workqueue_depth", "Keys waiting", {{"name", name}},
+                   static_cast<double>(queue.depth));
+      writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure",
+                     {{"name", name}}, static_cast<double>(queue.retriesTotal));
+    }
     for (const auto& [verb, count] : rest.requestCounts()) {
       writer.counter("meshgate_apiserver_requests_total",
                      "Requests the controllers sent to the apiserver, by verb", {{"verb", verb}},
@@ -193,9 +236,9 @@ int main(int argc, char** argv) {
       std::unique_lock lock(runMutex);
       if (runCv.wait_for(lock, backoff, [&] { return stopping.load(); })) return;
     }
-    for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets})
+    for (auto* informer : informers)
       informer->start();
-    if (!meshServiceController.start()) {
+    if (!meshServiceController.start() || !apiRouteController.start()) {
       spdlog::error("caches did not sync; exiting so that a restart tries again");
       std::_Exit(1);
     }
@@ -234,7 +277,8 @@ int main(int argc, char** argv) {
   }
   ready.store(false);
   meshServiceController.stop();
-  for (auto* informer : {&meshServices, &services, &endpointSlices, &secrets})
+  apiRouteController.stop();
+  for (auto* informer : informers)
     informer->stop();
   if (elector) {
     elector->stop();

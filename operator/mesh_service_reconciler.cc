@@ -16,18 +16,9 @@
 namespace meshgate::op {
 
 namespace {
-using api::Condition;
 namespace status = api::condition_status;
 namespace type = api::condition_type;
 
-std::string joinErrors(const api::ErrorList& errors) {
-  std::string out;
-  for (const auto& error : errors) {
-    if (!out.empty()) out += "; ";
-    out += error.toString();
-  }
-  return out;
-}
 }  // namespace
 
 std::string identitySecretName(const std::string& serviceAccount) {
@@ -64,27 +55,16 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
 
   api::MeshServiceStatus wanted;
   if (decoded.ok()) wanted = decoded.object->status;
-  auto& conditions = wanted.conditions;
   wanted.observedGeneration = generation;
-  auto setCondition = [&](std::string_view conditionType, std::string_view conditionStatus,
-                          std::string_view reason, const std::string& message) {
-    op::setCondition(conditions,
-                     Condition{.type = std::string(conditionType),
-                               .status = std::string(conditionStatus),
-                               .reason = std::string(reason),
-                               .message = message,
-                               .observedGeneration = generation,
-                               .lastTransitionTime = ""},
-                     now);
-  };
+  ConditionSetter conditions(wanted.conditions, generation, now);
 
   api::ErrorList errors = decoded.errors;
   if (decoded.ok()) errors = api::validateMeshService(*decoded.object);
   if (!errors.empty()) {
-    const std::string message = joinErrors(errors);
-    setCondition(type::kAccepted, status::kFalse, api::condition_reason::kInvalid, message);
-    setCondition(type::kReady, status::kFalse, api::condition_reason::kInvalid,
-                 "the spec is invalid: " + message);
+    const std::string message = api::joinErrors(errors);
+    conditions.set(type::kAccepted, status::kFalse, api::condition_reason::kInvalid, message);
+    conditions.set(type::kReady, status::kFalse, api::condition_reason::kInvalid,
+                   "the spec is invalid: " + message);
     events_.record(*live, kube::EventType::Warning, "Invalid", "Validate", message);
     if (auto written = statusWriter.write(wanted); !written.empty()) {
       return statusFailure(statusWriter, written);
@@ -92,7 +72,7 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
   const api::MeshService& ms = *decoded.object;
-  setCondition(type::kAccepted, status::kTrue, api::condition_reason::kAccepted, "");
+  conditions.set(type::kAccepted, status::kTrue, api::condition_reason::kAccepted, "");
 
   // Children.
   ChildApplier applier(client_, events_, *live);
@@ -127,13 +107,13 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
     }
   }
   if (programmedProblem.empty()) {
-    setCondition(type::kProgrammed, status::kTrue, "Programmed",
-                 "Service " + ms.metadata.name + " and " + std::to_string(wantedSlices.size()) +
-                     " static EndpointSlice(s) are applied");
+    conditions.set(type::kProgrammed, status::kTrue, "Programmed",
+                   "Service " + ms.metadata.name + " and " + std::to_string(wantedSlices.size()) +
+                       " static EndpointSlice(s) are applied");
   } else {
-    setCondition(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
+    conditions.set(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
   }
-  setCondition(type::kResolvedRefs, status::kTrue, api::condition_reason::kResolvedRefs, "");
+  conditions.set(type::kResolvedRefs, status::kTrue, api::condition_reason::kResolvedRefs, "");
 
   // Identity.
   const std::string serviceAccount = serviceAccountOf(ms);
@@ -164,7 +144,7 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
     renewAt = issued->renewAt;
     wanted.certificate =
         api::CertificateStatus{.secretName = issued->secretName, .notAfter = issued->notAfter};
-    setCondition(
+    conditions.set(
         type::kCertificateReady, status::kTrue, "Issued",
         "Secret " + issued->secretName + " holds " + identity + " until " + issued->notAfter);
     if (issued->written) {
@@ -172,7 +152,7 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
                      "Secret " + issued->secretName + ": " + issued->reason);
     }
   } else {
-    setCondition(type::kCertificateReady, status::kFalse, "IssueFailed", issued.error());
+    conditions.set(type::kCertificateReady, status::kFalse, "IssueFailed", issued.error());
     events_.record(*live, kube::EventType::Warning, "CertificateFailed", "Issue", issued.error());
   }
 
@@ -192,18 +172,18 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
     }
   }
   if (!programmedProblem.empty()) {
-    setCondition(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
+    conditions.set(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
   } else if (!certificateReady) {
-    setCondition(type::kReady, status::kFalse, "CertificateNotReady", issued.error());
+    conditions.set(type::kReady, status::kFalse, "CertificateNotReady", issued.error());
   } else if (wanted.endpoints->ready == 0) {
     std::string why = ms.spec.selector.empty() ? "no static endpoint is ready"
                                                : "no ready pod matches the selector";
-    setCondition(type::kReady, status::kFalse, "NoReadyEndpoints",
-                 "0 of " + std::to_string(wanted.endpoints->total) + " endpoints ready: " + why);
+    conditions.set(type::kReady, status::kFalse, "NoReadyEndpoints",
+                   "0 of " + std::to_string(wanted.endpoints->total) + " endpoints ready: " + why);
   } else {
-    setCondition(type::kReady, status::kTrue, "Ready",
-                 std::to_string(wanted.endpoints->ready) + " of " +
-                     std::to_string(wanted.endpoints->total) + " endpoints ready");
+    conditions.set(type::kReady, status::kTrue, "Ready",
+                   std::to_string(wanted.endpoints->ready) + " of " +
+                       std::to_string(wanted.endpoints->total) + " endpoints ready");
   }
 
   if (auto written = statusWriter.write(wanted); !written.empty()) {

@@ -1,59 +1,12 @@
 # shellcheck shell=bash
 # meshgate-operator against the real control plane, as a local process with only its RBAC
-# (operator.kubeconfig): MeshService → Service, static EndpointSlice and identity certificate with
+# (operator.kubeconfig; helpers in operator_lib.sh): MeshService → Service, static EndpointSlice and identity certificate with
 # owner references and status that says why; spec changes followed; drift reverted; garbage
 # collection by the real controller-manager; certificates that verify against the mesh CA; zero
 # writes when idle; convergence after kill -9. Run by test/e2e/run.sh.
 
-_operator_bin() { echo "${MESHGATE_BUILD_DIR:-build}/bin/meshgate-operator"; }
-
-_prepare_operator() {
-  ensure_namespace meshgate-system
-  kubectl apply -R -f config/rbac/ >/dev/null
-  kubectl apply -f crds/ >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
-}
-
-# _start_operator LOG [ARGS...] — starts the operator in the background; sets OPERATOR_PID and
-# METRICS_URL, and waits until /readyz says ok.
-_start_operator() {
-  local log=$1
-  shift
-  "$(_operator_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/operator.kubeconfig" \
-    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 "$@" >"$log" 2>&1 &
-  OPERATOR_PID=$!
-  wait_for 20 bash -c "[ \$(grep -c 'probe server listening' '$log') -ge 2 ]"
-  local ports
-  ports=$(sed -nE 's/.*probe server listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$log")
-  METRICS_URL="http://127.0.0.1:$(sed -n 1p <<<"$ports")/metrics"
-  READYZ_URL="http://127.0.0.1:$(sed -n 2p <<<"$ports")/readyz"
-  wait_for 60 curl -sf --max-time 2 "$READYZ_URL"
-}
-
-_stop_operator() {
-  [ -z "${OPERATOR_PID:-}" ] || { kill -TERM "$OPERATOR_PID" 2>/dev/null || true; wait "$OPERATOR_PID" 2>/dev/null || true; }
-  OPERATOR_PID=""
-}
-
-_condition() { kubectl get ms "$2" -n "$1" -o jsonpath="{.status.conditions[?(@.type==\"$3\")].status}"; }
-
-_apply_static_ms() {
-  local ns=$1 name=$2 port=${3:-80}
-  kubectl apply -n "$ns" -f - >/dev/null <<YAML
-apiVersion: meshgate.io/v1alpha1
-kind: MeshService
-metadata:
-  name: $name
-spec:
-  endpoints:
-  - address: 10.20.0.1
-  - address: 127.0.0.20
-  ports:
-  - name: http
-    port: $port
-    targetPort: 8080
-YAML
-}
+# shellcheck source=operator_lib.sh
+source "$REPO_ROOT/test/e2e/operator_lib.sh"
 
 test_meshservice_children_status_drift_and_garbage_collection() {
   _prepare_operator
@@ -126,8 +79,12 @@ test_no_writes_while_idle() {
   ns=$(new_namespace idle)
   log=$(mktemp)
   trap '_stop_operator; rm -f $log' RETURN
-  for i in $(seq 1 10); do _apply_static_ms "$ns" "svc-$i"; done
+  for i in $(seq 1 10); do
+    _apply_static_ms "$ns" "svc-$i"
+    _apply_route "$ns" "route-$i" "svc-$i.example.com" / "svc-$i"
+  done
   _start_operator "$log" --leader-elect --leader-election-id e2e-idle
+  wait_for 60 bash -c "[ \$(kubectl get ar -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 10 ]"
   wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 10 ]"
   # Steady state first: every status at its final verdict (the static slice counted), and the
   # write counter unchanged across 3 s — then count the controllers' writes over an idle window

@@ -1,0 +1,323 @@
+// ApiRoute reconcile: admission (validity, allowed hosts, conflicts), references, host
+// certificate, Ingress, status.
+#include "operator/api_route_reconciler.h"
+
+#include <algorithm>
+#include <set>
+
+#include "api/api_route_codec.h"
+#include "api/api_route_validation.h"
+#include "api/field_error.h"
+#include "api/mesh_service_codec.h"
+#include "kube/wire_time.h"
+#include "operator/allowed_hosts.h"
+#include "operator/api_route_ingress.h"
+#include "operator/child_applier.h"
+#include "operator/condition_set.h"
+#include "operator/owner_reference.h"
+#include "operator/route_conflicts.h"
+#include "operator/status_writer.h"
+
+namespace meshgate::op {
+
+namespace {
+namespace status = api::condition_status;
+namespace type = api::condition_type;
+namespace reason = api::condition_reason;
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// "a, b, c" — and "… and N more" past `limit`, so a condition message stays readable.
+std::string joinLimited(const std::vector<std::string>& items, size_t limit = 5) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < limit; i++) {
+    if (!out.empty()) out += "; ";
+    out += items[i];
+  }
+  if (items.size() > limit) out += "; and " + std::to_string(items.size() - limit) + " more";
+  return out;
+}
+
+// A valid route, or nullopt.
+std::optional<api::ApiRoute> validRoute(const nlohmann::json& object) {
+  auto decoded = api::decodeApiRoute(object);
+  if (!decoded.ok() || !api::validateApiRoute(*decoded.object).empty()) return std::nullopt;
+  return std::move(*decoded.object);
+}
+
+// The route's hosts its namespace allows; the others go to `denied` when given.
+std::vector<std::string> allowedHosts(const api::ApiRoute& route,
+                                      const kube::ThreadSafeStore& namespaces,
+                                      std::vector<std::string>* denied) {
+  std::optional<std::vector<std::string>> globs;
+  if (auto ns = namespaces.get(route.metadata.namespace_)) globs = allowedHostGlobs(*ns);
+  std::vector<std::string> allowed;
+  for (const auto& host : route.spec.hosts) {
+    if (!globs || hostAllowed(host, *globs)) {
+      allowed.push_back(host);
+    } else if (denied != nullptr) {
+      denied->push_back(host);
+    }
+  }
+  return allowed;
+}
+
+std::string hostOfClaim(const std::string& claimHost) {
+  const auto bar = claimHost.find('|');
+  return bar == std::string::npos ? claimHost : claimHost.substr(bar + 1);
+}
+}  // namespace
+
+std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route) {
+  std::vector<std::string> out;
+  const auto spec = route.find("spec");
+  if (spec == route.end() || !spec->is_object()) return out;
+  for (const auto& host : spec->value("hosts", nlohmann::json::array())) {
+    if (host.is_string()) out.push_back(lower(host.get<std::string>()));
+  }
+  return out;
+}
+
+std::vector<std::string> apiRouteBackendIndex(const nlohmann::json& route) {
+  std::vector<std::string> out;
+  const auto spec = route.find("spec");
+  if (spec == route.end() || !spec->is_object()) return out;
+  const std::string ns = route["metadata"].value("namespace", "");
+  for (const auto& rule : spec->value("rules", nlohmann::json::array())) {
+    if (!rule.is_object()) continue;
+    for (const auto& backend : rule.value("backends", nlohmann::json::array())) {
+      if (backend.is_object() && backend.contains("service") && backend["service"].is_string())
+        out.push_back(ns + "/" + backend["service"].get<std::string>());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string hostCertificateSecretName(const std::string& routeName) {
+  return routeName + "-meshgate-tls";
+}
+
+ApiRouteReconciler::ApiRouteReconciler(kube::RestClient& client, ApiRouteCaches caches,
+                                       CertificateIssuer& issuer, kube::EventRecorder& events,
+                                       kube::Clock& clock, ApiRouteReconcilerOptions options)
+    : client_(client),
+      caches_(caches),
+      issuer_(issuer),
+      events_(events),
+      clock_(clock),
+      options_(options) {}
+
+std::vector<kube::Request> ApiRouteReconciler::routesSharingHosts(
+    const nlohmann::json& route) const {
+  std::set<std::string> keys;
+  for (const auto& host : apiRouteHostIndex(route)) {
+    for (const auto& other : caches_.apiRoutes.store().byIndex(kApiRoutesByHost, host))
+      keys.insert(kube::keyOf(*other));
+  }
+  std::vector<kube::Request> out;
+  for (const auto& key : keys)
+    out.push_back(kube::Request::fromKey(key));
+  return out;
+}
+
+kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request) {
+  const auto live = caches_.apiRoutes.store().get(request.key());
+  if (!live) return kube::ReconcileResult::done();  // deleted: the garbage collector has the rest
+  auto decoded = api::decodeApiRoute(*live);
+  const int64_t generation = (*live)["metadata"].value("generation", int64_t{0});
+  StatusWriter statusWriter(client_, kube::resources::kApiRoutes, *live);
+  api::ApiRouteStatus wanted;
+  if (decoded.ok()) wanted = decoded.object->status;
+  const api::ApiRouteStatus previous = wanted;
+  wanted.observedGeneration = generation;
+  ConditionSetter conditions(wanted.conditions, generation, kube::formatTime(clock_.wallNow()));
+  // A Warning Event for a condition that newly turned False (not on every reconcile).
+  auto warnIfNew = [&](std::string_view conditionType, const std::string& why,
+                       const std::string& message) {
+    const auto* before = findCondition(previous.conditions, conditionType);
+    if (before == nullptr || before->reason != why || before->message != message)
+      events_.record(*live, kube::EventType::Warning, why, "Reconcile", message);
+  };
+
+  api::ErrorList errors = decoded.errors;
+  if (decoded.ok()) errors = api::validateApiRoute(*decoded.object);
+  if (!errors.empty()) {
+    const std::string message = api::joinErrors(errors);
+    conditions.set(type::kAccepted, status::kFalse, reason::kInvalid, message);
+    conditions.set(type::kReady, status::kFalse, reason::kInvalid,
+                   "the spec is invalid: " + message);
+    warnIfNew(type::kAccepted, std::string(reason::kInvalid), message);
+    if (auto written = statusWriter.write(wanted); !written.empty())
+      return statusFailure(statusWriter, written);
+    return kube::ReconcileResult::terminal("invalid spec: " + message);
+  }
+  const api::ApiRoute& route = *decoded.object;
+  const std::string routeKey = request.key();
+
+  // Admission: hosts the namespace allows, then claims older routes already hold.
+  std::vector<std::string> denied;
+  IngressPlan plan;
+  plan.hosts = allowedHosts(route, caches_.namespaces.store(), &denied);
+  std::vector<api::ApiRoute> competitors;
+  std::set<std::string> seen = {routeKey};
+  for (const auto& host : apiRouteHostIndex(*live)) {
+    for (const auto& other : caches_.apiRoutes.store().byIndex(kApiRoutesByHost, host)) {
+      if (!seen.insert(kube::keyOf(*other)).second) continue;
+      auto competitor = validRoute(*other);
+      if (!competitor) continue;  // an invalid route claims nothing
+      competitor->spec.hosts = allowedHosts(*competitor, caches_.namespaces.store(), nullptr);
+      competitors.push_back(std::move(*competitor));
+    }
+  }
+  api::ApiRoute admitted = route;
+  admitted.spec.hosts = plan.hosts;
+  std::vector<const api::ApiRoute*> contenders = {&admitted};
+  for (const auto& competitor : competitors)
+    contenders.push_back(&competitor);
+  std::vector<std::string> conflicts;
+  if (auto lost = resolveConflicts(contenders); lost.count(routeKey) > 0) {
+    for (const auto& [claim, winner] : lost[routeKey]) {
+      plan.lost.insert(claim);
+      conflicts.push_back("host " + hostOfClaim(claim.host) + " " + claim.match +
+                          " is served by the older ApiRoute " + winner);
+    }
+  }
+  if (!denied.empty()) {
+    std::string message = "hosts not allowed in namespace " + route.metadata.namespace_ + " (" +
+                          kAllowedHostsAnnotation + "): " + joinLimited(denied);
+    if (!conflicts.empty()) message += "; also conflicted: " + joinLimited(conflicts);
+    conditions.set(type::kAccepted, status::kFalse, reason::kNotAllowed, message);
+    warnIfNew(type::kAccepted, std::string(reason::kNotAllowed), message);
+  } else if (!conflicts.empty()) {
+    const std::string message = joinLimited(conflicts);
+    conditions.set(type::kAccepted, status::kFalse, reason::kConflicted, message);
+    warnIfNew(type::kAccepted, std::string(reason::kConflicted), message);
+  } else {
+    conditions.set(type::kAccepted, status::kTrue, reason::kAccepted, "");
+  }
+
+  // References: every backend must name a port of a MeshService in this namespace.
+  std::vector<std::string> missing;
+  for (const auto& rule : route.spec.rules) {
+    for (const auto& backend : rule.backends) {
+      const std::string key = backendKey(backend);
+      if (plan.missingBackends.count(key) > 0) continue;
+      const auto service =
+          caches_.meshServices.store().get(route.metadata.namespace_ + "/" + backend.service);
+      std::string problem;
+      if (!service) {
+        problem = "MeshService " + route.metadata.namespace_ + "/" + backend.service + " not found";
+      } else {
+        auto ms = api::decodeMeshService(*service);
+        const bool hasPort =
+            ms.ok() &&
+            std::any_of(ms.object->spec.ports.begin(), ms.object->spec.ports.end(),
+                        [&](const api::ServicePort& p) { return p.port == backend.port; });
+        if (!hasPort) {
+          problem = "MeshService " + route.metadata.namespace_ + "/" + backend.service +
+                    " has no port " + std::to_string(backend.port);
+        }
+      }
+      if (!problem.empty()) {
+        plan.missingBackends.insert(key);
+        missing.push_back(problem);
+      }
+    }
+  }
+  if (missing.empty()) {
+    conditions.set(type::kResolvedRefs, status::kTrue, reason::kResolvedRefs, "");
+  } else {
+    const std::string message = joinLimited(missing);
+    conditions.set(type::kResolvedRefs, status::kFalse, reason::kBackendNotFound, message);
+    warnIfNew(type::kResolvedRefs, std::string(reason::kBackendNotFound), message);
+  }
+
+  // Host certificate (only when the route asks for TLS without naming a Secret).
+  std::string certificateProblem;
+  std::optional<std::chrono::system_clock::time_point> renewAt;
+  if (route.spec.tls && !plan.hosts.empty()) {
+    plan.tlsSecretName =
+        route.spec.tls->secretName.value_or(hostCertificateSecretName(route.metadata.name));
+    if (!route.spec.tls->secretName) {
+      CertificateRequest certificate;
+      certificate.ns = route.metadata.namespace_;
+      certificate.secretName = plan.tlsSecretName;
+      certificate.dnsNames = plan.hosts;
+      std::sort(certificate.dnsNames.begin(), certificate.dnsNames.end());
+      certificate.lifetime = options_.hostCertificateLifetime;
+      certificate.ownerReferences =
+          nlohmann::json::array({ownerReference(route.metadata, "ApiRoute", true)});
+      if (auto issued = issuer_.ensure(certificate)) {
+        renewAt = issued->renewAt;
+        wanted.certificate =
+            api::CertificateStatus{.secretName = issued->secretName, .notAfter = issued->notAfter};
+        if (issued->written) {
+          events_.record(*live, kube::EventType::Normal, "CertificateIssued", "Issue",
+                         "Secret " + issued->secretName + ": " + issued->reason);
+        }
+      } else {
+        certificateProblem = issued.error();
+        events_.record(*live, kube::EventType::Warning, "CertificateFailed", "Issue",
+                       certificateProblem);
+      }
+    }
+  }
+
+  // The Ingress of what is left.
+  ChildApplier applier(client_, events_, *live);
+  std::string programmedProblem;
+  auto ingress = desiredIngress(route, plan);
+  if (ingress) {
+    programmedProblem =
+        applier.apply(kube::resources::kIngresses, std::move(*ingress), caches_.ingresses.store());
+  } else if (caches_.ingresses.store().get(routeKey)) {
+    programmedProblem =
+        applier.remove(kube::resources::kIngresses, route.metadata.namespace_, route.metadata.name);
+  }
+  if (!programmedProblem.empty()) {
+    conditions.set(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
+    wanted.ingress.reset();
+  } else if (!ingress) {
+    conditions.set(type::kProgrammed, status::kFalse, "NothingToServe",
+                   "no host, match and backend of this route is left to serve");
+    wanted.ingress.reset();
+  } else {
+    conditions.set(type::kProgrammed, status::kTrue, "Programmed",
+                   "Ingress " + route.metadata.name + " is applied");
+    wanted.ingress = route.metadata.name;
+  }
+
+  if (!programmedProblem.empty()) {
+    conditions.set(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
+  } else if (!certificateProblem.empty()) {
+    conditions.set(type::kReady, status::kFalse, "CertificateNotReady", certificateProblem);
+  } else if (!ingress) {
+    conditions.set(type::kReady, status::kFalse, "NothingToServe",
+                   "no host, match and backend of this route is left to serve");
+  } else {
+    conditions.set(type::kReady, status::kTrue, "Ready",
+                   std::to_string(plan.hosts.size()) + " host(s) served" +
+                       (missing.empty() && conflicts.empty() && denied.empty()
+                            ? ""
+                            : " (some rules are left out: see Accepted and ResolvedRefs)"));
+  }
+
+  if (auto written = statusWriter.write(wanted); !written.empty())
+    return statusFailure(statusWriter, written);
+  if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
+  if (!certificateProblem.empty()) return kube::ReconcileResult::retry(certificateProblem);
+  if (renewAt) {
+    const auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(*renewAt - clock_.wallNow());
+    return kube::ReconcileResult::requeueAfter(std::max(wait, std::chrono::milliseconds(1000)));
+  }
+  return kube::ReconcileResult::done();
+}
+
+}  // namespace meshgate::op

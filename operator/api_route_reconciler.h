@@ -1,0 +1,64 @@
+// Reconciles one ApiRoute: validates it, drops hosts its namespace may not claim
+// (meshgate.io/allowed-hosts), resolves conflicts with other routes on the same hosts (oldest
+// wins per host + match), checks that every backend names a MeshService port, issues the host
+// certificate when spec.tls names no Secret, applies the Ingress of what is left (or deletes it
+// when nothing is), and writes status conditions that say why (Accepted, ResolvedRefs,
+// Programmed, Ready). Reads only informer caches; writes only by server-side apply.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kube/clock.h"
+#include "kube/event_recorder.h"
+#include "kube/informer.h"
+#include "kube/reconciler.h"
+#include "kube/rest_client.h"
+#include "operator/certificate_issuer.h"
+
+namespace meshgate::op {
+
+struct ApiRouteCaches {
+  kube::Informer& apiRoutes;  // needs the kApiRoutesByHost and kApiRoutesByBackend indexes
+  kube::Informer& meshServices;
+  kube::Informer& ingresses;
+  kube::Informer& namespaces;
+};
+
+// Index of ApiRoutes by each lower-cased host they name.
+inline constexpr const char* kApiRoutesByHost = "byHost";
+std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route);
+// Index of ApiRoutes by "<namespace>/<service>" of each backend.
+inline constexpr const char* kApiRoutesByBackend = "byBackend";
+std::vector<std::string> apiRouteBackendIndex(const nlohmann::json& route);
+
+struct ApiRouteReconcilerOptions {
+  std::chrono::seconds hostCertificateLifetime{std::chrono::hours(24 * 90)};
+};
+
+class ApiRouteReconciler : public kube::Reconciler {
+ public:
+  ApiRouteReconciler(kube::RestClient& client, ApiRouteCaches caches, CertificateIssuer& issuer,
+                     kube::EventRecorder& events, kube::Clock& clock,
+                     ApiRouteReconcilerOptions options);
+
+  // kube::Reconciler
+  kube::ReconcileResult reconcile(const kube::Request& request) override;
+
+  // The routes to look at again when `route` changes or goes: every route sharing a host with
+  // it (a loser is re-admitted when its winner goes away).
+  std::vector<kube::Request> routesSharingHosts(const nlohmann::json& route) const;
+
+ private:
+  kube::RestClient& client_;
+  ApiRouteCaches caches_;
+  CertificateIssuer& issuer_;
+  kube::EventRecorder& events_;
+  kube::Clock& clock_;
+  ApiRouteReconcilerOptions options_;
+};
+
+// The name of the Secret holding the certificate the operator issues for a route's hosts.
+std::string hostCertificateSecretName(const std::string& routeName);
+
+}  // namespace meshgate::op
