@@ -116,3 +116,54 @@ test_converges_after_kill_9_mid_reconcile() {
   assert_eq 30 "$(kubectl get secret -n "$ns" -l app.kubernetes.io/managed-by=meshgate --no-headers | wc -l | tr -d ' ')" "one identity Secret each"
   rm -f "$log.2"
 }
+
+# _log_ms LOG PATTERN — the time (ms since the epoch) of the first log line matching PATTERN.
+_log_ms() {
+  local stamp
+  stamp=$(grep -m1 -E "$2" "$1" | sed -nE 's/^\[([0-9-]+ [0-9:.]+)\].*/\1/p')
+  date -d "$stamp" +%s%3N
+}
+
+test_two_operators_one_leader_and_failover_on_kill() {
+  _prepare_operator
+  local ns log_a log_b pid_a pid_b ready_a ready_b leader survivor leader_log survivor_log survivor_ready killed_at took
+  ns=$(new_namespace failover)
+  log_a=$(mktemp)
+  log_b=$(mktemp)
+  trap 'kill -9 $pid_a $pid_b 2>/dev/null || true; rm -f $log_a $log_b' RETURN
+  _launch_operator "$log_a" --leader-elect --leader-election-id e2e-two
+  pid_a=$OPERATOR_PID ready_a=$READYZ_URL
+  _launch_operator "$log_b" --leader-elect --leader-election-id e2e-two
+  pid_b=$OPERATOR_PID ready_b=$READYZ_URL
+  OPERATOR_PID=""
+  wait_for 60 bash -c "curl -sf --max-time 2 $ready_a || curl -sf --max-time 2 $ready_b"
+
+  step "exactly one leads (and is ready); the other waits, not ready"
+  local holder
+  holder=$(kubectl -n meshgate-system get lease e2e-two -o jsonpath='{.spec.holderIdentity}')
+  if curl -sf --max-time 2 "$ready_a" >/dev/null; then
+    leader=$pid_a leader_log=$log_a survivor=$pid_b survivor_log=$log_b survivor_ready=$ready_b
+  else
+    leader=$pid_b leader_log=$log_b survivor=$pid_a survivor_log=$log_a survivor_ready=$ready_a
+  fi
+  expect_fail curl -sf --max-time 2 "$survivor_ready" >/dev/null
+  assert_eq 0 "$(grep -c 'leading: ' "$survivor_log" || true)" "the standby has not led"
+  grep -q "$holder campaigning" "$leader_log"
+  _apply_static_ms "$ns" before
+  wait_for 30 bash -c "[ \"\$(kubectl get ms before -n $ns -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
+
+  step "kill -9 the leader: the standby takes over within lease + retry and reconciles"
+  killed_at=$(date +%s%3N)
+  kill -9 "$leader"
+  wait_for 40 grep -q 'leading: ' "$survivor_log"
+  took=$(($(_log_ms "$survivor_log" 'leading: ') - killed_at))
+  echo "operator failover after kill -9: ${took} ms (bound: lease 15000 + retry 2000 ms + 500 ms)"
+  [ "$took" -le 17500 ] || { echo "failover took ${took} ms, more than lease + retry" >&2; return 1; }
+  mkdir -p .local
+  echo "$took" >.local/operator-failover-ms
+  wait_for 60 curl -sf --max-time 2 "$survivor_ready"
+  _apply_static_ms "$ns" after
+  wait_for 30 bash -c "[ \"\$(kubectl get ms after -n $ns -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"
+  kill -TERM "$survivor"
+  wait "$survivor" 2>/dev/null || true
+}

@@ -11,9 +11,9 @@ _prepare_operator() {
   kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
 }
 
-# _start_operator LOG [ARGS...] — starts the operator in the background; sets OPERATOR_PID and
-# METRICS_URL, and waits until /readyz says ok.
-_start_operator() {
+# _launch_operator LOG [ARGS...] — starts the operator in the background and waits for its probe
+# servers; sets OPERATOR_PID, METRICS_URL and READYZ_URL.
+_launch_operator() {
   local log=$1
   shift
   "$(_operator_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/operator.kubeconfig" \
@@ -24,6 +24,11 @@ _start_operator() {
   ports=$(sed -nE 's/.*probe server listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$log")
   METRICS_URL="http://127.0.0.1:$(sed -n 1p <<<"$ports")/metrics"
   READYZ_URL="http://127.0.0.1:$(sed -n 2p <<<"$ports")/readyz"
+}
+
+# _start_operator LOG [ARGS...] — _launch_operator, then waits until /readyz says ok.
+_start_operator() {
+  _launch_operator "$@"
   wait_for 60 curl -sf --max-time 2 "$READYZ_URL"
 }
 
