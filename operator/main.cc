@@ -23,6 +23,7 @@
 #include "operator/mesh_service_reconciler.h"
 #include "operator/operator_options.h"
 #include "operator/owner_reference.h"
+#include "operator/webhook_certificates.h"
 
 namespace {
 
@@ -67,6 +68,14 @@ int main(int argc, char** argv) {
                  "address of /healthz and /readyz");
   app.add_option("--workers", options.workers, "reconcile workers per controller")
       ->check(CLI::Range(1, 64));
+  app.add_option("--resync-period-seconds", options.resyncSeconds,
+                 "reconcile every cached object again this often")
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--kube-api-qps", options.kubeApiQps,
+                 "requests per second the controllers may send to the apiserver")
+      ->check(CLI::Range(1.0, 10000.0));
+  app.add_option("--kube-api-burst", options.kubeApiBurst, "burst above --kube-api-qps")
+      ->check(CLI::Range(1, 20000));
   app.add_option("--log-level", options.logLevel, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-format", options.logFormat, "text|json")
@@ -87,7 +96,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("connecting to {}", config->describe());
-  auto client = kube::RestClient::create(*config);
+  kube::RestConfig controllersConfig = *config;
+  controllersConfig.qps = options.kubeApiQps;
+  controllersConfig.burst = options.kubeApiBurst;
+  auto client = kube::RestClient::create(controllersConfig);
   if (!client) {
     spdlog::error("{}", client.error().toString());
     return 1;
@@ -108,7 +120,7 @@ int main(int argc, char** argv) {
   // the endpoint counts include the slices Kubernetes makes for selectors.
   const std::string ns = options.watchNamespace;
   kube::InformerOptions informerOptions;
-  informerOptions.resyncPeriod = std::chrono::minutes(10);
+  informerOptions.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
   kube::InformerOptions managedOnly = informerOptions;
   managedOnly.reflector.labelSelector =
       std::string(meshgate::op::kManagedByLabel) + "=" + meshgate::op::kManagedByValue;
@@ -124,8 +136,18 @@ int main(int argc, char** argv) {
   kube::Informer ingresses(rest, kube::resources::kIngresses, ns, managedOnly, clock);
   // Namespaces carry meshgate.io/allowed-hosts; cluster-scoped, so watched whole.
   kube::Informer namespaces(rest, kube::resources::kNamespaces, "", informerOptions, clock);
+  // Webhook configurations that ask for the mesh trust bundle as their caBundle.
+  kube::InformerOptions injectCaBundle = informerOptions;
+  injectCaBundle.reflector.labelSelector =
+      std::string(meshgate::op::kInjectCaBundleLabel) + "=true";
+  kube::Informer mutatingConfigurations(rest, kube::resources::kMutatingWebhookConfigurations, "",
+                                        injectCaBundle, clock);
+  kube::Informer validatingConfigurations(rest, kube::resources::kValidatingWebhookConfigurations,
+                                          "", injectCaBundle, clock);
   const std::vector<kube::Informer*> informers = {
-      &meshServices, &services, &endpointSlices, &secrets, &apiRoutes, &ingresses, &namespaces};
+      &meshServices, &services,  &endpointSlices,         &secrets,
+      &apiRoutes,    &ingresses, &mutatingConfigurations, &validatingConfigurations,
+      &namespaces};
 
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
@@ -176,8 +198,26 @@ int main(int argc, char** argv) {
       out.push_back(kube::Request::fromKey(kube::keyOf(*route)));
     return out;
   });
+  meshgate::op::WebhookCertificateReconciler webhookReconciler(
+      rest, {mutatingConfigurations, validatingConfigurations}, issuer, ca, clock,
+      options.systemNamespace);
+  kube::Controller webhookController("webhookcertificates", webhookReconciler, {}, clock);
+  const auto toWebhookKey = [&](const nlohmann::json&) {
+    return std::vector<kube::Request>{webhookReconciler.request()};
+  };
+  webhookController.watchMapped(mutatingConfigurations, toWebhookKey);
+  webhookController.watchMapped(validatingConfigurations, toWebhookKey);
+  webhookController.watchMapped(secrets, [&](const nlohmann::json& secret) {
+    const auto& metadata = secret["metadata"];
+    if (metadata.value("name", "") != meshgate::op::kWebhookSecretName ||
+        metadata.value("namespace", "") != options.systemNamespace)
+      return std::vector<kube::Request>{};
+    return std::vector<kube::Request>{webhookReconciler.request()};
+  });
   const std::vector<std::pair<std::string, kube::Controller*>> controllers = {
-      {"meshservice", &meshServiceController}, {"apiroute", &apiRouteController}};
+      {"meshservice", &meshServiceController},
+      {"apiroute", &apiRouteController},
+      {"webhookcertificates", &webhookController}};
 
   // Metrics and probes.
   metrics::Registry registry;
@@ -196,6 +236,15 @@ int main(int argc, char** argv) {
                    static_cast<double>(queue.depth));
       writer.counter("meshgate_workqueue_retries_total", "Keys requeued after a failure",
                      {{"name", name}}, static_cast<double>(queue.retriesTotal));
+    }
+    writer.counter("meshgate_certificates_issued_total",
+                   "Certificates the operator signed with the mesh CA since it started", {},
+                   static_cast<double>(issuer.issuedTotal()));
+    if (auto earliest = issuer.earliestExpiry()) {
+      writer.gauge(
+          "meshgate_certificate_expiry_seconds",
+          "Seconds until the earliest managed certificate expires", {},
+          std::chrono::duration<double>(*earliest - std::chrono::system_clock::now()).count());
     }
     for (const auto& [verb, count] : rest.requestCounts()) {
       writer.counter("meshgate_apiserver_requests_total",
@@ -238,10 +287,13 @@ int main(int argc, char** argv) {
     }
     for (auto* informer : informers)
       informer->start();
-    if (!meshServiceController.start() || !apiRouteController.start()) {
+    if (!meshServiceController.start() || !apiRouteController.start() ||
+        !webhookController.start()) {
       spdlog::error("caches did not sync; exiting so that a restart tries again");
       std::_Exit(1);
     }
+    // The webhook certificate is wanted whether or not anything has changed yet.
+    webhookController.queue().add(webhookReconciler.request().key());
     ready.store(true);
   };
 
@@ -278,6 +330,7 @@ int main(int argc, char** argv) {
   ready.store(false);
   meshServiceController.stop();
   apiRouteController.stop();
+  webhookController.stop();
   for (auto* informer : informers)
     informer->stop();
   if (elector) {

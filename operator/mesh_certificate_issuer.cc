@@ -72,6 +72,7 @@ Expected<IssuedCertificate, std::string> MeshCertificateIssuer::ensure(
     if (!pem) return "encoding the key: " + pem.error().message;
     certPem = certificate->toPem();
     keyPem = std::move(*pem);
+    issued_++;
   }
 
   nlohmann::json desired = {{"apiVersion", "v1"},
@@ -106,6 +107,17 @@ Expected<IssuedCertificate, std::string> MeshCertificateIssuer::ensure(
   result.written = true;
   if (result.reason.empty()) result.reason = "trust bundle or owners changed";
   return result;
+}
+
+std::optional<std::chrono::system_clock::time_point> MeshCertificateIssuer::earliestExpiry() const {
+  std::optional<std::chrono::system_clock::time_point> earliest;
+  for (const auto& secret : secrets_.list()) {
+    if (secret->value("type", "") != "kubernetes.io/tls") continue;
+    auto certificate = pki::Certificate::fromPem(secretField(*secret, "tls.crt"));
+    if (!certificate) continue;
+    if (!earliest || certificate->notAfter() < *earliest) earliest = certificate->notAfter();
+  }
+  return earliest;
 }
 
 }  // namespace meshgate::op

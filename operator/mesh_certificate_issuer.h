@@ -6,8 +6,10 @@
 // cache that lags behind a write does not cause a second issue. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "kube/clock.h"
 #include "kube/rest_client.h"
@@ -25,6 +27,12 @@ class MeshCertificateIssuer : public CertificateIssuer {
   // CertificateIssuer
   Expected<IssuedCertificate, std::string> ensure(const CertificateRequest& request) override;
 
+  // Certificates signed since start (for the meshgate_certificates_issued_total metric).
+  uint64_t issuedTotal() const { return issued_.load(); }
+  // The earliest notAfter among the certificate Secrets the operator manages (from the cache),
+  // or nullopt when there are none.
+  std::optional<std::chrono::system_clock::time_point> earliestExpiry() const;
+
  private:
   struct RecentWrite {
     nlohmann::json secret;
@@ -37,6 +45,7 @@ class MeshCertificateIssuer : public CertificateIssuer {
   kube::Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, RecentWrite> recent_;  // by namespace/name
+  std::atomic<uint64_t> issued_{0};
 };
 
 }  // namespace meshgate::op

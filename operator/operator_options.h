@@ -15,6 +15,12 @@ struct OperatorOptions {
   std::string metricsBindAddress = "127.0.0.1:8080";
   std::string healthProbeBindAddress = "127.0.0.1:8081";
   int workers = 2;
+  // Client-side rate limit of the controllers' requests (kube-controller-manager's
+  // --kube-api-qps/--kube-api-burst); Events and the Lease have a client of their own.
+  // Every cached object is reconciled again this often (controller-runtime's SyncPeriod).
+  int resyncSeconds = 600;
+  double kubeApiQps = 50;
+  int kubeApiBurst = 100;
   std::string logLevel = "info";
   std::string logFormat = "text";  // text | json
 };

@@ -71,6 +71,61 @@ test_identity_certificate_verifies_against_the_mesh_ca() {
   kubectl get secret meshgate-ca -n meshgate-system -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/root.pem"
   assert_contains "$(openssl x509 -in "$dir/root.pem" -noout -text)" "CA:TRUE"
   assert_contains "$(openssl x509 -in "$dir/root.pem" -noout -text)" "prime256v1"
+  step "certificate metrics: issued count and seconds to the earliest expiry (24 h leaves)"
+  local metrics expiry
+  metrics=$(curl -s --max-time 5 "$METRICS_URL")
+  assert_ge "$(awk '/^meshgate_certificates_issued_total/ {print int($2)}' <<<"$metrics")" 1 "certificates issued"
+  expiry=$(awk '/^meshgate_certificate_expiry_seconds/ {print int($2)}' <<<"$metrics")
+  assert_ge "$expiry" 80000 "seconds to the earliest expiry"
+  assert_ge 86400 "$expiry" "seconds to the earliest expiry"
+}
+
+test_webhook_serving_certificate_and_ca_bundle() {
+  _prepare_operator
+  local log dir kind
+  log=$(mktemp)
+  dir=$(mktemp -d)
+  trap '_stop_operator; kubectl delete validatingwebhookconfiguration,mutatingwebhookconfiguration e2e-meshgate --ignore-not-found >/dev/null; rm -rf $log $dir' RETURN
+  for kind in ValidatingWebhookConfiguration MutatingWebhookConfiguration; do
+    kubectl apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: $kind
+metadata:
+  name: e2e-meshgate
+  labels: {meshgate.io/inject-ca-bundle: "true"}
+webhooks:
+- name: e2e.meshgate.io
+  clientConfig:
+    service: {name: meshgate-webhook, namespace: meshgate-system, path: /admit, port: 9443}
+  rules:
+  - {apiGroups: [meshgate.io], apiVersions: [v1alpha1], operations: [CREATE], resources: [apiroutes]}
+  # Matches no namespace: the configuration exists only to receive its caBundle.
+  namespaceSelector: {matchLabels: {e2e-matches-nothing: "true"}}
+  failurePolicy: Ignore
+  sideEffects: None
+  admissionReviewVersions: [v1]
+YAML
+  done
+  _start_operator "$log" --leader-elect --leader-election-id e2e-webhook
+
+  step "the serving certificate: SANs of the webhook Service, verifies against the bundle"
+  wait_for 30 kubectl get secret meshgate-webhook-tls -n meshgate-system
+  kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.data.ca\.crt}' >"$dir/bundle.pem"
+  kubectl get secret meshgate-webhook-tls -n meshgate-system -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/leaf.pem"
+  openssl verify -CAfile "$dir/bundle.pem" "$dir/leaf.pem"
+  assert_contains "$(openssl x509 -in "$dir/leaf.pem" -noout -ext subjectAltName)" "DNS:meshgate-webhook.meshgate-system.svc"
+
+  step "both configurations carry the trust bundle as caBundle"
+  local want
+  want=$(base64 -w0 <"$dir/bundle.pem")
+  for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
+    wait_for 30 bash -c "[ \"\$(kubectl get $kind e2e-meshgate -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$want' ]"
+  done
+
+  step "drift: an overwritten caBundle is restored"
+  kubectl patch validatingwebhookconfiguration e2e-meshgate --type json \
+    -p '[{"op":"replace","path":"/webhooks/0/clientConfig/caBundle","value":"Ym9ndXM="}]' >/dev/null
+  wait_for 30 bash -c "[ \"\$(kubectl get validatingwebhookconfiguration e2e-meshgate -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$want' ]"
 }
 
 test_no_writes_while_idle() {
