@@ -62,7 +62,22 @@ std::string ClusterBootstrap::ensureCa() {
   if (!authority) {
     return "Secret " + systemNamespace_ + "/" + kCaSecretName + ": " + authority.error().message;
   }
-  auto bundle = pki::buildTrustBundle({authority->certificate()}, now);
+  // Roots published before stay trusted (a rotation may be under way); the trust controller
+  // (trust_rotation.h) drops each one once no leaf is signed by it.
+  std::vector<pki::Certificate> roots = {authority->certificate()};
+  auto published =
+      client_.get(kube::resources::kConfigMaps, systemNamespace_, kTrustBundleConfigMap);
+  if (!published && !published.error().isNotFound())
+    return "reading the trust bundle: " + published.error().toString();
+  if (published) {
+    const auto pem = (*published).value("data", nlohmann::json::object()).value("ca.crt", "");
+    if (auto parsed = pki::parseCertificates(pem)) {
+      for (auto& root : *parsed) {
+        if (root.isCa()) roots.push_back(std::move(root));
+      }
+    }
+  }
+  auto bundle = pki::buildTrustBundle(roots, now);
   if (!bundle) return "building the trust bundle: " + bundle.error().message;
   ca_.set({std::move(authority).value(), std::move(bundle).value()});
   return "";

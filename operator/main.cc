@@ -23,6 +23,7 @@
 #include "operator/mesh_service_reconciler.h"
 #include "operator/operator_options.h"
 #include "operator/owner_reference.h"
+#include "operator/trust_rotation.h"
 #include "operator/webhook_certificates.h"
 
 namespace {
@@ -144,10 +145,28 @@ int main(int argc, char** argv) {
                                         injectCaBundle, clock);
   kube::Informer validatingConfigurations(rest, kube::resources::kValidatingWebhookConfigurations,
                                           "", injectCaBundle, clock);
-  const std::vector<kube::Informer*> informers = {
-      &meshServices, &services,  &endpointSlices,         &secrets,
-      &apiRoutes,    &ingresses, &mutatingConfigurations, &validatingConfigurations,
-      &namespaces};
+  // The CA Secret and the published trust bundle, by name in the system namespace.
+  kube::InformerOptions caSecretOnly = informerOptions;
+  caSecretOnly.reflector.fieldSelector =
+      std::string("metadata.name=") + meshgate::op::kCaSecretName;
+  kube::Informer caSecret(rest, kube::resources::kSecrets, options.systemNamespace, caSecretOnly,
+                          clock);
+  kube::InformerOptions bundleOnly = informerOptions;
+  bundleOnly.reflector.fieldSelector =
+      std::string("metadata.name=") + meshgate::op::kTrustBundleConfigMap;
+  kube::Informer trustBundle(rest, kube::resources::kConfigMaps, options.systemNamespace,
+                             bundleOnly, clock);
+  const std::vector<kube::Informer*> informers = {&meshServices,
+                                                  &services,
+                                                  &endpointSlices,
+                                                  &secrets,
+                                                  &apiRoutes,
+                                                  &ingresses,
+                                                  &mutatingConfigurations,
+                                                  &validatingConfigurations,
+                                                  &namespaces,
+                                                  &caSecret,
+                                                  &trustBundle};
 
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
@@ -214,10 +233,27 @@ int main(int argc, char** argv) {
       return std::vector<kube::Request>{};
     return std::vector<kube::Request>{webhookReconciler.request()};
   });
+  // A new signing CA or bundle: everything that holds a certificate is looked at again.
+  meshgate::op::TrustRotationReconciler trustReconciler(
+      rest, {caSecret, trustBundle, secrets}, ca, clock, options.systemNamespace, [&] {
+        for (const auto& key : meshServices.store().listKeys())
+          meshServiceController.queue().add(key);
+        for (const auto& key : apiRoutes.store().listKeys())
+          apiRouteController.queue().add(key);
+        webhookController.queue().add(webhookReconciler.request().key());
+      });
+  kube::Controller trustController("trust", trustReconciler, {}, clock);
+  const auto toTrustKey = [&](const nlohmann::json&) {
+    return std::vector<kube::Request>{trustReconciler.request()};
+  };
+  trustController.watchMapped(caSecret, toTrustKey);
+  trustController.watchMapped(trustBundle, toTrustKey);
+  trustController.watchMapped(secrets, toTrustKey);
   const std::vector<std::pair<std::string, kube::Controller*>> controllers = {
       {"meshservice", &meshServiceController},
       {"apiroute", &apiRouteController},
-      {"webhookcertificates", &webhookController}};
+      {"webhookcertificates", &webhookController},
+      {"trust", &trustController}};
 
   // Metrics and probes.
   metrics::Registry registry;
@@ -288,12 +324,13 @@ int main(int argc, char** argv) {
     for (auto* informer : informers)
       informer->start();
     if (!meshServiceController.start() || !apiRouteController.start() ||
-        !webhookController.start()) {
+        !webhookController.start() || !trustController.start()) {
       spdlog::error("caches did not sync; exiting so that a restart tries again");
       std::_Exit(1);
     }
     // The webhook certificate is wanted whether or not anything has changed yet.
     webhookController.queue().add(webhookReconciler.request().key());
+    trustController.queue().add(trustReconciler.request().key());
     ready.store(true);
   };
 
@@ -331,6 +368,7 @@ int main(int argc, char** argv) {
   meshServiceController.stop();
   apiRouteController.stop();
   webhookController.stop();
+  trustController.stop();
   for (auto* informer : informers)
     informer->stop();
   if (elector) {

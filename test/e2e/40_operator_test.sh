@@ -222,3 +222,39 @@ test_two_operators_one_leader_and_failover_on_kill() {
   kill -TERM "$survivor"
   wait "$survivor" 2>/dev/null || true
 }
+
+# Last in this file: it leaves the cluster with a rotated CA (later suites verify against the
+# published bundle, whichever root it holds).
+test_ca_rotation_overlaps_then_drops_the_old_root() {
+  _prepare_operator
+  local ns log dir
+  ns=$(new_namespace rotate)
+  log=$(mktemp)
+  dir=$(mktemp -d)
+  trap '_stop_operator; rm -rf $log $dir' RETURN
+  _start_operator "$log" --leader-elect --leader-election-id e2e-rotate
+  _apply_static_ms "$ns" payments
+  wait_for 30 kubectl get secret meshgate-identity-payments -n "$ns"
+  kubectl get secret meshgate-ca -n meshgate-system -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/old.pem"
+  kubectl get secret meshgate-identity-payments -n "$ns" -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/leaf-before.pem"
+  openssl verify -CAfile "$dir/old.pem" "$dir/leaf-before.pem"
+
+  step "replace the CA Secret with a new root"
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$dir/new.key" -out "$dir/new.pem" -days 3650 -subj "/CN=rotated-mesh-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  kubectl create secret tls meshgate-ca -n meshgate-system --cert "$dir/new.pem" --key "$dir/new.key" \
+    --dry-run=client -o yaml | kubectl replace -f - >/dev/null
+
+  step "the leaf is re-issued by the new root"
+  wait_for 30 bash -c "kubectl get secret meshgate-identity-payments -n $ns -o jsonpath='{.data.tls\\.crt}' | base64 -d >'$dir/leaf-after.pem' && openssl verify -CAfile '$dir/new.pem' '$dir/leaf-after.pem'"
+
+  step "the bundle overlapped (both roots) while old leaves lived, then holds only the new root"
+  grep -q '(rotated), bundle of 2 root(s)' "$log"
+  local newfp
+  newfp=$(openssl x509 -in "$dir/new.pem" -noout -fingerprint -sha256)
+  wait_for 30 bash -c "[ \"\$(kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.data.ca\\.crt}' | grep -c 'BEGIN CERTIFICATE')\" = 1 ]"
+  assert_eq "$newfp" "$(kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.data.ca\.crt}' | openssl x509 -noout -fingerprint -sha256)"
+  wait_for 30 bash -c "[ \"\$(kubectl get secret meshgate-identity-payments -n $ns -o jsonpath='{.data.ca\\.crt}' | base64 -d | grep -c 'BEGIN CERTIFICATE')\" = 1 ]"
+  expect_fail openssl verify -CAfile "$dir/old.pem" "$dir/leaf-after.pem" >/dev/null
+}
