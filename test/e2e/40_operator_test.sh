@@ -128,28 +128,57 @@ YAML
   wait_for 30 bash -c "[ \"\$(kubectl get validatingwebhookconfiguration e2e-meshgate -o jsonpath='{.webhooks[0].clientConfig.caBundle}')\" = '$want' ]"
 }
 
+# _metric_sum URL REGEX — the sum of the samples whose line matches REGEX.
+_metric_sum() {
+  curl -s --max-time 5 "$1" | awk -v re="$2" '$0 ~ re {s += $NF} END {print s + 0}'
+}
+
 test_no_writes_while_idle() {
   _prepare_operator
-  local ns log before after i
+  local ns log objects before after reconciles_before reconciles_after i
+  local writes='^meshgate_apiserver_requests_total[{]verb="(PATCH|POST|PUT|DELETE)"[}]'
+  local reconciles='^meshgate_reconcile_total[{]controller="(meshservice|apiroute)"[}]'
   ns=$(new_namespace idle)
   log=$(mktemp)
-  trap '_stop_operator; rm -f $log' RETURN
-  for i in $(seq 1 10); do
-    _apply_static_ms "$ns" "svc-$i"
-    _apply_route "$ns" "route-$i" "svc-$i.example.com" / "svc-$i"
-  done
-  _start_operator "$log" --leader-elect --leader-election-id e2e-idle
-  wait_for 60 bash -c "[ \$(kubectl get ar -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 10 ]"
-  wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 10 ]"
+  objects=$(mktemp)
+  trap '_stop_operator; rm -f $log $objects' RETURN
+  for i in $(seq 1 200); do
+    cat <<YAML
+---
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: svc-$i, namespace: $ns}
+spec:
+  endpoints: [{address: 10.20.$((i / 250)).$((i % 250))}, {address: 127.0.0.20}]
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: meshgate.io/v1alpha1
+kind: ApiRoute
+metadata: {name: route-$i, namespace: $ns}
+spec:
+  hosts: [svc-$i.example.com]
+  rules:
+  - backends: [{service: svc-$i, port: 80}]
+YAML
+  done >"$objects"
+  kubectl apply --server-side -f "$objects" >/dev/null
+  # Resync every 20 s: the idle minute below holds about three of them.
+  _start_operator "$log" --leader-elect --leader-election-id e2e-idle --resync-period-seconds 20 \
+    --kube-api-qps 200 --kube-api-burst 400
+  wait_for 120 bash -c "[ \$(kubectl get ar -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 200 ]"
   # Steady state first: every status at its final verdict (the static slice counted), and the
-  # write counter unchanged across 3 s — then count the controllers' writes over an idle window
+  # write counter unchanged across 3 s — then count the controllers' writes over an idle minute
   # (Lease renewals and Events go through another client and are not in this metric).
-  wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].message}{\"\\n\"}{end}' | grep -c '2 of 2 endpoints ready') -eq 10 ]"
-  wait_for 60 bash -c "a=\$(curl -s '$METRICS_URL' | grep -E '^meshgate_apiserver_requests_total.*verb=\"(PATCH|POST|PUT|DELETE)\"'); sleep 3; [ \"\$a\" = \"\$(curl -s '$METRICS_URL' | grep -E '^meshgate_apiserver_requests_total.*verb=\"(PATCH|POST|PUT|DELETE)\"')\" ]"
-  before=$(curl -s "$METRICS_URL" | awk '/^meshgate_apiserver_requests_total\{verb="(PATCH|POST|PUT|DELETE)"\}/ {s += $2} END {print s + 0}')
-  sleep 15
-  after=$(curl -s "$METRICS_URL" | awk '/^meshgate_apiserver_requests_total\{verb="(PATCH|POST|PUT|DELETE)"\}/ {s += $2} END {print s + 0}')
-  echo "controller writes during 15 s idle: $((after - before))"
+  wait_for 120 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].message}{\"\\n\"}{end}' | grep -c '2 of 2 endpoints ready') -eq 200 ]"
+  wait_for 60 bash -c "a=\$(curl -s '$METRICS_URL' | grep -E '$writes'); sleep 3; [ \"\$a\" = \"\$(curl -s '$METRICS_URL' | grep -E '$writes')\" ]"
+  before=$(_metric_sum "$METRICS_URL" "$writes")
+  reconciles_before=$(_metric_sum "$METRICS_URL" "$reconciles")
+  sleep 60
+  after=$(_metric_sum "$METRICS_URL" "$writes")
+  reconciles_after=$(_metric_sum "$METRICS_URL" "$reconciles")
+  echo "200 MeshServices + 200 ApiRoutes, idle minute: $((after - before)) controller writes, $((reconciles_after - reconciles_before)) reconciles (resyncs)"
+  # The resyncs did run (every object reconciled again at least once) and wrote nothing.
+  assert_ge "$((reconciles_after - reconciles_before))" 400 "reconciles during the idle minute"
   assert_eq "$before" "$after" "no writes while idle"
 }
 
