@@ -71,8 +71,13 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
   const auto current = ca_.current();
   if (current) previous.push_back(current->authority.certificate());
 
+  // Leaves matter only while an earlier root is still in the bundle (a rotation under way).
+  const bool rotating = std::any_of(previous.begin(), previous.end(), [&](const auto& root) {
+    return !(root == authority->certificate());
+  });
   std::vector<pki::Certificate> leaves;
-  for (const auto& secret : caches_.managedSecrets.store().list()) {
+  for (const auto& secret :
+       rotating ? caches_.managedSecrets.store().list() : std::vector<kube::ObjectSharedPtr>{}) {
     if (kube::keyOf(*secret) == caKey) continue;
     auto leaf = pki::Certificate::fromPem(secretField(*secret, "tls.crt"));
     if (leaf && !leaf->isCa()) leaves.push_back(std::move(leaf).value());
