@@ -39,6 +39,8 @@ test_meshservice_children_status_drift_and_garbage_collection() {
   wait_for 30 bash -c "[ \"\$(kubectl get svc billing -n $ns -o jsonpath='{.spec.ports[0].targetPort}')\" = 8080 ]"
   kubectl delete endpointslice billing-static-ipv4 -n "$ns" >/dev/null
   wait_for 30 kubectl get endpointslice billing-static-ipv4 -n "$ns"
+  kubectl delete secret meshgate-identity-billing -n "$ns" >/dev/null
+  wait_for 30 kubectl get secret meshgate-identity-billing -n "$ns"
 
   step "delete: the controller-manager collects the children"
   kubectl delete ms billing -n "$ns" >/dev/null
@@ -184,21 +186,40 @@ YAML
 
 test_converges_after_kill_9_mid_reconcile() {
   _prepare_operator
-  local ns log i
+  local ns log objects i ready_at_kill
   ns=$(new_namespace crash)
   log=$(mktemp)
-  trap '_stop_operator; rm -f $log' RETURN
-  _start_operator "$log" --leader-elect --leader-election-id e2e-crash --leader-elect
-  for i in $(seq 1 30); do _apply_static_ms "$ns" "svc-$i"; done
+  objects=$(mktemp)
+  trap '_stop_operator; rm -f $log $log.2 $objects' RETURN
+  for i in $(seq 1 100); do
+    cat <<YAML
+---
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: svc-$i, namespace: $ns}
+spec:
+  endpoints: [{address: 10.30.0.$i}]
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+  done >"$objects"
+  # A slow client (20 requests/s for ~400 writes) so that the kill lands mid-reconcile.
+  _start_operator "$log" --leader-elect --leader-election-id e2e-crash --kube-api-qps 20 --kube-api-burst 20
+  kubectl apply --server-side -f "$objects" >/dev/null
+  wait_for 60 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -ge 10 ]"
   kill -9 "$OPERATOR_PID"
   wait "$OPERATOR_PID" 2>/dev/null || true
   OPERATOR_PID=""
+  ready_at_kill=$(kubectl get ms -n "$ns" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True || true)
+  echo "Ready when killed: $ready_at_kill of 100"
+  [ "$ready_at_kill" -lt 100 ] || { echo "the kill did not land mid-reconcile" >&2; return 1; }
+
   step "restart after kill -9 (waits for the old lease to expire)"
   _start_operator "$log.2" --leader-elect --leader-election-id e2e-crash
-  wait_for 120 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 30 ]"
-  assert_eq 30 "$(kubectl get svc -n "$ns" --no-headers | wc -l | tr -d ' ')" "one Service each"
-  assert_eq 30 "$(kubectl get secret -n "$ns" -l app.kubernetes.io/managed-by=meshgate --no-headers | wc -l | tr -d ' ')" "one identity Secret each"
-  rm -f "$log.2"
+  wait_for 120 bash -c "[ \$(kubectl get ms -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 100 ]"
+  step "exactly one of each child: no duplicates"
+  assert_eq 100 "$(kubectl get svc -n "$ns" --no-headers | wc -l | tr -d ' ')" "one Service each"
+  assert_eq 100 "$(kubectl get endpointslice -n "$ns" -l endpointslice.kubernetes.io/managed-by=meshgate.io --no-headers | wc -l | tr -d ' ')" "one static EndpointSlice each"
+  assert_eq 100 "$(kubectl get secret -n "$ns" -l app.kubernetes.io/managed-by=meshgate --no-headers | wc -l | tr -d ' ')" "one identity Secret each"
 }
 
 # _log_ms LOG PATTERN — the time (ms since the epoch) of the first log line matching PATTERN.
