@@ -91,6 +91,9 @@ bool Reflector::listAndReplace() {
     // Lists omit apiVersion/kind on items; restore them so objects look like watch objects.
     item["apiVersion"] = gvr_.apiVersion();
     item["kind"] = gvr_.kind;
+    // As the watch decoder does (watch_event_decoder.cc): caches hold no managedFields.
+    if (auto metadata = item.find("metadata"); metadata != item.end() && metadata->is_object())
+      metadata->erase("managedFields");
     auto object = std::make_shared<const nlohmann::json>(std::move(item));
     entries.push_back({keyOf(*object), std::move(object)});
   }

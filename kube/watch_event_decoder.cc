@@ -76,6 +76,11 @@ Status WatchEventDecoder::decodeLine(std::string_view line, std::vector<WatchEve
   } else {
     return decodeError("unknown event type \"" + name + "\"");
   }
+  // managedFields are dropped, as controller-runtime's TransformStripManagedFields does: nothing
+  // that watches reads them, and on server-side-applied objects they are a large share of the
+  // bytes a cache would hold.
+  if (auto metadata = object->find("metadata"); metadata != object->end() && metadata->is_object())
+    metadata->erase("managedFields");
   event.object = std::make_shared<const nlohmann::json>(std::move(*object));
   out.push_back(std::move(event));
   return Ok{};

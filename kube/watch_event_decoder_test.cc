@@ -39,6 +39,22 @@ TEST(WatchEventDecoderTest, HoldsAPartialLineUntilItsNewline) {
   EXPECT_EQ(events.size(), 1u);
 }
 
+TEST(WatchEventDecoderTest, DropsManagedFieldsAndKeepsTheRestOfTheMetadata) {
+  WatchEventDecoder decoder;
+  std::vector<WatchEvent> events;
+  ASSERT_TRUE(decoder
+                  .feed(R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"7",)"
+                        R"("managedFields":[{"manager":"kubectl","operation":"Apply"}]}}})"
+                        "\n",
+                        events)
+                  .ok());
+  ASSERT_EQ(events.size(), 1u);
+  const auto& metadata = (*events[0].object)["metadata"];
+  EXPECT_FALSE(metadata.contains("managedFields"));
+  EXPECT_EQ(metadata["name"], "a");
+  EXPECT_EQ(metadata["resourceVersion"], "7");
+}
+
 TEST(WatchEventDecoderTest, DecodesAHugeObject) {
   std::string big(8 * 1024 * 1024, 'x');
   const std::string line =

@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   kube::Informer services(rest, kube::resources::kServices, ns, managedOnly, clock);
   kube::Informer endpointSlices(rest, kube::resources::kEndpointSlices, ns, informerOptions, clock);
   kube::Informer secrets(rest, kube::resources::kSecrets, ns, managedOnly, clock);
+  meshServices.addIndexer(meshgate::op::kMeshServicesByServiceAccount,
+                          meshgate::op::meshServiceAccountIndex);
   endpointSlices.addIndexer(meshgate::op::kEndpointSlicesByService,
                             meshgate::op::endpointSliceServiceIndex);
   kube::Informer apiRoutes(rest, kube::resources::kApiRoutes, ns, informerOptions, clock);

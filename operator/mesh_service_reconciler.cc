@@ -25,6 +25,17 @@ std::string identitySecretName(const std::string& serviceAccount) {
   return "meshgate-identity-" + serviceAccount;
 }
 
+std::vector<std::string> meshServiceAccountIndex(const nlohmann::json& meshService) {
+  const auto& metadata = meshService.at("metadata");
+  std::string account = metadata.value("name", "");
+  const auto spec = meshService.find("spec");
+  if (spec != meshService.end() && spec->is_object()) {
+    const auto named = spec->find("serviceAccount");
+    if (named != spec->end() && named->is_string()) account = named->get<std::string>();
+  }
+  return {metadata.value("namespace", "") + "/" + account};
+}
+
 std::vector<std::string> endpointSliceServiceIndex(const nlohmann::json& slice) {
   const auto& metadata = slice.at("metadata");
   auto labels = metadata.find("labels");
@@ -126,10 +137,10 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   certificate.uris = {identity};
   certificate.lifetime = options_.workloadCertificateLifetime;
   // Every MeshService running as this service account owns the Secret together.
-  for (const auto& other : caches_.meshServices.store().byIndex(std::string(kube::kNamespaceIndex),
-                                                                ms.metadata.namespace_)) {
+  for (const auto& other : caches_.meshServices.store().byIndex(
+           kMeshServicesByServiceAccount, ms.metadata.namespace_ + "/" + serviceAccount)) {
     auto otherDecoded = api::decodeMeshService(*other);
-    if (otherDecoded.ok() && serviceAccountOf(*otherDecoded.object) == serviceAccount) {
+    if (otherDecoded.ok()) {
       certificate.ownerReferences.push_back(
           ownerReference(otherDecoded.object->metadata, "MeshService", false));
     }

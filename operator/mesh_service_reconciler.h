@@ -17,10 +17,15 @@
 namespace meshgate::op {
 
 struct MeshServiceCaches {
-  kube::Informer& meshServices;
+  kube::Informer& meshServices;  // needs the kMeshServicesByServiceAccount index
   kube::Informer& services;
   kube::Informer& endpointSlices;  // needs the kEndpointSlicesByService index
 };
+
+// Index of MeshServices by "<namespace>/<service account>" (spec.serviceAccount, else the name):
+// the MeshServices that share an identity Secret.
+inline constexpr const char* kMeshServicesByServiceAccount = "byServiceAccount";
+std::vector<std::string> meshServiceAccountIndex(const nlohmann::json& meshService);
 
 // Index of EndpointSlices by "<namespace>/<kubernetes.io/service-name>".
 inline constexpr const char* kEndpointSlicesByService = "byService";

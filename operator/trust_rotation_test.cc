@@ -13,8 +13,8 @@ class RootsToTrustTest : public ::testing::Test {
  protected:
   pki::Certificate leafOf(const pki::CertificateAuthority& ca) {
     auto key = pki::PrivateKey::generateEcdsaP256();
-    auto leaf = ca.issue(pki::CertificateTemplate::forWorkload(
-                             "spiffe://cluster.local/ns/a/sa/b", std::chrono::hours(24)),
+    auto leaf = ca.issue(pki::CertificateTemplate::forWorkload("spiffe://cluster.local/ns/a/sa/b",
+                                                               std::chrono::hours(24)),
                          *key, now_);
     return *leaf;
   }
@@ -25,8 +25,8 @@ class RootsToTrustTest : public ::testing::Test {
 };
 
 TEST_F(RootsToTrustTest, KeepsTheOldRootWhileALeafIsStillSignedByIt) {
-  auto roots = rootsToTrust(newCa_.certificate(), {oldCa_.certificate()},
-                            {leafOf(newCa_), leafOf(oldCa_)});
+  auto roots =
+      rootsToTrust(newCa_.certificate(), {oldCa_.certificate()}, {leafOf(newCa_), leafOf(oldCa_)});
   ASSERT_EQ(roots.size(), 2u);
   EXPECT_EQ(roots[0], newCa_.certificate());
   EXPECT_EQ(roots[1], oldCa_.certificate());

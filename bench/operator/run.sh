@@ -86,7 +86,7 @@ for r in $(seq "$repeats"); do
   t=$(now)
   taskset -c 1 "$build/bin/meshgate-operator" --kubeconfig "$dir/operator.kubeconfig" \
     --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
-    --kube-api-qps "$qps" --kube-api-burst "$((qps * 2))" --workers 4 \
+    --kube-api-qps "$qps" --kube-api-burst "$((qps * 2))" --workers 8 \
     --resync-period-seconds 20 >"$log" 2>&1 &
   op_pid=$!
   until [ "$(grep -c 'probe server listening' "$log")" -ge 2 ]; do sleep 0.1; done

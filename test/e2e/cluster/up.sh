@@ -204,7 +204,7 @@ start_apiserver() {
     --proxy-client-key-file="$pki/front-proxy-client.key" \
     --etcd-servers="http://127.0.0.1:${ETCD_PORT}" \
     --etcd-compaction-interval="${ETCD_COMPACTION_INTERVAL}" \
-    --service-cluster-ip-range=10.0.0.0/24 \
+    --service-cluster-ip-range=10.0.0.0/16 \
     --endpoint-reconciler-type=none \
     --service-account-issuer="https://127.0.0.1:${APISERVER_PORT}" \
     --service-account-key-file="$pki/sa.pub" \
