@@ -24,8 +24,11 @@ cmake --build "$build" --target meshgate-operator -j "$(nproc)" >/dev/null
 
 dir=""
 op_pid=""
+watch_ms=""
+watch_ar=""
 cleanup() {
   [ -z "$op_pid" ] || kill -9 "$op_pid" 2>/dev/null || true
+  kill $watch_ms $watch_ar 2>/dev/null || true
   [ -z "$dir" ] || bash test/e2e/cluster/down.sh "$dir" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -83,6 +86,14 @@ for r in $(seq "$repeats"); do
   kubectl apply --server-side -f "$objects" >/dev/null
   apply_s+=("$(seconds_since "$t")")
 
+  # Readiness is followed through watches (kubectl get -w prints each change once), started
+  # before the operator so that no transition is missed: polling lists of 1,000 objects would
+  # load the same two cores and slow what it measures.
+  kubectl get ms -n bench -w -o jsonpath='{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' >"$dir/ms.watch" 2>/dev/null &
+  watch_ms=$!
+  kubectl get ar -n bench -w -o jsonpath='{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' >"$dir/ar.watch" 2>/dev/null &
+  watch_ar=$!
+  until [ -s "$dir/ms.watch" ] && [ -s "$dir/ar.watch" ]; do sleep 0.1; done
   log=$dir/operator.log
   t=$(now)
   taskset -c 1 "$build/bin/meshgate-operator" --kubeconfig "$dir/operator.kubeconfig" \
@@ -92,12 +103,6 @@ for r in $(seq "$repeats"); do
   op_pid=$!
   until [ "$(grep -c 'probe server listening' "$log")" -ge 2 ]; do sleep 0.1; done
   metrics="http://127.0.0.1:$(sed -nE 's/.*probe server listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$log" | head -1)/metrics"
-  # Readiness is followed through watches (kubectl get -w prints each change once): polling
-  # lists of 1,000 objects would load the same two cores and slow what it measures.
-  kubectl get ms -n bench -w -o jsonpath='{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' >"$dir/ms.watch" 2>/dev/null &
-  watch_ms=$!
-  kubectl get ar -n bench -w -o jsonpath='{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}' >"$dir/ar.watch" 2>/dev/null &
-  watch_ar=$!
   deadline=$((SECONDS + 300))
   while [ "$(watched_ready "$dir/ms.watch")" -lt "$count" ] || [ "$(watched_ready "$dir/ar.watch")" -lt "$count" ]; do
     [ $SECONDS -lt $deadline ] || { echo "not all Ready after 300 s" >&2; exit 1; }
