@@ -14,6 +14,7 @@
 #include "operator/api_route_ingress.h"
 #include "operator/child_applier.h"
 #include "operator/condition_set.h"
+#include "operator/namespace_state.h"
 #include "operator/owner_reference.h"
 #include "operator/route_conflicts.h"
 #include "operator/status_writer.h"
@@ -110,6 +111,7 @@ ApiRouteReconciler::ApiRouteReconciler(kube::RestClient& client, ApiRouteCaches 
       caches_(caches),
       issuer_(issuer),
       events_(events),
+      goneNamespaces_(caches_.namespaces.store()),
       clock_(clock),
       options_(options) {}
 
@@ -129,6 +131,9 @@ std::vector<kube::Request> ApiRouteReconciler::routesSharingHosts(
 kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request) {
   const auto live = caches_.apiRoutes.store().get(request.key());
   if (!live) return kube::ReconcileResult::done();  // deleted: the garbage collector has the rest
+  if (namespaceTerminating(caches_.namespaces.store(), request.ns) ||
+      goneNamespaces_.isGone(request.ns))
+    return kube::ReconcileResult::done();  // the namespace controller deletes it, or did
   auto decoded = api::decodeApiRoute(*live);
   const int64_t generation = (*live)["metadata"].value("generation", int64_t{0});
   StatusWriter statusWriter(client_, kube::resources::kApiRoutes, *live);
@@ -153,8 +158,10 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     conditions.set(type::kReady, status::kFalse, reason::kInvalid,
                    "the spec is invalid: " + message);
     warnIfNew(type::kAccepted, std::string(reason::kInvalid), message);
-    if (auto written = statusWriter.write(wanted); !written.empty())
+    if (auto written = statusWriter.write(wanted); !written.empty()) {
+      if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
       return statusFailure(statusWriter, written);
+    }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
   const api::ApiRoute& route = *decoded.object;
@@ -308,8 +315,10 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
                             : " (some rules are left out: see Accepted and ResolvedRefs)"));
   }
 
-  if (auto written = statusWriter.write(wanted); !written.empty())
+  if (auto written = statusWriter.write(wanted); !written.empty()) {
+    if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
     return statusFailure(statusWriter, written);
+  }
   if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
   if (!certificateProblem.empty()) return kube::ReconcileResult::retry(certificateProblem);
   if (renewAt) {

@@ -15,6 +15,7 @@
 #include "kube/reconciler.h"
 #include "kube/rest_client.h"
 #include "operator/certificate_issuer.h"
+#include "operator/namespace_state.h"
 
 namespace meshgate::op {
 
@@ -54,6 +55,7 @@ class ApiRouteReconciler : public kube::Reconciler {
   ApiRouteCaches caches_;
   CertificateIssuer& issuer_;
   kube::EventRecorder& events_;
+  GoneNamespaces goneNamespaces_;
   kube::Clock& clock_;
   ApiRouteReconcilerOptions options_;
 };

@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
   meshgate::op::MeshServiceReconciler meshServiceReconciler(
-      rest, {meshServices, services, endpointSlices}, issuer, events, clock,
+      rest, {meshServices, services, endpointSlices, namespaces}, issuer, events, clock,
       {.trustDomain = options.trustDomain, .workloadCertificateLifetime = std::chrono::hours(24)});
   kube::ControllerOptions controllerOptions;
   controllerOptions.workers = options.workers;

@@ -10,6 +10,7 @@
 #include "operator/child_applier.h"
 #include "operator/condition_set.h"
 #include "operator/mesh_service_children.h"
+#include "operator/namespace_state.h"
 #include "operator/owner_reference.h"
 #include "operator/status_writer.h"
 
@@ -53,12 +54,16 @@ MeshServiceReconciler::MeshServiceReconciler(kube::RestClient& client, MeshServi
       caches_(caches),
       issuer_(issuer),
       events_(events),
+      goneNamespaces_(caches_.namespaces.store()),
       clock_(clock),
       options_(std::move(options)) {}
 
 kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& request) {
   const auto live = caches_.meshServices.store().get(request.key());
   if (!live) return kube::ReconcileResult::done();  // deleted: the garbage collector has the rest
+  if (namespaceTerminating(caches_.namespaces.store(), request.ns) ||
+      goneNamespaces_.isGone(request.ns))
+    return kube::ReconcileResult::done();  // the namespace controller deletes it, or did
   auto decoded = api::decodeMeshService(*live);
   const std::string now = kube::formatTime(clock_.wallNow());
   const int64_t generation = (*live)["metadata"].value("generation", int64_t{0});
@@ -78,7 +83,10 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
                    "the spec is invalid: " + message);
     events_.record(*live, kube::EventType::Warning, "Invalid", "Validate", message);
     if (auto written = statusWriter.write(wanted); !written.empty()) {
-      return statusFailure(statusWriter, written);
+      {
+        if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
+        return statusFailure(statusWriter, written);
+      }
     }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
@@ -198,7 +206,10 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   }
 
   if (auto written = statusWriter.write(wanted); !written.empty()) {
-    return statusFailure(statusWriter, written);
+    {
+      if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
+      return statusFailure(statusWriter, written);
+    }
   }
   if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
   if (!certificateReady) return kube::ReconcileResult::retry(issued.error());

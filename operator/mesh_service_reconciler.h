@@ -13,6 +13,7 @@
 #include "kube/reconciler.h"
 #include "kube/rest_client.h"
 #include "operator/certificate_issuer.h"
+#include "operator/namespace_state.h"
 
 namespace meshgate::op {
 
@@ -20,6 +21,7 @@ struct MeshServiceCaches {
   kube::Informer& meshServices;  // needs the kMeshServicesByServiceAccount index
   kube::Informer& services;
   kube::Informer& endpointSlices;  // needs the kEndpointSlicesByService index
+  kube::Informer& namespaces;      // objects of a terminating namespace are left alone
 };
 
 // Index of MeshServices by "<namespace>/<service account>" (spec.serviceAccount, else the name):
@@ -50,6 +52,7 @@ class MeshServiceReconciler : public kube::Reconciler {
   MeshServiceCaches caches_;
   CertificateIssuer& issuer_;
   kube::EventRecorder& events_;
+  GoneNamespaces goneNamespaces_;
   kube::Clock& clock_;
   MeshServiceReconcilerOptions options_;
 };

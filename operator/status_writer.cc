@@ -36,6 +36,7 @@ std::string StatusWriter::writeJson(const nlohmann::json& status) {
   auto applied = client_.apply(gvr_, body, kFieldManager, true, "status");
   if (!applied) {
     targetGone_ = applied.error().isNotFound() || applied.error().isNamespaceGone();
+    namespaceGone_ = applied.error().code == 404 && applied.error().isNamespaceGone();
     return "writing status: " + applied.error().toString();
   }
   wrote_ = true;

@@ -29,6 +29,8 @@ class StatusWriter {
   // The last write failed because the object or its namespace is gone (deleted, or the
   // namespace is terminating): retrying cannot help; the watch brings the next change.
   bool targetGone() const { return targetGone_; }
+  // The last write failed because the namespace itself does not exist (404 naming it).
+  bool namespaceGone() const { return namespaceGone_; }
 
  private:
   kube::RestClient& client_;
@@ -36,6 +38,7 @@ class StatusWriter {
   const nlohmann::json& live_;
   bool wrote_ = false;
   bool targetGone_ = false;
+  bool namespaceGone_ = false;
 };
 
 // What a reconcile returns when its status write failed: a terminal result when the target is
