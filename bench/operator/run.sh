@@ -30,6 +30,7 @@ cleanup() {
   [ -z "$op_pid" ] || kill -9 "$op_pid" 2>/dev/null || true
   kill $watch_ms $watch_ar 2>/dev/null || true
   [ -z "$dir" ] || bash test/e2e/cluster/down.sh "$dir" >/dev/null 2>&1 || true
+  rm -f "$base-objects.yaml"
 }
 trap cleanup EXIT
 
