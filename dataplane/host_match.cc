@@ -1,6 +1,8 @@
 // Host header normalization and wildcard host matching.
 #include "dataplane/host_match.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -14,10 +16,7 @@ std::string normalizeHost(std::string_view hostHeader) {
   } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
     host = host.substr(0, colon);
   }
-  std::string out(host);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
+  return asciiLower(std::string(host));
 }
 
 bool hostMatches(std::string_view pattern, std::string_view host) {

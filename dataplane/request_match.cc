@@ -1,6 +1,8 @@
 // Compiling and evaluating one route match.
 #include "dataplane/request_match.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -14,12 +16,6 @@ Expected<std::shared_ptr<const RE2>, std::string> compileRegex(const std::string
   auto regex = std::make_shared<const RE2>(pattern, api::routeRegexOptions());
   if (!regex->ok()) return where + ": invalid regular expression: " + regex->error();
   return std::shared_ptr<const RE2>(std::move(regex));
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
 }
 
 // PathPrefix on segment boundaries; a trailing "/" of the prefix is not significant.
@@ -56,7 +52,7 @@ Expected<RequestMatch, std::string> RequestMatch::compile(const api::RouteMatch&
                           const char* what,
                           std::vector<ValueMatch>& into) -> std::optional<std::string> {
     for (const auto& item : items) {
-      ValueMatch value{lowerNames ? lower(item.name) : item.name, item.value, nullptr};
+      ValueMatch value{lowerNames ? asciiLower(item.name) : item.name, item.value, nullptr};
       if (item.type.value_or(std::string(api::value_match::kExact)) ==
           api::value_match::kRegularExpression) {
         auto regex = compileRegex(item.value, std::string(what) + " " + item.name);

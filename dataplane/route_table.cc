@@ -1,6 +1,8 @@
 // Building the virtual hosts of a snapshot and selecting a rule.
 #include "dataplane/route_table.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -12,11 +14,6 @@
 namespace meshgate::dp {
 
 namespace {
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // Sort key: smaller sorts first (wins).
 auto precedence(const RequestMatch& m, size_t order) {
@@ -53,8 +50,8 @@ Expected<RouteTable, std::string> RouteTable::build(const std::vector<api::ApiRo
                  std::to_string(matchIndex) + "]: " + compiled.error();
         }
         for (const auto& host : route.spec.hosts) {
-          auto& vhost = hosts[lower(host)];
-          vhost.pattern = lower(host);
+          auto& vhost = hosts[asciiLower(host)];
+          vhost.pattern = asciiLower(host);
           vhost.entries.push_back(
               {*compiled, RouteTarget{.route = routeIndex, .rule = ruleIndex}, order});
         }

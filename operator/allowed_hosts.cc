@@ -1,17 +1,14 @@
 // Host globs of the meshgate.io/allowed-hosts namespace annotation.
 #include "operator/allowed_hosts.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 #include <cctype>
 
 namespace meshgate::op {
 
 namespace {
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 std::string trim(const std::string& text) {
   const auto first = text.find_first_not_of(" \t");
@@ -35,7 +32,7 @@ std::optional<std::vector<std::string>> allowedHostGlobs(const nlohmann::json& n
     const auto comma = text.find(',', start);
     const auto end = comma == std::string::npos ? text.size() : comma;
     if (auto glob = trim(text.substr(start, end - start)); !glob.empty())
-      globs.push_back(lower(glob));
+      globs.push_back(asciiLower(glob));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -43,7 +40,7 @@ std::optional<std::vector<std::string>> allowedHostGlobs(const nlohmann::json& n
 }
 
 bool hostAllowed(const std::string& host, const std::vector<std::string>& globs) {
-  const std::string name = lower(host);
+  const std::string name = asciiLower(host);
   for (const auto& glob : globs) {
     if (glob == "*" || glob == name) return true;
     if (glob.size() > 2 && glob.compare(0, 2, "*.") == 0) {

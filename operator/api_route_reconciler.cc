@@ -2,6 +2,8 @@
 // certificate, Ingress, status.
 #include "operator/api_route_reconciler.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 #include <set>
 
@@ -25,12 +27,6 @@ namespace {
 namespace status = api::condition_status;
 namespace type = api::condition_type;
 namespace reason = api::condition_reason;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // "a, b, c" — and "… and N more" past `limit`, so a condition message stays readable.
 std::string joinLimited(const std::vector<std::string>& items, size_t limit = 5) {
@@ -78,7 +74,7 @@ std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route) {
   const auto spec = route.find("spec");
   if (spec == route.end() || !spec->is_object()) return out;
   for (const auto& host : spec->value("hosts", nlohmann::json::array())) {
-    if (host.is_string()) out.push_back(lower(host.get<std::string>()));
+    if (host.is_string()) out.push_back(asciiLower(host.get<std::string>()));
   }
   return out;
 }
@@ -159,8 +155,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
                    "the spec is invalid: " + message);
     warnIfNew(type::kAccepted, std::string(reason::kInvalid), message);
     if (auto written = statusWriter.write(wanted); !written.empty()) {
-      if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
-      return statusFailure(statusWriter, written);
+      return statusFailure(statusWriter, written, goneNamespaces_);
     }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
@@ -316,16 +311,11 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   }
 
   if (auto written = statusWriter.write(wanted); !written.empty()) {
-    if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
-    return statusFailure(statusWriter, written);
+    return statusFailure(statusWriter, written, goneNamespaces_);
   }
   if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
   if (!certificateProblem.empty()) return kube::ReconcileResult::retry(certificateProblem);
-  if (renewAt) {
-    const auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(*renewAt - clock_.wallNow());
-    return kube::ReconcileResult::requeueAfter(std::max(wait, std::chrono::milliseconds(1000)));
-  }
+  if (renewAt) return requeueAtRenewal(*renewAt, clock_.wallNow());
   return kube::ReconcileResult::done();
 }
 

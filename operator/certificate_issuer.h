@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/expected.h"
+#include "kube/reconciler.h"
 
 namespace meshgate::op {
 
@@ -38,5 +39,9 @@ class CertificateIssuer {
   // Called from controller workers; thread-safe.
   virtual Expected<IssuedCertificate, std::string> ensure(const CertificateRequest& request) = 0;
 };
+
+// Come back when a certificate is due for renewal (at least a second from now).
+kube::ReconcileResult requeueAtRenewal(std::chrono::system_clock::time_point renewAt,
+                                       std::chrono::system_clock::time_point now);
 
 }  // namespace meshgate::op

@@ -14,6 +14,19 @@ ClusterBootstrap::ClusterBootstrap(kube::RestClient& client, std::string systemN
                                    MeshCa& ca, kube::Clock& clock)
     : client_(client), systemNamespace_(std::move(systemNamespace)), ca_(ca), clock_(clock) {}
 
+nlohmann::json trustBundleConfigMap(const std::string& systemNamespace,
+                                    const std::string& bundlePem) {
+  nlohmann::json desired = {{"apiVersion", "v1"},
+                            {"kind", "ConfigMap"},
+                            {"metadata",
+                             {{"name", kTrustBundleConfigMap},
+                              {"namespace", systemNamespace},
+                              {"labels", {{kManagedByLabel, kManagedByValue}}}}},
+                            {"data", {{"ca.crt", bundlePem}}}};
+  stampAppliedHash(desired);
+  return desired;
+}
+
 std::string ClusterBootstrap::run() {
   if (auto problem = ensureCa(); !problem.empty()) return problem;
   if (auto problem = ensureTrustBundle(); !problem.empty()) return problem;
@@ -85,14 +98,7 @@ std::string ClusterBootstrap::ensureCa() {
 
 std::string ClusterBootstrap::ensureTrustBundle() {
   auto ca = ca_.current();
-  nlohmann::json desired = {{"apiVersion", "v1"},
-                            {"kind", "ConfigMap"},
-                            {"metadata",
-                             {{"name", kTrustBundleConfigMap},
-                              {"namespace", systemNamespace_},
-                              {"labels", {{kManagedByLabel, kManagedByValue}}}}},
-                            {"data", {{"ca.crt", ca->trustBundlePem}}}};
-  stampAppliedHash(desired);
+  const nlohmann::json desired = trustBundleConfigMap(systemNamespace_, ca->trustBundlePem);
   auto live = client_.get(kube::resources::kConfigMaps, systemNamespace_, kTrustBundleConfigMap);
   if (!live && !live.error().isNotFound())
     return "reading the trust bundle: " + live.error().toString();

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "kube/clock.h"
 #include "kube/rest_client.h"
 #include "operator/mesh_ca.h"
@@ -17,6 +19,10 @@ inline constexpr const char* kCaSecretName = "meshgate-ca";
 inline constexpr const char* kTrustBundleConfigMap = "meshgate-ca-bundle";
 inline constexpr const char* kIngressClassName = "meshgate";
 inline constexpr const char* kIngressController = "meshgate.io/gateway";
+
+// The trust bundle ConfigMap holding `bundlePem`, stamped for apply-if-changed.
+nlohmann::json trustBundleConfigMap(const std::string& systemNamespace,
+                                    const std::string& bundlePem);
 
 class ClusterBootstrap {
  public:

@@ -5,6 +5,7 @@
 #include "kube/wire_time.h"
 #include "operator/desired_state.h"
 #include "operator/owner_reference.h"
+#include "operator/secret_data.h"
 #include "pki/certificate.h"
 #include "pki/private_key.h"
 #include "pki/renewal_policy.h"
@@ -15,12 +16,6 @@ namespace {
 
 // How long our own write is trusted over an informer cache that has not caught up with it.
 constexpr auto kCacheLagAllowance = std::chrono::seconds(30);
-
-std::string secretField(const nlohmann::json& secret, const char* key) {
-  const auto data = secret.find("data");
-  if (data == secret.end() || !data->contains(key)) return "";
-  return base64Decode((*data)[key].get<std::string>()).value_or("");
-}
 
 }  // namespace
 
@@ -48,7 +43,7 @@ Expected<IssuedCertificate, std::string> MeshCertificateIssuer::ensure(
     if (recent != recent_.end()) {
       const bool cacheCaughtUp =
           !live.is_null() &&
-          secretField(live, "tls.crt") == secretField(recent->second.secret, "tls.crt");
+          secretData(live, "tls.crt") == secretData(recent->second.secret, "tls.crt");
       if (cacheCaughtUp || clock_.now() - recent->second.at > kCacheLagAllowance) {
         recent_.erase(recent);
       } else {
@@ -57,8 +52,8 @@ Expected<IssuedCertificate, std::string> MeshCertificateIssuer::ensure(
     }
   }
 
-  std::string certPem = live.is_null() ? "" : secretField(live, "tls.crt");
-  std::string keyPem = live.is_null() ? "" : secretField(live, "tls.key");
+  std::string certPem = live.is_null() ? "" : secretData(live, "tls.crt");
+  std::string keyPem = live.is_null() ? "" : secretData(live, "tls.key");
   std::string reason = live.is_null() ? "the Secret does not exist"
                        : certPem.empty() || keyPem.empty()
                            ? "the Secret holds no certificate"
@@ -113,7 +108,7 @@ std::optional<std::chrono::system_clock::time_point> MeshCertificateIssuer::earl
   std::optional<std::chrono::system_clock::time_point> earliest;
   for (const auto& secret : secrets_.list()) {
     if (secret->value("type", "") != "kubernetes.io/tls") continue;
-    auto certificate = pki::Certificate::fromPem(secretField(*secret, "tls.crt"));
+    auto certificate = pki::Certificate::fromPem(secretData(*secret, "tls.crt"));
     if (!certificate) continue;
     if (!earliest || certificate->notAfter() < *earliest) earliest = certificate->notAfter();
   }

@@ -83,10 +83,7 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
                    "the spec is invalid: " + message);
     events_.record(*live, kube::EventType::Warning, "Invalid", "Validate", message);
     if (auto written = statusWriter.write(wanted); !written.empty()) {
-      {
-        if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
-        return statusFailure(statusWriter, written);
-      }
+      return statusFailure(statusWriter, written, goneNamespaces_);
     }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
@@ -206,18 +203,11 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   }
 
   if (auto written = statusWriter.write(wanted); !written.empty()) {
-    {
-      if (statusWriter.namespaceGone()) goneNamespaces_.markGone(request.ns);
-      return statusFailure(statusWriter, written);
-    }
+    return statusFailure(statusWriter, written, goneNamespaces_);
   }
   if (!programmedProblem.empty()) return kube::ReconcileResult::retry(programmedProblem);
   if (!certificateReady) return kube::ReconcileResult::retry(issued.error());
-  if (renewAt) {
-    const auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(*renewAt - clock_.wallNow());
-    return kube::ReconcileResult::requeueAfter(std::max(wait, std::chrono::milliseconds(1000)));
-  }
+  if (renewAt) return requeueAtRenewal(*renewAt, clock_.wallNow());
   return kube::ReconcileResult::done();
 }
 

@@ -43,7 +43,9 @@ std::string StatusWriter::writeJson(const nlohmann::json& status) {
   return "";
 }
 
-kube::ReconcileResult statusFailure(const StatusWriter& writer, std::string failure) {
+kube::ReconcileResult statusFailure(const StatusWriter& writer, std::string failure,
+                                    GoneNamespaces& gone) {
+  if (writer.namespaceGone()) gone.markGone(writer.ns());
   if (writer.targetGone()) {
     return kube::ReconcileResult::terminal(failure + " (object or namespace gone: not retried)");
   }

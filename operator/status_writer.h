@@ -12,6 +12,7 @@
 #include "kube/group_version_resource.h"
 #include "kube/reconciler.h"
 #include "kube/rest_client.h"
+#include "operator/namespace_state.h"
 
 namespace meshgate::op {
 
@@ -31,6 +32,8 @@ class StatusWriter {
   bool targetGone() const { return targetGone_; }
   // The last write failed because the namespace itself does not exist (404 naming it).
   bool namespaceGone() const { return namespaceGone_; }
+  // The namespace of the object whose status this writes.
+  std::string ns() const { return live_["metadata"].value("namespace", ""); }
 
  private:
   kube::RestClient& client_;
@@ -42,7 +45,9 @@ class StatusWriter {
 };
 
 // What a reconcile returns when its status write failed: a terminal result when the target is
-// gone (so an object orphaned in a deleted namespace is not retried forever), else a retry.
-kube::ReconcileResult statusFailure(const StatusWriter& writer, std::string failure);
+// gone (so an object orphaned in a deleted namespace is not retried forever), else a retry. A
+// namespace the apiserver reported missing is remembered in `gone`.
+kube::ReconcileResult statusFailure(const StatusWriter& writer, std::string failure,
+                                    GoneNamespaces& gone);
 
 }  // namespace meshgate::op

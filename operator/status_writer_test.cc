@@ -24,6 +24,8 @@ class StatusWriterTest : public ::testing::Test {
                           {"status", {{"identity", "spiffe://cluster.local/ns/shop/sa/orders"}}}};
   std::shared_ptr<kube::FakeTransport> transport_ = std::make_shared<kube::FakeTransport>();
   std::unique_ptr<kube::RestClient> client_;
+  kube::ThreadSafeStore namespaces_;
+  GoneNamespaces gone_{namespaces_};
 };
 
 TEST_F(StatusWriterTest, WritesNothingWhenTheCachedStatusAlreadySaysIt) {
@@ -52,7 +54,7 @@ TEST_F(StatusWriterTest, AGoneNamespaceIsTerminalNotRetried) {
   auto failure = writer.writeJson({{"identity", "changed"}});
   ASSERT_NE(failure, "");
   EXPECT_TRUE(writer.targetGone());
-  auto result = statusFailure(writer, failure);
+  auto result = statusFailure(writer, failure, gone_);
   EXPECT_EQ(result.kind(), kube::ReconcileResult::Kind::Terminal);
   EXPECT_NE(result.error().find("namespaces \"shop\" not found"), std::string::npos);
 }
@@ -63,7 +65,7 @@ TEST_F(StatusWriterTest, AServerErrorIsRetried) {
   auto failure = writer.writeJson({{"identity", "changed"}});
   ASSERT_NE(failure, "");
   EXPECT_FALSE(writer.targetGone());
-  EXPECT_EQ(statusFailure(writer, failure).kind(), kube::ReconcileResult::Kind::Retry);
+  EXPECT_EQ(statusFailure(writer, failure, gone_).kind(), kube::ReconcileResult::Kind::Retry);
 }
 
 }  // namespace

@@ -3,22 +3,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "base/base64.h"
 #include "operator/cluster_bootstrap.h"
 #include "operator/desired_state.h"
 #include "operator/owner_reference.h"
+#include "operator/secret_data.h"
 #include "pki/certificate_authority.h"
 #include "pki/trust_bundle.h"
 
 namespace meshgate::op {
-
-namespace {
-std::string secretField(const nlohmann::json& secret, const char* key) {
-  const auto data = secret.find("data");
-  if (data == secret.end() || !data->contains(key) || !(*data)[key].is_string()) return "";
-  return base64Decode((*data)[key].get<std::string>()).value_or("");
-}
-}  // namespace
 
 std::vector<pki::Certificate> rootsToTrust(const pki::Certificate& signing,
                                            const std::vector<pki::Certificate>& previous,
@@ -54,8 +46,8 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
   const std::string caKey = systemNamespace_ + "/" + kCaSecretName;
   const auto caSecret = caches_.caSecret.store().get(caKey);
   if (!caSecret) return kube::ReconcileResult::retry("Secret " + caKey + " does not exist");
-  auto authority = pki::CertificateAuthority::load(secretField(*caSecret, "tls.crt"),
-                                                   secretField(*caSecret, "tls.key"), now);
+  auto authority = pki::CertificateAuthority::load(secretData(*caSecret, "tls.crt"),
+                                                   secretData(*caSecret, "tls.key"), now);
   if (!authority) {
     // A broken replacement is refused; the CA that signs now keeps signing.
     return kube::ReconcileResult::terminal("Secret " + caKey + ": " + authority.error().message);
@@ -79,7 +71,7 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
   for (const auto& secret :
        rotating ? caches_.managedSecrets.store().list() : std::vector<kube::ObjectSharedPtr>{}) {
     if (kube::keyOf(*secret) == caKey) continue;
-    auto leaf = pki::Certificate::fromPem(secretField(*secret, "tls.crt"));
+    auto leaf = pki::Certificate::fromPem(secretData(*secret, "tls.crt"));
     if (leaf && !leaf->isCa()) leaves.push_back(std::move(leaf).value());
   }
   const auto roots = rootsToTrust(authority->certificate(), previous, leaves);
@@ -96,14 +88,7 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
     ca_.set({std::move(authority).value(), *bundlePem});
   }
 
-  nlohmann::json desired = {{"apiVersion", "v1"},
-                            {"kind", "ConfigMap"},
-                            {"metadata",
-                             {{"name", kTrustBundleConfigMap},
-                              {"namespace", systemNamespace_},
-                              {"labels", {{kManagedByLabel, kManagedByValue}}}}},
-                            {"data", {{"ca.crt", *bundlePem}}}};
-  stampAppliedHash(desired);
+  const nlohmann::json desired = trustBundleConfigMap(systemNamespace_, *bundlePem);
   const auto live = caches_.trustBundle.store().get(bundleKey);
   if (needsApply(desired, live ? live.get() : nullptr)) {
     auto applied = client_.apply(kube::resources::kConfigMaps, desired, kFieldManager);

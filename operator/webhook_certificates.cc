@@ -81,9 +81,7 @@ kube::ReconcileResult WebhookCertificateReconciler::reconcile(const kube::Reques
     }
   }
   if (!problem.empty()) return kube::ReconcileResult::retry(problem);
-  const auto wait =
-      std::chrono::duration_cast<std::chrono::milliseconds>(issued->renewAt - clock_.wallNow());
-  return kube::ReconcileResult::requeueAfter(std::max(wait, std::chrono::milliseconds(1000)));
+  return requeueAtRenewal(issued->renewAt, clock_.wallNow());
 }
 
 }  // namespace meshgate::op

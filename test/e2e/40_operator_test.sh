@@ -145,14 +145,8 @@ test_no_writes_while_idle() {
   objects=$(mktemp)
   trap '_stop_operator; rm -f $log $objects' RETURN
   for i in $(seq 1 200); do
+    _ms_yaml "$ns" "svc-$i" "10.20.$((i / 250)).$((i % 250))" 127.0.0.20
     cat <<YAML
----
-apiVersion: meshgate.io/v1alpha1
-kind: MeshService
-metadata: {name: svc-$i, namespace: $ns}
-spec:
-  endpoints: [{address: 10.20.$((i / 250)).$((i % 250))}, {address: 127.0.0.20}]
-  ports: [{name: http, port: 80, targetPort: 8080}]
 ---
 apiVersion: meshgate.io/v1alpha1
 kind: ApiRoute
@@ -191,17 +185,7 @@ test_converges_after_kill_9_mid_reconcile() {
   log=$(mktemp)
   objects=$(mktemp)
   trap '_stop_operator; rm -f $log $log.2 $objects' RETURN
-  for i in $(seq 1 100); do
-    cat <<YAML
----
-apiVersion: meshgate.io/v1alpha1
-kind: MeshService
-metadata: {name: svc-$i, namespace: $ns}
-spec:
-  endpoints: [{address: 10.30.0.$i}]
-  ports: [{name: http, port: 80, targetPort: 8080}]
-YAML
-  done >"$objects"
+  for i in $(seq 1 100); do _ms_yaml "$ns" "svc-$i" "10.30.0.$i"; done >"$objects"
   # A slow client (20 requests/s for ~400 writes) so that the kill lands mid-reconcile.
   _start_operator "$log" --leader-elect --leader-election-id e2e-crash --kube-api-qps 20 --kube-api-burst 20
   kubectl apply --server-side -f "$objects" >/dev/null

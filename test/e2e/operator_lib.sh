@@ -86,6 +86,23 @@ YAML
   } | kubectl apply -n "$ns" -f - >/dev/null
 }
 
+# _ms_yaml NS NAME ADDRESS... — one MeshService document (port 80 → 8080) with these static
+# endpoints, for building many objects into one server-side apply.
+_ms_yaml() {
+  local ns=$1 name=$2 endpoints="" address
+  shift 2
+  for address in "$@"; do endpoints+="${endpoints:+, }{address: $address}"; done
+  cat <<YAML
+---
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: $name, namespace: $ns}
+spec:
+  endpoints: [$endpoints]
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+}
+
 # _route_field NS NAME TYPE FIELD — a field (status, reason, message) of an ApiRoute condition.
 _route_field() {
   kubectl get ar "$2" -n "$1" -o jsonpath="{.status.conditions[?(@.type==\"$3\")].$4}"
