@@ -22,6 +22,8 @@ std::string_view errorTypeText(ErrorType type) {
       return "Too many";
     case ErrorType::kTooLong:
       return "Too long";
+    case ErrorType::kNotFound:
+      return "Not found";
     case ErrorType::kInternal:
       return "Internal error";
   }
@@ -83,6 +85,11 @@ FieldError FieldError::tooLong(const FieldPath& path, std::size_t max) {
           path.str(),
           {},
           "may not be more than " + std::to_string(max) + " bytes"};
+}
+
+FieldError FieldError::notFound(const FieldPath& path, const nlohmann::json& value,
+                                std::string detail) {
+  return {ErrorType::kNotFound, path.str(), renderValue(value), std::move(detail)};
 }
 
 FieldError FieldError::internal(const FieldPath& path, std::string detail) {

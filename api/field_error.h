@@ -24,6 +24,8 @@ enum class ErrorType {
   kDuplicate,
   kTooMany,
   kTooLong,
+  // A reference to something that does not exist (Kubernetes' field.NotFound).
+  kNotFound,
   // Not a rule violation: something inside the decoder or validator failed unexpectedly.
   kInternal,
 };
@@ -53,6 +55,8 @@ struct FieldError {
   static FieldError duplicate(const FieldPath& path, const nlohmann::json& value);
   static FieldError tooMany(const FieldPath& path, std::size_t actual, std::size_t max);
   static FieldError tooLong(const FieldPath& path, std::size_t max);
+  static FieldError notFound(const FieldPath& path, const nlohmann::json& value,
+                             std::string detail = {});
   static FieldError internal(const FieldPath& path, std::string detail);
 };
 

@@ -44,13 +44,24 @@ ProbeHandler::Response checkResponse(const HealthCheck& check) {
 }  // namespace
 
 bool ProbeHandler::serves(std::string_view path) const {
-  if (path == "/metrics") return routes_.registry != nullptr;
+  if (path == routes_.metricsPath) return routes_.registry != nullptr;
+  if (routes_.pages.contains(std::string(path))) return true;
   if (path == "/healthz" || path == "/readyz") return routes_.health;
   return false;
 }
 
 ProbeHandler::Response ProbeHandler::get(std::string_view path) const {
-  if (path == "/metrics") {
+  if (const auto page = routes_.pages.find(std::string(path)); page != routes_.pages.end()) {
+    try {
+      Page answer = page->second();
+      return textResponse(static_cast<http::status>(answer.status), std::move(answer.body),
+                          answer.contentType);
+    } catch (const std::exception& e) {
+      return textResponse(http::status::internal_server_error,
+                          std::string("page failed: ") + e.what());
+    }
+  }
+  if (path == routes_.metricsPath) {
     try {
       return textResponse(http::status::ok, renderTextFormat(routes_.registry->collect()),
                           kTextFormatContentType);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include <boost/beast/http/message.hpp>
@@ -22,13 +23,23 @@ struct HealthStatus {
 // gives a probe one second by default. An exception counts as not ok.
 using HealthCheck = std::function<HealthStatus()>;
 
+// An extra read-only page (the proxy's admin /config_dump, /stats): called on the server's thread.
+struct Page {
+  unsigned status = 200;
+  std::string contentType = "text/plain; charset=utf-8";
+  std::string body;
+};
+using PageHandler = std::function<Page()>;
+
 // Which endpoints one server answers: the operator serves /metrics and the probes on separate
 // addresses with two servers, the webhook serves all three from one.
 struct ProbeRoutes {
-  const Registry* registry = nullptr;  // GET /metrics when set; must outlive the server
-  bool health = true;                  // GET /healthz and GET /readyz
-  HealthCheck liveness = nullptr;      // /healthz; unset: ok while the process runs
-  HealthCheck readiness = nullptr;     // /readyz; unset: always ready
+  const Registry* registry = nullptr;             // GET /metrics when set; must outlive the server
+  bool health = true;                             // GET /healthz and GET /readyz
+  HealthCheck liveness = nullptr;                 // /healthz; unset: ok while the process runs
+  HealthCheck readiness = nullptr;                // /readyz; unset: always ready
+  std::string metricsPath = "/metrics";           // the proxy's admin serves the registry as /stats
+  std::map<std::string, PageHandler> pages = {};  // by path, e.g. {"/config_dump", …}
 };
 
 /**

@@ -1,0 +1,479 @@
+#!/usr/bin/env bash
+# Proxy benchmark: meshgate-proxy against nginx and HAProxy as reverse proxies, all measured in the
+# same run in front of one small keep-alive backend, plus the backend direct. Each proxy runs one
+# worker pinned to CPU 1; wrk and the backend share CPU 0. Per target, medians over REPEATS runs
+# interleaved round-robin (so drift hits every target alike): req/s, p50/p99 latency, and the
+# proxy's CPU time per request (utime+stime from /proc). Then instructions per request under
+# callgrind (meshgate, nginx) and resident memory with IDLE idle keep-alive client connections
+# (meshgate, nginx, HAProxy). Prints one markdown table on stdout; progress goes to stderr.
+#   bash bench/proxy/run.sh                               (DURATION=10 REPEATS=5 CONNECTIONS=32)
+#   DURATION=3 REPEATS=1 bash bench/proxy/run.sh          (a quick look)
+# More knobs: IDLE=10000, SKIP_BUILD=1 (use the binaries already in BUILD_DIR, default
+# build-release). The backend is nginx returning 64 bytes, not meshgate-test-backend: on this
+# 2-core machine nginx served ~25% more req/s in the same setup, so it is less of a ceiling.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+duration=${DURATION:-10}
+repeats=${REPEATS:-5}
+connections=${CONNECTIONS:-32}
+idle=${IDLE:-10000}
+build=${BUILD_DIR:-build-release}
+[[ $build = /* ]] || build=$repo/$build
+
+# Fixed ports (127.0.0.1), one per process so no phase waits on another's sockets.
+port_backend=18180
+port_nginx=18181 port_haproxy=18182 port_meshgate=18183 admin_meshgate=18190
+port_cg_nginx=18184 port_cg_meshgate=18185 admin_cg_meshgate=18191
+port_rss_nginx=18186 port_rss_meshgate=18187 admin_rss_meshgate=18192 port_rss_haproxy=18188
+
+cd "$repo"
+bash scripts/deps.sh
+log() { echo "bench/proxy: $*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+for p in $port_backend $port_nginx $port_haproxy $port_meshgate $admin_meshgate $port_cg_nginx \
+  $port_cg_meshgate $admin_cg_meshgate $port_rss_nginx $port_rss_meshgate $admin_rss_meshgate \
+  $port_rss_haproxy; do
+  [ -z "$(ss -ltnH "sport = :$p")" ] || die "port $p is in use"
+done
+# Proxies and idle clients inherit this: 10,000 connections need more than the usual 1024.
+fd_limit=$(ulimit -Hn)
+[ "$fd_limit" != unlimited ] || fd_limit=1048576
+ulimit -n "$fd_limit"
+# HAProxy refuses to start unless the descriptor limit covers 2 per connection (client + server)
+# plus some: its maxconn is what the limit allows, at most what the idle-connection test needs.
+haproxy_maxconn=$(((fd_limit - 500) / 2))
+[ "$haproxy_maxconn" -le $((idle + 200)) ] || haproxy_maxconn=$((idle + 200))
+
+tmp=$(mktemp -d)
+pids=()
+# alive PID — running (an exited child stays a zombie until waited for; that does not count).
+alive() { [ -r "/proc/$1/stat" ] && [[ $(<"/proc/$1/stat") != *") Z "* ]]; }
+stop() {  # stop PID... — TERM, then KILL whatever is still there after 3 s
+  local p
+  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "$@"; do
+    for _ in $(seq 30); do
+      alive "$p" || break
+      sleep 0.1
+    done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  # Forget them, so the exit trap never signals a reused pid.
+  local keep=() q
+  for q in "${pids[@]}"; do [[ " $* " = *" $q "* ]] || keep+=("$q"); done
+  pids=("${keep[@]}")
+}
+cleanup() {
+  [ ${#pids[@]} -eq 0 ] || stop "${pids[@]}"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- Build ------------------------------------------------------------------------------------
+# The tools must build; meshgate-proxy may not exist yet (or not build): its rows then say so.
+proxy_state="not built"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  log "building Release into $build"
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$tmp/build.log" 2>&1 ||
+    die "cmake configure failed: $(tail -5 "$tmp/build.log")"
+  cmake --build "$build" --target meshgate-test-backend meshgate-idle-clients -j "$(nproc)" \
+    >>"$tmp/build.log" 2>&1 || die "building the test tools failed: $(tail -20 "$tmp/build.log")"
+  if cmake --build "$build" --target help 2>/dev/null | grep -q '^meshgate-proxy:'; then
+    if cmake --build "$build" --target meshgate-proxy -j "$(nproc)" >>"$tmp/build.log" 2>&1; then
+      proxy_state=built
+    else
+      proxy_state="build failed"
+      log "warning: meshgate-proxy did not build: $(tail -5 "$tmp/build.log")"
+    fi
+  fi
+elif [ -x "$build/bin/meshgate-proxy" ]; then
+  proxy_state=built
+fi
+idle_clients=$build/bin/meshgate-idle-clients
+[ -x "$idle_clients" ] || die "$idle_clients missing"
+
+# --- Helpers ------------------------------------------------------------------------------------
+# start NAME CMD... — runs CMD in the background, output in $tmp/NAME.log; sets $started.
+start() {
+  local name=$1
+  shift
+  "$@" >"$tmp/$name.log" 2>&1 &
+  started=$!
+  pids+=("$started")
+}
+# wait_http URL SECONDS [curl args] — until URL answers 2xx, or die.
+wait_http() {
+  local url=$1 seconds=$2
+  shift 2
+  for _ in $(seq $((seconds * 10))); do
+    curl -fsS -o /dev/null --max-time 2 "$@" "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "$url did not answer within ${seconds}s"
+}
+# family PID — the PID and its children (nginx: master + worker; the worker does the work).
+family() {
+  local children
+  children=$(pgrep -P "$1" | tr '\n' ' ' || true)
+  echo "$1 $children"
+}
+# cpu_ticks PID... — utime+stime (fields 14, 15 of /proc/PID/stat), summed. Fields are counted
+# after the last ')' because the command name may hold spaces.
+cpu_ticks() {
+  local p sum=0 stat
+  for p in "$@"; do
+    stat=$(<"/proc/$p/stat")
+    read -ra f <<<"${stat##*) }"
+    sum=$((sum + f[11] + f[12]))
+  done
+  echo "$sum"
+}
+# rss_kib PID... — VmRSS summed.
+rss_kib() {
+  local p
+  for p in "$@"; do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'
+}
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# wrk's latency ("812.00us", "1.23ms", "2.01s") in ms.
+to_ms() {
+  awk -v v="$1" 'BEGIN {n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : 0;
+    printf "%.3f", n * f}'
+}
+wrk_run() {  # wrk_run PORT SECONDS CONNECTIONS [wrk args] — wrk's output on stdout
+  local port=$1 seconds=$2 conns=$3
+  shift 3
+  taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -H 'Host: bench.example.com' "$@" \
+    "http://127.0.0.1:$port/"
+}
+wrk_requests() { awk '/ requests in / {print $1}' <<<"$1"; }
+# Non-2xx responses plus socket errors (connect, read, write, timeout) of one wrk run.
+wrk_errors() {
+  awk '/Non-2xx or 3xx responses:/ {n += $NF}
+    /Socket errors:/ {for (i = 3; i <= NF; i += 2) n += $(i + 1) + 0} END {print n + 0}' <<<"$1"
+}
+
+# --- Configs ------------------------------------------------------------------------------------
+body=$(printf 'x%.0s' $(seq 63))  # + "\n" = 64 bytes
+temp_paths() {  # nginx must not touch /var/lib/nginx: every temp path in its own dir
+  echo "client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fastcgi;"
+  echo "uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;"
+}
+backend_conf() {
+  local dir=$tmp/backend
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  $(temp_paths "$dir")
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:$port_backend backlog=4096;
+    location / { default_type text/plain; return 200 "$body\n"; }
+  }
+}
+EOF
+  echo "$dir"
+}
+nginx_proxy_conf() {  # nginx_proxy_conf NAME PORT MASTER(on|off)
+  local dir=$tmp/$1
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+master_process $3;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  $(temp_paths "$dir")
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  upstream backend {
+    server 127.0.0.1:$port_backend;
+    keepalive 64;
+    keepalive_requests 1000000000;
+    keepalive_timeout 300s;
+  }
+  server {
+    listen 127.0.0.1:$2 backlog=4096;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  echo "$dir"
+}
+haproxy_conf() {  # haproxy_conf NAME PORT
+  local file=$tmp/$1.cfg
+  cat >"$file" <<EOF
+global
+  nbthread 1
+  maxconn $haproxy_maxconn
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  maxconn $haproxy_maxconn
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+frontend bench
+  bind 127.0.0.1:$2
+  default_backend backend
+backend backend
+  server backend 127.0.0.1:$port_backend
+EOF
+  echo "$file"
+}
+meshgate_conf() {  # meshgate_conf NAME PORT ADMIN_PORT
+  local file=$tmp/$1.yaml
+  cat >"$file" <<EOF
+admin: {address: 127.0.0.1, port: $3}
+listeners:
+- {name: bench, address: 127.0.0.1, port: $2}
+routes:
+- metadata: {name: bench}
+  spec:
+    hosts: [bench.example.com]
+    rules:
+    - backends: [{service: backend, port: $port_backend}]
+clusters:
+- name: backend
+  endpoints: [{address: 127.0.0.1, port: $port_backend}]
+timeouts: {idle: 300s}
+EOF
+  echo "$file"
+}
+start_nginx() {  # start_nginx NAME DIR [prefix cmd...] — sets $started to the master (or only) process
+  local name=$1 dir=$2
+  shift 2
+  start "$name" "$@" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+}
+
+# --- Backend and proxies ----------------------------------------------------------------------
+dir=$(backend_conf)
+start_nginx backend "$dir" taskset -c 0
+wait_http "http://127.0.0.1:$port_backend/" 10
+
+targets=(direct nginx haproxy)
+declare -A target_port target_pid
+target_port[direct]=$port_backend
+target_port[nginx]=$port_nginx
+target_port[haproxy]=$port_haproxy
+target_port[meshgate]=$port_meshgate
+
+dir=$(nginx_proxy_conf nginx "$port_nginx" on)
+start_nginx nginx "$dir" taskset -c 1
+target_pid[nginx]=$started
+start haproxy taskset -c 1 haproxy -db -f "$(haproxy_conf haproxy "$port_haproxy")"
+target_pid[haproxy]=$started
+if [ "$proxy_state" = built ]; then
+  start meshgate taskset -c 1 "$build/bin/meshgate-proxy" \
+    --config "$(meshgate_conf meshgate "$port_meshgate" "$admin_meshgate")" --concurrency 1 \
+    --log-level warn
+  target_pid[meshgate]=$started
+  wait_http "http://127.0.0.1:$admin_meshgate/ready" 20
+  targets+=(meshgate)
+fi
+for t in "${targets[@]}"; do
+  wait_http "http://127.0.0.1:${target_port[$t]}/" 10 -H 'Host: bench.example.com'
+done
+
+# --- Throughput, latency, CPU per request ---------------------------------------------------------
+clk_tck=$(getconf CLK_TCK)
+declare -A rps_runs p50_runs p99_runs cpu_runs errors
+log "warm-up: 2 s per target"
+for t in "${targets[@]}"; do wrk_run "${target_port[$t]}" 2 "$connections" >/dev/null; done
+for r in $(seq "$repeats"); do
+  for t in "${targets[@]}"; do
+    log "run $r/$repeats: $t (${duration}s)"
+    procs=()
+    [ "$t" = direct ] || read -ra procs <<<"$(family "${target_pid[$t]}")"
+    [ ${#procs[@]} -eq 0 ] || before=$(cpu_ticks "${procs[@]}")
+    out=$(wrk_run "${target_port[$t]}" "$duration" "$connections")
+    [ ${#procs[@]} -eq 0 ] || after=$(cpu_ticks "${procs[@]}")
+    requests=$(wrk_requests "$out")
+    if [ -z "$requests" ] || [ "$requests" -eq 0 ]; then die "wrk against $t served nothing: $out"; fi
+    rps_runs[$t]+="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") "
+    p50_runs[$t]+="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")") "
+    p99_runs[$t]+="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")") "
+    errors[$t]=$((${errors[$t]:-0} + $(wrk_errors "$out")))
+    if [ ${#procs[@]} -gt 0 ]; then
+      cpu_runs[$t]+="$(awk -v d=$((after - before)) -v hz="$clk_tck" -v n="$requests" \
+        'BEGIN {printf "%.2f", d * 1e6 / hz / n}') "
+    fi
+  done
+done
+stop "${target_pid[nginx]}" "${target_pid[haproxy]}"
+[ -z "${target_pid[meshgate]:-}" ] || stop "${target_pid[meshgate]}"
+
+# --- Instructions per request (callgrind) ---------------------------------------------------------
+# Valgrind starts with instrumentation off (--instr-atstart=no: start-up and the warm-up are not
+# counted and run faster); callgrind_control switches it on just before the measured load and
+# dumps right after it, so the dump holds the instructions of exactly that load.
+declare -A ir_per_request
+callgrind_measure() {  # callgrind_measure NAME PORT PID
+  local name=$1 port=$2 vpid=$3 out requests total dump
+  wrk_run "$port" 2 4 --timeout 10s >/dev/null
+  callgrind_control -i on "$vpid" >/dev/null 2>&1
+  out=$(wrk_run "$port" 5 4 --timeout 10s)
+  callgrind_control -d "$vpid" >/dev/null 2>&1
+  requests=$(wrk_requests "$out")
+  # The dump just requested: the newest of this run's files.
+  dump=$(find "$tmp" -name "callgrind.$name.*" -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+  total=$(awk '/^(summary|totals):/ {print $2; exit}' "${dump:-/dev/null}")
+  if [ -n "$total" ] && [ -n "$requests" ] && [ "$requests" -gt 0 ]; then
+    ir_per_request[$name]=$((total / requests))
+    log "callgrind $name: $total Ir / $requests requests"
+  else
+    log "warning: callgrind $name gave no figure (requests: ${requests:-none}, dump: ${dump:-none})"
+  fi
+}
+valgrind_cmd=(taskset -c 1 valgrind --tool=callgrind --instr-atstart=no)
+dir=$(nginx_proxy_conf cg-nginx "$port_cg_nginx" off)
+log "callgrind: nginx"
+start_nginx cg-nginx "$dir" "${valgrind_cmd[@]}" --callgrind-out-file="$tmp/callgrind.nginx.%p"
+cg_pid=$started
+wait_http "http://127.0.0.1:$port_cg_nginx/" 60
+callgrind_measure nginx "$port_cg_nginx" "$cg_pid"
+stop "$cg_pid"
+if [ "$proxy_state" = built ]; then
+  log "callgrind: meshgate"
+  start cg-meshgate "${valgrind_cmd[@]}" --callgrind-out-file="$tmp/callgrind.meshgate.%p" \
+    "$build/bin/meshgate-proxy" --config "$(meshgate_conf cg-meshgate "$port_cg_meshgate" \
+      "$admin_cg_meshgate")" --concurrency 1 --log-level warn
+  cg_pid=$started
+  wait_http "http://127.0.0.1:$admin_cg_meshgate/ready" 90
+  callgrind_measure meshgate "$port_cg_meshgate" "$cg_pid"
+  stop "$cg_pid"
+fi
+
+# --- Memory with idle keep-alive client connections ---------------------------------------------
+declare -A rss_idle rss_base
+rss_measure() {  # rss_measure NAME PORT PID — after one request; then with $idle idle clients
+  local name=$1 port=$2 ppid=$3 clients
+  curl -fsS -o /dev/null -H 'Host: bench.example.com' "http://127.0.0.1:$port/"
+  read -ra procs <<<"$(family "$ppid")"
+  rss_base[$name]=$(rss_kib "${procs[@]}")
+  start "idle-$name" taskset -c 0 "$idle_clients" --connect "127.0.0.1:$port" --count "$idle" \
+    --hold-seconds 120
+  clients=$started
+  for _ in $(seq 600); do
+    grep -q "^open $idle\$" "$tmp/idle-$name.log" && break
+    alive "$clients" || break
+    sleep 0.1
+  done
+  if grep -q "^open $idle\$" "$tmp/idle-$name.log"; then
+    sleep 1  # let the proxy settle (lazy frees, timers) before reading
+    read -ra procs <<<"$(family "$ppid")"
+    rss_idle[$name]=$(rss_kib "${procs[@]}")
+  else
+    log "warning: $name: $idle idle connections not established: $(cat "$tmp/idle-$name.log")"
+  fi
+  stop "$clients"
+}
+log "memory: $idle idle connections"
+dir=$(nginx_proxy_conf rss-nginx "$port_rss_nginx" on)
+start_nginx rss-nginx "$dir" taskset -c 1
+rss_pid=$started
+wait_http "http://127.0.0.1:$port_rss_nginx/" 10
+rss_measure nginx "$port_rss_nginx" "$rss_pid"
+stop "$rss_pid"
+if [ "$haproxy_maxconn" -ge $((idle + 100)) ]; then
+  start rss-haproxy taskset -c 1 haproxy -db -f "$(haproxy_conf rss-haproxy "$port_rss_haproxy")"
+  rss_pid=$started
+  wait_http "http://127.0.0.1:$port_rss_haproxy/" 10
+  rss_measure haproxy "$port_rss_haproxy" "$rss_pid"
+  stop "$rss_pid"
+fi
+if [ "$proxy_state" = built ]; then
+  start rss-meshgate taskset -c 1 "$build/bin/meshgate-proxy" \
+    --config "$(meshgate_conf rss-meshgate "$port_rss_meshgate" "$admin_rss_meshgate")" \
+    --concurrency 1 --log-level warn
+  rss_pid=$started
+  wait_http "http://127.0.0.1:$admin_rss_meshgate/ready" 20
+  rss_measure meshgate "$port_rss_meshgate" "$rss_pid"
+  stop "$rss_pid"
+fi
+
+# --- Table --------------------------------------------------------------------------------------
+med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }
+ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
+  if [ -n "$1" ] && [ -n "$2" ]; then
+    awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "—"}'
+  else
+    echo "—"
+  fi
+}
+nginx_cpu=$(med "${cpu_runs[nginx]:-}")
+echo
+echo "| target | req/s | p50 (ms) | p99 (ms) | CPU µs/req | CPU ratio to nginx | Ir/req | Ir ratio to nginx | RSS ${idle} idle (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for t in direct nginx haproxy meshgate; do
+  label=$t
+  [ "$t" = direct ] && label="direct (no proxy)"
+  [ "$t" = meshgate ] && label=meshgate-proxy
+  if [ "$t" = meshgate ] && [ "$proxy_state" != built ]; then
+    echo "| $label | $proxy_state | | | | | | | |"
+    continue
+  fi
+  cpu=$(med "${cpu_runs[$t]:-}")
+  ir=${ir_per_request[$t]:-}
+  rss=""
+  [ -z "${rss_idle[$t]:-}" ] || rss=$(awk -v k="${rss_idle[$t]}" 'BEGIN {printf "%.1f", k / 1024}')
+  printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n' "$label" \
+    "$(med "${rps_runs[$t]}")" "$(med "${p50_runs[$t]}")" "$(med "${p99_runs[$t]}")" \
+    "${cpu:-—}" "$(ratio "$cpu" "$nginx_cpu")" "${ir:-—}" \
+    "$(ratio "$ir" "${ir_per_request[nginx]:-}")" "${rss:-—}"
+done
+echo
+echo "Command: \`DURATION=$duration REPEATS=$repeats CONNECTIONS=$connections IDLE=$idle bash bench/proxy/run.sh\`."
+echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "Medians of $repeats interleaved runs of wrk -t1 -c$connections -d${duration}s per target (wrk and the backend on CPU 0, each proxy one worker on CPU 1)."
+echo "Backend: nginx, worker_processes 1, \`return 200\` of 64 bytes, keep-alive. CPU µs/req: the proxy's utime+stime (all its processes) / requests wrk counted."
+echo "p50/p99 are at saturation (closed-loop wrk): wrk2 is not a Debian package, and a fixed-rate p99 is not measured (wrk's Lua delay() paces each connection but still omits the requests a stall held back)."
+echo "Ir/req: instructions under callgrind, 5 s of wrk -c4 after a warm-up, divided by the requests served. RSS: VmRSS of all the proxy's processes with $idle idle keep-alive client connections, each having had one request answered."
+for t in "${targets[@]}"; do
+  [ "${errors[$t]:-0}" -eq 0 ] || echo "Warning: $t: ${errors[$t]} non-2xx responses or socket errors over its runs."
+done
+not_measured=()
+[ "$proxy_state" = built ] || not_measured+=("meshgate-proxy ($proxy_state)")
+not_measured+=("Ir/req for direct and HAProxy" "RSS for direct")
+for t in nginx meshgate; do
+  [ "$t" = meshgate ] && [ "$proxy_state" != built ] && continue
+  [ -n "${ir_per_request[$t]:-}" ] || not_measured+=("Ir/req for $t (callgrind gave no figure)")
+done
+for t in nginx haproxy meshgate; do
+  [ "$t" = meshgate ] && [ "$proxy_state" != built ] && continue
+  if [ "$t" = haproxy ] && [ "$haproxy_maxconn" -lt $((idle + 100)) ]; then
+    not_measured+=("RSS for haproxy (descriptor hard limit $fd_limit < 2 per connection)")
+  elif [ -z "${rss_idle[$t]:-}" ]; then
+    not_measured+=("RSS for $t (connections not established)")
+  fi
+done
+joined=$(printf '%s; ' "${not_measured[@]}")
+echo "Not measured: ${joined%; }."
+base_rss=""
+for t in nginx haproxy meshgate; do
+  [ -z "${rss_base[$t]:-}" ] ||
+    base_rss+=$(awk -v t="$t" -v k="${rss_base[$t]}" 'BEGIN {printf "%s %.1f, ", t, k / 1024}')
+done
+[ -z "$base_rss" ] || echo "RSS before the idle connections, after one request (MiB): ${base_rss%, }."

@@ -1,0 +1,123 @@
+// PEM file checks with OpenSSL; see pem_files.h.
+#include "dataplane/config/pem_files.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+namespace meshgate::dp {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// Reads the whole file; on failure `error` gets "cannot read: <reason>".
+std::optional<std::string> readFile(const std::string& path, std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    error = std::string("cannot read: ") + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[8192];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
+    text.append(buffer, n);
+  const bool failed = std::ferror(f) != 0;
+  const int readErrno = errno;
+  std::fclose(f);
+  if (failed) {
+    error = std::string("cannot read: ") + std::strerror(readErrno);
+    return std::nullopt;
+  }
+  return text;
+}
+
+BioPtr memoryBio(const std::string& text) {
+  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+}
+
+// Every certificate of a PEM text, or nullopt when a block is not a certificate. OpenSSL's error
+// queue is left empty either way.
+std::optional<std::vector<X509Ptr>> parseCertificates(const std::string& text) {
+  std::vector<X509Ptr> certs;
+  const BioPtr bio = memoryBio(text);
+  ERR_clear_error();
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    certs.emplace_back(cert);
+  }
+  // The loop ends at the end of the input ("no start line") or at a block that fails to parse.
+  const unsigned long err = ERR_peek_last_error();
+  const bool cleanEnd =
+      err == 0 || (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE);
+  ERR_clear_error();
+  if (!cleanEnd) return std::nullopt;
+  return certs;
+}
+
+// A passphrase callback that refuses, so an encrypted key fails instead of prompting on a tty.
+int noPassphrase(char*, int, int, void*) {
+  return -1;
+}
+
+PkeyPtr parsePrivateKey(const std::string& text) {
+  const BioPtr bio = memoryBio(text);
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr));
+  ERR_clear_error();
+  return key;
+}
+
+}  // namespace
+
+std::string checkCertificateFile(const std::string& path) {
+  std::string error;
+  const auto text = readFile(path, error);
+  if (!text) return error;
+  const auto certs = parseCertificates(*text);
+  if (!certs) return "holds a PEM block that is not a valid certificate";
+  if (certs->empty()) return "no PEM certificate found";
+  return {};
+}
+
+std::string checkPrivateKeyFile(const std::string& path) {
+  std::string error;
+  const auto text = readFile(path, error);
+  if (!text) return error;
+  if (!parsePrivateKey(*text)) return "no unencrypted PEM private key found";
+  return {};
+}
+
+std::string checkKeyMatchesCertificate(const std::string& certPath, const std::string& keyPath) {
+  std::string error;
+  const auto certText = readFile(certPath, error);
+  const auto keyText = certText ? readFile(keyPath, error) : std::nullopt;
+  if (!keyText) return error;
+  const auto certs = parseCertificates(*certText);
+  const PkeyPtr key = parsePrivateKey(*keyText);
+  if (!certs || certs->empty() || !key) return "cannot be checked against the certificate";
+  const bool matches = X509_check_private_key(certs->front().get(), key.get()) == 1;
+  ERR_clear_error();
+  if (!matches) return "does not match the certificate in certFile";
+  return {};
+}
+
+}  // namespace meshgate::dp

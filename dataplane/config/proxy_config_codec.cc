@@ -1,0 +1,493 @@
+// ProxyConfig codec; see proxy_config_codec.h. Field order follows docs/PROXY_CONFIG.md.
+#include "dataplane/config/proxy_config_codec.h"
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/api_route_codec.h"
+#include "api/duration.h"
+#include "api/json_object_codec.h"
+#include "api/retries_codec.h"
+#include "api/traffic_policy_codec.h"
+#include "api/value_rules.h"
+#include "dataplane/config/proxy_config_validation.h"
+
+namespace meshgate::dp {
+namespace {
+
+using api::ErrorList;
+using api::FieldError;
+using api::FieldPath;
+using nlohmann::json;
+
+constexpr std::string_view kDefaultRouteNamespace = "default";
+
+using FieldNames = std::initializer_list<std::string_view>;
+
+// `<path>.<name>: Invalid value: …: unknown field (known fields: a, b, c)` for every member of an
+// object that is not in `known`. Non-objects are left to the caller's type check.
+void rejectUnknownFields(const json& j, const FieldPath& path, FieldNames known,
+                         ErrorList& errors) {
+  if (!j.is_object()) return;
+  for (const auto& [name, value] : j.items()) {
+    bool isKnown = false;
+    for (const std::string_view k : known)
+      isKnown = isKnown || k == name;
+    if (isKnown) continue;
+    std::string detail = "unknown field (known fields: ";
+    bool first = true;
+    for (const std::string_view k : known) {
+      if (!first) detail += ", ";
+      detail += k;
+      first = false;
+    }
+    detail += ")";
+    errors.push_back(FieldError::invalid(path.child(name), value, std::move(detail)));
+  }
+}
+
+// One proxy-specific JSON object: reports its unknown fields up front, then hands out its known
+// ones. Constructed on a non-object it records `expected an object` once and finds nothing.
+class StrictObject {
+ public:
+  StrictObject(const json& j, const FieldPath& path, ErrorList& errors, FieldNames known)
+      : path_(path), errors_(errors) {
+    if (!j.is_object()) {
+      errors_.push_back(FieldError::invalid(path_, j, "expected an object"));
+      return;
+    }
+    object_ = &j;
+    rejectUnknownFields(j, path, known, errors);
+  }
+
+  // nullptr when absent or null: null counts as absent, as in the api codecs.
+  const json* find(std::string_view name) const {
+    if (object_ == nullptr) return nullptr;
+    const auto it = object_->find(name);
+    if (it == object_->end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  FieldPath path(std::string_view name) const { return path_.child(name); }
+  ErrorList& errors() const { return errors_; }
+
+ private:
+  const json* object_ = nullptr;
+  FieldPath path_;
+  ErrorList& errors_;
+};
+
+void readString(const StrictObject& o, std::string_view name, std::string& out) {
+  if (const json* j = o.find(name)) api::decodeInto(*j, o.path(name), o.errors(), out);
+}
+
+void readOptionalString(const StrictObject& o, std::string_view name,
+                        std::optional<std::string>& out) {
+  if (const json* j = o.find(name)) {
+    std::string value;
+    api::decodeInto(*j, o.path(name), o.errors(), value);
+    out = std::move(value);
+  }
+}
+
+void readBool(const StrictObject& o, std::string_view name, bool& out) {
+  if (const json* j = o.find(name)) api::decodeInto(*j, o.path(name), o.errors(), out);
+}
+
+void readLabels(const StrictObject& o, std::string_view name,
+                std::map<std::string, std::string>& out) {
+  if (const json* j = o.find(name)) api::decodeInto(*j, o.path(name), o.errors(), out);
+}
+
+// Reads an integer into a narrower unsigned field. A value the field cannot hold breaks the
+// field's rule (`ruleMin`..`ruleMax`, which the validator checks for values it can hold), so it
+// gets the validator's exact message.
+template <typename T>
+bool decodeInteger(const json& j, const FieldPath& path, ErrorList& errors, std::int64_t ruleMin,
+                   std::int64_t ruleMax, T& out) {
+  std::int64_t value = 0;
+  const std::size_t before = errors.size();
+  api::decodeInto(j, path, errors, value);
+  if (errors.size() != before) return false;
+  const bool fits =
+      value >= 0 && static_cast<std::uint64_t>(value) <= std::numeric_limits<T>::max();
+  if (!fits) {
+    api::validateRange(value, ruleMin, ruleMax, path, errors);
+    if (errors.size() == before) {
+      errors.push_back(FieldError::invalid(path, value, "out of range"));
+    }
+    return false;
+  }
+  out = static_cast<T>(value);
+  return true;
+}
+
+template <typename T>
+void readInteger(const StrictObject& o, std::string_view name, std::int64_t ruleMin,
+                 std::int64_t ruleMax, T& out) {
+  if (const json* j = o.find(name))
+    decodeInteger(*j, o.path(name), o.errors(), ruleMin, ruleMax, out);
+}
+
+template <typename T>
+void readOptionalInteger(const StrictObject& o, std::string_view name, std::int64_t ruleMin,
+                         std::int64_t ruleMax, std::optional<T>& out) {
+  if (const json* j = o.find(name)) {
+    T value{};
+    if (decodeInteger(*j, o.path(name), o.errors(), ruleMin, ruleMax, value)) out = value;
+  }
+}
+
+bool decodeDuration(const json& j, const FieldPath& path, ErrorList& errors, Millis& out) {
+  std::string text;
+  const std::size_t before = errors.size();
+  api::decodeInto(j, path, errors, text);
+  if (errors.size() != before) return false;
+  const auto parsed = api::Duration::parse(text);
+  if (!parsed) {
+    errors.push_back(FieldError::invalid(path, text, std::string(api::kDurationMessage)));
+    return false;
+  }
+  out = parsed->value();
+  return true;
+}
+
+void readDuration(const StrictObject& o, std::string_view name, Millis& out) {
+  if (const json* j = o.find(name)) decodeDuration(*j, o.path(name), o.errors(), out);
+}
+
+void readOptionalDuration(const StrictObject& o, std::string_view name,
+                          std::optional<Millis>& out) {
+  if (const json* j = o.find(name)) {
+    Millis value{};
+    if (decodeDuration(*j, o.path(name), o.errors(), value)) out = value;
+  }
+}
+
+template <typename T>
+using ElementDecoder = std::function<void(const json&, const FieldPath&, ErrorList&, T&)>;
+
+template <typename T>
+void readList(const StrictObject& o, std::string_view name, std::vector<T>& out,
+              const ElementDecoder<T>& decode) {
+  const json* j = o.find(name);
+  if (j == nullptr) return;
+  const FieldPath path = o.path(name);
+  if (!j->is_array()) {
+    o.errors().push_back(FieldError::invalid(path, *j, "expected an array"));
+    return;
+  }
+  out.assign(j->size(), T{});
+  for (std::size_t i = 0; i < j->size(); ++i)
+    decode((*j)[i], path.index(i), o.errors(), out[i]);
+}
+
+// The traffic-policy objects of a cluster are MeshService's (decoded by the api codec), but in a
+// config file an unknown field is still an error, so their field names are checked here first.
+void decodeLoadBalancer(const json& j, const FieldPath& path, ErrorList& errors,
+                        api::LoadBalancer& out) {
+  rejectUnknownFields(j, path, {"policy", "hash"}, errors);
+  if (j.is_object()) {
+    if (const auto hash = j.find("hash"); hash != j.end()) {
+      rejectUnknownFields(*hash, path.child("hash"), {"header", "cookie", "sourceIP"}, errors);
+    }
+  }
+  api::decodeInto(j, path, errors, out);
+}
+
+void decodeHealthCheck(const json& j, const FieldPath& path, ErrorList& errors,
+                       api::HealthCheck& out) {
+  rejectUnknownFields(
+      j, path, {"path", "interval", "timeout", "healthyThreshold", "unhealthyThreshold"}, errors);
+  api::decodeInto(j, path, errors, out);
+}
+
+void decodeOutlierDetection(const json& j, const FieldPath& path, ErrorList& errors,
+                            api::OutlierDetection& out) {
+  rejectUnknownFields(
+      j, path, {"consecutiveErrors", "interval", "baseEjectionTime", "maxEjectionPercent"}, errors);
+  api::decodeInto(j, path, errors, out);
+}
+
+void decodeCircuitBreaker(const json& j, const FieldPath& path, ErrorList& errors,
+                          api::CircuitBreaker& out) {
+  rejectUnknownFields(
+      j, path, {"maxConnections", "maxPendingRequests", "maxRequests", "maxRetries"}, errors);
+  api::decodeInto(j, path, errors, out);
+}
+
+void decodeRetries(const json& j, const FieldPath& path, ErrorList& errors, api::Retries& out) {
+  rejectUnknownFields(j, path, {"attempts", "perTryTimeout", "retryOn", "backoff"}, errors);
+  if (j.is_object()) {
+    if (const auto backoff = j.find("backoff"); backoff != j.end()) {
+      rejectUnknownFields(*backoff, path.child("backoff"), {"base", "max"}, errors);
+    }
+  }
+  api::decodeInto(j, path, errors, out);
+}
+
+// Reads an optional api object with `decode`.
+template <typename T>
+void readOptionalApi(const StrictObject& o, std::string_view name, std::optional<T>& out,
+                     void (*decode)(const json&, const FieldPath&, ErrorList&, T&)) {
+  if (const json* j = o.find(name)) {
+    T value{};
+    decode(*j, o.path(name), o.errors(), value);
+    out = std::move(value);
+  }
+}
+
+void decodeCertificateFiles(const json& j, const FieldPath& path, ErrorList& errors,
+                            TlsCertificateFiles& out) {
+  const StrictObject o(j, path, errors, {"certFile", "keyFile"});
+  readString(o, "certFile", out.certFile);
+  readString(o, "keyFile", out.keyFile);
+}
+
+void decodeListenerTls(const json& j, const FieldPath& path, ErrorList& errors, ListenerTls& out) {
+  const StrictObject o(j, path, errors, {"minVersion", "certificates"});
+  readString(o, "minVersion", out.minVersion);
+  readList<TlsCertificateFiles>(o, "certificates", out.certificates, decodeCertificateFiles);
+}
+
+void decodeListener(const json& j, const FieldPath& path, ErrorList& errors, ListenerConfig& out) {
+  const StrictObject o(j, path, errors, {"name", "address", "port", "tls"});
+  readString(o, "name", out.name);
+  readString(o, "address", out.address);
+  readInteger(o, "port", 0, 65535, out.port);
+  if (const json* tls = o.find("tls")) {
+    ListenerTls value;
+    decodeListenerTls(*tls, o.path("tls"), errors, value);
+    out.tls = std::move(value);
+  }
+}
+
+void decodeRoute(const json& j, const FieldPath& path, ErrorList& errors, api::ApiRoute& out) {
+  // The entry itself is strict (a misspelt `spec` would drop the whole route); inside metadata and
+  // spec the api decoder's rules apply.
+  rejectUnknownFields(j, path, {"apiVersion", "kind", "metadata", "spec"}, errors);
+  auto decoded = api::decodeApiRoute(j);
+  for (api::FieldError& e : decoded.errors) {
+    e.field = e.field.empty() ? path.str() : path.str() + "." + e.field;
+    errors.push_back(std::move(e));
+  }
+  if (!decoded.object) return;
+  out = std::move(*decoded.object);
+  if (out.metadata.namespace_.empty()) out.metadata.namespace_ = kDefaultRouteNamespace;
+}
+
+void decodeEndpoint(const json& j, const FieldPath& path, ErrorList& errors, ClusterEndpoint& out) {
+  const StrictObject o(j, path, errors, {"address", "port", "weight", "labels"});
+  readString(o, "address", out.address);
+  readOptionalInteger(o, "port", 1, 65535, out.port);
+  readInteger(o, "weight", 1, 1000, out.weight);
+  readLabels(o, "labels", out.labels);
+}
+
+void decodeSubset(const json& j, const FieldPath& path, ErrorList& errors, ClusterSubset& out) {
+  const StrictObject o(j, path, errors, {"name", "labels"});
+  readString(o, "name", out.name);
+  readLabels(o, "labels", out.labels);
+}
+
+void decodeUpstreamTls(const json& j, const FieldPath& path, ErrorList& errors, UpstreamTls& out) {
+  const StrictObject o(j, path, errors, {"serverName", "caFile"});
+  readString(o, "serverName", out.serverName);
+  readOptionalString(o, "caFile", out.caFile);
+}
+
+void decodePool(const json& j, const FieldPath& path, ErrorList& errors, PoolConfig& out) {
+  const StrictObject o(j, path, errors, {"maxIdlePerEndpoint", "idleTimeout"});
+  readInteger(o, "maxIdlePerEndpoint", 0, 10000, out.maxIdlePerEndpoint);
+  readDuration(o, "idleTimeout", out.idleTimeout);
+}
+
+void decodeCluster(const json& j, const FieldPath& path, ErrorList& errors, ClusterConfig& out) {
+  const StrictObject o(
+      j, path, errors,
+      {"name", "endpoints", "subsets", "loadBalancer", "healthCheck", "outlierDetection",
+       "circuitBreaker", "timeout", "retries", "connectTimeout", "tls", "pool"});
+  readString(o, "name", out.name);
+  readList<ClusterEndpoint>(o, "endpoints", out.endpoints, decodeEndpoint);
+  readList<ClusterSubset>(o, "subsets", out.subsets, decodeSubset);
+  if (const json* lb = o.find("loadBalancer")) {
+    decodeLoadBalancer(*lb, o.path("loadBalancer"), errors, out.loadBalancer);
+  }
+  readOptionalApi(o, "healthCheck", out.healthCheck, decodeHealthCheck);
+  readOptionalApi(o, "outlierDetection", out.outlierDetection, decodeOutlierDetection);
+  if (const json* cb = o.find("circuitBreaker")) {
+    decodeCircuitBreaker(*cb, o.path("circuitBreaker"), errors, out.circuitBreaker);
+  }
+  readOptionalDuration(o, "timeout", out.timeout);
+  readOptionalApi(o, "retries", out.retries, decodeRetries);
+  readDuration(o, "connectTimeout", out.connectTimeout);
+  readOptionalApi(o, "tls", out.tls, decodeUpstreamTls);
+  if (const json* pool = o.find("pool")) decodePool(*pool, o.path("pool"), errors, out.pool);
+}
+
+void decodeTimeouts(const json& j, const FieldPath& path, ErrorList& errors, TimeoutsConfig& out) {
+  const StrictObject o(j, path, errors, {"headerRead", "idle", "request", "drain"});
+  readDuration(o, "headerRead", out.headerRead);
+  readDuration(o, "idle", out.idle);
+  readDuration(o, "request", out.request);
+  readDuration(o, "drain", out.drain);
+}
+
+void decodeLimits(const json& j, const FieldPath& path, ErrorList& errors, LimitsConfig& out) {
+  const StrictObject o(j, path, errors,
+                       {"maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes",
+                        "maxRetryBufferBytes"});
+  readInteger(o, "maxRequestLineBytes", kMinRequestLineBytes, kMaxRequestLineBytes,
+              out.maxRequestLineBytes);
+  readInteger(o, "maxHeaderBytes", kMinHeaderBytes, kMaxHeaderBytes, out.maxHeaderBytes);
+  readInteger(o, "maxHeaders", 1, kMaxHeaders, out.maxHeaders);
+  readInteger(o, "maxBodyBytes", 1, kMaxBodyBytes, out.maxBodyBytes);
+  readInteger(o, "maxRetryBufferBytes", 0, kMaxRetryBufferBytes, out.maxRetryBufferBytes);
+}
+
+void decodeAccessLog(const json& j, const FieldPath& path, ErrorList& errors,
+                     AccessLogConfig& out) {
+  const StrictObject o(j, path, errors, {"enabled", "path"});
+  readBool(o, "enabled", out.enabled);
+  readString(o, "path", out.path);
+}
+
+void decodeAdmin(const json& j, const FieldPath& path, ErrorList& errors, AdminConfig& out) {
+  const StrictObject o(j, path, errors, {"address", "port"});
+  readString(o, "address", out.address);
+  readInteger(o, "port", 0, 65535, out.port);
+}
+
+void decodeConfig(const json& j, ErrorList& errors, ProxyConfig& out) {
+  const StrictObject o(
+      j, FieldPath(), errors,
+      {"version", "admin", "listeners", "routes", "clusters", "timeouts", "limits", "accessLog"});
+  readString(o, "version", out.version);
+  if (const json* admin = o.find("admin")) decodeAdmin(*admin, o.path("admin"), errors, out.admin);
+  readList<ListenerConfig>(o, "listeners", out.listeners, decodeListener);
+  readList<api::ApiRoute>(o, "routes", out.routes, decodeRoute);
+  readList<ClusterConfig>(o, "clusters", out.clusters, decodeCluster);
+  if (const json* t = o.find("timeouts"))
+    decodeTimeouts(*t, o.path("timeouts"), errors, out.timeouts);
+  if (const json* l = o.find("limits")) decodeLimits(*l, o.path("limits"), errors, out.limits);
+  if (const json* a = o.find("accessLog")) {
+    decodeAccessLog(*a, o.path("accessLog"), errors, out.accessLog);
+  }
+}
+
+// Encoding. Durations print canonically; a negative one (only possible when built in code, and
+// refused by the validator) keeps its sign so the dump does not hide it.
+std::string durationText(Millis value) {
+  if (value.count() < 0) return "-" + api::Duration(-value).format();
+  return api::Duration(value).format();
+}
+
+json encodeRoute(const api::ApiRoute& route) {
+  json j = api::encodeApiRoute(route);
+  // Config files carry bare {metadata, spec} entries; the proxy keeps no route status.
+  j.erase("apiVersion");
+  j.erase("kind");
+  j.erase("status");
+  return j;
+}
+
+json encodeListener(const ListenerConfig& l) {
+  json j = {{"name", l.name}, {"address", l.address}, {"port", l.port}};
+  if (l.tls) {
+    json certificates = json::array();
+    for (const auto& c : l.tls->certificates) {
+      certificates.push_back({{"certFile", c.certFile}, {"keyFile", c.keyFile}});
+    }
+    j["tls"] = {{"minVersion", l.tls->minVersion}, {"certificates", std::move(certificates)}};
+  }
+  return j;
+}
+
+json encodeCluster(const ClusterConfig& c) {
+  json endpoints = json::array();
+  for (const auto& e : c.endpoints) {
+    json ep = {{"address", e.address}, {"weight", e.weight}};
+    if (e.port) ep["port"] = *e.port;
+    if (!e.labels.empty()) ep["labels"] = e.labels;
+    endpoints.push_back(std::move(ep));
+  }
+  json j = {{"name", c.name},
+            {"endpoints", std::move(endpoints)},
+            {"loadBalancer", c.loadBalancer},
+            {"circuitBreaker", c.circuitBreaker},
+            {"connectTimeout", durationText(c.connectTimeout)},
+            {"pool",
+             {{"maxIdlePerEndpoint", c.pool.maxIdlePerEndpoint},
+              {"idleTimeout", durationText(c.pool.idleTimeout)}}}};
+  if (!c.subsets.empty()) {
+    json subsets = json::array();
+    for (const auto& s : c.subsets)
+      subsets.push_back({{"name", s.name}, {"labels", s.labels}});
+    j["subsets"] = std::move(subsets);
+  }
+  if (c.healthCheck) j["healthCheck"] = *c.healthCheck;
+  if (c.outlierDetection) j["outlierDetection"] = *c.outlierDetection;
+  if (c.timeout) j["timeout"] = durationText(*c.timeout);
+  if (c.retries) j["retries"] = *c.retries;
+  if (c.tls) {
+    json tls = {{"serverName", c.tls->serverName}};
+    if (c.tls->caFile) tls["caFile"] = *c.tls->caFile;
+    j["tls"] = std::move(tls);
+  }
+  return j;
+}
+
+}  // namespace
+
+api::DecodeResult<ProxyConfig> decodeProxyConfig(const json& j) {
+  api::DecodeResult<ProxyConfig> result;
+  try {
+    ProxyConfig out;
+    decodeConfig(j, result.errors, out);
+    if (result.errors.empty()) result.object = std::move(out);
+  } catch (const std::exception& e) {
+    result.object.reset();
+    result.errors = {FieldError::internal(FieldPath(), e.what())};
+  }
+  return result;
+}
+
+json encodeProxyConfig(const ProxyConfig& config) {
+  json listeners = json::array();
+  for (const auto& l : config.listeners)
+    listeners.push_back(encodeListener(l));
+  json routes = json::array();
+  for (const auto& r : config.routes)
+    routes.push_back(encodeRoute(r));
+  json clusters = json::array();
+  for (const auto& c : config.clusters)
+    clusters.push_back(encodeCluster(c));
+  const auto& t = config.timeouts;
+  const auto& l = config.limits;
+  return {{"version", config.version},
+          {"admin", {{"address", config.admin.address}, {"port", config.admin.port}}},
+          {"listeners", std::move(listeners)},
+          {"routes", std::move(routes)},
+          {"clusters", std::move(clusters)},
+          {"timeouts",
+           {{"headerRead", durationText(t.headerRead)},
+            {"idle", durationText(t.idle)},
+            {"request", durationText(t.request)},
+            {"drain", durationText(t.drain)}}},
+          {"limits",
+           {{"maxRequestLineBytes", l.maxRequestLineBytes},
+            {"maxHeaderBytes", l.maxHeaderBytes},
+            {"maxHeaders", l.maxHeaders},
+            {"maxBodyBytes", l.maxBodyBytes},
+            {"maxRetryBufferBytes", l.maxRetryBufferBytes}}},
+          {"accessLog", {{"enabled", config.accessLog.enabled}, {"path", config.accessLog.path}}}};
+}
+
+}  // namespace meshgate::dp

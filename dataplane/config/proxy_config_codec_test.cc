@@ -1,0 +1,377 @@
+// Tests of decodeProxyConfig/encodeProxyConfig: every section decodes, defaults fill absent
+// fields, wrong types and unknown fields are errors with paths, and encoding round-trips.
+#include "dataplane/config/proxy_config_codec.h"
+
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/yaml_loader.h"
+
+namespace meshgate::dp {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using namespace std::chrono_literals;
+
+json yaml(const std::string& text) {
+  const auto loaded = api::loadYaml(text, "test.yaml");
+  EXPECT_TRUE(loaded.ok()) << loaded.error;
+  return loaded.documents.empty() ? json() : loaded.documents.front();
+}
+
+std::vector<std::string> decodeErrors(const json& j) {
+  const auto result = decodeProxyConfig(j);
+  std::vector<std::string> out;
+  for (const auto& e : result.errors)
+    out.push_back(e.toString());
+  return out;
+}
+
+ProxyConfig decodeOk(const json& j) {
+  const auto result = decodeProxyConfig(j);
+  EXPECT_TRUE(result.ok()) << api::formatErrors(result.errors);
+  return result.object.value_or(ProxyConfig{});
+}
+
+const char* const kFullConfig = R"(
+version: "2026-11-26.1"
+admin: {address: "::1", port: 0}
+listeners:
+- name: public
+  address: 127.0.0.1
+  port: 8443
+  tls:
+    minVersion: TLSv1.3
+    certificates:
+    - {certFile: /etc/tls/a.crt, keyFile: /etc/tls/a.key}
+    - {certFile: /etc/tls/b.crt, keyFile: /etc/tls/b.key}
+routes:
+- metadata: {name: shop, namespace: web, creationTimestamp: "2026-01-02T03:04:05Z"}
+  spec:
+    hosts: [shop.example.com]
+    rules:
+    - matches: [{path: {type: PathPrefix, value: /}}]
+      backends: [{service: shop, port: 8080, weight: 1, subset: v2}]
+clusters:
+- name: shop
+  endpoints:
+  - {address: 127.0.0.2, port: 9000, weight: 7, labels: {version: v2}}
+  - {address: 127.0.0.3}
+  subsets: [{name: v2, labels: {version: v2}}]
+  loadBalancer: {policy: RingHash, hash: {header: x-user}}
+  healthCheck: {path: /health, interval: 5s, timeout: 1s, healthyThreshold: 2, unhealthyThreshold: 3}
+  outlierDetection: {consecutiveErrors: 4, interval: 9s, baseEjectionTime: 20s, maxEjectionPercent: 30}
+  circuitBreaker: {maxConnections: 10, maxPendingRequests: 11, maxRequests: 12, maxRetries: 2}
+  timeout: 15s
+  retries: {attempts: 2, perTryTimeout: 1s, retryOn: [5xx], backoff: {base: 10ms, max: 100ms}}
+  connectTimeout: 1500ms
+  tls: {serverName: backend.internal, caFile: /etc/tls/ca.crt}
+  pool: {maxIdlePerEndpoint: 8, idleTimeout: 1m30s}
+timeouts: {headerRead: 5s, idle: 2m, request: 30s, drain: 0s}
+limits: {maxRequestLineBytes: 4096, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1048576, maxRetryBufferBytes: 0}
+accessLog: {enabled: true, path: /var/log/proxy.log}
+)";
+
+TEST(ProxyConfigCodecTest, DecodesTopLevelVersionAndAdmin) {
+  const ProxyConfig c = decodeOk(yaml(kFullConfig));
+  EXPECT_EQ(c.version, "2026-11-26.1");
+  EXPECT_EQ(c.admin.address, "::1");
+  EXPECT_EQ(c.admin.port, 0);
+}
+
+TEST(ProxyConfigCodecTest, DecodesListenersWithTls) {
+  const ProxyConfig c = decodeOk(yaml(kFullConfig));
+  ASSERT_EQ(c.listeners.size(), 1u);
+  const ListenerConfig& l = c.listeners[0];
+  EXPECT_EQ(l.name, "public");
+  EXPECT_EQ(l.address, "127.0.0.1");
+  EXPECT_EQ(l.port, 8443);
+  ASSERT_TRUE(l.tls.has_value());
+  EXPECT_EQ(l.tls->minVersion, "TLSv1.3");
+  ASSERT_EQ(l.tls->certificates.size(), 2u);
+  EXPECT_EQ(l.tls->certificates[1].certFile, "/etc/tls/b.crt");
+  EXPECT_EQ(l.tls->certificates[1].keyFile, "/etc/tls/b.key");
+}
+
+TEST(ProxyConfigCodecTest, DecodesRoutesWithTheApiRouteDecoder) {
+  const ProxyConfig c = decodeOk(yaml(kFullConfig));
+  ASSERT_EQ(c.routes.size(), 1u);
+  const api::ApiRoute& r = c.routes[0];
+  EXPECT_EQ(r.metadata.name, "shop");
+  EXPECT_EQ(r.metadata.namespace_, "web");
+  EXPECT_EQ(r.metadata.creationTimestamp, "2026-01-02T03:04:05Z");
+  EXPECT_THAT(r.spec.hosts, ElementsAre("shop.example.com"));
+  ASSERT_EQ(r.spec.rules.size(), 1u);
+  ASSERT_EQ(r.spec.rules[0].backends.size(), 1u);
+  EXPECT_EQ(r.spec.rules[0].backends[0].service, "shop");
+  EXPECT_EQ(r.spec.rules[0].backends[0].subset, "v2");
+}
+
+TEST(ProxyConfigCodecTest, DecodesClusters) {
+  const ProxyConfig c = decodeOk(yaml(kFullConfig));
+  ASSERT_EQ(c.clusters.size(), 1u);
+  const ClusterConfig& cl = c.clusters[0];
+  EXPECT_EQ(cl.name, "shop");
+  ASSERT_EQ(cl.endpoints.size(), 2u);
+  EXPECT_EQ(cl.endpoints[0].address, "127.0.0.2");
+  EXPECT_EQ(cl.endpoints[0].port, 9000);
+  EXPECT_EQ(cl.endpoints[0].weight, 7u);
+  EXPECT_EQ(cl.endpoints[0].labels.at("version"), "v2");
+  EXPECT_EQ(cl.endpoints[1].port, std::nullopt);
+  EXPECT_EQ(cl.endpoints[1].weight, 1u);
+  ASSERT_EQ(cl.subsets.size(), 1u);
+  EXPECT_EQ(cl.subsets[0].name, "v2");
+  EXPECT_EQ(cl.loadBalancer.policy, "RingHash");
+  EXPECT_EQ(cl.loadBalancer.hash->header, "x-user");
+  EXPECT_EQ(cl.healthCheck->path, "/health");
+  EXPECT_EQ(cl.healthCheck->interval, "5s");
+  EXPECT_EQ(cl.outlierDetection->maxEjectionPercent, 30);
+  EXPECT_EQ(cl.circuitBreaker.maxRequests, 12);
+  EXPECT_EQ(cl.timeout, 15s);
+  EXPECT_EQ(cl.retries->attempts, 2);
+  EXPECT_EQ(cl.retries->backoff->max, "100ms");
+  EXPECT_EQ(cl.connectTimeout, 1500ms);
+  EXPECT_EQ(cl.tls->serverName, "backend.internal");
+  EXPECT_EQ(cl.tls->caFile, "/etc/tls/ca.crt");
+  EXPECT_EQ(cl.pool.maxIdlePerEndpoint, 8u);
+  EXPECT_EQ(cl.pool.idleTimeout, 90s);
+}
+
+TEST(ProxyConfigCodecTest, DecodesTimeoutsLimitsAndAccessLog) {
+  const ProxyConfig c = decodeOk(yaml(kFullConfig));
+  EXPECT_EQ(c.timeouts.headerRead, 5s);
+  EXPECT_EQ(c.timeouts.idle, 120s);
+  EXPECT_EQ(c.timeouts.request, 30s);
+  EXPECT_EQ(c.timeouts.drain, 0s);
+  EXPECT_EQ(c.limits.maxRequestLineBytes, 4096u);
+  EXPECT_EQ(c.limits.maxHeaderBytes, 32768u);
+  EXPECT_EQ(c.limits.maxHeaders, 50u);
+  EXPECT_EQ(c.limits.maxBodyBytes, 1048576u);
+  EXPECT_EQ(c.limits.maxRetryBufferBytes, 0u);
+  EXPECT_TRUE(c.accessLog.enabled);
+  EXPECT_EQ(c.accessLog.path, "/var/log/proxy.log");
+}
+
+TEST(ProxyConfigCodecTest, AbsentSectionsKeepTheStructDefaults) {
+  const ProxyConfig c = decodeOk(yaml(R"(
+listeners: [{name: a, address: 127.0.0.1, port: 8080}]
+clusters: [{name: c, endpoints: [{address: 127.0.0.1}]}]
+)"));
+  const ProxyConfig defaults;
+  EXPECT_EQ(c.version, "");
+  EXPECT_EQ(c.admin.address, defaults.admin.address);
+  EXPECT_EQ(c.admin.port, defaults.admin.port);
+  EXPECT_EQ(c.listeners[0].tls, std::nullopt);
+  EXPECT_EQ(c.timeouts.headerRead, defaults.timeouts.headerRead);
+  EXPECT_EQ(c.timeouts.drain, defaults.timeouts.drain);
+  EXPECT_EQ(c.limits.maxBodyBytes, defaults.limits.maxBodyBytes);
+  EXPECT_EQ(c.accessLog.enabled, false);
+  const ClusterConfig& cl = c.clusters[0];
+  EXPECT_EQ(cl.loadBalancer.policy, std::nullopt);
+  EXPECT_EQ(cl.connectTimeout, 2s);
+  EXPECT_EQ(cl.pool.maxIdlePerEndpoint, 64u);
+  EXPECT_EQ(cl.pool.idleTimeout, 60s);
+  EXPECT_EQ(cl.timeout, std::nullopt);
+  EXPECT_EQ(cl.healthCheck, std::nullopt);
+}
+
+TEST(ProxyConfigCodecTest, ListenerTlsMinVersionDefaultsToTls12) {
+  const ProxyConfig c = decodeOk(yaml(R"(
+listeners: [{name: a, address: 127.0.0.1, port: 1, tls: {certificates: []}}]
+)"));
+  EXPECT_EQ(c.listeners[0].tls->minVersion, "TLSv1.2");
+}
+
+TEST(ProxyConfigCodecTest, RouteNamespaceDefaultsToDefault) {
+  const ProxyConfig c = decodeOk(yaml("routes: [{metadata: {name: r}, spec: {hosts: [a.b]}}]"));
+  EXPECT_EQ(c.routes[0].metadata.namespace_, "default");
+}
+
+TEST(ProxyConfigCodecTest, WrongTypesAreErrorsWithPaths) {
+  EXPECT_THAT(decodeErrors(yaml(R"(
+version: 3
+listeners: [{name: a, address: 127.0.0.1, port: "8080"}]
+clusters:
+- name: c
+  endpoints: [{address: 127.0.0.1}, {address: 127.0.0.2, port: abc}]
+  subsets: {}
+accessLog: {enabled: "yes"}
+)")),
+              ElementsAre("version: Invalid value: 3: expected a string",
+                          "listeners[0].port: Invalid value: \"8080\": expected an integer",
+                          "clusters[0].endpoints[1].port: Invalid value: \"abc\": expected an "
+                          "integer",
+                          "clusters[0].subsets: Invalid value: \"object\": expected an array",
+                          "accessLog.enabled: Invalid value: \"yes\": expected a boolean"));
+}
+
+TEST(ProxyConfigCodecTest, NonObjectDocumentIsAnError) {
+  EXPECT_THAT(decodeErrors(json::array()),
+              ElementsAre("Invalid value: \"array\": expected an object"));
+  EXPECT_THAT(decodeErrors(yaml("listeners: 5")),
+              ElementsAre("listeners: Invalid value: 5: expected an array"));
+  EXPECT_THAT(decodeErrors(yaml("listeners: [5]")),
+              ElementsAre("listeners[0]: Invalid value: 5: expected an object"));
+}
+
+TEST(ProxyConfigCodecTest, ValuesTheFieldsCannotHoldGetTheRuleMessage) {
+  EXPECT_THAT(decodeErrors(yaml(R"(
+admin: {port: -1}
+listeners: [{name: a, address: 127.0.0.1, port: 70000}]
+clusters: [{name: c, endpoints: [{address: 127.0.0.1, port: 65536, weight: -3}]}]
+limits: {maxHeaders: 5000000000}
+)")),
+              ElementsAre("admin.port: Invalid value: -1: must be between 0 and 65535, inclusive",
+                          "listeners[0].port: Invalid value: 70000: must be between 0 and 65535, "
+                          "inclusive",
+                          "clusters[0].endpoints[0].port: Invalid value: 65536: must be between 1 "
+                          "and 65535, inclusive",
+                          "clusters[0].endpoints[0].weight: Invalid value: -3: must be between 1 "
+                          "and 1000, inclusive",
+                          "limits.maxHeaders: Invalid value: 5000000000: must be between 1 and "
+                          "10000, inclusive"));
+}
+
+TEST(ProxyConfigCodecTest, MalformedDurationsAreErrors) {
+  EXPECT_THAT(decodeErrors(yaml(R"(
+clusters: [{name: c, endpoints: [{address: 127.0.0.1}], connectTimeout: 2 seconds, timeout: 5}]
+timeouts: {idle: 1d}
+)")),
+              ElementsAre("clusters[0].timeout: Invalid value: 5: expected a string",
+                          "clusters[0].connectTimeout: Invalid value: \"2 seconds\": must be a "
+                          "duration like 500ms, 10s or 1m30s (units h, m, s, ms)",
+                          "timeouts.idle: Invalid value: \"1d\": must be a duration like 500ms, "
+                          "10s or 1m30s (units h, m, s, ms)"));
+}
+
+TEST(ProxyConfigCodecTest, UnknownTopLevelFieldIsAnError) {
+  EXPECT_THAT(decodeErrors(yaml("listener: []")),
+              ElementsAre("listener: Invalid value: \"array\": unknown field (known fields: "
+                          "version, admin, listeners, routes, clusters, timeouts, limits, "
+                          "accessLog)"));
+}
+
+TEST(ProxyConfigCodecTest, UnknownFieldsOfEveryProxyObjectAreErrors) {
+  struct Case {
+    const char* yaml;
+    const char* path;
+  };
+  const Case cases[] = {
+      {"admin: {adress: 127.0.0.1}", "admin.adress"},
+      {"listeners: [{name: a, prot: 1}]", "listeners[0].prot"},
+      {"listeners: [{name: a, tls: {minVerison: TLSv1.3}}]", "listeners[0].tls.minVerison"},
+      {"listeners: [{name: a, tls: {certificates: [{cert: x}]}}]",
+       "listeners[0].tls.certificates[0].cert"},
+      {"routes: [{metadata: {name: r}, sepc: {}}]", "routes[0].sepc"},
+      {"clusters: [{name: c, endpoint: []}]", "clusters[0].endpoint"},
+      {"clusters: [{name: c, endpoints: [{address: 127.0.0.1, wieght: 2}]}]",
+       "clusters[0].endpoints[0].wieght"},
+      {"clusters: [{name: c, subsets: [{name: v1, label: {}}]}]", "clusters[0].subsets[0].label"},
+      {"clusters: [{name: c, pool: {maxIdle: 1}}]", "clusters[0].pool.maxIdle"},
+      {"clusters: [{name: c, tls: {sni: x}}]", "clusters[0].tls.sni"},
+      {"clusters: [{name: c, loadBalancer: {polcy: Random}}]", "clusters[0].loadBalancer.polcy"},
+      {"clusters: [{name: c, loadBalancer: {hash: {ip: true}}}]",
+       "clusters[0].loadBalancer.hash.ip"},
+      {"clusters: [{name: c, healthCheck: {path: /, intervall: 1s}}]",
+       "clusters[0].healthCheck.intervall"},
+      {"clusters: [{name: c, outlierDetection: {errors: 1}}]",
+       "clusters[0].outlierDetection.errors"},
+      {"clusters: [{name: c, circuitBreaker: {maxConns: 1}}]",
+       "clusters[0].circuitBreaker.maxConns"},
+      {"clusters: [{name: c, retries: {attempt: 1}}]", "clusters[0].retries.attempt"},
+      {"clusters: [{name: c, retries: {backoff: {min: 1s}}}]", "clusters[0].retries.backoff.min"},
+      {"timeouts: {read: 1s}", "timeouts.read"},
+      {"limits: {maxBody: 1}", "limits.maxBody"},
+      {"accessLog: {file: /tmp/x}", "accessLog.file"},
+  };
+  for (const Case& c : cases) {
+    const auto errors = decodeProxyConfig(yaml(c.yaml)).errors;
+    ASSERT_EQ(errors.size(), 1u) << c.yaml << "\n" << api::formatErrors(errors);
+    EXPECT_EQ(errors[0].field, c.path) << c.yaml;
+    EXPECT_EQ(errors[0].type, api::ErrorType::kInvalid) << c.yaml;
+    EXPECT_THAT(errors[0].detail, ::testing::StartsWith("unknown field (known fields: ")) << c.yaml;
+  }
+}
+
+TEST(ProxyConfigCodecTest, UnknownFieldsInsideRouteSpecsFollowTheApiDecoder) {
+  // The ApiRoute decoder ignores unknown fields (as the apiserver prunes them); so does the file.
+  const ProxyConfig c = decodeOk(yaml(R"(
+routes: [{metadata: {name: r, extra: 1}, spec: {hosts: [a.b], unknown: true}}]
+)"));
+  EXPECT_EQ(c.routes[0].metadata.name, "r");
+}
+
+TEST(ProxyConfigCodecTest, RouteDecodeErrorsArePrefixedWithTheRoutePath) {
+  EXPECT_THAT(decodeErrors(yaml(R"(
+routes:
+- metadata: {name: ok}
+- kind: MeshService
+  spec: {hosts: a.example.com, rules: [{backends: [{port: x}]}]}
+)")),
+              ElementsAre("routes[1].kind: Unsupported value: \"MeshService\": supported values: "
+                          "\"ApiRoute\"",
+                          "routes[1].spec.hosts: Invalid value: \"a.example.com\": expected an "
+                          "array",
+                          "routes[1].spec.rules[0].backends[0].port: Invalid value: \"x\": "
+                          "expected an integer"));
+}
+
+TEST(ProxyConfigCodecTest, NullCountsAsAbsent) {
+  const ProxyConfig c = decodeOk(yaml("version: ~\nadmin: ~\nlisteners: [{name: a, tls: null}]"));
+  EXPECT_EQ(c.version, "");
+  EXPECT_EQ(c.listeners[0].tls, std::nullopt);
+}
+
+TEST(ProxyConfigCodecTest, EncodeRoundTripsThroughDecode) {
+  const ProxyConfig original = decodeOk(yaml(kFullConfig));
+  const json encoded = encodeProxyConfig(original);
+  const ProxyConfig decoded = decodeOk(encoded);
+  EXPECT_EQ(encodeProxyConfig(decoded), encoded);
+  // Spot checks on the struct itself, beyond the JSON equality.
+  EXPECT_EQ(decoded.routes, original.routes);
+  EXPECT_EQ(decoded.clusters[0].loadBalancer, original.clusters[0].loadBalancer);
+  EXPECT_EQ(decoded.clusters[0].healthCheck, original.clusters[0].healthCheck);
+  EXPECT_EQ(decoded.clusters[0].retries, original.clusters[0].retries);
+  EXPECT_EQ(decoded.clusters[0].endpoints[0].labels, original.clusters[0].endpoints[0].labels);
+  EXPECT_EQ(decoded.clusters[0].pool.idleTimeout, 90s);
+  EXPECT_EQ(decoded.listeners[0].tls->certificates.size(), 2u);
+}
+
+TEST(ProxyConfigCodecTest, EncodeWritesDefaultsAndCanonicalDurations) {
+  ProxyConfig c;
+  c.listeners.push_back({.name = "a", .address = "127.0.0.1", .port = 8080, .tls = {}});
+  ClusterConfig cluster;
+  cluster.name = "c";
+  cluster.endpoints.push_back({.address = "127.0.0.1", .port = {}, .weight = 1, .labels = {}});
+  cluster.timeout = 90s;
+  c.clusters.push_back(cluster);
+  const json j = encodeProxyConfig(c);
+  EXPECT_EQ(j["timeouts"], json::parse(R"({"headerRead":"10s","idle":"1m","request":"0s",
+                                           "drain":"15s"})"));
+  EXPECT_EQ(j["admin"], json::parse(R"({"address":"127.0.0.1","port":15000})"));
+  EXPECT_EQ(j["clusters"][0]["timeout"], "1m30s");
+  EXPECT_EQ(j["clusters"][0]["connectTimeout"], "2s");
+  EXPECT_EQ(j["clusters"][0]["endpoints"][0], json::parse(R"({"address":"127.0.0.1","weight":1})"));
+  EXPECT_FALSE(j["clusters"][0].contains("healthCheck"));
+  EXPECT_FALSE(j["clusters"][0].contains("tls"));
+  EXPECT_FALSE(j["listeners"][0].contains("tls"));
+  EXPECT_EQ(j["limits"]["maxBodyBytes"], 10485760);
+}
+
+TEST(ProxyConfigCodecTest, EncodedRoutesAreBareMetadataAndSpec) {
+  const ProxyConfig c = decodeOk(yaml(kFullConfig));
+  const json route = encodeProxyConfig(c)["routes"][0];
+  EXPECT_FALSE(route.contains("apiVersion"));
+  EXPECT_FALSE(route.contains("kind"));
+  EXPECT_FALSE(route.contains("status"));
+  EXPECT_EQ(route["metadata"]["namespace"], "web");
+  EXPECT_EQ(route["spec"]["hosts"], json::array({"shop.example.com"}));
+}
+
+}  // namespace
+}  // namespace meshgate::dp

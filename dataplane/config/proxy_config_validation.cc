@@ -1,0 +1,400 @@
+// ProxyConfig validation; see proxy_config_validation.h. The checks run in the order of the
+// sections in docs/PROXY_CONFIG.md (version, admin, listeners, routes, clusters, timeouts, limits,
+// accessLog), which is the order the errors are reported in.
+#include "dataplane/config/proxy_config_validation.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <array>
+#include <exception>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/api_route_validation.h"
+#include "api/duration.h"
+#include "api/mesh_service_validation.h"
+#include "api/retries_validation.h"
+#include "api/traffic_policy_validation.h"
+#include "api/value_rules.h"
+#include "dataplane/config/pem_files.h"
+#include "dataplane/router/route_table.h"
+
+namespace meshgate::dp {
+namespace {
+
+using api::ErrorList;
+using api::FieldError;
+using api::FieldPath;
+
+const std::vector<std::string>& tlsVersions() {
+  static const std::vector<std::string> values = {"TLSv1.2", "TLSv1.3"};
+  return values;
+}
+
+std::string durationText(Millis value) {
+  if (value.count() < 0) return "-" + api::Duration(-value).format();
+  return api::Duration(value).format();
+}
+
+void validateNonNegativeDuration(Millis value, const FieldPath& path, ErrorList& errors) {
+  if (value.count() < 0) {
+    errors.push_back(FieldError::invalid(path, durationText(value), "must not be negative"));
+  }
+}
+
+void validatePositiveDuration(Millis value, const FieldPath& path, ErrorList& errors) {
+  if (value.count() <= 0) {
+    errors.push_back(
+        FieldError::invalid(path, durationText(value), std::string(api::kPositiveDurationMessage)));
+  }
+}
+
+// The socket a listener (or the admin endpoint) binds, to find two that would collide.
+struct BoundSocket {
+  std::string owner;    // "listeners[0]" or "admin"
+  std::string address;  // as written
+  uint16_t port = 0;
+};
+
+// The 16 bytes of an IPv6 address or the 4 of an IPv4 one, so that different spellings of one
+// address compare equal; nullopt for an invalid address (reported elsewhere).
+std::optional<std::string> addressBytes(const std::string& address) {
+  std::array<unsigned char, sizeof(in6_addr)> buf{};
+  if (inet_pton(AF_INET, address.c_str(), buf.data()) == 1) {
+    return std::string(reinterpret_cast<const char*>(buf.data()), sizeof(in_addr));
+  }
+  if (inet_pton(AF_INET6, address.c_str(), buf.data()) == 1) {
+    return std::string(reinterpret_cast<const char*>(buf.data()), sizeof(in6_addr));
+  }
+  return std::nullopt;
+}
+
+bool isUnspecified(const std::string& bytes) {
+  return bytes.find_first_not_of('\0') == std::string::npos;
+}
+
+// Two sockets collide on the same port when their addresses are equal or either is a wildcard
+// (0.0.0.0 or ::, which binds every address; :: usually covers IPv4 too). Port 0 never collides:
+// the kernel picks a free port.
+bool collide(const BoundSocket& a, const BoundSocket& b) {
+  if (a.port == 0 || a.port != b.port) return false;
+  const auto x = addressBytes(a.address);
+  const auto y = addressBytes(b.address);
+  if (!x || !y) return false;
+  return *x == *y || isUnspecified(*x) || isUnspecified(*y);
+}
+
+std::string hostPort(const std::string& address, uint16_t port) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+void validateSocketConflicts(const BoundSocket& socket, const std::vector<BoundSocket>& earlier,
+                             const FieldPath& portPath, ErrorList& errors) {
+  for (const BoundSocket& other : earlier) {
+    if (!collide(socket, other)) continue;
+    errors.push_back(FieldError::invalid(
+        portPath, socket.port,
+        "conflicts with " + other.owner + " (" + hostPort(other.address, other.port) + ")"));
+    return;
+  }
+}
+
+void validateAddress(const std::string& address, const FieldPath& path, ErrorList& errors) {
+  if (api::validateRequired(address, path, errors)) api::validateIpAddress(address, path, errors);
+}
+
+void validateAdmin(const AdminConfig& admin, const FieldPath& path, ErrorList& errors) {
+  validateAddress(admin.address, path.child("address"), errors);
+}
+
+void validateCertificateFiles(const TlsCertificateFiles& files, const FieldPath& path,
+                              ErrorList& errors) {
+  const FieldPath certPath = path.child("certFile");
+  const FieldPath keyPath = path.child("keyFile");
+  bool certOk = false;
+  bool keyOk = false;
+  if (api::validateRequired(files.certFile, certPath, errors)) {
+    const std::string problem = checkCertificateFile(files.certFile);
+    if (!problem.empty()) errors.push_back(FieldError::invalid(certPath, files.certFile, problem));
+    certOk = problem.empty();
+  }
+  if (api::validateRequired(files.keyFile, keyPath, errors)) {
+    const std::string problem = checkPrivateKeyFile(files.keyFile);
+    if (!problem.empty()) errors.push_back(FieldError::invalid(keyPath, files.keyFile, problem));
+    keyOk = problem.empty();
+  }
+  if (certOk && keyOk) {
+    const std::string problem = checkKeyMatchesCertificate(files.certFile, files.keyFile);
+    if (!problem.empty()) errors.push_back(FieldError::invalid(keyPath, files.keyFile, problem));
+  }
+}
+
+void validateListenerTls(const ListenerTls& tls, const FieldPath& path, ErrorList& errors) {
+  api::validateEnum(tls.minVersion, tlsVersions(), path.child("minVersion"), errors);
+  const FieldPath certificates = path.child("certificates");
+  if (tls.certificates.empty()) {
+    errors.push_back(FieldError::required(certificates));
+    return;
+  }
+  for (std::size_t i = 0; i < tls.certificates.size(); ++i) {
+    validateCertificateFiles(tls.certificates[i], certificates.index(i), errors);
+  }
+}
+
+void validateListeners(const std::vector<ListenerConfig>& listeners, const AdminConfig& admin,
+                       const FieldPath& path, ErrorList& errors) {
+  if (listeners.empty()) {
+    errors.push_back(FieldError::required(path, "at least one listener"));
+    return;
+  }
+  std::set<std::string> names;
+  std::vector<BoundSocket> bound = {{"admin", admin.address, admin.port}};
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    const ListenerConfig& listener = listeners[i];
+    const FieldPath item = path.index(i);
+    const FieldPath name = item.child("name");
+    if (api::validateRequired(listener.name, name, errors)) {
+      api::validateDnsLabel(listener.name, name, errors);
+      if (!names.insert(listener.name).second) {
+        errors.push_back(FieldError::duplicate(name, listener.name));
+      }
+    }
+    validateAddress(listener.address, item.child("address"), errors);
+    const BoundSocket socket{item.str(), listener.address, listener.port};
+    validateSocketConflicts(socket, bound, item.child("port"), errors);
+    bound.push_back(socket);
+    if (listener.tls) validateListenerTls(*listener.tls, item.child("tls"), errors);
+  }
+}
+
+// Route features the proxy does not implement yet: refusing them beats serving a route whose
+// authentication, rate limit or CORS policy silently does nothing.
+void refuseUnsupportedFeatures(const api::ApiRoute& route, const FieldPath& path,
+                               ErrorList& errors) {
+  const std::string detail(kNotSupportedYet);
+  const FieldPath spec = path.child("spec");
+  if (route.spec.tls && route.spec.tls->secretName) {
+    errors.push_back(FieldError::forbidden(spec.child("tls").child("secretName"), detail));
+  }
+  if (route.spec.auth) errors.push_back(FieldError::forbidden(spec.child("auth"), detail));
+  const FieldPath rules = spec.child("rules");
+  for (std::size_t r = 0; r < route.spec.rules.size(); ++r) {
+    const api::RouteRule& rule = route.spec.rules[r];
+    const FieldPath item = rules.index(r);
+    // `auth: {disabled: true}` only says "no authentication", which is what the proxy does.
+    if (rule.auth && (rule.auth->jwt || rule.auth->apiKey || rule.auth->allowAnonymous)) {
+      errors.push_back(FieldError::forbidden(item.child("auth"), detail));
+    }
+    if (rule.rateLimit) errors.push_back(FieldError::forbidden(item.child("rateLimit"), detail));
+    if (rule.cors) errors.push_back(FieldError::forbidden(item.child("cors"), detail));
+  }
+}
+
+void validateBackendRefs(const api::ApiRoute& route, const FieldPath& path,
+                         const std::map<std::string, const ClusterConfig*>& clusters,
+                         ErrorList& errors) {
+  const FieldPath rules = path.child("spec").child("rules");
+  for (std::size_t r = 0; r < route.spec.rules.size(); ++r) {
+    const auto& backends = route.spec.rules[r].backends;
+    for (std::size_t b = 0; b < backends.size(); ++b) {
+      const api::Backend& backend = backends[b];
+      const FieldPath item = rules.index(r).child("backends").index(b);
+      if (backend.service.empty()) continue;  // Required, reported by validateApiRoute
+      const auto cluster = clusters.find(backend.service);
+      if (cluster == clusters.end()) {
+        errors.push_back(FieldError::notFound(item.child("service"), backend.service,
+                                              "no cluster of that name"));
+        continue;
+      }
+      if (!backend.subset) continue;
+      bool found = false;
+      for (const ClusterSubset& subset : cluster->second->subsets) {
+        found = found || subset.name == *backend.subset;
+      }
+      if (!found) {
+        errors.push_back(FieldError::notFound(
+            item.child("subset"), *backend.subset,
+            "no subset of that name in cluster " + api::quote(backend.service)));
+      }
+    }
+  }
+}
+
+void validateRoutes(const std::vector<api::ApiRoute>& routes,
+                    const std::vector<ClusterConfig>& clusterList, const FieldPath& path,
+                    ErrorList& errors) {
+  std::map<std::string, const ClusterConfig*> clusters;
+  for (const ClusterConfig& c : clusterList)
+    clusters.emplace(c.name, &c);
+
+  const std::size_t before = errors.size();
+  std::set<std::pair<std::string, std::string>> names;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    const api::ApiRoute& route = routes[i];
+    const FieldPath item = path.index(i);
+    for (FieldError e : api::validateApiRoute(route)) {
+      e.field = e.field.empty() ? item.str() : item.str() + "." + e.field;
+      errors.push_back(std::move(e));
+    }
+    if (!route.metadata.name.empty() &&
+        !names.emplace(route.metadata.namespace_, route.metadata.name).second) {
+      errors.push_back(
+          FieldError::duplicate(item.child("metadata").child("name"), route.metadata.name));
+    }
+    refuseUnsupportedFeatures(route, item, errors);
+    validateBackendRefs(route, item, clusters, errors);
+  }
+  // The validator already compiles every regex with the router's options; this catches any
+  // disagreement between the two before the proxy would fail to build its table.
+  if (errors.size() == before) {
+    const auto table = RouteTable::build(routes);
+    if (!table) errors.push_back(FieldError::invalid(path, "array", table.error()));
+  }
+}
+
+void validateEndpoints(const std::vector<ClusterEndpoint>& endpoints, const FieldPath& path,
+                       ErrorList& errors) {
+  if (endpoints.empty()) {
+    errors.push_back(FieldError::required(path, "at least one endpoint"));
+    return;
+  }
+  api::validateMaxItems(endpoints.size(), api::kMaxEndpoints, path, errors);
+  std::set<std::pair<std::string, std::optional<uint16_t>>> seen;
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    const ClusterEndpoint& ep = endpoints[i];
+    const FieldPath item = path.index(i);
+    validateAddress(ep.address, item.child("address"), errors);
+    if (ep.port) api::validatePort(*ep.port, item.child("port"), errors);
+    api::validateRange(ep.weight, 1, 1000, item.child("weight"), errors);
+    api::validateLabelMap(ep.labels, item.child("labels"), errors);
+    if (!ep.address.empty() && !seen.emplace(ep.address, ep.port).second) {
+      const std::string where = ep.port ? hostPort(ep.address, *ep.port) : ep.address;
+      errors.push_back(FieldError::duplicate(item, where));
+    }
+  }
+}
+
+void validateUpstreamTls(const UpstreamTls& tls, const FieldPath& path, ErrorList& errors) {
+  const FieldPath serverName = path.child("serverName");
+  if (api::validateRequired(tls.serverName, serverName, errors) &&
+      !api::isDnsSubdomain(tls.serverName) && !api::isIpAddress(tls.serverName)) {
+    errors.push_back(
+        FieldError::invalid(serverName, tls.serverName, "must be a DNS name or an IP address"));
+  }
+  if (tls.caFile) {
+    const FieldPath caFile = path.child("caFile");
+    if (api::validateRequired(*tls.caFile, caFile, errors)) {
+      const std::string problem = checkCertificateFile(*tls.caFile);
+      if (!problem.empty()) errors.push_back(FieldError::invalid(caFile, *tls.caFile, problem));
+    }
+  }
+}
+
+void validatePool(const PoolConfig& pool, const FieldPath& path, ErrorList& errors) {
+  api::validateRange(pool.maxIdlePerEndpoint, 0, 10000, path.child("maxIdlePerEndpoint"), errors);
+  validatePositiveDuration(pool.idleTimeout, path.child("idleTimeout"), errors);
+}
+
+void validateCluster(const ClusterConfig& cluster, const FieldPath& path, ErrorList& errors) {
+  validateEndpoints(cluster.endpoints, path.child("endpoints"), errors);
+  std::vector<api::Subset> subsets;
+  for (const ClusterSubset& s : cluster.subsets)
+    subsets.push_back({s.name, s.labels});
+  api::validateSubsets(subsets, path.child("subsets"), errors);
+  api::validateLoadBalancer(cluster.loadBalancer, path.child("loadBalancer"), errors);
+  if (cluster.healthCheck) {
+    api::validateHealthCheck(*cluster.healthCheck, path.child("healthCheck"), errors);
+  }
+  if (cluster.outlierDetection) {
+    api::validateOutlierDetection(*cluster.outlierDetection, path.child("outlierDetection"),
+                                  errors);
+  }
+  api::validateCircuitBreaker(cluster.circuitBreaker, path.child("circuitBreaker"), errors);
+  if (cluster.timeout) validateNonNegativeDuration(*cluster.timeout, path.child("timeout"), errors);
+  if (cluster.retries) api::validateRetries(*cluster.retries, path.child("retries"), errors);
+  validatePositiveDuration(cluster.connectTimeout, path.child("connectTimeout"), errors);
+  if (cluster.tls) validateUpstreamTls(*cluster.tls, path.child("tls"), errors);
+  validatePool(cluster.pool, path.child("pool"), errors);
+}
+
+void validateClusters(const std::vector<ClusterConfig>& clusters, const FieldPath& path,
+                      ErrorList& errors) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < clusters.size(); ++i) {
+    const ClusterConfig& cluster = clusters[i];
+    const FieldPath item = path.index(i);
+    const FieldPath name = item.child("name");
+    // Backends name clusters in `service`, which ApiRoute requires to be a DNS label.
+    if (api::validateRequired(cluster.name, name, errors)) {
+      api::validateDnsLabel(cluster.name, name, errors);
+      if (!names.insert(cluster.name).second) {
+        errors.push_back(FieldError::duplicate(name, cluster.name));
+      }
+    }
+    validateCluster(cluster, item, errors);
+  }
+}
+
+void validateTimeouts(const TimeoutsConfig& t, const FieldPath& path, ErrorList& errors) {
+  validatePositiveDuration(t.headerRead, path.child("headerRead"), errors);
+  validatePositiveDuration(t.idle, path.child("idle"), errors);
+  validateNonNegativeDuration(t.request, path.child("request"), errors);
+  validateNonNegativeDuration(t.drain, path.child("drain"), errors);
+}
+
+void validateLimits(const LimitsConfig& l, const FieldPath& path, ErrorList& errors) {
+  api::validateRange(l.maxRequestLineBytes, kMinRequestLineBytes, kMaxRequestLineBytes,
+                     path.child("maxRequestLineBytes"), errors);
+  const FieldPath headerBytes = path.child("maxHeaderBytes");
+  const std::size_t before = errors.size();
+  api::validateRange(l.maxHeaderBytes, kMinHeaderBytes, kMaxHeaderBytes, headerBytes, errors);
+  // The request line is part of the head that maxHeaderBytes bounds.
+  if (errors.size() == before && l.maxHeaderBytes < l.maxRequestLineBytes) {
+    errors.push_back(FieldError::invalid(headerBytes, l.maxHeaderBytes,
+                                         "must not be smaller than maxRequestLineBytes (" +
+                                             std::to_string(l.maxRequestLineBytes) + ")"));
+  }
+  api::validateRange(l.maxHeaders, 1, kMaxHeaders, path.child("maxHeaders"), errors);
+  if (l.maxBodyBytes < 1 || l.maxBodyBytes > static_cast<std::uint64_t>(kMaxBodyBytes)) {
+    errors.push_back(FieldError::invalid(
+        path.child("maxBodyBytes"), l.maxBodyBytes,
+        "must be between 1 and " + std::to_string(kMaxBodyBytes) + ", inclusive"));
+  }
+  api::validateRange(l.maxRetryBufferBytes, 0, kMaxRetryBufferBytes,
+                     path.child("maxRetryBufferBytes"), errors);
+}
+
+void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorList& errors) {
+  if (!log.enabled) return;
+  const FieldPath file = path.child("path");
+  if (api::validateRequired(log.path, file, errors) && log.path.front() != '/') {
+    errors.push_back(FieldError::invalid(file, log.path, "must be an absolute path"));
+  }
+}
+
+}  // namespace
+
+ErrorList validateProxyConfig(const ProxyConfig& config) {
+  ErrorList errors;
+  try {
+    api::validateMaxLength(config.version, kMaxVersionLength, FieldPath("version"), errors);
+    validateAdmin(config.admin, FieldPath("admin"), errors);
+    validateListeners(config.listeners, config.admin, FieldPath("listeners"), errors);
+    validateRoutes(config.routes, config.clusters, FieldPath("routes"), errors);
+    validateClusters(config.clusters, FieldPath("clusters"), errors);
+    validateTimeouts(config.timeouts, FieldPath("timeouts"), errors);
+    validateLimits(config.limits, FieldPath("limits"), errors);
+    validateAccessLog(config.accessLog, FieldPath("accessLog"), errors);
+  } catch (const std::exception& e) {
+    errors.push_back(FieldError::internal(FieldPath(), e.what()));
+  }
+  return errors;
+}
+
+}  // namespace meshgate::dp

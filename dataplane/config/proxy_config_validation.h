@@ -1,0 +1,35 @@
+// Semantic validation of a decoded ProxyConfig against docs/PROXY_CONFIG.md: called by the file
+// loader (proxy_config_loader.h) and by whoever hands the proxy a snapshot built in code, before
+// the proxy compiles it. Complete: every rule of the document, each route through
+// api::validateApiRoute (paths prefixed `routes[i].`), references from routes to clusters and
+// subsets, regex compilation through RouteTable::build, and route features the proxy does not
+// implement yet are refused rather than ignored. Returns every error in document order; never
+// throws. Pure except for reading the TLS files it names (listener certificates and keys,
+// upstream CA bundles), which it parses with OpenSSL.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "api/field_error.h"
+#include "dataplane/config/proxy_config.h"
+
+namespace meshgate::dp {
+
+// The detail of every refused route feature.
+inline constexpr std::string_view kNotSupportedYet = "not supported by meshgate-proxy yet";
+
+// Inclusive ranges of `limits` (the decoder quotes them for values the fields cannot hold).
+inline constexpr std::int64_t kMinRequestLineBytes = 64;
+inline constexpr std::int64_t kMaxRequestLineBytes = 1 << 20;
+inline constexpr std::int64_t kMinHeaderBytes = 1024;
+inline constexpr std::int64_t kMaxHeaderBytes = 16 << 20;
+inline constexpr std::int64_t kMaxHeaders = 10000;
+inline constexpr std::int64_t kMaxBodyBytes = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxRetryBufferBytes = 64 << 20;
+
+inline constexpr std::size_t kMaxVersionLength = 128;
+
+api::ErrorList validateProxyConfig(const ProxyConfig& config);
+
+}  // namespace meshgate::dp

@@ -1,0 +1,63 @@
+// ByteStream: one connection of the proxy, client or upstream side, plain TCP or TLS behind the
+// same three calls, so the session logic is written once. Reads and writes are awaitables that
+// return error codes (no exceptions on the data path). Deadlines are not kept here: the session's
+// DeadlineSweeper entry calls cancel() and the pending operation ends with operation_aborted.
+// Used only on its worker's thread.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+namespace meshgate::dp {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+class ByteStream {
+ public:
+  explicit ByteStream(tcp::socket socket) : socket_(std::move(socket)) {}
+  // TLS over `socket` with `context`: handshake() must succeed before reads and writes.
+  ByteStream(tcp::socket socket, asio::ssl::context& context);
+  ByteStream(ByteStream&&) = default;
+  ByteStream& operator=(ByteStream&&) = default;
+
+  bool tls() const { return tls_ != nullptr; }
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+
+  // Server side (client connections) or client side (upstream, verifying `serverName`).
+  asio::awaitable<error_code> handshakeAsServer();
+  asio::awaitable<error_code> handshakeAsClient(const std::string& serverName);
+
+  asio::awaitable<std::pair<error_code, size_t>> readSome(asio::mutable_buffer buffer);
+  asio::awaitable<error_code> writeAll(std::span<const asio::const_buffer> buffers);
+  asio::awaitable<error_code> writeAll(asio::const_buffer buffer);
+
+  // Ends the pending operations (they complete with operation_aborted); the socket stays open.
+  void cancel() {
+    error_code ignored;
+    socket().cancel(ignored);
+  }
+  // No more writes (TCP FIN after what is queued); reads go on.
+  void shutdownSend() {
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  void close() {
+    error_code ignored;
+    socket().close(ignored);
+  }
+
+ private:
+  tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+};
+
+}  // namespace meshgate::dp

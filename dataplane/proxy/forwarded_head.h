@@ -1,0 +1,49 @@
+// How the proxy rewrites message heads in both directions (RFC 9110 section 7.6): hop-by-hop
+// headers — Connection, the headers it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade
+// (kept only for an upgrade) — are not forwarded; requests gain x-forwarded-for (appended),
+// x-forwarded-proto, x-forwarded-host, x-request-id (kept, or generated) and via; Expect is
+// answered by the proxy itself, so it is not forwarded; route filters set, add and remove
+// headers. Content-Length and Transfer-Encoding pass unchanged because bodies are forwarded with
+// their original framing. Pure functions writing into a reused string.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "dataplane/http/http1_parser.h"
+#include "dataplane/proxy/snapshot.h"
+
+namespace meshgate::dp {
+
+struct RequestForwarding {
+  std::string_view path;       // after a prefix rewrite, query excluded
+  std::string_view query;      // appended after '?' when not empty
+  std::string_view host;       // after a hostname rewrite
+  std::string_view clientIp;   // appended to x-forwarded-for
+  std::string_view requestId;  // generated when the request had none; else empty
+  bool tls = false;            // x-forwarded-proto https
+  const HeaderEdits* edits = nullptr;
+};
+
+void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request,
+                              const RequestForwarding& forwarding);
+
+struct ResponseForwarding {
+  unsigned clientVersionMinor = 1;
+  bool keepAlive = true;  // what the proxy will do with the client connection
+  const HeaderEdits* edits = nullptr;
+};
+
+void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& response,
+                                 const ResponseForwarding& forwarding);
+
+// A complete response the proxy answers itself (404 without a route, 503 on overflow, …).
+void writeLocalResponse(std::string& out, unsigned status, std::string_view body, bool keepAlive,
+                        std::string_view extraHeaders = {});
+
+std::string_view reasonPhrase(unsigned status);
+
+// 36-character random UUID (version 4 layout) from two 64-bit random values.
+std::string formatRequestId(uint64_t high, uint64_t low);
+
+}  // namespace meshgate::dp

@@ -1,0 +1,58 @@
+// Registration of the proxy's metric families.
+#include "dataplane/proxy/proxy_stats.h"
+
+namespace meshgate::dp {
+
+namespace {
+// Proxy latencies are sub-millisecond to seconds: finer low buckets than the default set.
+const std::vector<double> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                             0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+}  // namespace
+
+ProxyStats::ProxyStats()
+    : requests(registry_.counter("meshgate_proxy_requests_total",
+                                 "Requests answered, by route, cluster and status class",
+                                 {"route", "cluster", "code_class"})),
+      latency(registry_.histogram("meshgate_proxy_request_duration_seconds",
+                                  "Time from the end of the request head to the end of the "
+                                  "response, by route",
+                                  {"route"}, kLatencyBuckets)),
+      activeRequests(
+          registry_.gauge("meshgate_proxy_active_requests", "Requests in flight in the proxy")),
+      downstreamActive(registry_.gauge("meshgate_proxy_downstream_connections_active",
+                                       "Open client connections")),
+      downstreamTotal(registry_.counter("meshgate_proxy_downstream_connections_total",
+                                        "Client connections accepted")),
+      upstreamActive(registry_.gauge("meshgate_proxy_upstream_connections_active",
+                                     "Open upstream connections, by cluster", {"cluster"})),
+      upstreamTotal(registry_.counter("meshgate_proxy_upstream_connections_total",
+                                      "Upstream connections opened, by cluster", {"cluster"})),
+      upstreamErrors(registry_.counter(
+          "meshgate_proxy_upstream_errors_total",
+          "Failed upstream attempts, by cluster and kind (connect, reset, timeout)",
+          {"cluster", "kind"})),
+      retries(registry_.counter("meshgate_proxy_retries_total", "Retried upstream attempts",
+                                {"cluster"})),
+      overflows(registry_.counter("meshgate_proxy_overflow_total",
+                                  "Requests refused by a circuit breaker, by cluster and limit",
+                                  {"cluster", "resource"})),
+      badRequests(registry_.counter("meshgate_proxy_bad_requests_total",
+                                    "Client requests refused before routing, by reason",
+                                    {"reason"})),
+      reloads(registry_.counter("meshgate_proxy_config_reloads_total",
+                                "Configuration loads, by result (success, failure)", {"result"})) {}
+
+RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
+                                              const std::string& cluster) {
+  RouteClusterCounters counters;
+  static const std::array<std::string, 5> kClasses = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  for (size_t i = 0; i < kClasses.size(); ++i)
+    counters.byClass[i] = &requests.with({route, cluster, kClasses[i]});
+  return counters;
+}
+
+metrics::Histogram& ProxyStats::routeLatency(const std::string& route) {
+  return latency.with({route});
+}
+
+}  // namespace meshgate::dp

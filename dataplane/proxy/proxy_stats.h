@@ -1,0 +1,48 @@
+// ProxyStats: the proxy's Prometheus metrics, served by the admin listener as /stats. Families are
+// registered once; the snapshot compiler looks series up per route and cluster so the request path
+// only does relaxed atomic adds (metrics/counter.h). Thread-safe.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "metrics/registry.h"
+
+namespace meshgate::dp {
+
+// Counters of one (route rule, cluster) pair, by status class 1xx..5xx.
+struct RouteClusterCounters {
+  std::array<metrics::Counter*, 5> byClass{};
+  void count(unsigned status) {
+    const unsigned klass = status / 100;
+    if (klass >= 1 && klass <= 5) byClass[klass - 1]->inc();
+  }
+};
+
+class ProxyStats {
+ private:
+  metrics::Registry registry_;  // first: the family references below are initialized from it
+
+ public:
+  ProxyStats();
+
+  metrics::Registry& registry() { return registry_; }
+
+  RouteClusterCounters routeCluster(const std::string& route, const std::string& cluster);
+  metrics::Histogram& routeLatency(const std::string& route);
+
+  metrics::CounterFamily& requests;         // meshgate_proxy_requests_total
+  metrics::HistogramFamily& latency;        // meshgate_proxy_request_duration_seconds
+  metrics::GaugeFamily& activeRequests;     // meshgate_proxy_active_requests
+  metrics::GaugeFamily& downstreamActive;   // meshgate_proxy_downstream_connections_active
+  metrics::CounterFamily& downstreamTotal;  // meshgate_proxy_downstream_connections_total
+  metrics::GaugeFamily& upstreamActive;     // meshgate_proxy_upstream_connections_active{cluster}
+  metrics::CounterFamily& upstreamTotal;    // meshgate_proxy_upstream_connections_total{cluster}
+  metrics::CounterFamily& upstreamErrors;   // meshgate_proxy_upstream_errors_total{cluster,kind}
+  metrics::CounterFamily& retries;          // meshgate_proxy_retries_total{cluster}
+  metrics::CounterFamily& overflows;        // meshgate_proxy_overflow_total{cluster,resource}
+  metrics::CounterFamily& badRequests;      // meshgate_proxy_bad_requests_total{reason}
+  metrics::CounterFamily& reloads;          // meshgate_proxy_config_reloads_total{result}
+};
+
+}  // namespace meshgate::dp

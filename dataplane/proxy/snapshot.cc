@@ -1,0 +1,278 @@
+// Compiling a ProxyConfig into a Snapshot.
+#include "dataplane/proxy/snapshot.h"
+
+#include <map>
+
+#include "api/duration.h"
+#include "base/ascii.h"
+
+namespace meshgate::dp {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+milliseconds durationOr(const std::optional<std::string>& text, milliseconds fallback) {
+  if (!text) return fallback;
+  const auto parsed = api::Duration::parse(*text);
+  return parsed ? parsed->value() : fallback;
+}
+
+std::optional<milliseconds> optionalDuration(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  const auto parsed = api::Duration::parse(*text);
+  if (!parsed) return std::nullopt;
+  return parsed->value();
+}
+
+std::string endpointKey(const boost::asio::ip::address& address, uint16_t port) {
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  return host + ":" + std::to_string(port);
+}
+
+Expected<RetryPolicy, std::string> retryPolicy(const std::optional<api::Retries>& retries) {
+  RetryConfig config;
+  if (!retries) {
+    // Without a policy, only what certainly never reached the upstream is retried, once: a
+    // failed connect (as nginx's default proxy_next_upstream "error").
+    config.retries = 1;
+    config.retryOn = {"connect-failure"};
+    return RetryPolicy::create(config);
+  }
+  config.retries = static_cast<uint32_t>(retries->attempts.value_or(1));
+  config.retryOn = retries->retryOn;
+  if (retries->backoff) {
+    config.backoffBase = durationOr(retries->backoff->base, config.backoffBase);
+    config.backoffMax = durationOr(retries->backoff->max, config.backoffMax);
+  }
+  return RetryPolicy::create(config);
+}
+
+HeaderEdits headerEdits(const std::optional<api::HeaderModifier>& modifier) {
+  HeaderEdits edits;
+  if (!modifier) return edits;
+  for (const auto& header : modifier->set)
+    edits.set.emplace_back(asciiLower(header.name), header.value);
+  for (const auto& header : modifier->add)
+    edits.add.emplace_back(asciiLower(header.name), header.value);
+  for (const auto& name : modifier->remove)
+    edits.remove.push_back(asciiLower(name));
+  return edits;
+}
+
+bool labelsMatch(const std::map<std::string, std::string>& selector,
+                 const std::map<std::string, std::string>& labels) {
+  for (const auto& [key, value] : selector) {
+    const auto found = labels.find(key);
+    if (found == labels.end() || found->second != value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const CompiledRule* Snapshot::select(const RequestView& request) const {
+  const auto target = table_.select(request);
+  if (!target) return nullptr;
+  return &rules_[target->route][target->rule];
+}
+
+const ListenerRuntime* Snapshot::listener(std::string_view name) const {
+  for (const auto& listener : listeners_)
+    if (listener.config.name == name) return &listener;
+  return nullptr;
+}
+
+Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
+    ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock) {
+  auto snapshot = std::shared_ptr<Snapshot>(new Snapshot());
+  snapshot->config_ = std::move(config);
+  const ProxyConfig& cfg = snapshot->config_;
+
+  for (const auto& listener : cfg.listeners) {
+    ListenerRuntime runtime{.config = listener, .tls = nullptr};
+    if (listener.tls) {
+      auto tls = ServerTls::build(*listener.tls);
+      if (!tls) return "listeners[" + listener.name + "].tls: " + tls.error();
+      runtime.tls = std::move(*tls);
+    }
+    snapshot->listeners_.push_back(std::move(runtime));
+  }
+
+  auto table = RouteTable::build(cfg.routes);
+  if (!table) return table.error();
+  snapshot->table_ = std::move(*table);
+
+  std::map<std::string, const ClusterConfig*> clusterConfigs;
+  for (const auto& cluster : cfg.clusters)
+    clusterConfigs[cluster.name] = &cluster;
+  std::map<std::string, size_t> clusterIndex;
+  // Clusters are created in a first pass so that the vector never grows while rules point in.
+  struct PendingBackend {
+    size_t route, rule;
+    std::string key;
+    const ClusterConfig* cluster;
+    uint16_t port;
+  };
+  std::vector<PendingBackend> pending;
+  for (size_t routeIndex = 0; routeIndex < cfg.routes.size(); ++routeIndex) {
+    const auto& route = cfg.routes[routeIndex];
+    for (size_t ruleIndex = 0; ruleIndex < route.spec.rules.size(); ++ruleIndex) {
+      for (const auto& backend : route.spec.rules[ruleIndex].backends) {
+        const auto found = clusterConfigs.find(backend.service);
+        if (found == clusterConfigs.end())
+          return "route " + route.metadata.name + ": no cluster named " + backend.service;
+        const ClusterConfig& cluster = *found->second;
+        bool everyEndpointHasPort = true;
+        for (const auto& endpoint : cluster.endpoints)
+          everyEndpointHasPort = everyEndpointHasPort && endpoint.port.has_value();
+        const auto port = static_cast<uint16_t>(backend.port);
+        std::string key = cluster.name + (everyEndpointHasPort ? "" : ":" + std::to_string(port));
+        pending.push_back({routeIndex, ruleIndex, key, &cluster, port});
+        if (clusterIndex.contains(key)) continue;
+        clusterIndex[key] = snapshot->clusters_.size();
+        snapshot->clusters_.emplace_back();
+        Cluster& runtime = snapshot->clusters_.back();
+        runtime.name = cluster.name;
+        runtime.key = key;
+        runtime.config = &cluster;
+        for (const auto& endpoint : cluster.endpoints) {
+          boost::system::error_code ec;
+          const auto address = boost::asio::ip::make_address(endpoint.address, ec);
+          if (ec) return "cluster " + cluster.name + ": invalid address " + endpoint.address;
+          const uint16_t endpointPort = endpoint.port.value_or(port);
+          UpstreamEndpoint upstream;
+          upstream.address = boost::asio::ip::tcp::endpoint(address, endpointPort);
+          upstream.key = endpointKey(address, endpointPort);
+          upstream.weight = endpoint.weight;
+          upstream.labels = &endpoint.labels;
+          upstream.health = health.get(cluster.name + "/" + upstream.key);
+          runtime.endpoints.push_back(std::move(upstream));
+        }
+        const std::string policy = cluster.loadBalancer.policy.value_or("RoundRobin");
+        runtime.policy = policy == "LeastRequest" ? LbPolicy::LeastRequest
+                         : policy == "Random"     ? LbPolicy::Random
+                         : policy == "RingHash"   ? LbPolicy::RingHash
+                                                  : LbPolicy::RoundRobin;
+        if (const auto& hash = cluster.loadBalancer.hash) {
+          if (hash->header) {
+            runtime.hashSource = HashSource::Header;
+            runtime.hashName = asciiLower(*hash->header);
+          } else if (hash->cookie) {
+            runtime.hashSource = HashSource::Cookie;
+            runtime.hashName = *hash->cookie;
+          } else if (hash->sourceIP.value_or(false)) {
+            runtime.hashSource = HashSource::SourceIP;
+          }
+        }
+        if (const auto& outlier = cluster.outlierDetection) {
+          OutlierConfig outlierConfig;
+          if (outlier->consecutiveErrors)
+            outlierConfig.consecutiveErrors = static_cast<uint32_t>(*outlier->consecutiveErrors);
+          outlierConfig.interval = durationOr(outlier->interval, outlierConfig.interval);
+          outlierConfig.baseEjectionTime =
+              durationOr(outlier->baseEjectionTime, outlierConfig.baseEjectionTime);
+          if (outlier->maxEjectionPercent)
+            outlierConfig.maxEjectionPercent = static_cast<uint32_t>(*outlier->maxEjectionPercent);
+          runtime.outliers =
+              std::make_unique<OutlierDetector>(outlierConfig, runtime.endpoints.size(), clock);
+        }
+        const auto& breaker = cluster.circuitBreaker;
+        runtime.breaker = std::make_unique<CircuitBreaker>(CircuitBreakerLimits{
+            .maxConnections =
+                static_cast<uint32_t>(breaker.maxConnections.value_or(api::kDefaultMaxConnections)),
+            .maxPendingRequests = static_cast<uint32_t>(
+                breaker.maxPendingRequests.value_or(api::kDefaultMaxPendingRequests)),
+            .maxRequests =
+                static_cast<uint32_t>(breaker.maxRequests.value_or(api::kDefaultMaxRequests)),
+            .maxRetries =
+                static_cast<uint32_t>(breaker.maxRetries.value_or(api::kDefaultMaxRetries))});
+        auto retries = retryPolicy(cluster.retries);
+        if (!retries) return "cluster " + cluster.name + ": " + retries.error();
+        runtime.retries = std::move(*retries);
+        if (cluster.retries)
+          runtime.perTryTimeout = optionalDuration(cluster.retries->perTryTimeout);
+        runtime.timeout = cluster.timeout;
+        if (cluster.tls) {
+          auto tls = buildClientTls(*cluster.tls);
+          if (!tls) return "cluster " + cluster.name + ": " + tls.error();
+          runtime.tls = std::move(*tls);
+        }
+        runtime.connectionsActive = &stats.upstreamActive.with({cluster.name});
+        runtime.connectionsOpened = &stats.upstreamTotal.with({cluster.name});
+        runtime.retried = &stats.retries.with({cluster.name});
+        runtime.connectErrors = &stats.upstreamErrors.with({cluster.name, "connect"});
+        runtime.resetErrors = &stats.upstreamErrors.with({cluster.name, "reset"});
+        runtime.timeoutErrors = &stats.upstreamErrors.with({cluster.name, "timeout"});
+        static const std::array<std::string, 4> kResources = {"connections", "pending_requests",
+                                                              "requests", "retries"};
+        for (size_t i = 0; i < kResources.size(); ++i)
+          runtime.overflow[i] = &stats.overflows.with({cluster.name, kResources[i]});
+      }
+    }
+  }
+
+  size_t next = 0;
+  snapshot->rules_.resize(cfg.routes.size());
+  for (size_t routeIndex = 0; routeIndex < cfg.routes.size(); ++routeIndex) {
+    const auto& route = cfg.routes[routeIndex];
+    const std::string routeName =
+        (route.metadata.namespace_.empty() ? std::string("default") : route.metadata.namespace_) +
+        "/" + route.metadata.name;
+    for (size_t ruleIndex = 0; ruleIndex < route.spec.rules.size(); ++ruleIndex) {
+      const api::RouteRule& rule = route.spec.rules[ruleIndex];
+      CompiledRule compiled;
+      compiled.routeIndex = routeIndex;
+      compiled.ruleIndex = ruleIndex;
+      compiled.statName = routeName + "/" + std::to_string(ruleIndex);
+      for (const auto& backend : rule.backends) {
+        const PendingBackend& resolved = pending[next++];
+        BackendRef ref;
+        ref.cluster = clusterIndex.at(resolved.key);
+        const Cluster& cluster = snapshot->clusters_[ref.cluster];
+        const ClusterConfig& clusterConfig = *resolved.cluster;
+        const ClusterSubset* subset = nullptr;
+        if (backend.subset) {
+          for (const auto& candidate : clusterConfig.subsets)
+            if (candidate.name == *backend.subset) subset = &candidate;
+          if (!subset)
+            return "route " + routeName + ": cluster " + clusterConfig.name + " has no subset " +
+                   *backend.subset;
+        }
+        for (size_t i = 0; i < cluster.endpoints.size(); ++i)
+          if (!subset || labelsMatch(subset->labels, *cluster.endpoints[i].labels))
+            ref.members.push_back(i);
+        ref.weight = static_cast<uint32_t>(backend.weight.value_or(1));
+        ref.counters = stats.routeCluster(compiled.statName, cluster.name);
+        compiled.backends.push_back(std::move(ref));
+      }
+      if (rule.filters) {
+        compiled.requestHeaders = headerEdits(rule.filters->requestHeaders);
+        compiled.responseHeaders = headerEdits(rule.filters->responseHeaders);
+        if (rule.filters->rewrite) {
+          compiled.rewritePathPrefix = rule.filters->rewrite->pathPrefix;
+          compiled.rewriteHostname = rule.filters->rewrite->hostname;
+        }
+        compiled.redirect = rule.filters->redirect;
+      }
+      for (const auto& match : rule.matches)
+        if (match.path && match.path->type.value_or("PathPrefix") == "PathPrefix")
+          compiled.pathPrefixes.push_back(match.path->value.value_or("/"));
+      if (rule.matches.empty()) compiled.pathPrefixes.push_back("/");
+      compiled.redirectToHttps = route.spec.tls && route.spec.tls->redirectHTTP.value_or(false);
+      if (rule.retries) {
+        auto retries = retryPolicy(rule.retries);
+        if (!retries) return "route " + routeName + ": " + retries.error();
+        compiled.retries = std::move(*retries);
+        compiled.perTryTimeout = optionalDuration(rule.retries->perTryTimeout);
+      }
+      compiled.timeout = optionalDuration(rule.timeout);
+      compiled.directCounters = stats.routeCluster(compiled.statName, "-");
+      compiled.latency = &stats.routeLatency(compiled.statName);
+      snapshot->rules_[routeIndex].push_back(std::move(compiled));
+    }
+  }
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+}  // namespace meshgate::dp

@@ -1,0 +1,134 @@
+// Snapshot: a ProxyConfig compiled for serving — the route table, each rule's backends, filters
+// and policies resolved to clusters, each cluster's endpoints resolved to socket addresses with
+// their shared health, outlier and circuit-breaker state, and the metric series requests count
+// into. Built once per (re)load on the main thread, then shared read-only by every worker through
+// a shared_ptr: a request keeps the snapshot it started with, so a reload never changes a request
+// in flight. Only atomics inside (health, outliers, breakers, counters) change after build().
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "base/expected.h"
+#include "dataplane/config/proxy_config.h"
+#include "dataplane/proxy/endpoint_health.h"
+#include "dataplane/proxy/proxy_stats.h"
+#include "dataplane/proxy/tls_contexts.h"
+#include "dataplane/router/route_table.h"
+#include "dataplane/upstream/circuit_breaker.h"
+#include "dataplane/upstream/clock.h"
+#include "dataplane/upstream/outlier_detector.h"
+#include "dataplane/upstream/retry_policy.h"
+
+namespace meshgate::dp {
+
+enum class LbPolicy { RoundRobin, LeastRequest, Random, RingHash };
+enum class HashSource { None, Header, Cookie, SourceIP };
+
+struct UpstreamEndpoint {
+  boost::asio::ip::tcp::endpoint address;
+  std::string key;  // "127.0.0.2:9000", the stats label and pool key
+  uint32_t weight = 1;
+  const std::map<std::string, std::string>* labels = nullptr;
+  std::shared_ptr<EndpointHealth> health;
+};
+
+// One cluster at one port: endpoints without a port of their own take the backend's port, so a
+// cluster used on two ports becomes two Clusters ("shop:8080", "shop:9090").
+struct Cluster {
+  std::string name;
+  std::string key;
+  const ClusterConfig* config = nullptr;  // inside the snapshot's ProxyConfig
+  std::vector<UpstreamEndpoint> endpoints;
+  LbPolicy policy = LbPolicy::RoundRobin;
+  HashSource hashSource = HashSource::None;
+  std::string hashName;                       // header (lower-case) or cookie name
+  std::unique_ptr<OutlierDetector> outliers;  // null without outlierDetection
+  std::unique_ptr<CircuitBreaker> breaker;
+  std::optional<RetryPolicy> retries;  // always set by build()
+  std::optional<std::chrono::milliseconds> perTryTimeout;
+  std::optional<std::chrono::milliseconds> timeout;
+  metrics::Gauge* connectionsActive = nullptr;
+  metrics::Counter* connectionsOpened = nullptr;
+  metrics::Counter* retried = nullptr;
+  metrics::Counter* connectErrors = nullptr;
+  metrics::Counter* resetErrors = nullptr;
+  metrics::Counter* timeoutErrors = nullptr;
+  std::array<metrics::Counter*, 4> overflow{};     // by CircuitBreaker::Resource
+  std::shared_ptr<boost::asio::ssl::context> tls;  // upstream TLS when the cluster sets it
+};
+
+// A backend of a rule: a cluster and the endpoints of its subset (all when no subset).
+struct BackendRef {
+  size_t cluster = 0;
+  std::vector<size_t> members;  // indexes into Cluster::endpoints
+  uint32_t weight = 1;
+  RouteClusterCounters counters;
+};
+
+struct HeaderEdits {
+  std::vector<std::pair<std::string, std::string>> set;  // names lower-case
+  std::vector<std::pair<std::string, std::string>> add;
+  std::vector<std::string> remove;  // lower-case
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
+};
+
+struct CompiledRule {
+  size_t routeIndex = 0;
+  size_t ruleIndex = 0;
+  std::string statName;  // "namespace/name/rule-index"
+  std::vector<BackendRef> backends;
+  HeaderEdits requestHeaders;
+  HeaderEdits responseHeaders;
+  std::vector<std::string> pathPrefixes;  // the rule's PathPrefix values, for rewrite
+  std::optional<std::string> rewritePathPrefix;
+  std::optional<std::string> rewriteHostname;
+  std::optional<api::Redirect> redirect;
+  bool redirectToHttps = false;        // spec.tls.redirectHTTP on a plain listener
+  std::optional<RetryPolicy> retries;  // overrides the cluster's
+  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::chrono::milliseconds> perTryTimeout;
+  RouteClusterCounters directCounters;  // redirects and errors answered without a backend
+  metrics::Histogram* latency = nullptr;
+};
+
+// A listener's current settings; the worker reads them per accepted connection, so a reload that
+// changes certificates affects new connections only.
+struct ListenerRuntime {
+  ListenerConfig config;
+  std::shared_ptr<ServerTls> tls;  // null for plain HTTP
+};
+
+class Snapshot {
+ public:
+  // Compiles a validated config. Fails only on what validation cannot know (an address that does
+  // not parse as a socket address).
+  static Expected<std::shared_ptr<const Snapshot>, std::string> build(
+      ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock);
+
+  const ProxyConfig& config() const { return config_; }
+  const std::string& version() const { return config_.version; }
+  const std::vector<Cluster>& clusters() const { return clusters_; }
+  const std::vector<std::vector<CompiledRule>>& rules() const { return rules_; }
+  const CompiledRule* select(const RequestView& request) const;
+  const std::vector<ListenerRuntime>& listeners() const { return listeners_; }
+  const ListenerRuntime* listener(std::string_view name) const;
+
+ private:
+  Snapshot() = default;
+  ProxyConfig config_;
+  RouteTable table_;
+  std::vector<std::vector<CompiledRule>> rules_;  // [route][rule]
+  std::vector<Cluster> clusters_;
+  std::vector<ListenerRuntime> listeners_;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace meshgate::dp

@@ -1,0 +1,91 @@
+// OpenSSL contexts for HTTPS listeners (SNI, ALPN) and upstream TLS (verification).
+#include "dataplane/proxy/tls_contexts.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace meshgate::dp {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string lastSslError(const std::string& what) {
+  const unsigned long code = ERR_get_error();
+  char text[256] = {};
+  if (code) ERR_error_string_n(code, text, sizeof text);
+  ERR_clear_error();
+  return what + (code ? std::string(": ") + text : std::string());
+}
+
+int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                 unsigned int inlen, void*) {
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_ALERT_FATAL;  // a client that speaks only h2 cannot be served
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<ServerTls>, std::string> ServerTls::build(const ListenerTls& config) {
+  auto tls = std::shared_ptr<ServerTls>(new ServerTls());
+  for (const auto& files : config.certificates) {
+    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    SSL_CTX* native = context->native_handle();
+    SSL_CTX_set_min_proto_version(native,
+                                  config.minVersion == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_use_certificate_chain_file(native, files.certFile.c_str()) != 1)
+      return lastSslError(files.certFile + ": cannot load the certificate chain");
+    if (SSL_CTX_use_PrivateKey_file(native, files.keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
+      return lastSslError(files.keyFile + ": cannot load the private key");
+    if (SSL_CTX_check_private_key(native) != 1)
+      return lastSslError(files.keyFile + ": does not match " + files.certFile);
+    SSL_CTX_set_alpn_select_cb(native, selectHttp11, nullptr);
+    tls->contexts_.push_back(std::move(context));
+  }
+  if (tls->contexts_.empty()) return std::string("a TLS listener needs a certificate");
+  SSL_CTX* first = tls->contexts_.front()->native_handle();
+  SSL_CTX_set_tlsext_servername_callback(first, &ServerTls::onServerName);
+  SSL_CTX_set_tlsext_servername_arg(first, tls.get());
+  return tls;
+}
+
+int ServerTls::onServerName(SSL* ssl, int*, void* arg) {
+  auto* self = static_cast<ServerTls*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!name) return SSL_TLSEXT_ERR_OK;
+  for (const auto& context : self->contexts_) {
+    X509* leaf = SSL_CTX_get0_certificate(context->native_handle());
+    if (leaf && X509_check_host(leaf, name, 0, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr) == 1) {
+      if (context.get() != self->contexts_.front().get())
+        SSL_set_SSL_CTX(ssl, context->native_handle());
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_OK;  // the default certificate answers
+}
+
+Expected<std::shared_ptr<asio::ssl::context>, std::string> buildClientTls(
+    const UpstreamTls& config) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  if (config.caFile) {
+    if (SSL_CTX_load_verify_locations(native, config.caFile->c_str(), nullptr) != 1)
+      return lastSslError(*config.caFile + ": cannot load the CA certificates");
+  } else if (SSL_CTX_set_default_verify_paths(native) != 1) {
+    return lastSslError("cannot load the system CA certificates");
+  }
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(native, kHttp11, sizeof kHttp11);
+  return context;
+}
+
+}  // namespace meshgate::dp

@@ -1,0 +1,190 @@
+// The worker thread: accept loops, snapshot adoption, drain, housekeeping.
+#include "dataplane/proxy/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "dataplane/proxy/downstream_session.h"
+#include "dataplane/proxy/forwarded_head.h"
+
+namespace meshgate::dp {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr size_t kUpstreamBufferBytes = 16 * 1024;
+constexpr size_t kSpareBuffers = 64;
+constexpr size_t kAccessBatchFlush = 64 * 1024;
+}  // namespace
+
+Worker::Worker(size_t index, ProxyStats& stats, AccessLog* accessLog)
+    : index_(index),
+      stats_(stats),
+      accessLog_(accessLog),
+      work_(context_.get_executor()),
+      sweeper_(context_),
+      housekeepingTimer_(context_),
+      random_(std::random_device{}() ^ (index * 0x9e3779b97f4a7c15ULL)),
+      downstreamActive_(stats.downstreamActive.with({})),
+      downstreamTotal_(stats.downstreamTotal.with({})),
+      activeRequests_(stats.activeRequests.with({})) {}
+
+Worker::~Worker() {
+  stop();
+}
+
+void Worker::start() {
+  sweeper_.start();
+  housekeeping();
+  thread_ = std::thread([this] { context_.run(); });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  asio::post(context_, [this] {
+    for (auto& [name, acceptor] : acceptors_) {
+      error_code ignored;
+      acceptor->close(ignored);
+    }
+    acceptors_.clear();
+    for (auto* session : sessions_)
+      session->abort();
+    sweeper_.stop();
+    pool_.clear();
+    // Give the aborted sessions a moment to unwind, then stop; frames still suspended are
+    // destroyed with the io_context.
+    housekeepingTimer_.expires_after(std::chrono::milliseconds(200));
+    housekeepingTimer_.async_wait([this](const error_code&) { context_.stop(); });
+  });
+  work_.reset();
+  thread_.join();
+}
+
+void Worker::adopt(SnapshotPtr snapshot) {
+  auto view = std::make_shared<WorkerView>(std::move(snapshot), random_());
+  if (!thread_.joinable()) {
+    view_ = std::move(view);
+    return;
+  }
+  asio::post(context_, [this, view = std::move(view)]() mutable { view_ = std::move(view); });
+}
+
+void Worker::addListener(const std::string& name, std::shared_ptr<tcp::acceptor> acceptor) {
+  asio::post(context_, [this, name, acceptor] {
+    acceptors_[name] = acceptor;
+    asio::co_spawn(context_, acceptLoop(acceptor, name), asio::detached);
+  });
+}
+
+void Worker::removeListener(const std::string& name) {
+  asio::post(context_, [this, name] {
+    auto found = acceptors_.find(name);
+    if (found == acceptors_.end()) return;
+    error_code ignored;
+    found->second->close(ignored);
+    acceptors_.erase(found);
+  });
+}
+
+void Worker::beginDrain() {
+  asio::post(context_, [this] {
+    draining_ = true;
+    for (auto& [name, acceptor] : acceptors_) {
+      error_code ignored;
+      acceptor->close(ignored);
+    }
+    acceptors_.clear();
+    for (auto* session : sessions_)
+      session->closeWhenIdle();
+  });
+}
+
+asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor,
+                                         std::string name) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (ec) {
+      if (!acceptor->is_open() || ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors or memory: back off briefly instead of spinning.
+      spdlog::warn("worker {}: accept on {}: {}", index_, name, ec.message());
+      asio::steady_timer pause(context_, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (draining_) continue;  // the socket closes as it goes out of scope
+    const ListenerRuntime* listener = view_->snapshot().listener(name);
+    if (!listener) continue;
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    const tcp::endpoint peer = socket.remote_endpoint(ignored);
+    ByteStream stream = listener->tls ? ByteStream(std::move(socket), listener->tls->context())
+                                      : ByteStream(std::move(socket));
+    auto session = std::make_unique<DownstreamSession>(*this, std::move(stream), name, peer);
+    asio::co_spawn(context_, DownstreamSession::serve(std::move(session)), asio::detached);
+  }
+}
+
+void Worker::sessionStarted(DownstreamSession* session) {
+  sessions_.insert(session);
+  sweeper_.add(*session);
+  openConnections_++;
+  downstreamActive_.inc();
+  downstreamTotal_.inc();
+  if (draining_) session->closeWhenIdle();
+}
+
+void Worker::sessionEnded(DownstreamSession* session) {
+  sessions_.erase(session);
+  openConnections_--;
+  downstreamActive_.dec();
+}
+
+void Worker::countBadRequest(std::string_view reason) {
+  stats_.badRequests.with({std::string(reason)}).inc();
+}
+
+void Worker::countUnrouted(unsigned status) {
+  if (!unrouted_[0].byClass[0]) unrouted_[0] = stats_.routeCluster("-", "-");
+  unrouted_[0].count(status);
+}
+
+std::string Worker::newRequestId() {
+  return formatRequestId(random_(), random_());
+}
+
+void Worker::logAccess(const AccessRecord& record) {
+  formatAccessRecord(accessBatch_, record);
+  if (accessBatch_.size() >= kAccessBatchFlush) accessLog_->submit(accessBatch_);
+}
+
+std::vector<char> Worker::takeBuffer() {
+  if (spareBuffers_.empty()) return std::vector<char>(kUpstreamBufferBytes);
+  std::vector<char> buffer = std::move(spareBuffers_.back());
+  spareBuffers_.pop_back();
+  return buffer;
+}
+
+void Worker::giveBuffer(std::vector<char> buffer) {
+  if (spareBuffers_.size() >= kSpareBuffers) return;
+  if (buffer.size() != kUpstreamBufferBytes) {
+    buffer.resize(kUpstreamBufferBytes);
+    buffer.shrink_to_fit();
+  }
+  spareBuffers_.push_back(std::move(buffer));
+}
+
+void Worker::housekeeping() {
+  housekeepingTimer_.expires_after(std::chrono::milliseconds(100));
+  housekeepingTimer_.async_wait([this](const error_code& ec) {
+    if (ec) return;
+    pool_.prune();
+    if (accessLog_) accessLog_->submit(accessBatch_);
+    housekeeping();
+  });
+}
+
+}  // namespace meshgate::dp

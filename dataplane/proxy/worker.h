@@ -1,0 +1,127 @@
+// Worker: one thread with its own io_context, its own SO_REUSEPORT acceptor per listener (the
+// kernel spreads new connections across workers), its own upstream pool and balancer state, and
+// its own pointer to the current snapshot — replaced by adopt(), which posts to the worker, so the
+// request path takes no lock. The ProxyServer owns the workers and calls their public methods
+// from the main thread; everything else runs on the worker's thread.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "dataplane/proxy/access_log.h"
+#include "dataplane/proxy/deadline_sweeper.h"
+#include "dataplane/proxy/proxy_stats.h"
+#include "dataplane/proxy/upstream_pool.h"
+#include "dataplane/proxy/worker_view.h"
+
+namespace meshgate::dp {
+
+class DownstreamSession;
+
+class Worker {
+ public:
+  Worker(size_t index, ProxyStats& stats, AccessLog* accessLog);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  boost::asio::io_context& context() { return context_; }
+
+  // Main thread. start() runs the thread; the first snapshot must be adopted before.
+  void setAccessLog(AccessLog* log) { accessLog_ = log; }
+  void start();
+  void adopt(SnapshotPtr snapshot);
+  // `acceptor` is bound and listening, created on context(); the worker accepts on it.
+  void addListener(const std::string& name, std::shared_ptr<tcp::acceptor> acceptor);
+  void removeListener(const std::string& name);
+  // Stop accepting, close idle connections, close the others after their current response.
+  void beginDrain();
+  size_t openConnections() const { return openConnections_.load(); }
+  // Ends the thread; connections still open are closed.
+  void stop();
+
+  // Worker thread.
+  const WorkerViewPtr& view() const { return view_; }
+  UpstreamPool& pool() { return pool_; }
+  DeadlineSweeper& sweeper() { return sweeper_; }
+  ProxyStats& stats() { return stats_; }
+  void sessionStarted(DownstreamSession* session);
+  void sessionEnded(DownstreamSession* session);
+  void countBadRequest(std::string_view reason);
+  void countUnrouted(unsigned status);
+  std::string newRequestId();
+  bool accessLogEnabled() const {
+    return accessLog_ != nullptr && view_ && view_->snapshot().config().accessLog.enabled;
+  }
+  void logAccess(const AccessRecord& record);
+  std::vector<char> takeBuffer();
+  void giveBuffer(std::vector<char> buffer);
+
+ private:
+  boost::asio::awaitable<void> acceptLoop(std::shared_ptr<tcp::acceptor> acceptor,
+                                          std::string name);
+  void housekeeping();
+
+  const size_t index_;
+  ProxyStats& stats_;
+  AccessLog* accessLog_;
+  boost::asio::io_context context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  DeadlineSweeper sweeper_;
+  boost::asio::steady_timer housekeepingTimer_;
+  UpstreamPool pool_;
+  WorkerViewPtr view_;
+  std::mt19937_64 random_;
+  std::map<std::string, std::shared_ptr<tcp::acceptor>> acceptors_;
+  std::unordered_set<DownstreamSession*> sessions_;
+  std::atomic<size_t> openConnections_{0};
+  bool draining_ = false;
+  std::vector<std::vector<char>> spareBuffers_;
+  std::string accessBatch_;
+  std::array<RouteClusterCounters, 1> unrouted_{};
+  metrics::Gauge& downstreamActive_;
+  metrics::Counter& downstreamTotal_;
+  metrics::Gauge& activeRequests_;
+};
+
+// Counts a request in flight for its lifetime.
+class ActiveRequest {
+ public:
+  explicit ActiveRequest(Worker& worker) : gauge_(&worker.stats().activeRequests.with({})) {
+    gauge_->inc();
+  }
+  ~ActiveRequest() { gauge_->dec(); }
+  ActiveRequest(const ActiveRequest&) = delete;
+  ActiveRequest& operator=(const ActiveRequest&) = delete;
+
+ private:
+  metrics::Gauge* gauge_;
+};
+
+// A read buffer borrowed from the worker for one upstream attempt.
+class PooledBuffer {
+ public:
+  explicit PooledBuffer(Worker& worker) : worker_(worker), bytes(worker.takeBuffer()) {}
+  ~PooledBuffer() { worker_.giveBuffer(std::move(bytes)); }
+  PooledBuffer(const PooledBuffer&) = delete;
+  PooledBuffer& operator=(const PooledBuffer&) = delete;
+
+ private:
+  Worker& worker_;
+
+ public:
+  std::vector<char> bytes;
+};
+
+}  // namespace meshgate::dp

@@ -1,0 +1,115 @@
+// Backend and endpoint picks of one worker.
+#include "dataplane/proxy/worker_view.h"
+
+namespace meshgate::dp {
+
+WorkerView::WorkerView(SnapshotPtr snapshot, uint64_t seed)
+    : snapshot_(std::move(snapshot)), random_(seed) {
+  const auto& rules = snapshot_->rules();
+  backendPickers_.resize(rules.size());
+  balancers_.resize(rules.size());
+  for (size_t route = 0; route < rules.size(); ++route) {
+    backendPickers_[route].resize(rules[route].size());
+    balancers_[route].resize(rules[route].size());
+    for (size_t r = 0; r < rules[route].size(); ++r) {
+      const CompiledRule& rule = rules[route][r];
+      std::vector<uint32_t> weights;
+      for (const auto& backend : rule.backends)
+        weights.push_back(backend.weight);
+      if (weights.size() > 1) backendPickers_[route][r].emplace(std::move(weights));
+      for (const auto& backend : rule.backends) {
+        const Cluster& cluster = snapshot_->clusters()[backend.cluster];
+        Balancer balancer;
+        balancer.policy = cluster.policy;
+        std::vector<uint32_t> memberWeights;
+        std::vector<RingEndpoint> ringEndpoints;
+        for (size_t member : backend.members) {
+          memberWeights.push_back(cluster.endpoints[member].weight);
+          ringEndpoints.push_back(
+              {cluster.endpoints[member].key, cluster.endpoints[member].weight});
+        }
+        switch (cluster.policy) {
+          case LbPolicy::RoundRobin:
+            balancer.roundRobin.emplace(memberWeights);
+            break;
+          case LbPolicy::LeastRequest:
+            balancer.leastRequest.emplace(random_());
+            break;
+          case LbPolicy::Random:
+            balancer.randomPick.emplace(memberWeights, random_());
+            break;
+          case LbPolicy::RingHash:
+            balancer.ring.emplace(ringEndpoints);
+            balancer.randomPick.emplace(memberWeights, random_());
+            break;
+        }
+        balancers_[route][r].push_back(std::move(balancer));
+      }
+    }
+  }
+  for (const auto& cluster : snapshot_->clusters())
+    active_.emplace_back(cluster.endpoints.size(), 0);
+}
+
+std::optional<size_t> WorkerView::pickBackend(const CompiledRule& rule) {
+  if (rule.backends.empty()) return std::nullopt;
+  auto& picker = backendPickers_[rule.routeIndex][rule.ruleIndex];
+  if (!picker) return rule.backends[0].weight > 0 ? std::optional<size_t>(0) : std::nullopt;
+  return picker->pick();
+}
+
+std::optional<size_t> WorkerView::pickMember(Balancer& balancer, const BackendRef& backend,
+                                             const std::vector<uint32_t>& active, RequestHash hash,
+                                             unsigned attempt) {
+  switch (balancer.policy) {
+    case LbPolicy::RoundRobin:
+      return balancer.roundRobin->pick();
+    case LbPolicy::LeastRequest: {
+      scratchActive_.clear();
+      for (size_t member : backend.members)
+        scratchActive_.push_back(active[member]);
+      return balancer.leastRequest->pick(scratchActive_);
+    }
+    case LbPolicy::Random:
+      return balancer.randomPick->pick();
+    case LbPolicy::RingHash:
+      if (!hash) return balancer.randomPick->pick();
+      // Later attempts (an unhealthy or excluded endpoint) rehash deterministically, so the same
+      // key still lands on the same fallback.
+      return balancer.ring->pick(attempt == 0 ? *hash
+                                              : RingHash::hashKey(std::to_string(*hash + attempt)));
+  }
+  return std::nullopt;
+}
+
+std::optional<size_t> WorkerView::pickEndpoint(const CompiledRule& rule, size_t backendIndex,
+                                               RequestHash hash, std::optional<size_t> exclude) {
+  const BackendRef& backend = rule.backends[backendIndex];
+  if (backend.members.empty()) return std::nullopt;
+  const Cluster& cluster = snapshot_->clusters()[backend.cluster];
+  Balancer& balancer = balancers_[rule.routeIndex][rule.ruleIndex][backendIndex];
+  const auto& active = active_[backend.cluster];
+
+  const auto usable = [&](size_t endpoint) {
+    if (exclude && endpoint == *exclude && backend.members.size() > 1) return false;
+    if (!cluster.endpoints[endpoint].health->healthy.load(std::memory_order_relaxed)) return false;
+    return !(cluster.outliers && cluster.outliers->ejected(endpoint));
+  };
+  // A few balancer picks find a usable endpoint in the common case without scanning.
+  const unsigned tries = static_cast<unsigned>(backend.members.size()) + 2;
+  std::optional<size_t> fallback;
+  for (unsigned attempt = 0; attempt < tries; ++attempt) {
+    const auto member = pickMember(balancer, backend, active, hash, attempt);
+    if (!member) break;
+    const size_t endpoint = backend.members[*member];
+    if (usable(endpoint)) return endpoint;
+    if (!fallback && !(exclude && endpoint == *exclude)) fallback = endpoint;
+  }
+  for (size_t endpoint : backend.members)
+    if (usable(endpoint)) return endpoint;
+  // Panic: nothing healthy; try one anyway rather than refuse every request.
+  if (fallback) return fallback;
+  return backend.members[0];
+}
+
+}  // namespace meshgate::dp
