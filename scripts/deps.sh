@@ -7,9 +7,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git openssl
   libboost1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libre2-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy
-  wrk nginx-light haproxy valgrind curl jq procps util-linux
+  wrk nginx-light haproxy valgrind curl jq procps util-linux python3
 )
 
 missing=()

@@ -213,6 +213,7 @@ struct HeadFacts {
   bool connectionClose = false;
   bool connectionKeepAlive = false;
   bool connectionUpgrade = false;
+  bool connectionOther = false;  // a Connection token naming a header (hop-by-hop too)
   bool upgradeHeader = false;
   bool expectContinue = false;
 };
@@ -274,9 +275,15 @@ ParseStatus noteHeader(std::string_view name, std::string_view value, HeadFacts&
     case 10:
       if (equalsIgnoreCase(name, "connection")) {
         forEachListElement(value, [&facts](std::string_view option) {
-          if (equalsIgnoreCase(option, "close")) facts.connectionClose = true;
-          if (equalsIgnoreCase(option, "keep-alive")) facts.connectionKeepAlive = true;
-          if (equalsIgnoreCase(option, "upgrade")) facts.connectionUpgrade = true;
+          if (equalsIgnoreCase(option, "close")) {
+            facts.connectionClose = true;
+          } else if (equalsIgnoreCase(option, "keep-alive")) {
+            facts.connectionKeepAlive = true;
+          } else if (equalsIgnoreCase(option, "upgrade")) {
+            facts.connectionUpgrade = true;
+          } else {
+            facts.connectionOther = true;
+          }
         });
       }
       break;
@@ -483,14 +490,6 @@ bool keepAliveFor(unsigned versionMinor, const HeadFacts& facts) {
 
 }  // namespace
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lowerAscii(a[i]) != lowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
 ParseStatus parseRequestHead(std::string_view buffer, const Limits& limits, RequestHead& out) {
   resetKeepingHeaders(out);
 
@@ -552,6 +551,7 @@ ParseStatus parseRequestHead(std::string_view buffer, const Limits& limits, Requ
   // RFC 9110 10.1.1: a 100-continue expectation in an HTTP/1.0 request is ignored.
   out.expectContinue = facts.expectContinue && out.versionMinor == 1;
   out.upgrade = facts.connectionUpgrade && facts.upgradeHeader;
+  out.connectionNamesHeaders = facts.connectionOther;
   out.headBytes = headEnd;
   return ParseStatus::Complete;
 }
@@ -590,6 +590,7 @@ ParseStatus parseResponseHead(std::string_view buffer, std::string_view requestM
   out.contentLength = facts.contentLength;
   out.keepAlive = keepAliveFor(out.versionMinor, facts);
   out.upgrade = out.status == 101;
+  out.connectionNamesHeaders = facts.connectionOther;
 
   // RFC 9112 6.3, in its order.
   const bool informational = out.status < 200;

@@ -83,7 +83,9 @@ struct RequestHead {
   bool keepAlive = true;        // HTTP/1.1 unless "Connection: close"; 1.0 only with keep-alive
   bool expectContinue = false;  // "Expect: 100-continue" (ignored in HTTP/1.0, RFC 9110 10.1.1)
   bool upgrade = false;         // "Connection: upgrade" together with an Upgrade header
-  size_t headBytes = 0;         // bytes of the buffer the head used, final CRLF included
+  bool connectionNamesHeaders = false;  // Connection lists a token besides close, keep-alive and
+                                        // upgrade: the header it names is hop-by-hop
+  size_t headBytes = 0;                 // bytes of the buffer the head used, final CRLF included
 };
 
 struct ResponseHead {
@@ -96,6 +98,7 @@ struct ResponseHead {
   bool keepAlive = true;       // false on "Connection: close", on HTTP/1.0 without keep-alive, and
                                // on UntilClose framing
   bool upgrade = false;        // 101 Switching Protocols
+  bool connectionNamesHeaders = false;  // as in RequestHead
   size_t headBytes = 0;
 };
 
@@ -111,6 +114,16 @@ ParseStatus parseResponseHead(std::string_view buffer, std::string_view requestM
                               const Limits& limits, ResponseHead& out);
 
 // Case-insensitive ASCII comparison for header names and tokens.
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
+// Inline: the proxy calls it for every header it forwards.
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) {
+      return static_cast<unsigned char>(c - 'A') < 26 ? static_cast<char>(c | 0x20) : c;
+    };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
 
 }  // namespace meshgate::dp::http

@@ -1,6 +1,8 @@
 // Plain and TLS reads and writes of ByteStream.
 #include "dataplane/proxy/byte_stream.h"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -11,6 +13,12 @@ namespace meshgate::dp {
 
 namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+}
+
+ByteStream::ByteStream(tcp::socket socket) : socket_(std::move(socket)) {
+  // User-level non-blocking mode for writeNow(); Asio's asynchronous operations are unaffected.
+  error_code ignored;
+  socket_.non_blocking(true, ignored);
 }
 
 ByteStream::ByteStream(tcp::socket socket, asio::ssl::context& context)
@@ -41,32 +49,33 @@ asio::awaitable<error_code> ByteStream::handshakeAsClient(const std::string& ser
   co_return ec;
 }
 
-asio::awaitable<std::pair<error_code, size_t>> ByteStream::readSome(asio::mutable_buffer buffer) {
-  if (tls_) {
-    auto [ec, n] = co_await tls_->async_read_some(buffer, kNoThrow);
-    co_return std::pair{ec, n};
-  }
-  auto [ec, n] = co_await socket_.async_read_some(buffer, kNoThrow);
-  co_return std::pair{ec, n};
+asio::awaitable<IoResult> ByteStream::readSome(asio::mutable_buffer buffer) {
+  if (tls_) return tls_->async_read_some(buffer, kNoThrow);
+  return socket_.async_read_some(buffer, kNoThrow);
 }
 
-asio::awaitable<error_code> ByteStream::writeAll(std::span<const asio::const_buffer> buffers) {
-  if (tls_) {
-    auto [ec, n] = co_await asio::async_write(*tls_, buffers, kNoThrow);
-    co_return ec;
-  }
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, kNoThrow);
-  co_return ec;
+asio::awaitable<IoResult> ByteStream::writeAll(std::span<const asio::const_buffer> buffers) {
+  if (tls_) return asio::async_write(*tls_, buffers, kNoThrow);
+  return asio::async_write(socket_, buffers, kNoThrow);
 }
 
-asio::awaitable<error_code> ByteStream::writeAll(asio::const_buffer buffer) {
-  // A coroutine of its own: the one-element sequence must live in a frame until the write ends.
-  if (tls_) {
-    auto [ec, n] = co_await asio::async_write(*tls_, buffer, kNoThrow);
-    co_return ec;
+asio::awaitable<IoResult> ByteStream::writeAll(asio::const_buffer buffer) {
+  if (tls_) return asio::async_write(*tls_, buffer, kNoThrow);
+  return asio::async_write(socket_, buffer, kNoThrow);
+}
+
+bool ByteStream::writeNow(std::span<asio::const_buffer> buffers) {
+  if (tls_) return false;
+  error_code ec;
+  size_t written = socket_.write_some(buffers, ec);
+  if (ec) return false;  // would block, or a failure writeAll() will report
+  for (auto& buffer : buffers) {
+    const size_t taken = std::min(written, buffer.size());
+    buffer += taken;
+    written -= taken;
+    if (buffer.size() > 0) return false;
   }
-  auto [ec, n] = co_await asio::async_write(socket_, buffer, kNoThrow);
-  co_return ec;
+  return true;
 }
 
 }  // namespace meshgate::dp

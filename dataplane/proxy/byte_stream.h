@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <span>
+#include <tuple>
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
@@ -21,9 +22,15 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
+// What a read or write completes with: the error (if any) and the bytes transferred.
+using IoResult = std::tuple<error_code, size_t>;
+inline bool failed(const IoResult& result) {
+  return static_cast<bool>(std::get<0>(result));
+}
+
 class ByteStream {
  public:
-  explicit ByteStream(tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit ByteStream(tcp::socket socket);
   // TLS over `socket` with `context`: handshake() must succeed before reads and writes.
   ByteStream(tcp::socket socket, asio::ssl::context& context);
   ByteStream(ByteStream&&) = default;
@@ -36,9 +43,18 @@ class ByteStream {
   asio::awaitable<error_code> handshakeAsServer();
   asio::awaitable<error_code> handshakeAsClient(const std::string& serverName);
 
-  asio::awaitable<std::pair<error_code, size_t>> readSome(asio::mutable_buffer buffer);
-  asio::awaitable<error_code> writeAll(std::span<const asio::const_buffer> buffers);
-  asio::awaitable<error_code> writeAll(asio::const_buffer buffer);
+  // Not coroutines themselves: they return Asio's operation directly, so a read or write costs no
+  // coroutine frame of its own (frames over 1 KiB are not recycled by Asio: a malloc each).
+  // The buffers must stay alive until the awaitable completes (the caller co_awaits at once).
+  asio::awaitable<IoResult> readSome(asio::mutable_buffer buffer);
+  asio::awaitable<IoResult> writeAll(std::span<const asio::const_buffer> buffers);
+  asio::awaitable<IoResult> writeAll(asio::const_buffer buffer);
+
+  // Writes what the socket accepts right now, without waiting: plain TCP only (TLS writes
+  // nothing and returns false). Advances `buffers` past what was written; true when all of it
+  // was. A response nearly always fits the socket buffer, and then this one system call replaces
+  // an asynchronous operation and its trip through the scheduler. On false, writeAll() the rest.
+  bool writeNow(std::span<asio::const_buffer> buffers);
 
   // Ends the pending operations (they complete with operation_aborted); the socket stays open.
   void cancel() {

@@ -79,7 +79,7 @@ asio::awaitable<void> pump(ByteStream& from, ByteStream& to) {
   for (;;) {
     auto [ec, n] = co_await from.readSome(asio::buffer(buffer));
     if (ec || n == 0) break;
-    if (co_await to.writeAll(asio::buffer(buffer.data(), n))) break;
+    if (failed(co_await to.writeAll(asio::buffer(buffer.data(), n)))) break;
   }
   to.shutdownSend();
 }
@@ -229,7 +229,7 @@ asio::awaitable<bool> DownstreamSession::respondLocal(unsigned status, std::stri
   }
   phase_ = Phase::Response;
   armIn(view_->snapshot().config().timeouts.idle);
-  const error_code ec = co_await stream_.writeAll(asio::buffer(responseHead_));
+  const error_code ec = std::get<0>(co_await stream_.writeAll(asio::buffer(responseHead_)));
   bytesSent_ += responseHead_.size();
   co_return !ec && keepAlive;
 }
@@ -238,7 +238,7 @@ asio::awaitable<bool> DownstreamSession::bufferBody(uint64_t length) {
   while (inEnd_ - bodyStart_ < length) {
     if (request_.expectContinue && !sentContinue_) {
       sentContinue_ = true;
-      if (co_await stream_.writeAll(asio::buffer(kContinue))) co_return false;
+      if (failed(co_await stream_.writeAll(asio::buffer(kContinue)))) co_return false;
     }
     // readMore may move the buffered bytes; keep the body's offset relative to inStart_.
     const size_t offset = bodyStart_ - inStart_;
@@ -357,7 +357,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     }
   }
   requestId_.clear();
-  if (!routingView_.header("x-request-id")) requestId_ = worker_.newRequestId();
+  if (!routingView_.header("x-request-id")) worker_.newRequestId(requestId_);
   const RequestForwarding forwarding{
       .path = path,
       .query = request_.query,
@@ -534,7 +534,7 @@ asio::awaitable<bool> DownstreamSession::streamRequestBody(ByteStream& upstream)
   const auto idle = view_->snapshot().config().timeouts.idle;
   if (request_.expectContinue && !sentContinue_ && inStart_ == inEnd_) {
     sentContinue_ = true;
-    if (co_await stream_.writeAll(asio::buffer(kContinue))) co_return false;
+    if (failed(co_await stream_.writeAll(asio::buffer(kContinue)))) co_return false;
   }
   for (;;) {
     const bool chunked = request_.framing == http::BodyFraming::Chunked;
@@ -559,7 +559,7 @@ asio::awaitable<bool> DownstreamSession::streamRequestBody(ByteStream& upstream)
     }
     phase_ = Phase::Upstream;
     arm(attemptDeadline_);
-    if (co_await upstream.writeAll(asio::buffer(data.data(), take))) co_return false;
+    if (failed(co_await upstream.writeAll(asio::buffer(data.data(), take)))) co_return false;
     inStart_ += take;
     if (done) break;
   }
@@ -573,7 +573,7 @@ asio::awaitable<void> DownstreamSession::tunnel(ByteStream& upstream) {
   disarm();  // an upgraded connection (WebSocket) lives as long as its peers keep it
   // Bytes the client sent after its upgrade request belong to the new protocol.
   if (inStart_ < inEnd_) {
-    if (co_await upstream.writeAll(asio::buffer(in_.data() + inStart_, inEnd_ - inStart_)))
+    if (failed(co_await upstream.writeAll(asio::buffer(in_.data() + inStart_, inEnd_ - inStart_))))
       co_return;
   }
   inStart_ = inEnd_ = 0;
@@ -605,9 +605,11 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
   arm(attemptDeadline_);
   timedOut_ = false;
 
-  const auto failed = [&](AttemptOutcome outcome) -> AttemptResult {
+  const auto attemptFailed = [&](AttemptOutcome outcome) -> AttemptResult {
     if (cluster.outliers) cluster.outliers->reportError(endpointIndex);
-    (outcome == AttemptOutcome::Timeout ? cluster.timeoutErrors : cluster.resetErrors)->inc();
+    // Connect failures were counted by connect().
+    if (outcome == AttemptOutcome::Timeout) cluster.timeoutErrors->inc();
+    if (outcome == AttemptOutcome::Reset) cluster.resetErrors->inc();
     AttemptResult result;
     result.status = outcome == AttemptOutcome::Timeout ? 504 : 502;
     result.retry = retry && retry->shouldRetry(outcome, 0, attempts);
@@ -638,7 +640,7 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
         }
         if (timedOut_ && Steady::now() >= attemptDeadline_) goto timeout;
         {
-          AttemptResult result = failed(AttemptOutcome::ConnectFailure);
+          AttemptResult result = attemptFailed(AttemptOutcome::ConnectFailure);
           if (!result.retry)
             result.keepClient = co_await respondLocal(503, "upstream connect failure\n",
                                                       request_.keepAlive && bodyComplete_);
@@ -652,13 +654,16 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
     {
       std::array<asio::const_buffer, 2> head = {
           asio::buffer(upstreamHead_), asio::buffer(in_.data() + bodyStart_, bodyBuffered_)};
-      error_code ec = co_await connection->stream.writeAll(head);
+      error_code ec;
+      if (!connection->stream.writeNow(head))
+        ec = std::get<0>(co_await connection->stream.writeAll(head));
       bool ok = !ec;
       if (ok && !bodyComplete_) ok = co_await streamRequestBody(connection->stream);
       if (!ok && !bodyComplete_) {
         // A streamed body failed halfway: neither side can be resynchronized.
         upstreamInUse_ = nullptr;
-        AttemptResult result = failed(timedOut_ ? AttemptOutcome::Timeout : AttemptOutcome::Reset);
+        AttemptResult result =
+            attemptFailed(timedOut_ ? AttemptOutcome::Timeout : AttemptOutcome::Reset);
         result.retry = false;
         result.keepClient = false;
         if (!responseStarted_)
@@ -714,7 +719,7 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
           continue;  // the stale pooled connection: replay once on a new one
         }
         if (timedOut_) goto timeout;
-        AttemptResult result = failed(AttemptOutcome::Reset);
+        AttemptResult result = attemptFailed(AttemptOutcome::Reset);
         if (!result.retry)
           result.keepClient = co_await respondLocal(502, "upstream connection reset\n",
                                                     request_.keepAlive && bodyComplete_);
@@ -764,7 +769,7 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
     if (upgraded) {
       std::array<asio::const_buffer, 2> out = {asio::buffer(responseHead_),
                                                asio::buffer(up.data() + bodyAt, available)};
-      if (!co_await stream_.writeAll(out)) co_await tunnel(connection->stream);
+      if (!failed(co_await stream_.writeAll(out))) co_await tunnel(connection->stream);
       upstreamInUse_ = nullptr;
       result.keepClient = false;
       co_return result;
@@ -808,7 +813,8 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
     }
     std::array<asio::const_buffer, 2> out = {asio::buffer(responseHead_),
                                              asio::buffer(up.data() + bodyAt, send)};
-    bool clientOk = !co_await stream_.writeAll(out);
+    bool clientOk = true;
+    if (!stream_.writeNow(out)) clientOk = !failed(co_await stream_.writeAll(out));
     bytesSent_ += responseHead_.size() + send;
     bool upstreamOk = true;
     while (clientOk && !done) {
@@ -836,7 +842,7 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
         if (n > chunk) upstreamReusable = false;
       }
       if (requestDeadline_ == SteadyTime::max()) arm(Steady::now() + config.timeouts.idle);
-      clientOk = !co_await stream_.writeAll(asio::buffer(up.data(), chunk));
+      clientOk = !failed(co_await stream_.writeAll(asio::buffer(up.data(), chunk)));
       bytesSent_ += chunk;
     }
     upstreamInUse_ = nullptr;
@@ -855,7 +861,7 @@ asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream
 
 timeout : {
   upstreamInUse_ = nullptr;
-  AttemptResult result = failed(AttemptOutcome::Timeout);
+  AttemptResult result = attemptFailed(AttemptOutcome::Timeout);
   if (!result.retry)
     result.keepClient =
         co_await respondLocal(504, "upstream timeout\n", request_.keepAlive && bodyComplete_);

@@ -1,7 +1,6 @@
-// Head rewriting for forwarded requests and responses.
+// Head rewriting for forwarded requests and responses. Each header is classified with at most one
+// case-insensitive comparison (by length first): this runs twice per proxied request.
 #include "dataplane/proxy/forwarded_head.h"
-
-#include <array>
 
 namespace meshgate::dp {
 
@@ -9,39 +8,88 @@ namespace {
 
 using http::equalsIgnoreCase;
 
-bool isListedIn(std::string_view tokens, std::string_view name) {
-  size_t start = 0;
-  while (start <= tokens.size()) {
-    size_t end = tokens.find(',', start);
-    if (end == std::string_view::npos) end = tokens.size();
-    std::string_view token = tokens.substr(start, end - start);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
-      token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
-      token.remove_suffix(1);
-    if (!token.empty() && equalsIgnoreCase(token, name)) return true;
-    start = end + 1;
+// What a header is to the proxy.
+enum class Kind {
+  Other,
+  HopByHop,  // connection, keep-alive, proxy-connection, te, trailer
+  Upgrade,
+  Host,
+  Expect,
+  ForwardedFor,
+  ForwardedProto,
+  ForwardedHost,
+  Via,
+  RequestId,
+};
+
+Kind classify(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return equalsIgnoreCase(name, "te") ? Kind::HopByHop : Kind::Other;
+    case 3:
+      return equalsIgnoreCase(name, "via") ? Kind::Via : Kind::Other;
+    case 4:
+      return equalsIgnoreCase(name, "host") ? Kind::Host : Kind::Other;
+    case 6:
+      return equalsIgnoreCase(name, "expect") ? Kind::Expect : Kind::Other;
+    case 7:
+      if (equalsIgnoreCase(name, "upgrade")) return Kind::Upgrade;
+      return equalsIgnoreCase(name, "trailer") ? Kind::HopByHop : Kind::Other;
+    case 10:
+      if (equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive"))
+        return Kind::HopByHop;
+      return Kind::Other;
+    case 12:
+      return equalsIgnoreCase(name, "x-request-id") ? Kind::RequestId : Kind::Other;
+    case 15:
+      return equalsIgnoreCase(name, "x-forwarded-for") ? Kind::ForwardedFor : Kind::Other;
+    case 16:
+      if (equalsIgnoreCase(name, "x-forwarded-host")) return Kind::ForwardedHost;
+      return equalsIgnoreCase(name, "proxy-connection") ? Kind::HopByHop : Kind::Other;
+    case 17:
+      return equalsIgnoreCase(name, "x-forwarded-proto") ? Kind::ForwardedProto : Kind::Other;
+    default:
+      return Kind::Other;
+  }
+}
+
+std::string_view trimmed(std::string_view token) {
+  while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+    token.remove_prefix(1);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+    token.remove_suffix(1);
+  return token;
+}
+
+// Calls `each` with every non-empty token of a comma-separated list until it returns true.
+template <class Fn>
+bool anyToken(std::string_view tokens, Fn&& each) {
+  while (!tokens.empty()) {
+    const size_t comma = tokens.find(',');
+    const std::string_view token = trimmed(tokens.substr(0, comma));
+    if (!token.empty() && each(token)) return true;
+    if (comma == std::string_view::npos) break;
+    tokens.remove_prefix(comma + 1);
   }
   return false;
 }
 
-bool namedByConnection(const std::vector<http::Header>& headers, std::string_view name) {
-  for (const auto& header : headers)
-    if (equalsIgnoreCase(header.name, "connection") && isListedIn(header.value, name)) return true;
-  return false;
+bool isConnection(std::string_view name) {
+  return name.size() == 10 && equalsIgnoreCase(name, "connection");
 }
 
-// Hop-by-hop in every message; Upgrade is decided by the caller.
-bool alwaysHopByHop(std::string_view name) {
-  static constexpr std::array<std::string_view, 6> kNames = {
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"};
-  for (const auto candidate : kNames)
-    if (equalsIgnoreCase(name, candidate)) return true;
+bool namedByConnection(const std::vector<http::Header>& headers, std::string_view name) {
+  for (const auto& header : headers) {
+    if (isConnection(header.name) && anyToken(header.value, [&](std::string_view token) {
+          return equalsIgnoreCase(token, name);
+        }))
+      return true;
+  }
   return false;
 }
 
 bool removedBy(const HeaderEdits* edits, std::string_view name) {
-  if (!edits) return false;
+  if (!edits) return false;  // the common case: no route filter
   for (const auto& removed : edits->remove)
     if (equalsIgnoreCase(removed, name)) return true;
   for (const auto& [setName, value] : edits->set)
@@ -51,9 +99,9 @@ bool removedBy(const HeaderEdits* edits, std::string_view name) {
 
 void appendHeader(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
-  out.append(": ");
+  out.append(": ", 2);
   out.append(value);
-  out.append("\r\n");
+  out.append("\r\n", 2);
 }
 
 void appendEdits(std::string& out, const HeaderEdits* edits) {
@@ -82,22 +130,32 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
   std::string_view forwardedFor;
   std::string_view via;
   bool hasRequestId = false;
+  const bool checkConnection = request.connectionNamesHeaders;
   for (const auto& header : request.headers) {
     const std::string_view name = header.name;
-    if (equalsIgnoreCase(name, "host") || equalsIgnoreCase(name, "expect") ||
-        equalsIgnoreCase(name, "x-forwarded-proto") || equalsIgnoreCase(name, "x-forwarded-host"))
-      continue;
-    if (alwaysHopByHop(name) || namedByConnection(request.headers, name)) continue;
-    if (equalsIgnoreCase(name, "x-forwarded-for")) {
-      forwardedFor = header.value;
-      continue;
+    switch (classify(name)) {
+      case Kind::Host:
+      case Kind::Expect:
+      case Kind::ForwardedProto:
+      case Kind::ForwardedHost:
+      case Kind::HopByHop:
+      case Kind::Upgrade:
+        continue;  // replaced below, answered by the proxy, or hop-by-hop
+      case Kind::ForwardedFor:
+        forwardedFor = header.value;
+        continue;
+      case Kind::Via:
+        via = header.value;
+        continue;
+      case Kind::RequestId:
+        if (removedBy(forwarding.edits, name)) continue;
+        hasRequestId = true;
+        break;
+      case Kind::Other:
+        if (checkConnection && namedByConnection(request.headers, name)) continue;
+        if (removedBy(forwarding.edits, name)) continue;
+        break;
     }
-    if (equalsIgnoreCase(name, "via")) {
-      via = header.value;
-      continue;
-    }
-    if (removedBy(forwarding.edits, name)) continue;
-    if (equalsIgnoreCase(name, "x-request-id")) hasRequestId = true;
     appendHeader(out, name, header.value);
   }
   appendEdits(out, forwarding.edits);
@@ -121,7 +179,7 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
   out.append(request.versionMinor == 0 ? "1.0 meshgate\r\n" : "1.1 meshgate\r\n");
   if (request.upgrade) {
     for (const auto& header : request.headers)
-      if (equalsIgnoreCase(header.name, "upgrade")) appendHeader(out, "upgrade", header.value);
+      if (classify(header.name) == Kind::Upgrade) appendHeader(out, "upgrade", header.value);
     out.append("connection: upgrade\r\n");
   } else if (request.versionMinor == 0) {
     // A 1.0 upstream request keeps the connection only when asked to.
@@ -134,17 +192,22 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
                                  const ResponseForwarding& forwarding) {
   out.clear();
   out.append(forwarding.clientVersionMinor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out.append(std::to_string(response.status));
-  out.push_back(' ');
+  char status[4] = {static_cast<char>('0' + response.status / 100 % 10),
+                    static_cast<char>('0' + response.status / 10 % 10),
+                    static_cast<char>('0' + response.status % 10), ' '};
+  out.append(status, 4);
   out.append(response.reason.empty() ? reasonPhrase(response.status) : response.reason);
   out.append("\r\n");
+  const bool checkConnection = response.connectionNamesHeaders;
   for (const auto& header : response.headers) {
     const std::string_view name = header.name;
-    if (response.upgrade && equalsIgnoreCase(name, "upgrade")) {
-      appendHeader(out, name, header.value);
+    const Kind kind = classify(name);
+    if (kind == Kind::Upgrade) {
+      if (response.upgrade) appendHeader(out, name, header.value);
       continue;
     }
-    if (alwaysHopByHop(name) || namedByConnection(response.headers, name)) continue;
+    if (kind == Kind::HopByHop) continue;
+    if (checkConnection && namedByConnection(response.headers, name)) continue;
     if (removedBy(forwarding.edits, name)) continue;
     appendHeader(out, name, header.value);
   }
@@ -230,22 +293,21 @@ std::string_view reasonPhrase(unsigned status) {
   }
 }
 
-std::string formatRequestId(uint64_t high, uint64_t low) {
+void formatRequestId(std::string& out, uint64_t high, uint64_t low) {
   // Version 4 and variant bits, as a random UUID carries them.
   high = (high & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   low = (low & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(36, '-');
+  out.assign(36, '-');
   size_t pos = 0;
   const auto put = [&](uint64_t value, int nibbles) {
     for (int i = nibbles - 1; i >= 0; --i) {
       if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
-      id[pos++] = kHex[(value >> (i * 4)) & 0xf];
+      out[pos++] = kHex[(value >> (i * 4)) & 0xf];
     }
   };
   put(high, 16);
   put(low, 16);
-  return id;
 }
 
 }  // namespace meshgate::dp

@@ -43,7 +43,8 @@ void writeLocalResponse(std::string& out, unsigned status, std::string_view body
 
 std::string_view reasonPhrase(unsigned status);
 
-// 36-character random UUID (version 4 layout) from two 64-bit random values.
-std::string formatRequestId(uint64_t high, uint64_t low);
+// A 36-character random UUID (version 4 layout) from two 64-bit random values, into `out`
+// (its capacity is reused: no allocation per request).
+void formatRequestId(std::string& out, uint64_t high, uint64_t low);
 
 }  // namespace meshgate::dp

@@ -115,6 +115,18 @@ TEST(ForwardedHeadTest, ForwardsAnUpgradeWithItsConnectionHeader) {
   EXPECT_THAT(out, HasSubstr("Sec-WebSocket-Key: k\r\n"));
 }
 
+TEST(ForwardedHeadTest, OnlyAnUpgradeResponseKeepsItsUpgradeHeader) {
+  const auto plain = parseResponse("HTTP/1.1 200 OK\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n");
+  std::string out;
+  writeDownstreamResponseHead(out, plain->head, {});
+  EXPECT_THAT(out, Not(HasSubstr("h2c")));
+  const auto switching = parseResponse(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  writeDownstreamResponseHead(out, switching->head, {});
+  EXPECT_THAT(out, HasSubstr("Upgrade: websocket\r\n"));
+  EXPECT_THAT(out, HasSubstr("connection: upgrade\r\n"));
+}
+
 TEST(ForwardedHeadTest, AnHttp10RequestAsksTheUpstreamToKeepTheConnection) {
   const auto request = parseRequest("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
   std::string out;
@@ -150,10 +162,12 @@ TEST(ForwardedHeadTest, LocalResponseCarriesLengthAndExtraHeaders) {
 }
 
 TEST(ForwardedHeadTest, RequestIdsAreVersion4Uuids) {
-  const std::string id = formatRequestId(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
-  ASSERT_EQ(id.size(), 36u);
+  std::string id, other;
+  formatRequestId(id, 0x0123456789abcdefULL, 0xfedcba9876543210ULL);
   EXPECT_EQ(id, "01234567-89ab-4def-bedc-ba9876543210");
-  EXPECT_NE(formatRequestId(1, 2), formatRequestId(1, 3));
+  formatRequestId(id, 1, 2);
+  formatRequestId(other, 1, 3);
+  EXPECT_NE(id, other);
 }
 
 }  // namespace

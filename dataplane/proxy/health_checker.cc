@@ -95,7 +95,7 @@ asio::awaitable<bool> HealthChecker::probeOnce(const Cluster& cluster,
     const std::string request =
         "GET " + check.path + " HTTP/1.1\r\nhost: " + cluster.name +
         "\r\nuser-agent: meshgate-health-check\r\nconnection: close\r\n\r\n";
-    if (co_await stream.writeAll(asio::buffer(request))) co_return false;
+    if (failed(co_await stream.writeAll(asio::buffer(request)))) co_return false;
     std::string buffer(4096, '\0');
     size_t used = 0;
     http::ResponseHead head;

@@ -21,8 +21,9 @@ namespace meshgate::dp {
 
 struct UpstreamConnection {
   ByteStream stream;
+  std::shared_ptr<const void> keepAlive;  // keeps the breaker's snapshot alive
+  // Declared after keepAlive, so destroyed first: the slot returns to a breaker still alive.
   std::optional<CircuitBreaker::Slot> connectionSlot;  // held for the connection's life
-  std::shared_ptr<const void> keepAlive;               // keeps the breaker's owner alive
   metrics::Gauge* active = nullptr;                    // the cluster's open-connections gauge
   std::chrono::steady_clock::time_point idleUntil{};
   uint32_t requests = 0;

@@ -25,6 +25,9 @@ Worker::Worker(size_t index, ProxyStats& stats, AccessLog* accessLog)
     : index_(index),
       stats_(stats),
       accessLog_(accessLog),
+      // Every socket of a worker is used on its thread only, so the reactor's per-descriptor
+      // locks are pure cost; the scheduler keeps its lock because the main thread posts to it.
+      context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
       work_(context_.get_executor()),
       sweeper_(context_),
       housekeepingTimer_(context_),
@@ -152,8 +155,8 @@ void Worker::countUnrouted(unsigned status) {
   unrouted_[0].count(status);
 }
 
-std::string Worker::newRequestId() {
-  return formatRequestId(random_(), random_());
+void Worker::newRequestId(std::string& out) {
+  formatRequestId(out, random_(), random_());
 }
 
 void Worker::logAccess(const AccessRecord& record) {

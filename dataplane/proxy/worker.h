@@ -59,7 +59,7 @@ class Worker {
   void sessionEnded(DownstreamSession* session);
   void countBadRequest(std::string_view reason);
   void countUnrouted(unsigned status);
-  std::string newRequestId();
+  void newRequestId(std::string& out);  // replaces out's contents, reusing its capacity
   bool accessLogEnabled() const {
     return accessLog_ != nullptr && view_ && view_->snapshot().config().accessLog.enabled;
   }

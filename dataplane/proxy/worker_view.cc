@@ -97,19 +97,22 @@ std::optional<size_t> WorkerView::pickEndpoint(const CompiledRule& rule, size_t 
   };
   // A few balancer picks find a usable endpoint in the common case without scanning.
   const unsigned tries = static_cast<unsigned>(backend.members.size()) + 2;
-  std::optional<size_t> fallback;
   for (unsigned attempt = 0; attempt < tries; ++attempt) {
     const auto member = pickMember(balancer, backend, active, hash, attempt);
     if (!member) break;
     const size_t endpoint = backend.members[*member];
     if (usable(endpoint)) return endpoint;
-    if (!fallback && !(exclude && endpoint == *exclude)) fallback = endpoint;
   }
   for (size_t endpoint : backend.members)
     if (usable(endpoint)) return endpoint;
-  // Panic: nothing healthy; try one anyway rather than refuse every request.
-  if (fallback) return fallback;
-  return backend.members[0];
+  // Panic: nothing healthy; try anyway rather than refuse every request, spreading the tries over
+  // every member in turn (the balancer's own sequence may keep landing on the same one here).
+  const size_t start = balancer.panicCursor++ % backend.members.size();
+  for (size_t i = 0; i < backend.members.size(); ++i) {
+    const size_t endpoint = backend.members[(start + i) % backend.members.size()];
+    if (!(exclude && endpoint == *exclude && backend.members.size() > 1)) return endpoint;
+  }
+  return backend.members[start];
 }
 
 }  // namespace meshgate::dp

@@ -52,6 +52,7 @@ class WorkerView {
     std::optional<LeastRequest> leastRequest;
     std::optional<RandomBalancer> randomPick;
     std::optional<RingHash> ring;
+    size_t panicCursor = 0;
   };
   std::optional<size_t> pickMember(Balancer& balancer, const BackendRef& backend,
                                    const std::vector<uint32_t>& active, RequestHash hash,

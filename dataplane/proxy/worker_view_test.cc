@@ -81,10 +81,13 @@ TEST_F(WorkerViewTest, UnhealthyEndpointsAreSkippedUntilNoneIsLeft) {
   web.endpoints[1].health->healthy = false;
   for (int i = 0; i < 20; ++i)
     EXPECT_NE(*view_->pickEndpoint(rule(3), 0, std::nullopt, std::nullopt), 1u);
-  // Panic mode: with nothing healthy, an endpoint is still tried rather than refusing.
+  // Panic mode: with nothing healthy, every endpoint is still tried in turn rather than refusing.
   for (const auto& endpoint : web.endpoints)
     endpoint.health->healthy = false;
-  EXPECT_TRUE(view_->pickEndpoint(rule(3), 0, std::nullopt, std::nullopt).has_value());
+  std::map<size_t, int> hits;
+  for (int i = 0; i < 30; ++i)
+    hits[*view_->pickEndpoint(rule(3), 0, std::nullopt, std::nullopt)]++;
+  EXPECT_EQ(hits, (std::map<size_t, int>{{0, 10}, {1, 10}, {2, 10}}));
 }
 
 TEST_F(WorkerViewTest, ARetryAvoidsTheEndpointThatJustFailed) {

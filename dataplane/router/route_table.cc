@@ -76,7 +76,14 @@ Expected<RouteTable, std::string> RouteTable::build(const std::vector<api::ApiRo
 }
 
 std::optional<RouteTarget> RouteTable::select(const RequestView& request) const {
-  const std::string host = normalizeHost(request.host);
+  // Hosts clients send are nearly always lower-case without a port: use them as they are and
+  // normalize (an allocation) only otherwise.
+  const bool alreadyNormal = std::none_of(request.host.begin(), request.host.end(), [](char c) {
+    return c == ':' || c == '[' || (c >= 'A' && c <= 'Z');
+  });
+  std::string normalized;
+  if (!alreadyNormal) normalized = normalizeHost(request.host);
+  const std::string_view host = alreadyNormal ? request.host : std::string_view(normalized);
   for (const auto& vhost : hosts_) {
     if (!hostMatches(vhost.pattern, host)) continue;
     for (const auto& entry : vhost.entries) {
