@@ -18,7 +18,7 @@ namespace meshgate::dp {
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kInitialInput = 2048;
+constexpr size_t kInitialInput = 1024;
 constexpr size_t kUpstreamBuffer = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -85,6 +85,23 @@ asio::awaitable<void> pump(ByteStream& from, ByteStream& to) {
 }
 
 }  // namespace
+
+DownstreamSession::ScratchLease::ScratchLease(DownstreamSession& session) : session_(session) {
+  Worker& worker = session_.worker_;
+  session_.upstreamHead_ = worker.takeString();
+  session_.responseHead_ = worker.takeString();
+  session_.requestId_ = worker.takeString();
+  session_.response_.headers.reserve(16);
+}
+
+DownstreamSession::ScratchLease::~ScratchLease() {
+  Worker& worker = session_.worker_;
+  worker.giveString(std::move(session_.upstreamHead_));
+  worker.giveString(std::move(session_.responseHead_));
+  worker.giveString(std::move(session_.requestId_));
+  // The upstream response's header list is rebuilt per request; an idle connection keeps none.
+  std::vector<http::Header>().swap(session_.response_.headers);
+}
 
 DownstreamSession::DownstreamSession(Worker& worker, ByteStream stream, std::string listenerName,
                                      tcp::endpoint peer)
@@ -315,6 +332,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   upstreamAddress_.clear();
   chunked_.reset();
   const ActiveRequest active(worker_);
+  const ScratchLease scratch(*this);
 
   routingView_.method = request_.method;
   routingView_.host = request_.host;

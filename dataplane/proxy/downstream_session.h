@@ -53,6 +53,18 @@ class DownstreamSession final : public Deadline {
     AttemptOutcome outcome = AttemptOutcome::Response;
   };
 
+  // Lends the per-request head strings from the worker for one request.
+  class ScratchLease {
+   public:
+    explicit ScratchLease(DownstreamSession& session);
+    ~ScratchLease();
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+
+   private:
+    DownstreamSession& session_;
+  };
+
   asio::awaitable<void> run();
   asio::awaitable<bool> handleRequest();  // false: close the connection
   asio::awaitable<bool> readMore();

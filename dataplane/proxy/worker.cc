@@ -180,6 +180,19 @@ void Worker::giveBuffer(std::vector<char> buffer) {
   spareBuffers_.push_back(std::move(buffer));
 }
 
+std::string Worker::takeString() {
+  if (spareStrings_.empty()) return {};
+  std::string text = std::move(spareStrings_.back());
+  spareStrings_.pop_back();
+  return text;
+}
+
+void Worker::giveString(std::string text) {
+  if (spareStrings_.size() >= 4 * kSpareBuffers || text.capacity() > 64 * 1024) return;
+  text.clear();
+  spareStrings_.push_back(std::move(text));
+}
+
 void Worker::housekeeping() {
   housekeepingTimer_.expires_after(std::chrono::milliseconds(100));
   housekeepingTimer_.async_wait([this](const error_code& ec) {
