@@ -793,3 +793,62 @@ GET /status/503 503 default/web/1 $up
 GET /x 404 - -
 POST /echo 200 default/web/0 $up" "$got"
 }
+
+# _make_cert_with DIR NAME CN SAN — a leaf signed by DIR/ca with the given subject CN and SAN.
+_make_cert_with() {
+  local dir=$1 name=$2 cn=$3 san=$4
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$dir/$name.key" -subj "/CN=$cn" \
+    -out "$dir/$name.csr" 2>/dev/null
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" >"$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 2 -extfile "$dir/$name.ext" -out "$dir/$name.pem" 2>/dev/null
+}
+
+test_upstream_tls_verifies_the_server_name_against_the_san_only() {
+  _proxy_setup
+  local dir=$PX_DIR/up port out
+  mkdir "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -subj "/CN=meshgate e2e CA" \
+    -days 2 -out "$dir/ca.pem" 2>/dev/null
+  # The certificate's CN says cn.internal, its SAN says up.internal: only the SAN may count.
+  _make_cert_with "$dir" up cn.internal DNS:up.internal
+  read -r port < <(_free_ports 1)
+  openssl s_server -accept "127.0.0.6:$port" -cert "$dir/up.pem" -key "$dir/up.key" -www \
+    -quiet </dev/null >"$dir/s_server.log" 2>&1 &
+  PX_PIDS+=($!)
+  wait_for 10 openssl s_client -connect "127.0.0.6:$port" -CAfile "$dir/ca.pem" </dev/null
+  _write_config <<YAML
+routes:
+  - metadata: {name: tls}
+    spec:
+      hosts: [good.test, cn.test, wrong.test]
+      rules:
+        - matches: [{headers: [{name: x-target, value: good}]}]
+          backends: [{service: good, port: $port}]
+        - matches: [{headers: [{name: x-target, value: cn}]}]
+          backends: [{service: cn-only, port: $port}]
+        - backends: [{service: wrong, port: $port}]
+clusters:
+  - name: good
+    endpoints: [{address: 127.0.0.6}]
+    tls: {serverName: up.internal, caFile: $dir/ca.pem}
+  - name: cn-only
+    endpoints: [{address: 127.0.0.6}]
+    tls: {serverName: cn.internal, caFile: $dir/ca.pem}
+  - name: wrong
+    endpoints: [{address: 127.0.0.6}]
+    tls: {serverName: other.internal, caFile: $dir/ca.pem}
+YAML
+  _start_proxy
+  step "serverName matching the SAN: the TLS upstream answers through the proxy"
+  out=$(curl -sS -H 'Host: good.test' -H 'x-target: good' "$PROXY_URL/")
+  assert_contains "$out" "s_server"
+  step "serverName matching only the CN is refused (strict SAN checking), as is a wrong name"
+  assert_eq 503 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: cn.test' -H 'x-target: cn' "$PROXY_URL/")"
+  assert_eq 503 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: wrong.test' "$PROXY_URL/")"
+  assert_ge "$(_stat meshgate_proxy_upstream_errors_total 'cluster="cn-only"' 'kind="connect"')" 1
+  assert_ge "$(_stat meshgate_proxy_upstream_errors_total 'cluster="wrong"' 'kind="connect"')" 1
+  step "the good cluster still works after the refusals"
+  out=$(curl -sS -H 'Host: good.test' -H 'x-target: good' "$PROXY_URL/")
+  assert_contains "$out" "s_server"
+}
