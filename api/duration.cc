@@ -97,4 +97,11 @@ std::string Duration::format() const {
   return out;
 }
 
+std::chrono::milliseconds durationOr(const std::optional<std::string>& text,
+                                     std::chrono::milliseconds fallback) {
+  if (!text) return fallback;
+  const auto parsed = Duration::parse(*text);
+  return parsed ? parsed->value() : fallback;
+}
+
 }  // namespace meshgate::api

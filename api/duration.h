@@ -33,4 +33,9 @@ class Duration {
   std::chrono::milliseconds value_{0};
 };
 
+// The value of an optional duration field, or `fallback` when it is absent (or unparsable, which
+// validation has already refused).
+std::chrono::milliseconds durationOr(const std::optional<std::string>& text,
+                                     std::chrono::milliseconds fallback);
+
 }  // namespace meshgate::api

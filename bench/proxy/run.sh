@@ -84,7 +84,6 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     -j "$(nproc)" >>"$tmp/build.log" 2>&1 || die "the build failed: $(tail -20 "$tmp/build.log")"
 fi
 [ -x "$build/bin/meshgate-proxy" ] || die "$build/bin/meshgate-proxy missing"
-proxy_state=built
 idle_clients=$build/bin/meshgate-idle-clients
 [ -x "$idle_clients" ] || die "$idle_clients missing"
 
@@ -275,14 +274,12 @@ start_nginx nginx "$dir" taskset -c 1
 target_pid[nginx]=$started
 start haproxy taskset -c 1 haproxy -db -f "$(haproxy_conf haproxy "$port_haproxy")"
 target_pid[haproxy]=$started
-if [ "$proxy_state" = built ]; then
-  start meshgate taskset -c 1 "$build/bin/meshgate-proxy" \
-    --config "$(meshgate_conf meshgate "$port_meshgate" "$admin_meshgate")" --concurrency 1 \
-    --log-level warn
-  target_pid[meshgate]=$started
-  wait_http "http://127.0.0.1:$admin_meshgate/ready" 20
-  targets+=(meshgate)
-fi
+start meshgate taskset -c 1 "$build/bin/meshgate-proxy" \
+  --config "$(meshgate_conf meshgate "$port_meshgate" "$admin_meshgate")" --concurrency 1 \
+  --log-level warn
+target_pid[meshgate]=$started
+wait_http "http://127.0.0.1:$admin_meshgate/ready" 20
+targets+=(meshgate)
 for t in "${targets[@]}"; do
   wait_http "http://127.0.0.1:${target_port[$t]}/" 10 -H 'Host: bench.example.com'
 done
@@ -345,16 +342,14 @@ cg_pid=$started
 wait_http "http://127.0.0.1:$port_cg_nginx/" 60
 callgrind_measure nginx "$port_cg_nginx" "$cg_pid"
 stop "$cg_pid"
-if [ "$proxy_state" = built ]; then
-  log "callgrind: meshgate"
-  start cg-meshgate "${valgrind_cmd[@]}" --callgrind-out-file="$tmp/callgrind.meshgate.%p" \
-    "$build/bin/meshgate-proxy" --config "$(meshgate_conf cg-meshgate "$port_cg_meshgate" \
-      "$admin_cg_meshgate")" --concurrency 1 --log-level warn
-  cg_pid=$started
-  wait_http "http://127.0.0.1:$admin_cg_meshgate/ready" 90
-  callgrind_measure meshgate "$port_cg_meshgate" "$cg_pid"
-  stop "$cg_pid"
-fi
+log "callgrind: meshgate"
+start cg-meshgate "${valgrind_cmd[@]}" --callgrind-out-file="$tmp/callgrind.meshgate.%p" \
+  "$build/bin/meshgate-proxy" --config "$(meshgate_conf cg-meshgate "$port_cg_meshgate" \
+    "$admin_cg_meshgate")" --concurrency 1 --log-level warn
+cg_pid=$started
+wait_http "http://127.0.0.1:$admin_cg_meshgate/ready" 90
+callgrind_measure meshgate "$port_cg_meshgate" "$cg_pid"
+stop "$cg_pid"
 
 # --- Memory with idle keep-alive client connections ---------------------------------------------
 declare -A rss_idle rss_base
@@ -394,15 +389,13 @@ if [ "$haproxy_maxconn" -ge $((idle + 100)) ]; then
   rss_measure haproxy "$port_rss_haproxy" "$rss_pid"
   stop "$rss_pid"
 fi
-if [ "$proxy_state" = built ]; then
-  start rss-meshgate taskset -c 1 "$build/bin/meshgate-proxy" \
-    --config "$(meshgate_conf rss-meshgate "$port_rss_meshgate" "$admin_rss_meshgate")" \
-    --concurrency 1 --log-level warn
-  rss_pid=$started
-  wait_http "http://127.0.0.1:$admin_rss_meshgate/ready" 20
-  rss_measure meshgate "$port_rss_meshgate" "$rss_pid"
-  stop "$rss_pid"
-fi
+start rss-meshgate taskset -c 1 "$build/bin/meshgate-proxy" \
+  --config "$(meshgate_conf rss-meshgate "$port_rss_meshgate" "$admin_rss_meshgate")" \
+  --concurrency 1 --log-level warn
+rss_pid=$started
+wait_http "http://127.0.0.1:$admin_rss_meshgate/ready" 20
+rss_measure meshgate "$port_rss_meshgate" "$rss_pid"
+stop "$rss_pid"
 
 # --- Table --------------------------------------------------------------------------------------
 med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }
@@ -421,10 +414,6 @@ for t in direct nginx haproxy meshgate; do
   label=$t
   [ "$t" = direct ] && label="direct (no proxy)"
   [ "$t" = meshgate ] && label=meshgate-proxy
-  if [ "$t" = meshgate ] && [ "$proxy_state" != built ]; then
-    echo "| $label | $proxy_state | | | | | | | |"
-    continue
-  fi
   cpu=$(med "${cpu_runs[$t]:-}")
   ir=${ir_per_request[$t]:-}
   rss=""
@@ -445,14 +434,11 @@ for t in "${targets[@]}"; do
   [ "${errors[$t]:-0}" -eq 0 ] || echo "Warning: $t: ${errors[$t]} non-2xx responses or socket errors over its runs."
 done
 not_measured=()
-[ "$proxy_state" = built ] || not_measured+=("meshgate-proxy ($proxy_state)")
 not_measured+=("Ir/req for direct and HAProxy" "RSS for direct")
 for t in nginx meshgate; do
-  [ "$t" = meshgate ] && [ "$proxy_state" != built ] && continue
   [ -n "${ir_per_request[$t]:-}" ] || not_measured+=("Ir/req for $t (callgrind gave no figure)")
 done
 for t in nginx haproxy meshgate; do
-  [ "$t" = meshgate ] && [ "$proxy_state" != built ] && continue
   if [ "$t" = haproxy ] && [ "$haproxy_maxconn" -lt $((idle + 100)) ]; then
     not_measured+=("RSS for haproxy (descriptor hard limit $fd_limit < 2 per connection)")
   elif [ -z "${rss_idle[$t]:-}" ]; then

@@ -1,8 +1,6 @@
 // PEM file checks with OpenSSL; see pem_files.h.
 #include "dataplane/config/pem_files.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -13,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include "base/read_file.h"
 
 namespace meshgate::dp {
 namespace {
@@ -29,28 +29,6 @@ struct PkeyFree {
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-// Reads the whole file; on failure `error` gets "cannot read: <reason>".
-std::optional<std::string> readFile(const std::string& path, std::string& error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    error = std::string("cannot read: ") + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string text;
-  char buffer[8192];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
-    text.append(buffer, n);
-  const bool failed = std::ferror(f) != 0;
-  const int readErrno = errno;
-  std::fclose(f);
-  if (failed) {
-    error = std::string("cannot read: ") + std::strerror(readErrno);
-    return std::nullopt;
-  }
-  return text;
-}
 
 BioPtr memoryBio(const std::string& text) {
   return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
@@ -90,7 +68,7 @@ PkeyPtr parsePrivateKey(const std::string& text) {
 
 std::string checkCertificateFile(const std::string& path) {
   std::string error;
-  const auto text = readFile(path, error);
+  const auto text = readFileText(path, error);
   if (!text) return error;
   const auto certs = parseCertificates(*text);
   if (!certs) return "holds a PEM block that is not a valid certificate";
@@ -100,7 +78,7 @@ std::string checkCertificateFile(const std::string& path) {
 
 std::string checkPrivateKeyFile(const std::string& path) {
   std::string error;
-  const auto text = readFile(path, error);
+  const auto text = readFileText(path, error);
   if (!text) return error;
   if (!parsePrivateKey(*text)) return "no unencrypted PEM private key found";
   return {};
@@ -108,8 +86,8 @@ std::string checkPrivateKeyFile(const std::string& path) {
 
 std::string checkKeyMatchesCertificate(const std::string& certPath, const std::string& keyPath) {
   std::string error;
-  const auto certText = readFile(certPath, error);
-  const auto keyText = certText ? readFile(keyPath, error) : std::nullopt;
+  const auto certText = readFileText(certPath, error);
+  const auto keyText = certText ? readFileText(keyPath, error) : std::nullopt;
   if (!keyText) return error;
   const auto certs = parseCertificates(*certText);
   const PkeyPtr key = parsePrivateKey(*keyText);

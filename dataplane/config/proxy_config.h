@@ -40,9 +40,9 @@ struct ListenerConfig {
 };
 
 struct ClusterEndpoint {
-  std::string address;          // IP literal
-  std::optional<uint16_t> port; // absent: the port the route's backend names
-  uint32_t weight = 1;          // 1..1000
+  std::string address;                        // IP literal
+  std::optional<uint16_t> port;               // absent: the port the route's backend names
+  uint32_t weight = 1;                        // 1..1000
   std::map<std::string, std::string> labels;  // what subsets select on
 };
 
@@ -67,11 +67,11 @@ struct ClusterConfig {
   std::string name;
   std::vector<ClusterEndpoint> endpoints;
   std::vector<ClusterSubset> subsets;
-  api::LoadBalancer loadBalancer;                      // policy defaults to RoundRobin
+  api::LoadBalancer loadBalancer;  // policy defaults to RoundRobin
   std::optional<api::HealthCheck> healthCheck;
   std::optional<api::OutlierDetection> outlierDetection;
-  api::CircuitBreaker circuitBreaker;                  // absent limits: api::kDefault*
-  std::optional<Millis> timeout;                       // request timeout (absent: none)
+  api::CircuitBreaker circuitBreaker;  // absent limits: api::kDefault*
+  std::optional<Millis> timeout;       // request timeout (absent: none)
   std::optional<api::Retries> retries;
   Millis connectTimeout{2'000};
   std::optional<UpstreamTls> tls;

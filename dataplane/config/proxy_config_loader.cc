@@ -1,14 +1,13 @@
 // Config file loading; see proxy_config_loader.h.
 #include "dataplane/config/proxy_config_loader.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <exception>
 
 #include <openssl/evp.h>
 
 #include "api/yaml_loader.h"
+#include "base/read_file.h"
 #include "dataplane/config/proxy_config_codec.h"
 #include "dataplane/config/proxy_config_validation.h"
 
@@ -67,18 +66,10 @@ Expected<ProxyConfig, std::string> loadProxyConfigText(std::string_view text,
 }
 
 Expected<ProxyConfig, std::string> loadProxyConfigFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return path + ": cannot read: " + std::strerror(errno);
-  std::string text;
-  char buffer[8192];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0)
-    text.append(buffer, n);
-  const bool failed = std::ferror(f) != 0;
-  const int readErrno = errno;
-  std::fclose(f);
-  if (failed) return path + ": cannot read: " + std::strerror(readErrno);
-  return loadProxyConfigText(text, path);
+  std::string error;
+  const auto text = readFileText(path, error);
+  if (!text) return path + ": " + error;
+  return loadProxyConfigText(*text, path);
 }
 
 }  // namespace meshgate::dp

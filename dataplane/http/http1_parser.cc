@@ -55,9 +55,6 @@ inline bool isOws(char c) {
 inline bool isDigit(char c) {
   return c >= '0' && c <= '9';
 }
-inline char lowerAscii(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
 
 std::string_view trimOws(std::string_view text) {
   while (!text.empty() && isOws(text.front()))
@@ -488,6 +485,27 @@ bool keepAliveFor(unsigned versionMinor, const HeadFacts& facts) {
   return versionMinor == 1 || facts.connectionKeepAlive;
 }
 
+// What request and response heads share: find the head's end (limits applied), parse the first
+// line with `parseFirstLine`, then validate and collect the header lines.
+template <typename Head, typename FirstLineParser>
+ParseStatus parseHead(std::string_view buffer, size_t start, const Limits& limits,
+                      FirstLineParser parseFirstLine, Head& out, size_t& headEnd,
+                      HeadFacts& facts) {
+  if (const ParseStatus s = locateHead(buffer, start, limits, headEnd);
+      s != ParseStatus::Complete) {
+    return s;
+  }
+  size_t pos = start;
+  std::string_view firstLine;
+  if (const ParseStatus s = nextLine(buffer, pos, headEnd, firstLine); s != ParseStatus::Complete) {
+    return s;
+  }
+  if (const ParseStatus s = parseFirstLine(firstLine, out); s != ParseStatus::Complete) {
+    return s;
+  }
+  return parseHeaderLines(buffer, pos, headEnd, limits, out.headers, facts);
+}
+
 }  // namespace
 
 ParseStatus parseRequestHead(std::string_view buffer, const Limits& limits, RequestHead& out) {
@@ -504,23 +522,9 @@ ParseStatus parseRequestHead(std::string_view buffer, const Limits& limits, Requ
   if (lineStart < buffer.size() && buffer[lineStart] == '\n') return ParseStatus::BareLineEnding;
 
   size_t headEnd = 0;
-  if (const ParseStatus s = locateHead(buffer, lineStart, limits, headEnd);
-      s != ParseStatus::Complete) {
-    return s;
-  }
-
-  size_t pos = lineStart;
-  std::string_view requestLine;
-  if (const ParseStatus s = nextLine(buffer, pos, headEnd, requestLine);
-      s != ParseStatus::Complete) {
-    return s;
-  }
-  if (const ParseStatus s = parseRequestLine(requestLine, out); s != ParseStatus::Complete) {
-    return s;
-  }
-
   HeadFacts facts;
-  if (const ParseStatus s = parseHeaderLines(buffer, pos, headEnd, limits, out.headers, facts);
+  if (const ParseStatus s =
+          parseHead(buffer, lineStart, limits, parseRequestLine, out, headEnd, facts);
       s != ParseStatus::Complete) {
     return s;
   }
@@ -561,22 +565,8 @@ ParseStatus parseResponseHead(std::string_view buffer, std::string_view requestM
   resetKeepingHeaders(out);
 
   size_t headEnd = 0;
-  if (const ParseStatus s = locateHead(buffer, 0, limits, headEnd); s != ParseStatus::Complete) {
-    return s;
-  }
-
-  size_t pos = 0;
-  std::string_view statusLine;
-  if (const ParseStatus s = nextLine(buffer, pos, headEnd, statusLine);
-      s != ParseStatus::Complete) {
-    return s;
-  }
-  if (const ParseStatus s = parseStatusLine(statusLine, out); s != ParseStatus::Complete) {
-    return s;
-  }
-
   HeadFacts facts;
-  if (const ParseStatus s = parseHeaderLines(buffer, pos, headEnd, limits, out.headers, facts);
+  if (const ParseStatus s = parseHead(buffer, 0, limits, parseStatusLine, out, headEnd, facts);
       s != ParseStatus::Complete) {
     return s;
   }

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/ascii.h"
+
 namespace meshgate::dp::http {
 
 enum class ParseStatus {
@@ -114,16 +116,8 @@ ParseStatus parseResponseHead(std::string_view buffer, std::string_view requestM
                               const Limits& limits, ResponseHead& out);
 
 // Case-insensitive ASCII comparison for header names and tokens.
-// Inline: the proxy calls it for every header it forwards.
 inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) {
-      return static_cast<unsigned char>(c - 'A') < 26 ? static_cast<char>(c | 0x20) : c;
-    };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
+  return asciiEqualsIgnoreCase(a, b);
 }
 
 }  // namespace meshgate::dp::http

@@ -37,9 +37,8 @@ asio::awaitable<error_code> ByteStream::handshakeAsClient(const std::string& ser
     co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
   X509_VERIFY_PARAM* param = SSL_get0_param(tls_->native_handle());
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-  asio::ip::address ip;
   error_code parseError;
-  ip = asio::ip::make_address(serverName, parseError);
+  asio::ip::make_address(serverName, parseError);
   const int set = parseError ? X509_VERIFY_PARAM_set1_host(param, serverName.c_str(), 0)
                              : X509_VERIFY_PARAM_set1_ip_asc(param, serverName.c_str());
   if (set != 1)

@@ -19,7 +19,6 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kInitialInput = 1024;
-constexpr size_t kUpstreamBuffer = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 using Steady = std::chrono::steady_clock;
@@ -63,15 +62,6 @@ std::optional<std::string_view> cookieValue(std::string_view header, std::string
     header.remove_prefix(semi + 1);
   }
   return std::nullopt;
-}
-
-// True when `prefix` matches `path` on a segment boundary (as PathPrefix does).
-bool prefixMatches(std::string_view prefix, std::string_view path) {
-  if (prefix == "/") return true;
-  std::string_view trimmed = prefix;
-  if (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
-  if (path.substr(0, trimmed.size()) != trimmed) return false;
-  return path.size() == trimmed.size() || path[trimmed.size()] == '/';
 }
 
 asio::awaitable<void> pump(ByteStream& from, ByteStream& to) {
@@ -361,7 +351,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   std::string_view path = request_.path;
   if (rule->rewritePathPrefix) {
     for (const auto& prefix : rule->pathPrefixes) {
-      if (!prefixMatches(prefix, path)) continue;
+      if (!pathPrefixMatches(prefix, path)) continue;
       std::string_view rest = path.substr(std::min(path.size(), prefix.size()));
       if (prefix.size() > 1 && prefix.back() == '/') rest = path.substr(prefix.size() - 1);
       rewrittenPath_ = *rule->rewritePathPrefix;
@@ -891,9 +881,9 @@ void DownstreamSession::finishRequest(unsigned status, const CompiledRule* rule,
                                       std::optional<size_t> backend) {
   if (rule) {
     if (backend)
-      const_cast<RouteClusterCounters&>(rule->backends[*backend].counters).count(status);
+      rule->backends[*backend].counters.count(status);
     else
-      const_cast<RouteClusterCounters&>(rule->directCounters).count(status);
+      rule->directCounters.count(status);
     if (rule->latency)
       rule->latency->observe(std::chrono::duration<double>(Steady::now() - requestStart_).count());
   } else {

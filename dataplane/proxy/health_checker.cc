@@ -19,12 +19,7 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-std::chrono::milliseconds durationOr(const std::optional<std::string>& text,
-                                     std::chrono::milliseconds fallback) {
-  if (!text) return fallback;
-  const auto parsed = api::Duration::parse(*text);
-  return parsed ? parsed->value() : fallback;
-}
+using api::durationOr;
 
 }  // namespace
 

@@ -13,7 +13,7 @@ namespace meshgate::dp {
 // Counters of one (route rule, cluster) pair, by status class 1xx..5xx.
 struct RouteClusterCounters {
   std::array<metrics::Counter*, 5> byClass{};
-  void count(unsigned status) {
+  void count(unsigned status) const {
     const unsigned klass = status / 100;
     if (klass >= 1 && klass <= 5) byClass[klass - 1]->inc();
   }

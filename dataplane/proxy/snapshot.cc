@@ -10,13 +10,8 @@ namespace meshgate::dp {
 
 namespace {
 
+using api::durationOr;
 using std::chrono::milliseconds;
-
-milliseconds durationOr(const std::optional<std::string>& text, milliseconds fallback) {
-  if (!text) return fallback;
-  const auto parsed = api::Duration::parse(*text);
-  return parsed ? parsed->value() : fallback;
-}
 
 std::optional<milliseconds> optionalDuration(const std::optional<std::string>& text) {
   if (!text) return std::nullopt;

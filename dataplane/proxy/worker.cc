@@ -34,7 +34,8 @@ Worker::Worker(size_t index, ProxyStats& stats, AccessLog* accessLog)
       random_(std::random_device{}() ^ (index * 0x9e3779b97f4a7c15ULL)),
       downstreamActive_(stats.downstreamActive.with({})),
       downstreamTotal_(stats.downstreamTotal.with({})),
-      activeRequests_(stats.activeRequests.with({})) {}
+      activeRequests_(stats.activeRequests.with({})),
+      unrouted_(stats.routeCluster("-", "-")) {}
 
 Worker::~Worker() {
   stop();
@@ -151,8 +152,7 @@ void Worker::countBadRequest(std::string_view reason) {
 }
 
 void Worker::countUnrouted(unsigned status) {
-  if (!unrouted_[0].byClass[0]) unrouted_[0] = stats_.routeCluster("-", "-");
-  unrouted_[0].count(status);
+  unrouted_.count(status);
 }
 
 void Worker::newRequestId(std::string& out) {

@@ -55,6 +55,7 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   DeadlineSweeper& sweeper() { return sweeper_; }
   ProxyStats& stats() { return stats_; }
+  metrics::Gauge& activeRequests() { return activeRequests_; }
   void sessionStarted(DownstreamSession* session);
   void sessionEnded(DownstreamSession* session);
   void countBadRequest(std::string_view reason);
@@ -94,18 +95,16 @@ class Worker {
   std::vector<std::vector<char>> spareBuffers_;
   std::vector<std::string> spareStrings_;
   std::string accessBatch_;
-  std::array<RouteClusterCounters, 1> unrouted_{};
   metrics::Gauge& downstreamActive_;
   metrics::Counter& downstreamTotal_;
   metrics::Gauge& activeRequests_;
+  RouteClusterCounters unrouted_;  // requests no route took
 };
 
 // Counts a request in flight for its lifetime.
 class ActiveRequest {
  public:
-  explicit ActiveRequest(Worker& worker) : gauge_(&worker.stats().activeRequests.with({})) {
-    gauge_->inc();
-  }
+  explicit ActiveRequest(Worker& worker) : gauge_(&worker.activeRequests()) { gauge_->inc(); }
   ~ActiveRequest() { gauge_->dec(); }
   ActiveRequest(const ActiveRequest&) = delete;
   ActiveRequest& operator=(const ActiveRequest&) = delete;

@@ -18,15 +18,17 @@ Expected<std::shared_ptr<const RE2>, std::string> compileRegex(const std::string
   return std::shared_ptr<const RE2>(std::move(regex));
 }
 
-// PathPrefix on segment boundaries; a trailing "/" of the prefix is not significant.
-bool prefixMatches(std::string_view prefix, std::string_view path) {
+}  // namespace
+
+bool pathPrefixMatches(std::string_view prefix, std::string_view path) {
   while (prefix.size() > 1 && prefix.back() == '/')
     prefix.remove_suffix(1);
   if (prefix == "/") return !path.empty() && path.front() == '/';
   if (path.substr(0, prefix.size()) != prefix) return false;
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
-}  // namespace
+
+namespace {}  // namespace
 
 bool RequestMatch::ValueMatch::matches(std::string_view actual) const {
   if (regex) return RE2::FullMatch(actual, *regex);
@@ -75,7 +77,7 @@ bool RequestMatch::matches(const RequestView& request) const {
       if (request.path != path_) return false;
       break;
     case PathKind::Prefix:
-      if (!prefixMatches(path_, request.path)) return false;
+      if (!pathPrefixMatches(path_, request.path)) return false;
       break;
     case PathKind::Regex:
       if (!RE2::FullMatch(request.path, *pathRegex_)) return false;

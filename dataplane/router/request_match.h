@@ -17,6 +17,10 @@
 
 namespace meshgate::dp {
 
+// PathPrefix on segment boundaries ("/api" matches "/api" and "/api/x", not "/apix"); a trailing
+// "/" of the prefix is not significant. Also used by the proxy's path-prefix rewrite.
+bool pathPrefixMatches(std::string_view prefix, std::string_view path);
+
 enum class PathKind { Exact = 0, Prefix = 1, Regex = 2 };
 
 class RequestMatch {

@@ -1,22 +1,13 @@
 // Header and query lookups of RequestView.
 #include "dataplane/router/request_view.h"
 
-namespace meshgate::dp {
+#include "base/ascii.h"
 
-namespace {
-bool equalsIgnoringAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-}  // namespace
+namespace meshgate::dp {
 
 std::optional<std::string_view> RequestView::header(std::string_view name) const {
   for (const auto& [key, value] : headers)
-    if (equalsIgnoringAsciiCase(key, name)) return value;
+    if (asciiEqualsIgnoreCase(key, name)) return value;
   return std::nullopt;
 }
 
