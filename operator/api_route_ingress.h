@@ -14,13 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_route.h"
-#include "operator/route_conflicts.h"
+#include "api/route_conflicts.h"
 
 namespace meshgate::op {
 
 struct IngressPlan {
   std::vector<std::string> hosts;         // the hosts this route may serve (allowed)
-  std::set<RouteClaim> lost;              // (class|host, match) claims older routes hold
+  std::set<api::RouteClaim> lost;              // (class|host, match) claims older routes hold
   std::set<std::string> missingBackends;  // "service:port" that name no MeshService port
   std::string tlsSecretName;              // "" → no tls section
 };

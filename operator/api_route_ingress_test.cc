@@ -65,7 +65,7 @@ TEST(ApiRouteIngressTest, AMissingBackendFallsBackToTheNextAndAnUnresolvableRule
 
 TEST(ApiRouteIngressTest, ALostClaimDropsOnlyThatPath) {
   auto plan = planFor(route());
-  plan.lost = {RouteClaim{"meshgate|shop.example.com", "PathPrefix /orders"}};
+  plan.lost = {api::RouteClaim{"meshgate|shop.example.com", "PathPrefix /orders"}};
   auto ingress = desiredIngress(route(), plan);
   ASSERT_TRUE(ingress.has_value());
   const auto& paths = (*ingress)["spec"]["rules"][0]["http"]["paths"];

@@ -12,13 +12,13 @@
 #include "api/field_error.h"
 #include "api/mesh_service_codec.h"
 #include "kube/wire_time.h"
-#include "operator/allowed_hosts.h"
+#include "api/allowed_hosts.h"
 #include "operator/api_route_ingress.h"
 #include "operator/child_applier.h"
 #include "operator/condition_set.h"
 #include "operator/namespace_state.h"
 #include "operator/owner_reference.h"
-#include "operator/route_conflicts.h"
+#include "api/route_conflicts.h"
 #include "operator/status_writer.h"
 
 namespace meshgate::op {
@@ -51,10 +51,10 @@ std::vector<std::string> allowedHosts(const api::ApiRoute& route,
                                       const kube::ThreadSafeStore& namespaces,
                                       std::vector<std::string>* denied) {
   std::optional<std::vector<std::string>> globs;
-  if (auto ns = namespaces.get(route.metadata.namespace_)) globs = allowedHostGlobs(*ns);
+  if (auto ns = namespaces.get(route.metadata.namespace_)) globs = api::allowedHostGlobs(*ns);
   std::vector<std::string> allowed;
   for (const auto& host : route.spec.hosts) {
-    if (!globs || hostAllowed(host, *globs)) {
+    if (!globs || api::hostAllowed(host, *globs)) {
       allowed.push_back(host);
     } else if (denied != nullptr) {
       denied->push_back(host);
@@ -183,7 +183,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   for (const auto& competitor : competitors)
     contenders.push_back(&competitor);
   std::vector<std::string> conflicts;
-  if (auto lost = resolveConflicts(contenders); lost.count(routeKey) > 0) {
+  if (auto lost = api::resolveConflicts(contenders); lost.count(routeKey) > 0) {
     for (const auto& [claim, winner] : lost[routeKey]) {
       plan.lost.insert(claim);
       conflicts.push_back("host " + hostOfClaim(claim.host) + " " + claim.match +
@@ -192,7 +192,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   }
   if (!denied.empty()) {
     std::string message = "hosts not allowed in namespace " + route.metadata.namespace_ + " (" +
-                          kAllowedHostsAnnotation + "): " + joinLimited(denied);
+                          api::kAllowedHostsAnnotation + "): " + joinLimited(denied);
     if (!conflicts.empty()) message += "; also conflicted: " + joinLimited(conflicts);
     conditions.set(type::kAccepted, status::kFalse, reason::kNotAllowed, message);
     warnIfNew(type::kAccepted, std::string(reason::kNotAllowed), message);

@@ -252,7 +252,7 @@ int ProxyServer::run() {
   };
   onHangup();
   if (options_.watchFile) {
-    watcher_ = std::make_unique<ConfigWatcher>(main_, options_.configPath,
+    watcher_ = std::make_unique<meshgate::FileWatcher>(main_, options_.configPath,
                                                [this] { reload("reload (file changed)"); });
     watcher_->start();
   }

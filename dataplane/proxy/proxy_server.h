@@ -18,7 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "dataplane/proxy/access_log.h"
-#include "dataplane/proxy/config_watcher.h"
+#include "base/file_watcher.h"
 #include "dataplane/proxy/endpoint_health.h"
 #include "dataplane/proxy/health_checker.h"
 #include "dataplane/proxy/proxy_stats.h"
@@ -69,7 +69,7 @@ class ProxyServer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, OpenListener> listeners_;
   HealthChecker healthChecker_;
-  std::unique_ptr<ConfigWatcher> watcher_;
+  std::unique_ptr<meshgate::FileWatcher> watcher_;
   std::unique_ptr<metrics::ProbeServer> admin_;
   metrics::CollectorHandle collector_;
   mutable std::mutex mutex_;  // guards current_ and draining_ for the admin thread

@@ -1,5 +1,5 @@
-// inotify watch of the config file's directory.
-#include "dataplane/proxy/config_watcher.h"
+// inotify watch of a directory; see base/file_watcher.h.
+#include "base/file_watcher.h"
 
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -8,30 +8,38 @@
 
 #include <spdlog/spdlog.h>
 
-namespace meshgate::dp {
+namespace meshgate {
 
-ConfigWatcher::ConfigWatcher(boost::asio::io_context& context, std::string path,
-                             std::function<void()> changed)
-    : changed_(std::move(changed)), descriptor_(context), settle_(context) {
-  const std::filesystem::path file(path);
-  directory_ = file.has_parent_path() ? file.parent_path().string() : ".";
-  fileName_ = file.filename().string();
-}
+FileWatcher::FileWatcher(boost::asio::io_context& context, const std::string& path,
+                         std::function<void()> changed)
+    : FileWatcher(context,
+                  std::filesystem::path(path).has_parent_path()
+                      ? std::filesystem::path(path).parent_path().string()
+                      : std::string("."),
+                  {std::filesystem::path(path).filename().string()}, std::move(changed)) {}
 
-ConfigWatcher::~ConfigWatcher() {
+FileWatcher::FileWatcher(boost::asio::io_context& context, std::string directory,
+                         std::set<std::string> fileNames, std::function<void()> changed)
+    : directory_(std::move(directory)),
+      fileNames_(std::move(fileNames)),
+      changed_(std::move(changed)),
+      descriptor_(context),
+      settle_(context) {}
+
+FileWatcher::~FileWatcher() {
   boost::system::error_code ignored;
   descriptor_.close(ignored);
 }
 
-bool ConfigWatcher::start() {
+bool FileWatcher::start() {
   const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
-    spdlog::warn("config watch: inotify unavailable ({}); reload with SIGHUP", errno);
+    spdlog::warn("file watch: inotify unavailable ({}); reloads only on request", errno);
     return false;
   }
   if (inotify_add_watch(fd, directory_.c_str(),
                         IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE) < 0) {
-    spdlog::warn("config watch: cannot watch {} ({}); reload with SIGHUP", directory_, errno);
+    spdlog::warn("file watch: cannot watch {} ({}); reloads only on request", directory_, errno);
     ::close(fd);
     return false;
   }
@@ -40,7 +48,7 @@ bool ConfigWatcher::start() {
   return true;
 }
 
-void ConfigWatcher::readEvents() {
+void FileWatcher::readEvents() {
   descriptor_.async_read_some(
       boost::asio::buffer(buffer_), [this](const boost::system::error_code& ec, size_t n) {
         if (ec) return;
@@ -49,7 +57,7 @@ void ConfigWatcher::readEvents() {
           const auto* event = reinterpret_cast<const inotify_event*>(buffer_.data() + offset);
           // Kubernetes volumes swap a "..data" symlink; any change in the directory counts then.
           const std::string name = event->len ? std::string(event->name) : std::string();
-          if (name == fileName_ || name.rfind("..", 0) == 0) relevant = true;
+          if (fileNames_.count(name) > 0 || name.rfind("..", 0) == 0) relevant = true;
           offset += sizeof(inotify_event) + event->len;
         }
         if (relevant) {
@@ -62,4 +70,4 @@ void ConfigWatcher::readEvents() {
       });
 }
 
-}  // namespace meshgate::dp
+}  // namespace meshgate

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace meshgate::op {
+namespace meshgate::api {
 
 inline constexpr const char* kAllowedHostsAnnotation = "meshgate.io/allowed-hosts";
 
@@ -19,4 +19,4 @@ std::optional<std::vector<std::string>> allowedHostGlobs(const nlohmann::json& n
 
 bool hostAllowed(const std::string& host, const std::vector<std::string>& globs);
 
-}  // namespace meshgate::op
+}  // namespace meshgate::api

@@ -10,7 +10,7 @@
 
 #include "api/api_route.h"
 
-namespace meshgate::op {
+namespace meshgate::api {
 
 // One (host, match) a route claims, in a canonical text form so equal matches compare equal.
 struct RouteClaim {
@@ -43,4 +43,4 @@ bool olderThan(const api::ApiRoute& a, const api::ApiRoute& b);
 
 std::string keyOf(const api::ApiRoute& route);
 
-}  // namespace meshgate::op
+}  // namespace meshgate::api

@@ -1,9 +1,9 @@
 // The allowed-hosts annotation: parsing and glob matching.
-#include "operator/allowed_hosts.h"
+#include "api/allowed_hosts.h"
 
 #include <gtest/gtest.h>
 
-namespace meshgate::op {
+namespace meshgate::api {
 namespace {
 
 nlohmann::json namespaceWith(const std::string& annotation) {
@@ -46,4 +46,4 @@ TEST(AllowedHostsTest, AStarAllowsAnyHost) {
 }
 
 }  // namespace
-}  // namespace meshgate::op
+}  // namespace meshgate::api

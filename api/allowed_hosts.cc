@@ -1,12 +1,12 @@
 // Host globs of the meshgate.io/allowed-hosts namespace annotation.
-#include "operator/allowed_hosts.h"
+#include "api/allowed_hosts.h"
 
 #include "base/ascii.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace meshgate::op {
+namespace meshgate::api {
 
 namespace {
 
@@ -54,4 +54,4 @@ bool hostAllowed(const std::string& host, const std::vector<std::string>& globs)
   return false;
 }
 
-}  // namespace meshgate::op
+}  // namespace meshgate::api

@@ -1,9 +1,9 @@
 // Oldest-wins conflict resolution over (ingress class, host, match) claims.
-#include "operator/route_conflicts.h"
+#include "api/route_conflicts.h"
 
 #include <algorithm>
 
-namespace meshgate::op {
+namespace meshgate::api {
 
 std::string keyOf(const api::ApiRoute& route) {
   return route.metadata.namespace_ + "/" + route.metadata.name;
@@ -88,4 +88,4 @@ std::map<std::string, std::vector<LostClaim>> resolveConflicts(
   return lost;
 }
 
-}  // namespace meshgate::op
+}  // namespace meshgate::api

@@ -1,9 +1,9 @@
 // Oldest-wins conflict resolution between ApiRoutes.
-#include "operator/route_conflicts.h"
+#include "api/route_conflicts.h"
 
 #include <gtest/gtest.h>
 
-namespace meshgate::op {
+namespace meshgate::api {
 namespace {
 
 api::ApiRoute route(const std::string& ns, const std::string& name, const std::string& created,
@@ -56,4 +56,4 @@ TEST(RouteConflictsTest, DifferentHostsMatchesOrHeaderCaseDoNotCollideUnlessEqua
 }
 
 }  // namespace
-}  // namespace meshgate::op
+}  // namespace meshgate::api

@@ -1,0 +1,80 @@
+// ConfigReloader: a good file is applied, a bad one refused while the last good one stays.
+#include "webhook/config_reloader.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace meshgate::webhook {
+namespace {
+
+class ConfigReloaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/meshgate-config-reloader-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/config.yaml";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write(const std::string& text) { std::ofstream(path_) << text; }
+
+  std::string dir_;
+  std::string path_;
+  metrics::Registry registry_;
+};
+
+TEST_F(ConfigReloaderTest, NoFileMeansTheDefaults) {
+  auto reloader = ConfigReloader::load("", registry_);
+  ASSERT_TRUE(reloader.ok()) << reloader.error();
+  EXPECT_FALSE((*reloader)->current()->policy.requireTLS);
+  EXPECT_EQ((*reloader)->current()->injection.image, WebhookConfig{}.injection.image);
+}
+
+TEST_F(ConfigReloaderTest, AMissingOrBadFileAtStartIsAnErrorNamingTheFile) {
+  auto missing = ConfigReloader::load(path_, registry_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find(path_ + ": cannot read"), std::string::npos);
+  write("policy:\n  requireTLS: maybe\n");
+  auto bad = ConfigReloader::load(path_, registry_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("policy.requireTLS"), std::string::npos) << bad.error();
+}
+
+TEST_F(ConfigReloaderTest, ABadNewFileKeepsTheLastGoodConfig) {
+  write("policy:\n  requireTLS: true\n");
+  auto reloader = ConfigReloader::load(path_, registry_);
+  ASSERT_TRUE(reloader.ok()) << reloader.error();
+  EXPECT_TRUE((*reloader)->current()->policy.requireTLS);
+
+  write("policy:\n  maxRateLimitBurst: -4\n");
+  auto refused = (*reloader)->reload();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("policy.maxRateLimitBurst"), std::string::npos);
+  EXPECT_TRUE((*reloader)->current()->policy.requireTLS);
+
+  write("policy:\n  maxRateLimitBurst: 50\n");
+  ASSERT_TRUE((*reloader)->reload().ok());
+  EXPECT_FALSE((*reloader)->current()->policy.requireTLS);
+  EXPECT_EQ((*reloader)->current()->policy.maxRateLimitBurst, 50);
+}
+
+TEST_F(ConfigReloaderTest, AChangedFileIsReloadedByTheWatcher) {
+  write("policy:\n  requireAuth: false\n");
+  auto reloader = ConfigReloader::load(path_, registry_);
+  ASSERT_TRUE(reloader.ok()) << reloader.error();
+  boost::asio::io_context context;
+  (*reloader)->watch(context);
+  // Replace the file by rename, as a ConfigMap volume or an editor does.
+  std::ofstream(path_ + ".new") << "policy:\n  requireAuth: true\n";
+  std::filesystem::rename(path_ + ".new", path_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(*reloader)->current()->policy.requireAuth && std::chrono::steady_clock::now() < deadline)
+    context.run_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE((*reloader)->current()->policy.requireAuth);
+}
+
+}  // namespace
+}  // namespace meshgate::webhook

@@ -1,0 +1,229 @@
+// meshgate-webhook: the admission webhook the kube-apiserver calls for Pods (sidecar injection),
+// MeshServices and ApiRoutes (defaulting, validation, admission policy). Loads its config file and
+// serving certificate (both reloaded on change), fills informer caches of Namespaces, ApiRoutes
+// and MeshServices, then serves HTTPS on --bind-address, and /metrics, /healthz and /readyz on
+// plain HTTP. SIGTERM/SIGINT stop it: the listener closes first, answers in flight complete.
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "kube/clock.h"
+#include "kube/informer.h"
+#include "kube/kubeconfig_loader.h"
+#include "metrics/probe_server.h"
+#include "metrics/registry.h"
+#include "webhook/admission/api_route_admission.h"
+#include "webhook/admission/mesh_service_admission.h"
+#include "webhook/admission_router.h"
+#include "webhook/config_reloader.h"
+#include "webhook/informer_cluster_view.h"
+#include "webhook/injection/pod_admission.h"
+#include "webhook/server/admission_server.h"
+#include "webhook/server/serving_certificate.h"
+
+#ifndef MESHGATE_VERSION
+#error "MESHGATE_VERSION is defined by webhook/CMakeLists.txt"
+#endif
+
+namespace {
+
+namespace wh = meshgate::webhook;
+
+struct WebhookOptions {
+  std::string bindAddress = ":9443";
+  std::string certDir = "/etc/meshgate/webhook-certs";
+  std::string configPath;
+  std::string kubeconfig;
+  std::string metricsBindAddress = ":8080";
+  std::string healthProbeBindAddress = ":8081";
+  std::size_t threads = 2;
+  int resyncSeconds = 600;
+  std::string logLevel = "info";
+  std::string logFormat = "text";
+};
+
+void configureLogging(const WebhookOptions& options) {
+  spdlog::set_level(spdlog::level::from_str(options.logLevel));
+  if (options.logFormat == "json") {
+    spdlog::set_pattern(
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"meshgate-webhook","msg":"%v"})",
+        spdlog::pattern_time_type::utc);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  WebhookOptions options;
+  CLI::App app{"meshgate-webhook: injects the proxy into pods, defaults and validates CRs"};
+  app.add_option("--bind-address", options.bindAddress, "HTTPS address the apiserver calls");
+  app.add_option("--cert-dir", options.certDir, "directory with tls.crt and tls.key");
+  app.add_option("--config", options.configPath,
+                 "injection and policy settings (YAML; default: built-in defaults)");
+  app.add_option("--kubeconfig", options.kubeconfig,
+                 "kubeconfig file (else $KUBECONFIG, else in-cluster)");
+  app.add_option("--metrics-bind-address", options.metricsBindAddress, "address of /metrics");
+  app.add_option("--health-probe-bind-address", options.healthProbeBindAddress,
+                 "address of /healthz and /readyz");
+  app.add_option("--threads", options.threads, "threads serving admission requests")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--resync-period-seconds", options.resyncSeconds,
+                 "re-deliver every cached object this often")
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--log-level", options.logLevel, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_option("--log-format", options.logFormat, "text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+  CLI11_PARSE(app, argc, argv);
+  configureLogging(options);
+
+  // Declared first so it outlives the watchers whose timers and descriptors it serves.
+  boost::asio::io_context main;
+  metrics::Registry registry;
+  auto config = wh::ConfigReloader::load(options.configPath, registry);
+  if (!config) {
+    spdlog::error("{}", config.error());
+    return 1;
+  }
+  auto certificate = wh::ServingCertificate::load(options.certDir);
+  if (!certificate) {
+    spdlog::error("{}", certificate.error());
+    return 1;
+  }
+  wh::ConfigReloader& settings = **config;
+  wh::ServingCertificate& serving = **certificate;
+
+  auto kubeConfig = kube::resolveConfig(options.kubeconfig);
+  if (!kubeConfig) {
+    spdlog::error("{}", kubeConfig.error().message);
+    return 1;
+  }
+  spdlog::info("connecting to {}", kubeConfig->describe());
+  auto client = kube::RestClient::create(*kubeConfig);
+  if (!client) {
+    spdlog::error("{}", client.error().toString());
+    return 1;
+  }
+  kube::SystemClock clock;
+  kube::InformerOptions informerOptions;
+  informerOptions.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
+  kube::Informer namespaces(**client, kube::resources::kNamespaces, "", informerOptions, clock);
+  kube::Informer apiRoutes(**client, kube::resources::kApiRoutes, "", informerOptions, clock);
+  apiRoutes.addIndexer(wh::kApiRoutesByHostIndex, wh::apiRouteHosts);
+  kube::Informer meshServices(**client, kube::resources::kMeshServices, "", informerOptions, clock);
+  // Live reads on the admission path get a short deadline of their own: the apiserver gives the
+  // whole call 5 s (timeoutSeconds).
+  kube::RestConfig liveConfig = *kubeConfig;
+  liveConfig.timeout = std::chrono::seconds(2);
+  auto liveClient = kube::RestClient::create(liveConfig);
+  if (!liveClient) {
+    spdlog::error("{}", liveClient.error().toString());
+    return 1;
+  }
+  wh::InformerClusterView cluster(namespaces, apiRoutes, meshServices, liveClient->get());
+
+  const std::string version = MESHGATE_VERSION;
+  wh::AdmissionRouter router(registry);
+  router.add("/mutate-v1-pod", {"pod-injection", "Pod", [&](const wh::AdmissionRequest& r) {
+                                  return wh::admitPod(r, *settings.current(), cluster, version);
+                                }});
+  router.add("/mutate-meshgate-io-v1alpha1-meshservice",
+             {"meshservice-defaulting", "MeshService", wh::mutateMeshService});
+  router.add("/mutate-meshgate-io-v1alpha1-apiroute",
+             {"apiroute-defaulting", "ApiRoute", wh::mutateApiRoute});
+  router.add("/validate-meshgate-io-v1alpha1-meshservice",
+             {"meshservice-validation", "MeshService", [&](const wh::AdmissionRequest& r) {
+                return wh::validateMeshService(r, *settings.current(), cluster);
+              }});
+  router.add("/validate-meshgate-io-v1alpha1-apiroute",
+             {"apiroute-validation", "ApiRoute", [&](const wh::AdmissionRequest& r) {
+                return wh::validateApiRoute(r, *settings.current(), cluster);
+              }});
+
+  // Metrics and probes. Ready once the caches hold the cluster and the certificate is valid;
+  // live while the process runs.
+  std::atomic<bool> synced{false};
+  auto certificateExpiry = registry.addCollector([&serving](metrics::SampleWriter& out) {
+    out.gauge("meshgate_webhook_certificate_expiry_seconds",
+              "Unix time at which the serving certificate in use expires", {},
+              static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                      serving.notAfter().time_since_epoch())
+                                      .count()));
+  });
+  metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
+  metrics::ProbeServer probeServer({.routes = {.registry = nullptr,
+                                               .health = true,
+                                               .liveness = nullptr,
+                                               .readiness = [&]() -> metrics::HealthStatus {
+                                                 if (!synced.load())
+                                                   return {false, "caches not synced"};
+                                                 if (serving.notAfter() <=
+                                                     std::chrono::system_clock::now())
+                                                   return {false, "serving certificate expired"};
+                                                 return {true, ""};
+                                               }}});
+  if (auto port = metricsServer.start(options.metricsBindAddress); !port) {
+    spdlog::error("metrics server: {}", port.error());
+    return 1;
+  }
+  if (auto port = probeServer.start(options.healthProbeBindAddress); !port) {
+    spdlog::error("probe server: {}", port.error());
+    return 1;
+  }
+
+  // Watches (config, certificate) and signals run on this io_context's thread.
+  settings.watch(main);
+  serving.watch(main);
+  boost::asio::signal_set signals(main, SIGTERM, SIGINT);
+
+  namespaces.start();
+  apiRoutes.start();
+  meshServices.start();
+  // Serving before the caches hold the cluster would inject by empty namespace labels and miss
+  // conflicts, so the listener opens only once they are synced (the apiserver retries meanwhile,
+  // or applies the failurePolicy).
+  std::atomic<bool> stopping{false};
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signal);
+    stopping.store(true);
+    main.stop();
+  });
+  std::thread watchThread([&] { main.run(); });
+  while (!stopping.load() && !(namespaces.waitForSync(std::chrono::seconds(1)) &&
+                               apiRoutes.waitForSync(std::chrono::seconds(1)) &&
+                               meshServices.waitForSync(std::chrono::seconds(1)))) {
+    spdlog::info("waiting for the namespace, ApiRoute and MeshService caches to sync");
+  }
+
+  wh::AdmissionServer server(
+      {.bindAddress = options.bindAddress, .threads = options.threads}, serving,
+      [&router](const wh::HttpRequest& request) { return router.handle(request); });
+  int exitCode = 0;
+  if (!stopping.load()) {
+    if (auto port = server.start(); !port) {
+      spdlog::error("admission server: {}", port.error());
+      exitCode = 1;
+      main.stop();
+    } else {
+      synced.store(true);
+      spdlog::info("serving admission on {} (port {}), certificate valid until {}",
+                   options.bindAddress, *port,
+                   std::chrono::system_clock::to_time_t(serving.notAfter()));
+    }
+  }
+  watchThread.join();
+  synced.store(false);
+  server.stop();
+  namespaces.stop();
+  apiRoutes.stop();
+  meshServices.stop();
+  metricsServer.stop();
+  probeServer.stop();
+  return exitCode;
+}
