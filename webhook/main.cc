@@ -219,6 +219,7 @@ int main(int argc, char** argv) {
   }
   watchThread.join();
   synced.store(false);
+  server.drain(std::chrono::seconds(10));
   server.stop();
   namespaces.stop();
   apiRoutes.stop();

@@ -10,8 +10,11 @@
 // the previous ones, and its latency runs from that due time to the end of its response. When
 // every connection is busy a due request waits for one, and the wait counts — a server that
 // stalls for a second shows as a second of latency on every request due meanwhile, not as one slow
-// sample. A request is an error unless answered 200 before the run's deadline (duration + 10 s),
+// sample. A request is an error unless answered 2xx before the run's deadline (duration + 10 s),
 // after which the tool stops whatever is still pending.
+//
+// With --cert/--key it authenticates by client certificate, so the same load can POST pods to the
+// kube-apiserver itself (201 Created), which then calls the webhook: the end-to-end figure.
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -80,6 +83,8 @@ meshgate::Expected<Target, std::string> parseUrl(const std::string& text) {
 struct Settings {
   Target target;
   std::string caFile;
+  std::string certFile;  // client certificate and key, both or neither
+  std::string keyFile;
   std::string body;
   double rate = 0;
   double durationSeconds = 0;
@@ -111,6 +116,14 @@ class LoadRun {
     if (ec) {
       std::cerr << "--ca " << settings_.caFile << ": " << ec.message() << "\n";
       return false;
+    }
+    if (!settings_.certFile.empty()) {
+      tls_.use_certificate_chain_file(settings_.certFile, ec);
+      if (!ec) tls_.use_private_key_file(settings_.keyFile, asio::ssl::context::pem, ec);
+      if (ec) {
+        std::cerr << "--cert/--key: " << ec.message() << "\n";
+        return false;
+      }
     }
     bool started = false;
     asio::co_spawn(ioc_, start(started), [](std::exception_ptr e) {
@@ -239,7 +252,7 @@ class LoadRun {
     if (--pending_ == 0) stopTimer_.cancel();
   }
 
-  // True when answered 200; `reusable` when the connection may carry the next request.
+  // True when answered 2xx; `reusable` when the connection may carry the next request.
   asio::awaitable<bool> exchange(Stream& stream, beast::flat_buffer& buffer, bool& reusable) {
     boost::system::error_code ec;
     beast::get_lowest_layer(stream).expires_at(deadline_);
@@ -251,7 +264,7 @@ class LoadRun {
                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return false;
     reusable = parser.get().keep_alive();
-    co_return parser.get().result() == http::status::ok;
+    co_return http::to_status_class(parser.get().result()) == http::status_class::successful;
   }
 
   const Settings settings_;
@@ -280,6 +293,13 @@ int main(int argc, char** argv) {
   app.add_option("--ca", settings.caFile, "PEM file of the CA the server's certificate chains to")
       ->required()
       ->check(CLI::ExistingFile);
+  auto* cert = app.add_option("--cert", settings.certFile,
+                              "client certificate (PEM), e.g. for the apiserver")
+                   ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--key", settings.keyFile, "the client certificate's key (PEM)")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
   app.add_option("--body", bodyFile, "file holding the AdmissionReview to POST")
       ->required()
       ->check(CLI::ExistingFile);

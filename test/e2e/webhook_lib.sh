@@ -43,10 +43,12 @@ _served_serial() {
 
 # _start_webhook LOG DIR [ARGS...] — starts meshgate-webhook with DIR/certs and waits until it
 # serves; sets WEBHOOK_PID, WEBHOOK_PORT, WEBHOOK_METRICS_URL and WEBHOOK_READYZ_URL.
+# WEBHOOK_LAUNCHER prefixes the command (the benchmark pins it with "taskset -c 0").
 _start_webhook() {
   local log=$1 dir=$2 ports
   shift 2
-  "$(_webhook_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/webhook.kubeconfig" \
+  # shellcheck disable=SC2086 # a command prefix, split on purpose
+  ${WEBHOOK_LAUNCHER:-} "$(_webhook_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/webhook.kubeconfig" \
     --bind-address 127.0.0.1:0 --cert-dir "$dir/certs" \
     --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 "$@" >"$log" 2>&1 &
   WEBHOOK_PID=$!

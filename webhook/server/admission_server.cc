@@ -8,6 +8,7 @@
 #include "webhook/server/admission_server.h"
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -31,8 +32,9 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
 /**
  * What exists between start() and stop(). Declaration order matters: the io_context is destroyed
- * last, and destroying it destroys the handlers still pending — and with them the sessions, whose
- * sockets close then. accept(), onAccept() and shutdown() run on the acceptor's strand.
+ * after the acceptor and before `phase`, and destroying it destroys the handlers still pending —
+ * and with them the sessions, whose sockets close then. accept(), onAccept(), closeListener() and
+ * shutdown() run on the acceptor's strand.
  */
 struct AdmissionServer::Running {
   Running(AdmissionServer& server, std::size_t threadCount)
@@ -42,6 +44,8 @@ struct AdmissionServer::Running {
         ioc(static_cast<int>(threadCount)) {}
 
   void accept() {
+    // Once drain() has closed the acceptor, accepting again would fail and retry forever.
+    if (!acceptor.is_open()) return;
     acceptor.async_accept(asio::make_strand(ioc),
                           [this](boost::system::error_code ec, tcp::socket socket) {
                             onAccept(ec, std::move(socket));
@@ -68,8 +72,12 @@ struct AdmissionServer::Running {
         // across TLS records can wait on the client's delayed ACK.
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        session = std::make_shared<AdmissionSession>(
-            std::move(socket), server.certificate_.current(), server.handler_, limits);
+        session =
+            std::make_shared<AdmissionSession>(std::move(socket), server.certificate_.current(),
+                                               server.handler_, limits, phase, [&server = server] {
+                                                 std::lock_guard ended(server.sessionsMutex_);
+                                                 server.sessionEnded_.notify_all();
+                                               });
         server.sessions_.push_back(session);
       }
     }
@@ -84,10 +92,14 @@ struct AdmissionServer::Running {
     accept();
   }
 
-  void shutdown() {
+  void closeListener() {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     acceptRetry.cancel();
+  }
+
+  void shutdown() {
+    closeListener();
     // Sessions are not closed one by one: each belongs to its own strand, possibly busy on another
     // thread. Stopping the io_context and destroying it afterwards closes them all.
     ioc.stop();
@@ -95,6 +107,7 @@ struct AdmissionServer::Running {
 
   AdmissionServer& server;
   const AdmissionSessionLimits limits;
+  std::atomic<ServingPhase> phase{ServingPhase::kServing};
   asio::io_context ioc;
   tcp::acceptor acceptor{asio::make_strand(ioc)};
   asio::steady_timer acceptRetry{acceptor.get_executor()};
@@ -165,9 +178,53 @@ meshgate::Expected<unsigned short, std::string> AdmissionServer::start() {
   return bound.port();
 }
 
+void AdmissionServer::drain(std::chrono::milliseconds deadline) {
+  const auto giveUpAt = std::chrono::steady_clock::now() + deadline;
+  {
+    // Held until the sessions below are released: stop() must not destroy the io_context while
+    // they are referenced from here.
+    std::lock_guard lock(mutex_);
+    if (!running_) return;
+    Running& running = *running_;
+    // Set before anything else, so that a session reading it afterwards behaves as drained and
+    // one that read it before gets closeIfIdle() below.
+    running.phase.store(ServingPhase::kDraining);
+
+    // Waited for, so that no session is accepted after the ones told below. The wait is bounded:
+    // the threads may all be busy in the handler.
+    auto closed = std::make_shared<std::promise<void>>();
+    auto listenerClosed = closed->get_future();
+    asio::post(running.acceptor.get_executor(), [&running, closed] {
+      running.closeListener();
+      closed->set_value();
+    });
+    listenerClosed.wait_until(giveUpAt);
+
+    // Released outside sessionsMutex_: the last reference to a session may be dropped with it, and
+    // the session's destructor takes that mutex.
+    std::vector<std::shared_ptr<AdmissionSession>> open;
+    {
+      std::lock_guard sessionsLock(sessionsMutex_);
+      for (const auto& weak : sessions_) {
+        if (auto session = weak.lock()) open.push_back(std::move(session));
+      }
+    }
+    for (const auto& session : open)
+      session->closeIfIdle();
+  }
+  {
+    std::unique_lock lock(sessionsMutex_);
+    sessionEnded_.wait_until(lock, giveUpAt, [this] {
+      return std::ranges::all_of(sessions_, [](const auto& weak) { return weak.expired(); });
+    });
+  }
+  stop();
+}
+
 void AdmissionServer::stop() {
   std::lock_guard lock(mutex_);
   if (!running_) return;
+  running_->phase.store(ServingPhase::kStopping);
   asio::post(running_->acceptor.get_executor(), [r = running_.get()] { r->shutdown(); });
   for (auto& thread : running_->threads)
     thread.join();

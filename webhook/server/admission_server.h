@@ -4,12 +4,21 @@
 //
 //   AdmissionServer server({.bindAddress = ":9443"}, *certificate, router);
 //   auto port = server.start();
+//   ...  // SIGTERM
+//   server.drain(std::chrono::seconds(10));
 //
 // When it is slow or down the cluster cannot create pods, hence deadlines on every step, a cap on
 // connections and a handler that cannot take the server down by throwing.
+//
+// drain() is for a replica going away (a rolling update): the apiserver keeps sending requests
+// over its open keep-alive connections, and a request cut mid-way fails the admission, whereas
+// one refused before its first byte is resent on another connection. So drain() lets the started
+// requests finish with `Connection: close` and closes the idle connections at once, as
+// controller-runtime's webhook server (Go's http.Server.Shutdown) does.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -41,9 +50,9 @@ struct AdmissionServerOptions {
 };
 
 /**
- * start(), stop() and activeConnections() are thread-safe; start() and stop() must not be called
- * from the handler. The server may be started again after stop(). `certificate` and `handler`
- * must outlive the server.
+ * start(), drain(), stop() and activeConnections() are thread-safe; start(), drain() and stop()
+ * must not be called from the handler. The server may be started again after stop() or drain().
+ * `certificate` and `handler` must outlive the server.
  */
 class AdmissionServer {
  public:
@@ -58,9 +67,17 @@ class AdmissionServer {
   // one for port 0) or why it cannot listen.
   meshgate::Expected<unsigned short, std::string> start();
 
-  // Closes the listener and every connection, requests in flight included, and joins the threads.
-  // Does nothing when not started.
+  // Closes the listener and every connection, requests in flight included (a response the handler
+  // returns afterwards is dropped), and joins the threads. Does nothing when not started.
   void stop();
+
+  // Closes the listener at once, then lets every connection end: one waiting for its next request
+  // closes at once; one with a request started (bytes of it received, the handler running, the
+  // response being written) closes after answering it with `Connection: close`; one accepted but
+  // yet to send its first request is owed that request, as the client has no other use for it
+  // and does not resend a request that fails on a new connection. Returns once no connection is
+  // left or `deadline` has passed, after doing what stop() does. Does nothing when not started.
+  void drain(std::chrono::milliseconds deadline);
 
   // Connections accepted and not yet closed.
   std::size_t activeConnections() const;
@@ -75,10 +92,12 @@ class AdmissionServer {
   std::mutex mutex_;
   std::unique_ptr<Running> running_;  // guarded by mutex_
 
-  // The open connections, for the cap and activeConnections(); entries expire as sessions end and
-  // are pruned at each accept.
+  // The open connections, for the cap, activeConnections() and drain(); entries expire as sessions
+  // end and are pruned at each accept.
   mutable std::mutex sessionsMutex_;
   std::vector<std::weak_ptr<AdmissionSession>> sessions_;  // guarded by sessionsMutex_
+  // Notified as each session ends, for drain().
+  std::condition_variable sessionEnded_;
 };
 
 }  // namespace meshgate::webhook

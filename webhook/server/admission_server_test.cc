@@ -1,11 +1,12 @@
 // AdmissionServer over real loopback TLS connections, with the test CA's certificates: what the
 // apiserver sees (verified TLS, HTTP/1.1, keep-alive, concurrency), what misbehaving clients get
-// (400, 413, 431, deadlines, the connection cap), handler failures, certificate rotation and
-// stop().
+// (400, 413, 431, deadlines, the connection cap), handler failures, certificate rotation, stop()
+// and drain().
 #include "webhook/server/admission_server.h"
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -39,6 +40,47 @@ HttpResponse echo(const HttpRequest& request) {
   return response;
 }
 
+// Requests to kHeldTarget wait in the handler until release(), or `holdFor` at most; others are
+// echoed at once. For a request in flight while the server drains.
+constexpr std::string_view kHeldTarget = "/held";
+
+class HeldRequests {
+ public:
+  HttpHandler handler(std::chrono::milliseconds holdFor = 5s) {
+    return [this, holdFor](const HttpRequest& request) {
+      if (request.target() != kHeldTarget) return echo(request);
+      std::unique_lock lock(mutex_);
+      ++entered_;
+      changed_.notify_all();
+      changed_.wait_for(lock, holdFor, [this] { return released_; });
+      return echo(request);
+    };
+  }
+
+  // Waits until `count` held requests have reached the handler.
+  bool waitForEntered(int count) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 5s, [&] { return entered_ >= count; });
+  }
+
+  int entered() {
+    std::lock_guard lock(mutex_);
+    return entered_;
+  }
+
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int entered_ = 0;
+  bool released_ = false;
+};
+
 class AdmissionServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,6 +88,9 @@ class AdmissionServerTest : public ::testing::Test {
     ASSERT_TRUE(loaded) << loaded.error();
     certificate_ = std::move(loaded).value();
   }
+
+  // A test that fails with a request held must not leave the server's threads waiting on it.
+  void TearDown() override { held_.release(); }
 
   // Starts a server on an ephemeral loopback port; returns the port (0 on failure).
   unsigned short start(AdmissionServerOptions options = {}, HttpHandler handler = echo) {
@@ -60,8 +105,26 @@ class AdmissionServerTest : public ::testing::Test {
 
   std::string ca() const { return directory_.caPem(); }
 
+  // Runs drain() on another thread; the future holds how long it took.
+  std::future<Clock::duration> drainInBackground(std::chrono::milliseconds deadline) {
+    return std::async(std::launch::async, [this, deadline] {
+      const auto begin = Clock::now();
+      server_->drain(deadline);
+      return Clock::now() - begin;
+    });
+  }
+
+  // Opens a connection and has one request answered on it, so that it then waits, idle, for its
+  // next request, as the apiserver's keep-alive connections do.
+  void openIdle(TlsTestClient& client, unsigned short port) {
+    ASSERT_FALSE(client.open(port));
+    ASSERT_EQ(client.post("/mutate-v1-pod", "{}").response.result(), http::status::ok);
+  }
+
   CertificateDirectory directory_;
   ServingCertificatePtr certificate_;
+  // Declared before the server, whose handler refers to it.
+  HeldRequests held_;
   std::unique_ptr<AdmissionServer> server_;
 };
 
@@ -338,6 +401,148 @@ TEST_F(AdmissionServerTest, StopClosesOpenConnectionsPromptly) {
 
   TlsTestClient late(ca());
   EXPECT_TRUE(late.connect(port));  // nothing listens any more
+}
+
+TEST_F(AdmissionServerTest, DrainLetsARequestInTheHandlerFinishWithConnectionClose) {
+  const unsigned short port = start({}, held_.handler());
+  TlsTestClient idle(ca());
+  openIdle(idle, port);
+  TlsTestClient inFlight(ca());
+  ASSERT_FALSE(inFlight.open(port));
+  const std::string review = R"({"request":{"uid":"in-flight"}})";
+  auto exchange = std::async(std::launch::async,
+                             [&] { return inFlight.post(std::string(kHeldTarget), review); });
+  ASSERT_TRUE(held_.waitForEntered(1));
+
+  auto drained = drainInBackground(10s);
+  // The idle connection closing shows the drain has begun; only then may the handler return.
+  EXPECT_TRUE(closedByPeer(idle.waitForClose()));
+  held_.release();
+
+  auto answered = exchange.get();
+  ASSERT_FALSE(answered.ec) << answered.ec.message();
+  EXPECT_EQ(answered.response.result(), http::status::ok);
+  EXPECT_EQ(answered.response.body(), review);
+  EXPECT_EQ(answered.response[http::field::connection], "close");
+  EXPECT_TRUE(closedByPeer(inFlight.waitForClose()));
+  EXPECT_LT(drained.get(), 5s);
+  EXPECT_EQ(server_->activeConnections(), 0u);
+}
+
+TEST_F(AdmissionServerTest, DrainClosesAnIdleKeepAliveConnectionAtOnce) {
+  const unsigned short port = start();
+  TlsTestClient client(ca());
+  openIdle(client, port);
+
+  const auto drainAt = Clock::now();
+  auto drained = drainInBackground(10s);
+  EXPECT_TRUE(closedByPeer(client.waitForClose()));
+  EXPECT_LT(Clock::now() - drainAt, 3s);
+  EXPECT_LT(drained.get(), 3s);
+  EXPECT_EQ(server_->activeConnections(), 0u);
+
+  // A second drain and a stop() afterwards do nothing.
+  const auto againAt = Clock::now();
+  server_->drain(10s);
+  server_->stop();
+  EXPECT_LT(Clock::now() - againAt, 1s);
+}
+
+TEST_F(AdmissionServerTest, DrainRefusesNewConnections) {
+  const unsigned short port = start({}, held_.handler());
+  // A request held in the handler keeps the drain going while the test connects.
+  TlsTestClient inFlight(ca());
+  ASSERT_FALSE(inFlight.open(port));
+  auto exchange =
+      std::async(std::launch::async, [&] { return inFlight.post(std::string(kHeldTarget), "{}"); });
+  ASSERT_TRUE(held_.waitForEntered(1));
+  TlsTestClient idle(ca());
+  openIdle(idle, port);
+
+  auto drained = drainInBackground(10s);
+  // The listener is closed before idle connections are.
+  EXPECT_TRUE(closedByPeer(idle.waitForClose()));
+  TlsTestClient late(ca());
+  EXPECT_TRUE(late.connect(port));
+
+  held_.release();
+  EXPECT_EQ(exchange.get().response.result(), http::status::ok);
+  EXPECT_LT(drained.get(), 5s);
+  EXPECT_EQ(held_.entered(), 1);
+}
+
+TEST_F(AdmissionServerTest, DrainGivesUpAtTheDeadlineOnAHandlerThatDoesNotFinish) {
+  constexpr auto kDeadline = 500ms;
+  // The handler outlasts the deadline by a second; what stop() does after the deadline includes
+  // joining the thread it runs on, so drain() returns when it does.
+  const unsigned short port = start({}, held_.handler(kDeadline + 1s));
+  TlsTestClient client(ca());
+  ASSERT_FALSE(client.open(port));
+  auto exchange =
+      std::async(std::launch::async, [&] { return client.post(std::string(kHeldTarget), "{}"); });
+  ASSERT_TRUE(held_.waitForEntered(1));
+
+  const auto drainAt = Clock::now();
+  server_->drain(kDeadline);
+  const auto elapsed = Clock::now() - drainAt;
+  EXPECT_GE(elapsed, kDeadline);
+  EXPECT_LT(elapsed, kDeadline + 3s);
+  // Closed without the response the handler returned after the deadline.
+  auto cut = exchange.get();
+  EXPECT_TRUE(closedByPeer(cut.ec)) << cut.ec.message();
+  EXPECT_EQ(server_->activeConnections(), 0u);
+}
+
+TEST_F(AdmissionServerTest, DrainAnswersARequestWhoseFirstBytesHadArrived) {
+  const unsigned short port = start();
+  TlsTestClient partial(ca());
+  openIdle(partial, port);
+  TlsTestClient idle(ca());
+  openIdle(idle, port);
+  const std::string review = R"({"request":{"uid":"partial"}})";
+  const std::string head =
+      "POST /mutate-v1-pod HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+      "Content-Length: " +
+      std::to_string(review.size()) + "\r\n\r\n";
+  ASSERT_FALSE(partial.write(head + review.substr(0, 10)));
+
+  auto drained = drainInBackground(10s);
+  EXPECT_TRUE(closedByPeer(idle.waitForClose()));
+  auto exchange = partial.sendRaw(review.substr(10));
+  ASSERT_FALSE(exchange.ec) << exchange.ec.message();
+  EXPECT_EQ(exchange.response.result(), http::status::ok);
+  EXPECT_EQ(exchange.response.body(), review);
+  EXPECT_EQ(exchange.response[http::field::connection], "close");
+  EXPECT_LT(drained.get(), 5s);
+}
+
+TEST_F(AdmissionServerTest, DrainServesTheFirstRequestOfAConnectionOpenedBeforeIt) {
+  const unsigned short port = start();
+  // The client opened it to send a request, and would not resend one that fails on it.
+  TlsTestClient fresh(ca());
+  ASSERT_FALSE(fresh.open(port));
+  TlsTestClient idle(ca());
+  openIdle(idle, port);
+
+  auto drained = drainInBackground(10s);
+  EXPECT_TRUE(closedByPeer(idle.waitForClose()));
+  auto exchange = fresh.post("/mutate-v1-pod", "{}");
+  ASSERT_FALSE(exchange.ec) << exchange.ec.message();
+  EXPECT_EQ(exchange.response.result(), http::status::ok);
+  EXPECT_EQ(exchange.response[http::field::connection], "close");
+  EXPECT_LT(drained.get(), 5s);
+}
+
+TEST_F(AdmissionServerTest, ServerStartsAgainAfterADrain) {
+  start();
+  server_->drain(1s);
+  auto port = server_->start();
+  ASSERT_TRUE(port) << port.error();
+  TlsTestClient client(ca());
+  ASSERT_FALSE(client.open(*port));
+  auto exchange = client.post("/mutate-v1-pod", "{}");
+  ASSERT_FALSE(exchange.ec) << exchange.ec.message();
+  EXPECT_TRUE(exchange.response.keep_alive());
 }
 
 TEST_F(AdmissionServerTest, StartReportsWhyItCannotListen) {

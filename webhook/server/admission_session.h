@@ -1,10 +1,13 @@
 // AdmissionSession is one HTTPS connection AdmissionServer accepted (in practice, one of the
 // kube-apiserver's keep-alive connections): TLS handshake, then requests read, answered by the
-// HttpHandler and written back, until the client closes, a deadline passes or a request is refused.
+// HttpHandler and written back, until the client closes, a deadline passes, a request is refused
+// or the server drains while the connection is idle.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -30,6 +33,16 @@ struct AdmissionSessionLimits {
   std::size_t maxBodyBytes;
 };
 
+// How far the server that accepted a session has got in shutting down; sessions read it between
+// steps, so a change applies to the request being handled.
+enum class ServingPhase {
+  kServing,
+  // Requests already started are answered with `Connection: close`; idle connections close.
+  kDraining,
+  // A response the handler returns now is dropped: the server no longer waits for it.
+  kStopping,
+};
+
 /**
  * Lives as long as an operation on its connection is pending (each completion handler holds a
  * shared_ptr). Its socket's executor is a strand of its own, which serialises its handlers while
@@ -38,16 +51,32 @@ struct AdmissionSessionLimits {
 class AdmissionSession : public std::enable_shared_from_this<AdmissionSession> {
  public:
   // `socket` must have a strand as its executor. `tls` is kept for the connection's lifetime, so
-  // a certificate reload does not affect it. `handler` must outlive the session.
+  // a certificate reload does not affect it. `handler` and `phase` must outlive the session.
+  // `onClosed` is called from the destructor, on whichever thread drops the last reference.
   AdmissionSession(boost::asio::ip::tcp::socket socket,
                    std::shared_ptr<boost::asio::ssl::context> tls, const HttpHandler& handler,
-                   AdmissionSessionLimits limits);
+                   AdmissionSessionLimits limits, const std::atomic<ServingPhase>& phase,
+                   std::function<void()> onClosed);
+  ~AdmissionSession();
+  AdmissionSession(const AdmissionSession&) = delete;
+  AdmissionSession& operator=(const AdmissionSession&) = delete;
 
   void start();
 
+  // Thread-safe; called once the server has left kServing. Closes the connection if it is idle
+  // between requests (see idleBetweenRequests()); a busy session reads the phase itself when it
+  // next waits for a request.
+  void closeIfIdle();
+
  private:
   void onHandshake(boost::beast::error_code ec);
-  void doRead();
+  // Waits for the first bytes of the next request, or reads it at once if they are buffered.
+  void awaitRequest();
+  void onRequestBytes(boost::beast::error_code ec, std::size_t bytes);
+  // True when the connection is between requests, nothing of the next one received: closing it
+  // then loses no request, and the apiserver resends on another connection.
+  bool idleBetweenRequests();
+  void readRequest();
   void onRead(boost::beast::error_code ec, std::size_t bytes);
   HttpResponse answer(const HttpRequest& request);
   // Answers a request that could not be read, then closes: the rest of the stream cannot be
@@ -64,7 +93,7 @@ class AdmissionSession : public std::enable_shared_from_this<AdmissionSession> {
   // would reset the connection, which can destroy the refusal before the client reads it — and
   // OpenSSL's own shutdown stops at the first application record.
   void lingeringClose();
-  void drain();
+  void discardInput();
   void fail(boost::beast::error_code ec, const char* what);
 
   // Read before the socket is moved into stream_, and kept for logs after it is closed.
@@ -79,6 +108,13 @@ class AdmissionSession : public std::enable_shared_from_this<AdmissionSession> {
   HttpResponse response_;
   const HttpHandler& handler_;
   const AdmissionSessionLimits limits_;
+  const std::atomic<ServingPhase>& phase_;
+  const std::function<void()> onClosed_;
+  // Set once a request was answered: the wait for the next one is then a keep-alive idle one,
+  // which a drain may close, whereas a new connection is owed its first request.
+  bool reused_ = false;
+  // While the read started by awaitRequest() is pending.
+  bool awaitingRequest_ = false;
 };
 
 }  // namespace meshgate::webhook

@@ -124,6 +124,15 @@ TlsTestClient::Exchange TlsTestClient::sendRaw(std::string_view bytes) {
   return out;
 }
 
+beast::error_code TlsTestClient::write(std::string_view bytes) {
+  beast::error_code result;
+  beast::get_lowest_layer(stream_).expires_after(kTestClientDeadline);
+  asio::async_write(stream_, asio::buffer(bytes),
+                    [&](beast::error_code ec, std::size_t) { result = ec; });
+  run();
+  return result;
+}
+
 beast::error_code TlsTestClient::waitForClose() {
   beast::error_code result;
   auto& tcp = beast::get_lowest_layer(stream_);

@@ -47,6 +47,8 @@ class TlsTestClient {
   Exchange post(std::string target, std::string body, bool keepAlive = true);
   // Writes bytes over TLS as they are, then reads one response.
   Exchange sendRaw(std::string_view bytes);
+  // Writes bytes over TLS as they are and returns: the start of a request whose rest comes later.
+  boost::beast::error_code write(std::string_view bytes);
 
   // Reads until the server closes the connection (over TLS after the handshake, on the TCP socket
   // before); returns how the read ended.
