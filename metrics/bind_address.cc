@@ -2,6 +2,7 @@
 #include "metrics/bind_address.h"
 
 #include <charconv>
+#include <sstream>
 
 namespace metrics {
 
@@ -31,6 +32,37 @@ meshgate::Expected<boost::asio::ip::tcp::endpoint, std::string> parseBindAddress
   const auto ip = boost::asio::ip::make_address(std::string(host), parseError);
   if (parseError) return quoted + ": host must be an IP address";
   return boost::asio::ip::tcp::endpoint(ip, static_cast<unsigned short>(value));
+}
+
+meshgate::Expected<boost::asio::ip::tcp::endpoint, std::string> listenOn(
+    boost::asio::ip::tcp::acceptor& acceptor, const boost::asio::ip::tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  const char* step = "open";
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    // Lets a restarted pod bind again at once while the old socket sits in TIME_WAIT.
+    step = "set SO_REUSEADDR";
+    acceptor.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    step = "bind";
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    step = "listen";
+    acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  }
+  boost::asio::ip::tcp::endpoint bound;
+  if (!ec) {
+    step = "read the bound address";
+    bound = acceptor.local_endpoint(ec);
+  }
+  if (ec) {
+    std::ostringstream where;
+    where << endpoint;
+    return std::string(step) + " " + where.str() + ": " + ec.message();
+  }
+  return bound;
 }
 
 }  // namespace metrics

@@ -100,31 +100,9 @@ meshgate::Expected<unsigned short, std::string> ProbeServer::start(std::string_v
   if (running_) return std::string("probe server already started");
 
   auto running = std::make_unique<Running>(handler_, options_);
-  boost::system::error_code ec;
-  const char* step = "open";
-  running->acceptor.open(endpoint->protocol(), ec);
-  if (!ec) {
-    // Lets a restarted pod bind again at once while the old socket sits in TIME_WAIT.
-    step = "set SO_REUSEADDR";
-    running->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    step = "bind";
-    running->acceptor.bind(*endpoint, ec);
-  }
-  if (!ec) {
-    step = "listen";
-    running->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  tcp::endpoint bound;
-  if (!ec) {
-    step = "read the bound address";
-    bound = running->acceptor.local_endpoint(ec);
-  }
-  if (ec) {
-    return "probe server: " + std::string(step) + " " + std::string(bindAddress) + ": " +
-           ec.message();
-  }
+  auto listening = listenOn(running->acceptor, *endpoint);
+  if (!listening) return "probe server: " + listening.error();
+  const tcp::endpoint bound = *listening;
 
   running->accept();
   running->thread = std::thread([r = running.get()] {

@@ -17,6 +17,7 @@
 #include "api/mesh_service_codec.h"
 #include "api/route_conflicts.h"
 #include "webhook/admission/admission_errors.h"
+#include "webhook/admission/admission_scope.h"
 
 namespace meshgate::webhook {
 
@@ -24,21 +25,6 @@ namespace {
 
 using api::FieldError;
 using api::FieldPath;
-
-bool isObjectWrite(const AdmissionRequest& request) {
-  // Subresources (status) are the operator's writes; judging them would let a rule change lock
-  // the operator out of reporting why an object is not accepted.
-  return (request.operation == "CREATE" || request.operation == "UPDATE") &&
-         request.subResource.empty();
-}
-
-// An object on its way out must stay updatable (finalizers, labels) even if today's rules
-// reject what it holds.
-bool beingDeleted(const nlohmann::json& object) {
-  const auto metadata = object.find("metadata");
-  return metadata != object.end() && metadata->is_object() &&
-         metadata->contains("deletionTimestamp") && !(*metadata)["deletionTimestamp"].is_null();
-}
 
 FieldPath rulePath(std::size_t i) {
   return FieldPath("spec").child("rules").index(i);

@@ -16,8 +16,8 @@
 
 #include "api/yaml_loader.h"
 #include "webhook/admission/api_route_admission.h"
-#include "webhook/core/fake_cluster_view.h"
 #include "webhook/admission/mesh_service_admission.h"
+#include "webhook/core/fake_cluster_view.h"
 
 namespace meshgate::webhook {
 namespace {

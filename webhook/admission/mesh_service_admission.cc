@@ -7,25 +7,11 @@
 #include "api/mesh_service_validation.h"
 #include "api/webhook_defaults.h"
 #include "webhook/admission/admission_errors.h"
+#include "webhook/admission/admission_scope.h"
 
 namespace meshgate::webhook {
 
 namespace {
-
-bool isObjectWrite(const AdmissionRequest& request) {
-  // Subresources (status) are the operator's writes; judging them would let a rule change lock
-  // the operator out of reporting why an object is invalid.
-  return (request.operation == "CREATE" || request.operation == "UPDATE") &&
-         request.subResource.empty();
-}
-
-// An object on its way out must stay updatable (finalizers, labels) even if today's rules
-// reject what it holds.
-bool beingDeleted(const nlohmann::json& object) {
-  const auto metadata = object.find("metadata");
-  return metadata != object.end() && metadata->is_object() &&
-         metadata->contains("deletionTimestamp") && !(*metadata)["deletionTimestamp"].is_null();
-}
 
 bool absent(const nlohmann::json& object, const char* field) {
   const auto it = object.find(field);

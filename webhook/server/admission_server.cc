@@ -131,31 +131,9 @@ meshgate::Expected<unsigned short, std::string> AdmissionServer::start() {
   if (running_) return std::string("admission server already started");
 
   auto running = std::make_unique<Running>(*this, options_.threads);
-  boost::system::error_code ec;
-  const char* step = "open";
-  running->acceptor.open(endpoint->protocol(), ec);
-  if (!ec) {
-    // Lets a restarted pod bind again at once while the old socket sits in TIME_WAIT.
-    step = "set SO_REUSEADDR";
-    running->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    step = "bind";
-    running->acceptor.bind(*endpoint, ec);
-  }
-  if (!ec) {
-    step = "listen";
-    running->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  tcp::endpoint bound;
-  if (!ec) {
-    step = "read the bound address";
-    bound = running->acceptor.local_endpoint(ec);
-  }
-  if (ec) {
-    return "admission server: " + std::string(step) + " " + options_.bindAddress + ": " +
-           ec.message();
-  }
+  auto listening = metrics::listenOn(running->acceptor, *endpoint);
+  if (!listening) return "admission server: " + listening.error();
+  const tcp::endpoint bound = *listening;
 
   running->accept();
   for (std::size_t i = 0; i < options_.threads; ++i) {
