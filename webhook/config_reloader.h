@@ -31,7 +31,8 @@ class ConfigReloader {
   // Re-reads the file now; on failure the current config stays. Thread-safe.
   meshgate::Expected<meshgate::Ok, std::string> reload();
 
-  // Reloads on every change of the file, on `context` (no-op without a file).
+  // Reloads on every change of the file, on `context` (no-op without a file). Destroy this
+  // reloader before `context`: its watcher holds a descriptor and a timer of that context.
   void watch(boost::asio::io_context& context);
 
  private:

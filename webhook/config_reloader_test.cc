@@ -63,9 +63,10 @@ TEST_F(ConfigReloaderTest, ABadNewFileKeepsTheLastGoodConfig) {
 
 TEST_F(ConfigReloaderTest, AChangedFileIsReloadedByTheWatcher) {
   write("policy:\n  requireAuth: false\n");
+  // Declared first: the watcher's descriptor and timer must go before the context they use.
+  boost::asio::io_context context;
   auto reloader = ConfigReloader::load(path_, registry_);
   ASSERT_TRUE(reloader.ok()) << reloader.error();
-  boost::asio::io_context context;
   (*reloader)->watch(context);
   // Replace the file by rename, as a ConfigMap volume or an editor does.
   std::ofstream(path_ + ".new") << "policy:\n  requireAuth: true\n";
