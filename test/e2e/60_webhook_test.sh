@@ -171,6 +171,15 @@ spec:
 YAML
   assert_eq "orders 8080" "$(kubectl get ms orders -n "$shop" -o jsonpath='{.spec.serviceAccount} {.spec.ports[0].targetPort}')"
 
+  step "allowed hosts narrowed later: the stored route stays updatable (ratcheting), with a warning"
+  kubectl annotate namespace "$shop" 'meshgate.io/allowed-hosts=*.other.example.com' --overwrite >/dev/null
+  wait_for 20 bash -c "kubectl apply --dry-run=server -n $shop -f - <<<'$(_route_yaml fresh api.shop.example.com /fresh)' 2>&1 | grep -q 'allowed hosts'"
+  out=$(kubectl label apiroute store -n "$shop" tier=gold 2>&1)
+  assert_contains "$out" "apiroute.meshgate.io/store labeled"
+  assert_contains "$out" "(allowed: the object was already so before this update)"
+  kubectl annotate namespace "$shop" 'meshgate.io/allowed-hosts=*.shop.example.com' --overwrite >/dev/null
+  wait_for 20 bash -c "kubectl apply --dry-run=server -n $shop -f - <<<'$(_route_yaml fresh api.shop.example.com /fresh)' 2>&1 | grep -q 'created'"
+
   step "a new config requiring TLS is applied without a restart"
   printf 'policy:\n  requireTLS: true\n' >"$config.new"
   mv "$config.new" "$config"

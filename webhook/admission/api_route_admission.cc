@@ -213,6 +213,48 @@ std::vector<std::string> backendWarnings(const api::ApiRoute& route, const Clust
   return warnings;
 }
 
+// Allowed hosts, conflicts and the policy flags; conflicts only for a valid route (the operator
+// resolves conflicts among valid routes only, so an invalid one claims nothing).
+api::ErrorList policyErrors(const api::ApiRoute& route, bool isCreate, bool valid,
+                            const WebhookConfig& config, const ClusterView& view) {
+  api::ErrorList errors;
+  const std::vector<bool> deniedHosts =
+      checkAllowedHosts(route, route.metadata.namespace_, config.policy, view, errors);
+  if (valid) checkConflicts(route, isCreate, deniedHosts, view, errors);
+  checkPolicyFlags(route, config.policy, errors);
+  return errors;
+}
+
+// Ratcheting, as Kubernetes does for rules that tighten over time: on UPDATE, a policy violation
+// the stored object already had (a route from before the webhook, an allowed-hosts annotation
+// narrowed since) does not block the update — GitOps must still be able to change a label. Such
+// errors leave `errors` and come back as warnings; a violation the update adds still denies.
+std::vector<std::string> ratchet(const AdmissionRequest& request, const WebhookConfig& config,
+                                 const ClusterView& view, api::ErrorList& errors) {
+  std::vector<std::string> warnings;
+  if (errors.empty() || !request.oldObject.is_object()) return warnings;
+  auto old = api::decodeApiRoute(request.oldObject);
+  if (!old.ok()) return warnings;
+  api::ApiRoute& before = *old.object;
+  if (!request.namespace_.empty()) before.metadata.namespace_ = request.namespace_;
+  if (before.metadata.name.empty()) before.metadata.name = request.name;
+  std::set<std::string> existing;
+  for (const auto& error : policyErrors(before, /*isCreate=*/false,
+                                        api::validateApiRoute(before).empty(), config, view))
+    existing.insert(error.toString());
+  api::ErrorList added;
+  for (auto& error : errors) {
+    if (existing.count(error.toString()) > 0) {
+      warnings.push_back(error.toString() +
+                         " (allowed: the object was already so before this update)");
+    } else {
+      added.push_back(std::move(error));
+    }
+  }
+  errors = std::move(added);
+  return warnings;
+}
+
 }  // namespace
 
 AdmissionDecision mutateApiRoute(const AdmissionRequest&) {
@@ -238,16 +280,14 @@ AdmissionDecision validateApiRoute(const AdmissionRequest& request, const Webhoo
     if (route.metadata.name.empty()) route.metadata.name = request.name;
 
     errors.object = api::validateApiRoute(route);
-    const std::vector<bool> deniedHosts =
-        checkAllowedHosts(route, route.metadata.namespace_, config.policy, view, errors.policy);
-    // The operator resolves conflicts among valid routes only; an invalid one claims nothing.
-    if (errors.object.empty()) {
-      checkConflicts(route, request.operation == "CREATE", deniedHosts, view, errors.policy);
-    }
-    checkPolicyFlags(route, config.policy, errors.policy);
+    errors.policy =
+        policyErrors(route, request.operation == "CREATE", errors.object.empty(), config, view);
+    std::vector<std::string> kept;
+    if (request.operation == "UPDATE") kept = ratchet(request, config, view, errors.policy);
 
     AdmissionDecision decision = decide(errors);
     decision.warnings = backendWarnings(route, view);
+    decision.warnings.insert(decision.warnings.end(), kept.begin(), kept.end());
     return decision;
   } catch (const std::exception& e) {
     return AdmissionDecision::deny(std::string("internal error: ") + e.what(), 500,

@@ -278,6 +278,54 @@ TEST_F(ApiRouteAdmissionTest, UpdateOfTheYoungerRouteIsDenied) {
             "already served by the older ApiRoute team-a/shop");
 }
 
+TEST_F(ApiRouteAdmissionTest, AnUpdateKeepingAViolationTheStoredRouteHadIsAllowedWithAWarning) {
+  view_.addApiRoute(storedRoute("team-a", "shop", "2024-01-01T00:00:00Z", {apiRule("/api")}));
+  const json stored = storedRoute("team-b", "shop", "2024-06-01T00:00:00Z", {apiRule("/api")});
+  view_.addApiRoute(stored);
+  json relabelled = stored;
+  relabelled["metadata"]["labels"] = {{"tier", "gold"}};
+  AdmissionRequest r = request("UPDATE", relabelled);
+  r.oldObject = stored;
+  const AdmissionDecision d = validateApiRoute(r, config_, view_);
+  EXPECT_TRUE(d.allowed) << d.message;
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_EQ(d.warnings[0],
+            "spec.rules[0].matches[0]: Forbidden: host \"shop.example.com\" PathPrefix /api is "
+            "already served by the older ApiRoute team-a/shop (allowed: the object was already so "
+            "before this update)");
+}
+
+TEST_F(ApiRouteAdmissionTest, AnUpdateAddingAViolationIsDeniedEvenIfOthersWereThere) {
+  view_.addApiRoute(
+      storedRoute("team-a", "shop", "2024-01-01T00:00:00Z", {apiRule("/api"), apiRule("/cart")}));
+  const json stored = storedRoute("team-b", "shop", "2024-06-01T00:00:00Z", {apiRule("/api")});
+  view_.addApiRoute(stored);
+  json grabbing =
+      storedRoute("team-b", "shop", "2024-06-01T00:00:00Z", {apiRule("/api"), apiRule("/cart")});
+  AdmissionRequest r = request("UPDATE", grabbing);
+  r.oldObject = stored;
+  const AdmissionDecision d = validateApiRoute(r, config_, view_);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.message,
+            "spec.rules[1].matches[0]: Forbidden: host \"shop.example.com\" PathPrefix /cart is "
+            "already served by the older ApiRoute team-a/shop");
+}
+
+TEST_F(ApiRouteAdmissionTest, AnAllowedHostsAnnotationNarrowedLaterDoesNotBlockUpdates) {
+  const json stored = route();
+  view_.addNamespace("team-b", {{"meshgate.io/allowed-hosts", "*.other.example.com"}});
+  json relabelled = stored;
+  relabelled["metadata"]["labels"] = {{"tier", "gold"}};
+  AdmissionRequest r = request("UPDATE", relabelled);
+  r.oldObject = stored;
+  const AdmissionDecision d = validateApiRoute(r, config_, view_);
+  EXPECT_TRUE(d.allowed) << d.message;
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_NE(d.warnings[0].find("is not in this namespace's allowed hosts"), std::string::npos);
+  // The same object as a CREATE is denied: ratcheting covers only what was already stored.
+  EXPECT_FALSE(validate(relabelled).allowed);
+}
+
 TEST_F(ApiRouteAdmissionTest, AnInvalidOlderRouteClaimsNothing) {
   json invalid = storedRoute("team-a", "shop", "2024-01-01T00:00:00Z", {apiRule("/api")});
   invalid["spec"]["rules"][0]["backends"][0]["weight"] = 1001;
