@@ -1,6 +1,8 @@
 // Oldest-wins conflict resolution over (ingress class, host, match) claims.
 #include "api/route_conflicts.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 
 namespace meshgate::api {
@@ -86,6 +88,16 @@ std::map<std::string, std::vector<LostClaim>> resolveConflicts(
     }
   }
   return lost;
+}
+
+std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route) {
+  std::vector<std::string> out;
+  const auto spec = route.find("spec");
+  if (spec == route.end() || !spec->is_object()) return out;
+  for (const auto& host : spec->value("hosts", nlohmann::json::array())) {
+    if (host.is_string()) out.push_back(meshgate::asciiLower(host.get<std::string>()));
+  }
+  return out;
 }
 
 }  // namespace meshgate::api

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/api_route.h"
 
 namespace meshgate::api {
@@ -42,5 +44,9 @@ std::map<std::string, std::vector<LostClaim>> resolveConflicts(
 bool olderThan(const api::ApiRoute& a, const api::ApiRoute& b);
 
 std::string keyOf(const api::ApiRoute& route);
+
+// The hosts a stored ApiRoute object names, lower-cased: the key of the informer index that finds
+// the routes which may contend for a host (operator and webhook). Tolerates any JSON shape.
+std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route);
 
 }  // namespace meshgate::api

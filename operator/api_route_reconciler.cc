@@ -7,18 +7,18 @@
 #include <algorithm>
 #include <set>
 
+#include "api/allowed_hosts.h"
 #include "api/api_route_codec.h"
 #include "api/api_route_validation.h"
 #include "api/field_error.h"
 #include "api/mesh_service_codec.h"
+#include "api/route_conflicts.h"
 #include "kube/wire_time.h"
-#include "api/allowed_hosts.h"
 #include "operator/api_route_ingress.h"
 #include "operator/child_applier.h"
 #include "operator/condition_set.h"
 #include "operator/namespace_state.h"
 #include "operator/owner_reference.h"
-#include "api/route_conflicts.h"
 #include "operator/status_writer.h"
 
 namespace meshgate::op {
@@ -69,16 +69,6 @@ std::string hostOfClaim(const std::string& claimHost) {
 }
 }  // namespace
 
-std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route) {
-  std::vector<std::string> out;
-  const auto spec = route.find("spec");
-  if (spec == route.end() || !spec->is_object()) return out;
-  for (const auto& host : spec->value("hosts", nlohmann::json::array())) {
-    if (host.is_string()) out.push_back(asciiLower(host.get<std::string>()));
-  }
-  return out;
-}
-
 std::vector<std::string> apiRouteBackendIndex(const nlohmann::json& route) {
   std::vector<std::string> out;
   const auto spec = route.find("spec");
@@ -114,7 +104,7 @@ ApiRouteReconciler::ApiRouteReconciler(kube::RestClient& client, ApiRouteCaches 
 std::vector<kube::Request> ApiRouteReconciler::routesSharingHosts(
     const nlohmann::json& route) const {
   std::set<std::string> keys;
-  for (const auto& host : apiRouteHostIndex(route)) {
+  for (const auto& host : api::apiRouteHostIndex(route)) {
     for (const auto& other : caches_.apiRoutes.store().byIndex(kApiRoutesByHost, host))
       keys.insert(kube::keyOf(*other));
   }
@@ -168,7 +158,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   plan.hosts = allowedHosts(route, caches_.namespaces.store(), &denied);
   std::vector<api::ApiRoute> competitors;
   std::set<std::string> seen = {routeKey};
-  for (const auto& host : apiRouteHostIndex(*live)) {
+  for (const auto& host : api::apiRouteHostIndex(*live)) {
     for (const auto& other : caches_.apiRoutes.store().byIndex(kApiRoutesByHost, host)) {
       if (!seen.insert(kube::keyOf(*other)).second) continue;
       auto competitor = validRoute(*other);

@@ -26,9 +26,8 @@ struct ApiRouteCaches {
   kube::Informer& namespaces;
 };
 
-// Index of ApiRoutes by each lower-cased host they name.
+// Index of ApiRoutes by each lower-cased host they name (api::apiRouteHostIndex).
 inline constexpr const char* kApiRoutesByHost = "byHost";
-std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route);
 // Index of ApiRoutes by "<namespace>/<service>" of each backend.
 inline constexpr const char* kApiRoutesByBackend = "byBackend";
 std::vector<std::string> apiRouteBackendIndex(const nlohmann::json& route);

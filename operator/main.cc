@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "api/route_conflicts.h"
+#include "base/logging.h"
 #include "kube/clock.h"
 #include "kube/controller.h"
 #include "kube/event_recorder.h"
@@ -29,15 +31,6 @@
 namespace {
 
 using meshgate::op::OperatorOptions;
-
-void configureLogging(const OperatorOptions& options) {
-  spdlog::set_level(spdlog::level::from_str(options.logLevel));
-  if (options.logFormat == "json") {
-    spdlog::set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"meshgate-operator","msg":"%v"})",
-        spdlog::pattern_time_type::utc);
-  }
-}
 
 // Every object that owns `object` by a non-controller ownerReference of `kind` (shared Secrets).
 std::vector<kube::Request> ownersOfKind(const nlohmann::json& object, const std::string& kind) {
@@ -82,7 +75,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-format", options.logFormat, "text|json")
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
-  configureLogging(options);
+  meshgate::configureLogging(options.logLevel, options.logFormat, "meshgate-operator");
 
   // Signals are taken on a dedicated thread (blocked everywhere else, inherited by every thread).
   sigset_t signals;
@@ -134,7 +127,7 @@ int main(int argc, char** argv) {
   endpointSlices.addIndexer(meshgate::op::kEndpointSlicesByService,
                             meshgate::op::endpointSliceServiceIndex);
   kube::Informer apiRoutes(rest, kube::resources::kApiRoutes, ns, informerOptions, clock);
-  apiRoutes.addIndexer(meshgate::op::kApiRoutesByHost, meshgate::op::apiRouteHostIndex);
+  apiRoutes.addIndexer(meshgate::op::kApiRoutesByHost, meshgate::api::apiRouteHostIndex);
   apiRoutes.addIndexer(meshgate::op::kApiRoutesByBackend, meshgate::op::apiRouteBackendIndex);
   kube::Informer ingresses(rest, kube::resources::kIngresses, ns, managedOnly, clock);
   // Namespaces carry meshgate.io/allowed-hosts; cluster-scoped, so watched whole.

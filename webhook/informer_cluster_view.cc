@@ -3,19 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
-namespace meshgate::webhook {
+#include "base/ascii.h"
 
-std::vector<std::string> apiRouteHosts(const nlohmann::json& route) {
-  std::vector<std::string> hosts;
-  auto spec = route.find("spec");
-  if (spec == route.end() || !spec->is_object()) return hosts;
-  auto list = spec->find("hosts");
-  if (list == spec->end() || !list->is_array()) return hosts;
-  for (const auto& host : *list) {
-    if (host.is_string()) hosts.push_back(host.get<std::string>());
-  }
-  return hosts;
-}
+namespace meshgate::webhook {
 
 ObjectPtr InformerClusterView::namespaceObject(const std::string& name) const {
   if (auto cached = namespaces_.store().get(name); cached || live_ == nullptr) return cached;
@@ -29,7 +19,7 @@ ObjectPtr InformerClusterView::namespaceObject(const std::string& name) const {
 }
 
 std::vector<ObjectPtr> InformerClusterView::apiRoutesWithHost(const std::string& host) const {
-  auto routes = apiRoutes_.store().byIndex(kApiRoutesByHostIndex, host);
+  auto routes = apiRoutes_.store().byIndex(kApiRoutesByHostIndex, meshgate::asciiLower(host));
   return {routes.begin(), routes.end()};
 }
 

@@ -13,8 +13,7 @@ namespace meshgate::webhook {
 
 inline constexpr const char* kApiRoutesByHostIndex = "byHost";
 
-// The index function for kApiRoutesByHostIndex: every spec.hosts[] entry as written.
-std::vector<std::string> apiRouteHosts(const nlohmann::json& route);
+// Filled by api::apiRouteHostIndex (lower-cased hosts), as the operator's index is.
 
 class InformerClusterView : public ClusterView {
  public:
@@ -23,10 +22,7 @@ class InformerClusterView : public ClusterView {
   // the apiserver waits on the answer.
   InformerClusterView(const kube::Informer& namespaces, const kube::Informer& apiRoutes,
                       const kube::Informer& meshServices, kube::RestClient* live)
-      : namespaces_(namespaces),
-        apiRoutes_(apiRoutes),
-        meshServices_(meshServices),
-        live_(live) {}
+      : namespaces_(namespaces), apiRoutes_(apiRoutes), meshServices_(meshServices), live_(live) {}
 
   // webhook::ClusterView
   ObjectPtr namespaceObject(const std::string& name) const override;

@@ -12,6 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "api/route_conflicts.h"
+#include "base/logging.h"
 #include "kube/clock.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig_loader.h"
@@ -47,15 +49,6 @@ struct WebhookOptions {
   std::string logFormat = "text";
 };
 
-void configureLogging(const WebhookOptions& options) {
-  spdlog::set_level(spdlog::level::from_str(options.logLevel));
-  if (options.logFormat == "json") {
-    spdlog::set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"meshgate-webhook","msg":"%v"})",
-        spdlog::pattern_time_type::utc);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,7 +73,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-format", options.logFormat, "text|json")
       ->check(CLI::IsMember({"text", "json"}));
   CLI11_PARSE(app, argc, argv);
-  configureLogging(options);
+  meshgate::configureLogging(options.logLevel, options.logFormat, "meshgate-webhook");
 
   // Declared first so it outlives the watchers whose timers and descriptors it serves.
   boost::asio::io_context main;
@@ -114,7 +107,7 @@ int main(int argc, char** argv) {
   informerOptions.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
   kube::Informer namespaces(**client, kube::resources::kNamespaces, "", informerOptions, clock);
   kube::Informer apiRoutes(**client, kube::resources::kApiRoutes, "", informerOptions, clock);
-  apiRoutes.addIndexer(wh::kApiRoutesByHostIndex, wh::apiRouteHosts);
+  apiRoutes.addIndexer(wh::kApiRoutesByHostIndex, meshgate::api::apiRouteHostIndex);
   kube::Informer meshServices(**client, kube::resources::kMeshServices, "", informerOptions, clock);
   // Live reads on the admission path get a short deadline of their own: the apiserver gives the
   // whole call 5 s (timeoutSeconds).

@@ -402,15 +402,7 @@ b2 6" "$counts"
 
 test_malformed_requests_get_4xx_and_their_connection_is_closed() {
   _proxy_setup
-  _start_backend b1 127.0.0.2
-  _write_config <<YAML
-routes:
-$(_route web web.test web)
-clusters:
-  - {name: web, endpoints: [$(_endpoint b1)]}
-limits: {maxRequestLineBytes: 256, maxHeaderBytes: 2048, maxHeaders: 10, maxBodyBytes: 1000}
-YAML
-  _start_proxy
+  _start_web_proxy 'limits: {maxRequestLineBytes: 256, maxHeaderBytes: 2048, maxHeaders: 10, maxBodyBytes: 1000}'
   local long many big out code name payload
   long="GET /$(printf 'a%.0s' {1..400}) HTTP/1.1\r\nHost: web.test\r\n\r\n"
   many="GET / HTTP/1.1\r\nHost: web.test\r\n$(for i in {1..12}; do printf 'x-h%d: v\\r\\n' "$i"; done)\r\n"
@@ -465,15 +457,7 @@ YAML
 
 test_slowloris_is_cut_at_header_read_timeout_while_others_are_served() {
   _proxy_setup
-  _start_backend b1 127.0.0.2
-  _write_config <<YAML
-routes:
-$(_route web web.test web)
-clusters:
-  - {name: web, endpoints: [$(_endpoint b1)]}
-timeouts: {headerRead: 1s}
-YAML
-  _start_proxy
+  _start_web_proxy 'timeouts: {headerRead: 1s}'
   step "a client trickles its head one byte every 300 ms"
   _proxy_client slowloris "$PROXY_PORT" web.test 0.3 >"$PX_DIR/slow.out" &
   local slow_pid=$! served=0 line
@@ -533,14 +517,7 @@ YAML
 
 test_bodies_stream_intact_head_has_no_body_keepalive_and_pipelining() {
   _proxy_setup
-  _start_backend b1 127.0.0.2
-  _write_config <<YAML
-routes:
-$(_route web web.test web)
-clusters:
-  - {name: web, endpoints: [$(_endpoint b1)]}
-YAML
-  _start_proxy
+  _start_web_proxy
   local direct="http://127.0.0.2:${BACKEND_PORT[b1]}" want got out conns
   head -c 1048576 /dev/urandom >"$PX_DIR/body.bin"
   want=$(sha256sum <"$PX_DIR/body.bin")
@@ -640,15 +617,7 @@ YAML
 
 test_sigterm_drains_in_flight_requests_and_exits_0() {
   _proxy_setup
-  _start_backend b1 127.0.0.2
-  _write_config <<YAML
-routes:
-$(_route web web.test web)
-clusters:
-  - {name: web, endpoints: [$(_endpoint b1)]}
-timeouts: {drain: 8s}
-YAML
-  _start_proxy
+  _start_web_proxy 'timeouts: {drain: 8s}'
   step "an idle keep-alive client and a /delay?ms=1500 request in flight"
   _raw 'GET / HTTP/1.1\r\nHost: web.test\r\n\r\n' --wait 6 >"$PX_DIR/idle.out" &
   local idle_pid=$!

@@ -110,6 +110,21 @@ _write_config_raw() {
   mv -f "$PX_CONFIG.new" "$PX_CONFIG"
 }
 
+# _start_web_proxy [CONFIG_LINES] — the common case: backend b1 on 127.0.0.2 behind route "web"
+# (host web.test) and cluster "web", plus CONFIG_LINES (e.g. "timeouts: {drain: 8s}"); then
+# _start_proxy. Call after _proxy_setup.
+_start_web_proxy() {
+  _start_backend b1 127.0.0.2
+  _write_config <<YAML
+routes:
+$(_route web web.test web)
+clusters:
+  - {name: web, endpoints: [$(_endpoint b1)]}
+${1:-}
+YAML
+  _start_proxy
+}
+
 # _start_proxy [ARGS...] — meshgate-proxy on PX_CONFIG (2 workers), log in PX_LOG; waits until
 # its admin /ready answers 200, failing at once if the process exits.
 _start_proxy() {

@@ -25,4 +25,8 @@ AdmissionDecision decide(const AdmissionErrors& errors) {
   return AdmissionDecision::deny(aggregateMessage(all), 403, "Forbidden");
 }
 
+AdmissionDecision internalError(const char* what) {
+  return AdmissionDecision::deny(std::string("internal error: ") + what, 500, "InternalError");
+}
+
 }  // namespace meshgate::webhook

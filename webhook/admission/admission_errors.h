@@ -28,4 +28,8 @@ struct AdmissionErrors {
 // by policy alone is 403 Forbidden.
 AdmissionDecision decide(const AdmissionErrors& errors);
 
+// The denial for an unexpected exception inside a CR webhook: 500 InternalError, "internal error:
+// <what>".
+AdmissionDecision internalError(const char* what);
+
 }  // namespace meshgate::webhook

@@ -8,10 +8,14 @@ bool isObjectWrite(const AdmissionRequest& request) {
          request.subResource.empty();
 }
 
-bool beingDeleted(const nlohmann::json& object) {
-  const auto metadata = object.find("metadata");
-  return metadata != object.end() && metadata->is_object() &&
-         metadata->contains("deletionTimestamp") && !(*metadata)["deletionTimestamp"].is_null();
+bool isValidatedWrite(const AdmissionRequest& request) {
+  if (!isObjectWrite(request)) return false;
+  if (request.operation != "UPDATE") return true;
+  const auto metadata = request.object.find("metadata");
+  const bool beingDeleted = metadata != request.object.end() && metadata->is_object() &&
+                            metadata->contains("deletionTimestamp") &&
+                            !(*metadata)["deletionTimestamp"].is_null();
+  return !beingDeleted;
 }
 
 }  // namespace meshgate::webhook

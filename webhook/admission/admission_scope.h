@@ -12,8 +12,9 @@ namespace meshgate::webhook {
 // them would let a rule change lock the operator out of reporting why an object is not accepted.
 bool isObjectWrite(const AdmissionRequest& request);
 
-// An object on its way out (metadata.deletionTimestamp set) must stay updatable — finalizers,
-// labels — even if today's rules reject what it holds.
-bool beingDeleted(const nlohmann::json& object);
+// What the validators judge: an object write (above), except an UPDATE of an object on its way out
+// (metadata.deletionTimestamp set), which must stay updatable — finalizers, labels — even if
+// today's rules reject what it holds.
+bool isValidatedWrite(const AdmissionRequest& request);
 
 }  // namespace meshgate::webhook

@@ -263,11 +263,8 @@ AdmissionDecision mutateApiRoute(const AdmissionRequest&) {
 
 AdmissionDecision validateApiRoute(const AdmissionRequest& request, const WebhookConfig& config,
                                    const ClusterView& view) {
-  if (!isObjectWrite(request)) return AdmissionDecision::allow();
+  if (!isValidatedWrite(request)) return AdmissionDecision::allow();
   try {
-    if (request.operation == "UPDATE" && beingDeleted(request.object)) {
-      return AdmissionDecision::allow();
-    }
     AdmissionErrors errors;
     auto decoded = api::decodeApiRoute(request.object);
     if (!decoded.ok()) {
@@ -290,8 +287,7 @@ AdmissionDecision validateApiRoute(const AdmissionRequest& request, const Webhoo
     decision.warnings.insert(decision.warnings.end(), kept.begin(), kept.end());
     return decision;
   } catch (const std::exception& e) {
-    return AdmissionDecision::deny(std::string("internal error: ") + e.what(), 500,
-                                   "InternalError");
+    return internalError(e.what());
   }
 }
 

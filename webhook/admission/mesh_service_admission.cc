@@ -8,6 +8,7 @@
 #include "api/webhook_defaults.h"
 #include "webhook/admission/admission_errors.h"
 #include "webhook/admission/admission_scope.h"
+#include "webhook/core/json_patch.h"
 
 namespace meshgate::webhook {
 
@@ -16,10 +17,6 @@ namespace {
 bool absent(const nlohmann::json& object, const char* field) {
   const auto it = object.find(field);
   return it == object.end() || it->is_null();
-}
-
-AdmissionDecision internalError(const char* what) {
-  return AdmissionDecision::deny(std::string("internal error: ") + what, 500, "InternalError");
 }
 
 }  // namespace
@@ -53,7 +50,7 @@ AdmissionDecision mutateMeshService(const AdmissionRequest& request) {
       }
     }
     AdmissionDecision decision = AdmissionDecision::allow();
-    nlohmann::json patch = nlohmann::json::diff(request.object, mutated);
+    nlohmann::json patch = jsonPatch(request.object, mutated);
     if (!patch.empty()) decision.patch = std::move(patch);
     return decision;
   } catch (const std::exception& e) {
@@ -63,11 +60,8 @@ AdmissionDecision mutateMeshService(const AdmissionRequest& request) {
 
 AdmissionDecision validateMeshService(const AdmissionRequest& request, const WebhookConfig&,
                                       const ClusterView&) {
-  if (!isObjectWrite(request)) return AdmissionDecision::allow();
+  if (!isValidatedWrite(request)) return AdmissionDecision::allow();
   try {
-    if (request.operation == "UPDATE" && beingDeleted(request.object)) {
-      return AdmissionDecision::allow();
-    }
     AdmissionErrors errors;
     auto decoded = api::decodeMeshService(request.object);
     errors.object = decoded.ok() ? api::validateMeshService(*decoded.object) : decoded.errors;

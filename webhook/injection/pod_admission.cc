@@ -7,8 +7,8 @@
 
 #include "api/field_error.h"
 #include "api/field_path.h"
+#include "webhook/core/json_patch.h"
 #include "webhook/injection/injection_decision.h"
-#include "webhook/injection/json_patch.h"
 #include "webhook/injection/sidecar_injector.h"
 
 namespace meshgate::webhook {

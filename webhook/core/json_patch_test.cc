@@ -1,6 +1,6 @@
-// Tests for webhook/injection/json_patch.h: RFC 6901 escaping in paths and patches that, applied
+// Tests for webhook/core/json_patch.h: RFC 6901 escaping in paths and patches that, applied
 // to the source document, give the target.
-#include "webhook/injection/json_patch.h"
+#include "webhook/core/json_patch.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// JSON Patch generation; see webhook/injection/json_patch.h.
-#include "webhook/injection/json_patch.h"
+// JSON Patch generation; see webhook/core/json_patch.h.
+#include "webhook/core/json_patch.h"
 
 namespace meshgate::webhook {
 

@@ -1,6 +1,7 @@
 // RFC 6902 JSON Patch between two documents, the form a mutating webhook returns
-// (patchType JSONPatch). admitPod() (pod_admission.h) diffs the original pod against the injected
-// one with it; the tests apply the result with nlohmann::json::patch to check it.
+// (patchType JSONPatch). admitPod() diffs the original pod against the injected one with it, and
+// mutateMeshService() the object against its defaulted copy; the tests apply the result with
+// nlohmann::json::patch to check it.
 #pragma once
 
 #include <string>
