@@ -8,7 +8,7 @@ MESHGATE_SANITIZE ?=
 JOBS ?= $(shell nproc)
 CLUSTER_DIR ?= .local/cluster
 
-.PHONY: help deps configure build unit e2e test fmt lint cluster-up cluster-down control-plane demo clean
+.PHONY: help deps configure build unit e2e test fmt lint cluster-up cluster-down control-plane demo demo-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -43,8 +43,11 @@ cluster-up: control-plane ## Start a local control plane in $(CLUSTER_DIR)
 cluster-down: ## Stop the local control plane in $(CLUSTER_DIR)
 	@bash test/e2e/cluster/down.sh $(CLUSTER_DIR)
 
-demo: ## Not yet: arrives with its own issue (see README)
-	@echo "make demo is not built yet: it arrives with its own issue. See README.md for what runs today."; exit 1
+demo: ## Everything on this machine: control plane, operator, webhook, gateway, backends, traffic
+	@BUILD_DIR=$(BUILD_DIR) bash scripts/demo.sh up
+
+demo-down: ## Stop what make demo started
+	@bash scripts/demo.sh down
 
 fmt: ## Format all C++ sources with clang-format
 	@git ls-files '*.h' '*.cc' | xargs -r clang-format -i

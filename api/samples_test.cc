@@ -1,5 +1,6 @@
-// Every meshgate object in config/samples/*.yaml must decode and validate cleanly: the samples
-// are what users copy, and the CRD schema tests apply them to a real apiserver.
+// Every meshgate object in config/samples/ (and config/samples/demo/) must decode and validate
+// cleanly: the samples are what users copy, and the CRD schema tests apply them to a real
+// apiserver.
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 TEST(SamplesTest, EveryMeshgateSampleIsValid) {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("config/samples", ec)) {
+  for (const auto& entry : fs::recursive_directory_iterator("config/samples", ec)) {
     if (entry.path().extension() == ".yaml") files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());

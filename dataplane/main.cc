@@ -1,25 +1,144 @@
-// meshgate-proxy: the gateway proxy, standalone (a config file) — see docs/PROXY_CONFIG.md.
+// meshgate-proxy: the gateway proxy — see docs/PROXY_CONFIG.md.
 //   meshgate-proxy --config proxy.yaml [--concurrency N] [--log-level info] [--no-watch]
+//   meshgate-proxy --mode gateway --control-plane https://HOST:15012 --cert-dir DIR
+//                  [--ingress-class meshgate] [--node gateway~<hostname>] [--snapshot-file PATH]
+//                  [--http-address 0.0.0.0:8080] [--https-address 0.0.0.0:8443]
+//                  [--admin-address 127.0.0.1:15000] [--access-log PATH]
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "api/config_stream_protocol.h"
 #include "dataplane/proxy/proxy_server.h"
+#include "metrics/bind_address.h"
+
+namespace {
+
+int usageError(const std::string& message) {
+  std::fprintf(stderr, "meshgate-proxy: %s\n", message.c_str());
+  return 2;
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+meshgate::Expected<meshgate::dp::ListenAddress, std::string> parseListenAddress(
+    const std::string& flag, const std::string& value) {
+  auto endpoint = metrics::parseBindAddress(value);
+  if (!endpoint) return flag + " \"" + value + "\": " + endpoint.error();
+  return meshgate::dp::ListenAddress{endpoint->address().to_string(), endpoint->port()};
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   meshgate::dp::ProxyServerOptions options;
   options.concurrency = std::max(1u, std::thread::hardware_concurrency());
   std::string logLevel = "info";
   bool noWatch = false;
+  std::string mode;
+  std::string controlPlane;
+  std::string certDir;
+  std::string ingressClass = "meshgate";
+  std::string node = "gateway~" + hostName();
+  std::string snapshotFile;
+  std::string httpAddress = "0.0.0.0:8080";
+  std::string httpsAddress = "0.0.0.0:8443";
+  std::string adminAddress = "127.0.0.1:15000";
+  std::string accessLog;
+
   CLI::App app{"meshgate-proxy: the meshgate gateway proxy"};
-  app.add_option("--config", options.configPath, "Config file (YAML or JSON)")->required();
+  app.add_option("--config", options.configPath, "Config file (YAML or JSON); file mode");
+  app.add_option("--mode", mode, "file (default with --config), gateway, or sidecar")
+      ->check(CLI::IsMember({"file", "gateway", "sidecar"}));
+  auto* controlPlaneOption =
+      app.add_option("--control-plane", controlPlane,
+                     "Gateway mode: the operator's config stream, https://HOST:PORT");
+  auto* certDirOption = app.add_option("--cert-dir", certDir,
+                                       "Gateway mode: directory with ca.crt, tls.crt and tls.key");
+  auto* ingressClassOption =
+      app.add_option("--ingress-class", ingressClass,
+                     "Gateway mode: the ApiRoutes to serve (by ingressClassName)");
+  auto* nodeOption = app.add_option("--node", node,
+                                    "Gateway mode: this proxy's name (default gateway~<hostname>)");
+  auto* snapshotFileOption =
+      app.add_option("--snapshot-file", snapshotFile,
+                     "Gateway mode: keep the last applied snapshot here (mode 0600)");
+  auto* httpOption = app.add_option("--http-address", httpAddress,
+                                    "Gateway mode: address of the listener named http");
+  auto* httpsOption = app.add_option("--https-address", httpsAddress,
+                                     "Gateway mode: address of the listener named https");
+  auto* adminOption =
+      app.add_option("--admin-address", adminAddress, "Gateway mode: the admin listener's address");
+  auto* accessLogOption =
+      app.add_option("--access-log", accessLog, "Gateway mode: enable the access log at this path");
   app.add_option("--concurrency", options.concurrency, "Worker threads (default: cores)")
       ->check(CLI::Range(1, 256));
-  app.add_option("--log-level", logLevel, "trace|debug|info|warn|error");
-  app.add_flag("--no-watch", noWatch, "Reload only on SIGHUP, not when the file changes");
+  app.add_option("--log-level", logLevel, "trace|debug|info|warn|error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_flag("--no-watch", noWatch,
+               "File mode: reload only on SIGHUP, not when the file changes");
   CLI11_PARSE(app, argc, argv);
   options.watchFile = !noWatch;
+
+  if (mode.empty()) {
+    if (options.configPath.empty())
+      return usageError("--config FILE or --mode gateway is required (see --help)");
+    mode = "file";
+  }
+  if (mode == "sidecar") return usageError("sidecar mode is not built yet");
+  if (mode == "file") {
+    if (options.configPath.empty()) return usageError("--mode file requires --config FILE");
+    for (const auto* gatewayOnly :
+         {controlPlaneOption, certDirOption, ingressClassOption, nodeOption, snapshotFileOption,
+          httpOption, httpsOption, adminOption, accessLogOption})
+      if (gatewayOnly->count() > 0)
+        return usageError(gatewayOnly->get_name() + " is only valid with --mode gateway");
+  } else {
+    if (!options.configPath.empty())
+      return usageError(
+          "--config cannot be used with --mode gateway (the operator streams the config)");
+    if (controlPlane.empty())
+      return usageError("--mode gateway requires --control-plane https://HOST:PORT");
+    if (certDir.empty()) return usageError("--mode gateway requires --cert-dir DIR");
+    auto endpoint = meshgate::dp::parseControlPlaneUrl(controlPlane);
+    if (!endpoint) return usageError(endpoint.error());
+    if (ingressClass.empty()) return usageError("--ingress-class must not be empty");
+    if (node.empty()) return usageError("--node must not be empty");
+    meshgate::dp::GatewayOptions gateway;
+    gateway.stream.endpoint = std::move(*endpoint);
+    gateway.stream.certDir = certDir;
+    gateway.stream.hello = {.node = node,
+                            .mode = std::string(meshgate::api::stream::kModeGateway),
+                            .ingressClass = ingressClass,
+                            .version = "",
+                            .proxyVersion = meshgate::dp::kProxyVersion};
+    gateway.snapshotFile = snapshotFile;
+    auto http = parseListenAddress("--http-address", httpAddress);
+    if (!http) return usageError(http.error());
+    auto https = parseListenAddress("--https-address", httpsAddress);
+    if (!https) return usageError(https.error());
+    auto admin = parseListenAddress("--admin-address", adminAddress);
+    if (!admin) return usageError(admin.error());
+    gateway.overrides.http = *http;
+    gateway.overrides.https = *https;
+    gateway.overrides.admin = *admin;
+    if (!accessLog.empty()) {
+      if (accessLog.front() != '/') return usageError("--access-log must be an absolute path");
+      gateway.overrides.accessLogPath = accessLog;
+    }
+    options.gateway = std::move(gateway);
+  }
 
   spdlog::set_level(spdlog::level::from_str(logLevel));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);

@@ -13,12 +13,14 @@
 #include "api/field_error.h"
 #include "api/mesh_service_codec.h"
 #include "api/route_conflicts.h"
+#include "api/schema_defaults.h"
 #include "kube/wire_time.h"
 #include "operator/api_route_ingress.h"
 #include "operator/child_applier.h"
 #include "operator/condition_set.h"
 #include "operator/namespace_state.h"
 #include "operator/owner_reference.h"
+#include "operator/route_admission.h"
 #include "operator/status_writer.h"
 
 namespace meshgate::op {
@@ -39,63 +41,20 @@ std::string joinLimited(const std::vector<std::string>& items, size_t limit = 5)
   return out;
 }
 
-// A valid route, or nullopt.
-std::optional<api::ApiRoute> validRoute(const nlohmann::json& object) {
-  auto decoded = api::decodeApiRoute(object);
-  if (!decoded.ok() || !api::validateApiRoute(*decoded.object).empty()) return std::nullopt;
-  return std::move(*decoded.object);
-}
-
-// The route's hosts its namespace allows; the others go to `denied` when given.
-std::vector<std::string> allowedHosts(const api::ApiRoute& route,
-                                      const kube::ThreadSafeStore& namespaces,
-                                      std::vector<std::string>* denied) {
-  std::optional<std::vector<std::string>> globs;
-  if (auto ns = namespaces.get(route.metadata.namespace_)) globs = api::allowedHostGlobs(*ns);
-  std::vector<std::string> allowed;
-  for (const auto& host : route.spec.hosts) {
-    if (!globs || api::hostAllowed(host, *globs)) {
-      allowed.push_back(host);
-    } else if (denied != nullptr) {
-      denied->push_back(host);
-    }
-  }
-  return allowed;
-}
-
-std::string hostOfClaim(const std::string& claimHost) {
-  const auto bar = claimHost.find('|');
-  return bar == std::string::npos ? claimHost : claimHost.substr(bar + 1);
-}
 }  // namespace
-
-std::vector<std::string> apiRouteBackendIndex(const nlohmann::json& route) {
-  std::vector<std::string> out;
-  const auto spec = route.find("spec");
-  if (spec == route.end() || !spec->is_object()) return out;
-  const std::string ns = route["metadata"].value("namespace", "");
-  for (const auto& rule : spec->value("rules", nlohmann::json::array())) {
-    if (!rule.is_object()) continue;
-    for (const auto& backend : rule.value("backends", nlohmann::json::array())) {
-      if (backend.is_object() && backend.contains("service") && backend["service"].is_string())
-        out.push_back(ns + "/" + backend["service"].get<std::string>());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
 
 std::string hostCertificateSecretName(const std::string& routeName) {
   return routeName + "-meshgate-tls";
 }
 
 ApiRouteReconciler::ApiRouteReconciler(kube::RestClient& client, ApiRouteCaches caches,
-                                       CertificateIssuer& issuer, kube::EventRecorder& events,
-                                       kube::Clock& clock, ApiRouteReconcilerOptions options)
+                                       CertificateIssuer& issuer, const DataplaneStatus& dataplanes,
+                                       kube::EventRecorder& events, kube::Clock& clock,
+                                       ApiRouteReconcilerOptions options)
     : client_(client),
       caches_(caches),
       issuer_(issuer),
+      dataplanes_(dataplanes),
       events_(events),
       goneNamespaces_(caches_.namespaces.store()),
       clock_(clock),
@@ -136,10 +95,10 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
       events_.record(*live, kube::EventType::Warning, why, "Reconcile", message);
   };
 
-  api::ErrorList errors = decoded.errors;
-  if (decoded.ok()) errors = api::validateApiRoute(*decoded.object);
-  if (!errors.empty()) {
-    const std::string message = api::joinErrors(errors);
+  auto admission = admitRoute(
+      *live, {caches_.apiRoutes.store(), caches_.meshServices.store(), caches_.namespaces.store()});
+  if (!admission) {
+    const std::string message = api::joinErrors(admission.error());
     conditions.set(type::kAccepted, status::kFalse, reason::kInvalid, message);
     conditions.set(type::kReady, status::kFalse, reason::kInvalid,
                    "the spec is invalid: " + message);
@@ -149,37 +108,13 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
-  const api::ApiRoute& route = *decoded.object;
+  const api::ApiRoute& route = admission->route;
   const std::string routeKey = request.key();
+  IngressPlan plan = admission->plan;
+  const std::vector<std::string>& denied = admission->deniedHosts;
+  const std::vector<std::string>& conflicts = admission->conflicts;
+  const std::vector<std::string>& missing = admission->missingBackends;
 
-  // Admission: hosts the namespace allows, then claims older routes already hold.
-  std::vector<std::string> denied;
-  IngressPlan plan;
-  plan.hosts = allowedHosts(route, caches_.namespaces.store(), &denied);
-  std::vector<api::ApiRoute> competitors;
-  std::set<std::string> seen = {routeKey};
-  for (const auto& host : api::apiRouteHostIndex(*live)) {
-    for (const auto& other : caches_.apiRoutes.store().byIndex(kApiRoutesByHost, host)) {
-      if (!seen.insert(kube::keyOf(*other)).second) continue;
-      auto competitor = validRoute(*other);
-      if (!competitor) continue;  // an invalid route claims nothing
-      competitor->spec.hosts = allowedHosts(*competitor, caches_.namespaces.store(), nullptr);
-      competitors.push_back(std::move(*competitor));
-    }
-  }
-  api::ApiRoute admitted = route;
-  admitted.spec.hosts = plan.hosts;
-  std::vector<const api::ApiRoute*> contenders = {&admitted};
-  for (const auto& competitor : competitors)
-    contenders.push_back(&competitor);
-  std::vector<std::string> conflicts;
-  if (auto lost = api::resolveConflicts(contenders); lost.count(routeKey) > 0) {
-    for (const auto& [claim, winner] : lost[routeKey]) {
-      plan.lost.insert(claim);
-      conflicts.push_back("host " + hostOfClaim(claim.host) + " " + claim.match +
-                          " is served by the older ApiRoute " + winner);
-    }
-  }
   if (!denied.empty()) {
     std::string message = "hosts not allowed in namespace " + route.metadata.namespace_ + " (" +
                           api::kAllowedHostsAnnotation + "): " + joinLimited(denied);
@@ -194,34 +129,6 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     conditions.set(type::kAccepted, status::kTrue, reason::kAccepted, "");
   }
 
-  // References: every backend must name a port of a MeshService in this namespace.
-  std::vector<std::string> missing;
-  for (const auto& rule : route.spec.rules) {
-    for (const auto& backend : rule.backends) {
-      const std::string key = backendKey(backend);
-      if (plan.missingBackends.count(key) > 0) continue;
-      const auto service =
-          caches_.meshServices.store().get(route.metadata.namespace_ + "/" + backend.service);
-      std::string problem;
-      if (!service) {
-        problem = "MeshService " + route.metadata.namespace_ + "/" + backend.service + " not found";
-      } else {
-        auto ms = api::decodeMeshService(*service);
-        const bool hasPort =
-            ms.ok() &&
-            std::any_of(ms.object->spec.ports.begin(), ms.object->spec.ports.end(),
-                        [&](const api::ServicePort& p) { return p.port == backend.port; });
-        if (!hasPort) {
-          problem = "MeshService " + route.metadata.namespace_ + "/" + backend.service +
-                    " has no port " + std::to_string(backend.port);
-        }
-      }
-      if (!problem.empty()) {
-        plan.missingBackends.insert(key);
-        missing.push_back(problem);
-      }
-    }
-  }
   if (missing.empty()) {
     conditions.set(type::kResolvedRefs, status::kTrue, reason::kResolvedRefs, "");
   } else {
@@ -272,17 +179,33 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     programmedProblem =
         applier.remove(kube::resources::kIngresses, route.metadata.namespace_, route.metadata.name);
   }
+  // Programmed: the Ingress is applied and every connected gateway of the class serves this
+  // generation.
+  std::optional<ProgrammedCondition> programmed;
   if (!programmedProblem.empty()) {
     conditions.set(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
     wanted.ingress.reset();
+    wanted.dataplanes.reset();
   } else if (!ingress) {
     conditions.set(type::kProgrammed, status::kFalse, "NothingToServe",
                    "no host, match and backend of this route is left to serve");
     wanted.ingress.reset();
+    wanted.dataplanes.reset();
   } else {
-    conditions.set(type::kProgrammed, status::kTrue, "Programmed",
-                   "Ingress " + route.metadata.name + " is applied");
+    const std::string ingressClass =
+        route.spec.ingressClassName.value_or(std::string(api::kDefaultIngressClassName));
+    const DataplaneVerdict verdict = dataplanes_.apiRoute(
+        route.metadata.namespace_, route.metadata.name, generation, ingressClass);
+    programmed = programmedCondition(
+        verdict, generation,
+        "no gateway of ingress class " + ingressClass + " is connected to the operator");
+    conditions.set(type::kProgrammed, programmed->status, programmed->reason, programmed->message);
+    if (programmed->reason == programmed_reason::kRefused) {
+      warnIfNew(type::kProgrammed, programmed->reason, programmed->message);
+    }
     wanted.ingress = route.metadata.name;
+    wanted.dataplanes =
+        api::DataplaneCounts{.programmed = verdict.programmed, .total = verdict.total};
   }
 
   if (!programmedProblem.empty()) {
@@ -292,6 +215,8 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   } else if (!ingress) {
     conditions.set(type::kReady, status::kFalse, "NothingToServe",
                    "no host, match and backend of this route is left to serve");
+  } else if (programmed->status != status::kTrue) {
+    conditions.set(type::kReady, status::kFalse, programmed->reason, programmed->message);
   } else {
     conditions.set(type::kReady, status::kTrue, "Ready",
                    std::to_string(plan.hosts.size()) + " host(s) served" +

@@ -3,7 +3,8 @@
 // wins per host + match), checks that every backend names a MeshService port, issues the host
 // certificate when spec.tls names no Secret, applies the Ingress of what is left (or deletes it
 // when nothing is), and writes status conditions that say why (Accepted, ResolvedRefs,
-// Programmed, Ready). Reads only informer caches; writes only by server-side apply.
+// Programmed — every connected gateway of its class serves this generation — and Ready).
+// Reads only informer caches and the dataplane registry; writes only by server-side apply.
 #pragma once
 
 #include <string>
@@ -15,7 +16,9 @@
 #include "kube/reconciler.h"
 #include "kube/rest_client.h"
 #include "operator/certificate_issuer.h"
+#include "operator/dataplane_status.h"
 #include "operator/namespace_state.h"
+#include "operator/route_admission.h"
 
 namespace meshgate::op {
 
@@ -26,12 +29,6 @@ struct ApiRouteCaches {
   kube::Informer& namespaces;
 };
 
-// Index of ApiRoutes by each lower-cased host they name (api::apiRouteHostIndex).
-inline constexpr const char* kApiRoutesByHost = "byHost";
-// Index of ApiRoutes by "<namespace>/<service>" of each backend.
-inline constexpr const char* kApiRoutesByBackend = "byBackend";
-std::vector<std::string> apiRouteBackendIndex(const nlohmann::json& route);
-
 struct ApiRouteReconcilerOptions {
   std::chrono::seconds hostCertificateLifetime{std::chrono::hours(24 * 90)};
 };
@@ -39,8 +36,8 @@ struct ApiRouteReconcilerOptions {
 class ApiRouteReconciler : public kube::Reconciler {
  public:
   ApiRouteReconciler(kube::RestClient& client, ApiRouteCaches caches, CertificateIssuer& issuer,
-                     kube::EventRecorder& events, kube::Clock& clock,
-                     ApiRouteReconcilerOptions options);
+                     const DataplaneStatus& dataplanes, kube::EventRecorder& events,
+                     kube::Clock& clock, ApiRouteReconcilerOptions options);
 
   // kube::Reconciler
   kube::ReconcileResult reconcile(const kube::Request& request) override;
@@ -53,6 +50,7 @@ class ApiRouteReconciler : public kube::Reconciler {
   kube::RestClient& client_;
   ApiRouteCaches caches_;
   CertificateIssuer& issuer_;
+  const DataplaneStatus& dataplanes_;
   kube::EventRecorder& events_;
   GoneNamespaces goneNamespaces_;
   kube::Clock& clock_;

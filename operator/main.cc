@@ -1,6 +1,8 @@
-// meshgate-operator: reconciles MeshServices into Services, EndpointSlices and identity
-// certificates (ApiRoutes follow with their own controller). Loads the client config, elects a
-// leader on a Lease, bootstraps the mesh CA and the IngressClass, runs the controllers, and serves
+// meshgate-operator: reconciles MeshServices and ApiRoutes into Services, EndpointSlices,
+// Ingresses and certificates, and streams gateway config snapshots to meshgate-proxy (port
+// 15012, docs/CONFIG_STREAM.md). Loads the client config and starts the informers at once —
+// every replica serves the config stream from its own caches — then elects a leader on a Lease;
+// the leader bootstraps the mesh CA and the IngressClass and runs the controllers. Serves
 // /metrics, /healthz and /readyz. SIGTERM/SIGINT stop it cleanly (the Lease is released).
 #include <csignal>
 #include <iostream>
@@ -21,6 +23,8 @@
 #include "metrics/registry.h"
 #include "operator/api_route_reconciler.h"
 #include "operator/cluster_bootstrap.h"
+#include "operator/config_server_certificates.h"
+#include "operator/config_stream.h"
 #include "operator/mesh_certificate_issuer.h"
 #include "operator/mesh_service_reconciler.h"
 #include "operator/operator_options.h"
@@ -70,6 +74,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1.0, 10000.0));
   app.add_option("--kube-api-burst", options.kubeApiBurst, "burst above --kube-api-qps")
       ->check(CLI::Range(1, 20000));
+  app.add_option("--config-server-bind-address", options.configServerBindAddress,
+                 "address of the config stream for proxies (\"\" disables it)");
+  app.add_option("--config-server-dns-name", options.configServerDnsNames,
+                 "extra DNS name of the config server's certificate (repeatable)");
+  app.add_option("--gateway-http-port", options.gatewayHttpPort,
+                 "port of the http listener in gateway snapshots")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--gateway-https-port", options.gatewayHttpsPort,
+                 "port of the https listener in gateway snapshots")
+      ->check(CLI::Range(1, 65535));
   app.add_option("--log-level", options.logLevel, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-format", options.logFormat, "text|json")
@@ -151,7 +165,12 @@ int main(int argc, char** argv) {
       std::string("metadata.name=") + meshgate::op::kTrustBundleConfigMap;
   kube::Informer trustBundle(rest, kube::resources::kConfigMaps, options.systemNamespace,
                              bundleOnly, clock);
+  // Listener certificates of the routes' spec.tls, for gateway snapshots.
+  kube::InformerOptions tlsSecretsOnly = informerOptions;
+  tlsSecretsOnly.reflector.fieldSelector = "type=kubernetes.io/tls";
+  kube::Informer tlsSecrets(rest, kube::resources::kSecrets, ns, tlsSecretsOnly, clock);
   const std::vector<kube::Informer*> informers = {&meshServices,
+                                                  &tlsSecrets,
                                                   &services,
                                                   &endpointSlices,
                                                   &secrets,
@@ -163,10 +182,21 @@ int main(int argc, char** argv) {
                                                   &caSecret,
                                                   &trustBundle};
 
+  metrics::Registry registry;
+  meshgate::op::ConfigStream configStream(
+      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, secrets, trustBundle},
+      {.bindAddress = options.configServerBindAddress,
+       .systemNamespace = options.systemNamespace,
+       .trustDomain = options.trustDomain,
+       .ports = {.http = static_cast<uint16_t>(options.gatewayHttpPort),
+                 .https = static_cast<uint16_t>(options.gatewayHttpsPort)}},
+      registry);
+
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
   meshgate::op::MeshServiceReconciler meshServiceReconciler(
-      rest, {meshServices, services, endpointSlices, namespaces}, issuer, events, clock,
+      rest, {meshServices, services, endpointSlices, namespaces}, issuer, configStream.status(),
+      events, clock,
       {.trustDomain = options.trustDomain, .workloadCertificateLifetime = std::chrono::hours(24)});
   kube::ControllerOptions controllerOptions;
   controllerOptions.workers = options.workers;
@@ -184,8 +214,8 @@ int main(int argc, char** argv) {
       secrets, [](const nlohmann::json& secret) { return ownersOfKind(secret, "MeshService"); });
 
   meshgate::op::ApiRouteReconciler apiRouteReconciler(
-      rest, {apiRoutes, meshServices, ingresses, namespaces}, issuer, events, clock,
-      {.hostCertificateLifetime = std::chrono::hours(24 * 90)});
+      rest, {apiRoutes, meshServices, ingresses, namespaces}, issuer, configStream.status(), events,
+      clock, {.hostCertificateLifetime = std::chrono::hours(24 * 90)});
   kube::ControllerOptions apiRouteControllerOptions;
   apiRouteControllerOptions.workers = options.workers;
   kube::Controller apiRouteController("apiroute", apiRouteReconciler,
@@ -244,14 +274,39 @@ int main(int argc, char** argv) {
   trustController.watchMapped(caSecret, toTrustKey);
   trustController.watchMapped(trustBundle, toTrustKey);
   trustController.watchMapped(secrets, toTrustKey);
+  meshgate::op::ConfigServerCertificateReconciler configCertificateReconciler(
+      issuer, clock,
+      {.systemNamespace = options.systemNamespace,
+       .trustDomain = options.trustDomain,
+       .extraDnsNames = options.configServerDnsNames});
+  kube::Controller configCertificateController("configservercertificates",
+                                               configCertificateReconciler, {}, clock);
+  configCertificateController.watchMapped(secrets, [&](const nlohmann::json& secret) {
+    const auto& metadata = secret["metadata"];
+    const std::string name = metadata.value("name", "");
+    if (metadata.value("namespace", "") != options.systemNamespace ||
+        (name != meshgate::op::kConfigServerSecretName &&
+         name != meshgate::op::kGatewayIdentitySecretName))
+      return std::vector<kube::Request>{};
+    return std::vector<kube::Request>{configCertificateReconciler.request()};
+  });
+  // An ACK, a NACK, a proxy that comes or goes: the objects it carries get their Programmed
+  // condition looked at again (the leader's controllers write it).
+  configStream.onVerdictMayChange([&](const std::string& objectKey) {
+    const auto slash = objectKey.find('/');
+    const std::string kind = objectKey.substr(0, slash);
+    const std::string key = objectKey.substr(slash + 1);
+    if (kind == "ApiRoute") apiRouteController.queue().add(key);
+    if (kind == "MeshService") meshServiceController.queue().add(key);
+  });
   const std::vector<std::pair<std::string, kube::Controller*>> controllers = {
       {"meshservice", &meshServiceController},
       {"apiroute", &apiRouteController},
       {"webhookcertificates", &webhookController},
+      {"configservercertificates", &configCertificateController},
       {"trust", &trustController}};
 
   // Metrics and probes.
-  metrics::Registry registry;
   auto collector = registry.addCollector([&](metrics::SampleWriter& writer) {
     for (const auto& [name, controller] : controllers) {
       const auto& m = controller->metrics();
@@ -284,7 +339,29 @@ int main(int argc, char** argv) {
     }
   });
   metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
+  // Every replica: caches and the config stream, whether it leads or not.
+  std::atomic<bool> synced{false};
   std::atomic<bool> ready{false};
+  if (!options.configServerBindAddress.empty()) {
+    auto port = configStream.start();
+    if (!port) {
+      spdlog::error("config server: {}", port.error());
+      return 1;
+    }
+    spdlog::info("config server listening on port {}", *port);
+  }
+  for (auto* informer : informers)
+    informer->start();
+  std::thread([&] {
+    for (auto* informer : informers) {
+      if (!informer->waitForSync(std::chrono::minutes(2))) {
+        spdlog::error("caches did not sync; exiting so that a restart tries again");
+        std::_Exit(1);
+      }
+    }
+    configStream.cachesSynced();
+    synced.store(true);
+  }).detach();
   metrics::ProbeServer probeServer(
       {.routes = {.registry = nullptr,
                   .health = true,
@@ -316,16 +393,16 @@ int main(int argc, char** argv) {
       std::unique_lock lock(runMutex);
       if (runCv.wait_for(lock, backoff, [&] { return stopping.load(); })) return;
     }
-    for (auto* informer : informers)
-      informer->start();
     if (!meshServiceController.start() || !apiRouteController.start() ||
-        !webhookController.start() || !trustController.start()) {
+        !webhookController.start() || !configCertificateController.start() ||
+        !trustController.start()) {
       spdlog::error("caches did not sync; exiting so that a restart tries again");
       std::_Exit(1);
     }
     // The webhook certificate is wanted whether or not anything has changed yet.
     webhookController.queue().add(webhookReconciler.request().key());
     trustController.queue().add(trustReconciler.request().key());
+    configCertificateController.queue().add(configCertificateReconciler.request().key());
     ready.store(true);
   };
 
@@ -360,9 +437,11 @@ int main(int argc, char** argv) {
     runCv.notify_all();
   }
   ready.store(false);
+  configStream.stop();
   meshServiceController.stop();
   apiRouteController.stop();
   webhookController.stop();
+  configCertificateController.stop();
   trustController.stop();
   for (auto* informer : informers)
     informer->stop();

@@ -47,12 +47,14 @@ std::vector<std::string> endpointSliceServiceIndex(const nlohmann::json& slice) 
 }
 
 MeshServiceReconciler::MeshServiceReconciler(kube::RestClient& client, MeshServiceCaches caches,
-                                             CertificateIssuer& issuer, kube::EventRecorder& events,
-                                             kube::Clock& clock,
+                                             CertificateIssuer& issuer,
+                                             const DataplaneStatus& dataplanes,
+                                             kube::EventRecorder& events, kube::Clock& clock,
                                              MeshServiceReconcilerOptions options)
     : client_(client),
       caches_(caches),
       issuer_(issuer),
+      dataplanes_(dataplanes),
       events_(events),
       goneNamespaces_(caches_.namespaces.store()),
       clock_(clock),
@@ -122,10 +124,17 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
       programmedProblem = problem;
     }
   }
+  // Programmed: the children are applied and every connected proxy that carries this
+  // MeshService serves its generation. None carrying it is said (NoDataplane) but does not make
+  // the service unready: nothing routes to it through meshgate yet.
+  std::optional<ProgrammedCondition> programmed;
   if (programmedProblem.empty()) {
-    conditions.set(type::kProgrammed, status::kTrue, "Programmed",
-                   "Service " + ms.metadata.name + " and " + std::to_string(wantedSlices.size()) +
-                       " static EndpointSlice(s) are applied");
+    programmed = programmedCondition(
+        dataplanes_.meshService(ms.metadata.namespace_, ms.metadata.name, generation), generation,
+        "Service " + ms.metadata.name + " and " + std::to_string(wantedSlices.size()) +
+            " static EndpointSlice(s) are applied; no connected dataplane carries this "
+            "MeshService (no gateway serves a route to it)");
+    conditions.set(type::kProgrammed, programmed->status, programmed->reason, programmed->message);
   } else {
     conditions.set(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
   }
@@ -191,6 +200,9 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
     conditions.set(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
   } else if (!certificateReady) {
     conditions.set(type::kReady, status::kFalse, "CertificateNotReady", issued.error());
+  } else if (programmed->status != status::kTrue &&
+             programmed->reason != programmed_reason::kNoDataplane) {
+    conditions.set(type::kReady, status::kFalse, programmed->reason, programmed->message);
   } else if (wanted.endpoints->ready == 0) {
     std::string why = ms.spec.selector.empty() ? "no static endpoint is ready"
                                                : "no ready pod matches the selector";

@@ -13,6 +13,7 @@
 #include "kube/reconciler.h"
 #include "kube/rest_client.h"
 #include "operator/certificate_issuer.h"
+#include "operator/dataplane_status.h"
 #include "operator/namespace_state.h"
 
 namespace meshgate::op {
@@ -41,7 +42,8 @@ struct MeshServiceReconcilerOptions {
 class MeshServiceReconciler : public kube::Reconciler {
  public:
   MeshServiceReconciler(kube::RestClient& client, MeshServiceCaches caches,
-                        CertificateIssuer& issuer, kube::EventRecorder& events, kube::Clock& clock,
+                        CertificateIssuer& issuer, const DataplaneStatus& dataplanes,
+                        kube::EventRecorder& events, kube::Clock& clock,
                         MeshServiceReconcilerOptions options);
 
   // kube::Reconciler
@@ -51,6 +53,7 @@ class MeshServiceReconciler : public kube::Reconciler {
   kube::RestClient& client_;
   MeshServiceCaches caches_;
   CertificateIssuer& issuer_;
+  const DataplaneStatus& dataplanes_;
   kube::EventRecorder& events_;
   GoneNamespaces goneNamespaces_;
   kube::Clock& clock_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace meshgate::op {
 
@@ -21,6 +22,11 @@ struct OperatorOptions {
   int resyncSeconds = 600;
   double kubeApiQps = 50;
   int kubeApiBurst = 100;
+  // The config stream (docs/CONFIG_STREAM.md): every replica serves it; "" disables it.
+  std::string configServerBindAddress = ":15012";
+  std::vector<std::string> configServerDnsNames;  // extra DNS SANs of its certificate
+  int gatewayHttpPort = 8080;                     // the `http` listener of gateway snapshots
+  int gatewayHttpsPort = 8443;                    // the `https` listener, when a route has TLS
   std::string logLevel = "info";
   std::string logFormat = "text";  // text | json
 };

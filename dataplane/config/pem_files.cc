@@ -66,13 +66,22 @@ PkeyPtr parsePrivateKey(const std::string& text) {
 
 }  // namespace
 
+std::string checkCertificatePem(const std::string& text) {
+  const auto certs = parseCertificates(text);
+  if (!certs) return "holds a PEM block that is not a valid certificate";
+  if (certs->empty()) return "no PEM certificate found";
+  return {};
+}
+
 std::string checkCertificateFile(const std::string& path) {
   std::string error;
   const auto text = readFileText(path, error);
   if (!text) return error;
-  const auto certs = parseCertificates(*text);
-  if (!certs) return "holds a PEM block that is not a valid certificate";
-  if (certs->empty()) return "no PEM certificate found";
+  return checkCertificatePem(*text);
+}
+
+std::string checkPrivateKeyPem(const std::string& text) {
+  if (!parsePrivateKey(text)) return "no unencrypted PEM private key found";
   return {};
 }
 
@@ -80,7 +89,16 @@ std::string checkPrivateKeyFile(const std::string& path) {
   std::string error;
   const auto text = readFileText(path, error);
   if (!text) return error;
-  if (!parsePrivateKey(*text)) return "no unencrypted PEM private key found";
+  return checkPrivateKeyPem(*text);
+}
+
+std::string checkKeyMatchesCertificatePem(const std::string& certText, const std::string& keyText) {
+  const auto certs = parseCertificates(certText);
+  const PkeyPtr key = parsePrivateKey(keyText);
+  if (!certs || certs->empty() || !key) return "cannot be checked against the certificate";
+  const bool matches = X509_check_private_key(certs->front().get(), key.get()) == 1;
+  ERR_clear_error();
+  if (!matches) return "does not match the certificate";
   return {};
 }
 
@@ -89,13 +107,9 @@ std::string checkKeyMatchesCertificate(const std::string& certPath, const std::s
   const auto certText = readFileText(certPath, error);
   const auto keyText = certText ? readFileText(keyPath, error) : std::nullopt;
   if (!keyText) return error;
-  const auto certs = parseCertificates(*certText);
-  const PkeyPtr key = parsePrivateKey(*keyText);
-  if (!certs || certs->empty() || !key) return "cannot be checked against the certificate";
-  const bool matches = X509_check_private_key(certs->front().get(), key.get()) == 1;
-  ERR_clear_error();
-  if (!matches) return "does not match the certificate in certFile";
-  return {};
+  const std::string problem = checkKeyMatchesCertificatePem(*certText, *keyText);
+  return problem == "does not match the certificate" ? "does not match the certificate in certFile"
+                                                     : problem;
 }
 
 }  // namespace meshgate::dp

@@ -1,118 +1,33 @@
-// ProxyConfig: one complete, validated configuration snapshot of meshgate-proxy — listeners,
-// routes (ApiRoute objects whose backends name clusters), clusters (endpoint sets with their
-// traffic policy), timeouts, limits, access log and admin listener. Standalone mode reads it
-// from a file (docs/PROXY_CONFIG.md); the operator's config stream will carry the same schema.
-// Plain data: decoded by proxy_config_codec.h, checked by proxy_config_validation.h, then
-// compiled into the proxy's runtime snapshot. Durations are already parsed here.
+// The proxy's names for the shared config schema (api/proxy_config.h): the dataplane code reads
+// ProxyConfig, ClusterConfig, … unqualified inside meshgate::dp, as it did before the schema
+// moved to api/ for the operator to build it too.
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "api/api_route.h"
-#include "api/mesh_service.h"
+#include "api/proxy_config.h"
 
 namespace meshgate::dp {
 
-using Millis = std::chrono::milliseconds;
+using api::AccessLogConfig;
+using api::AdminConfig;
+using api::ClusterConfig;
+using api::ClusterEndpoint;
+using api::ClusterSubset;
+using api::LimitsConfig;
+using api::ListenerConfig;
+using api::ListenerTls;
+using api::Millis;
+using api::PoolConfig;
+using api::ProxyConfig;
+using api::TimeoutsConfig;
+using api::TlsCertificate;
+using api::UpstreamTls;
 
-struct TlsCertificateFiles {
-  std::string certFile;  // PEM chain, leaf first
-  std::string keyFile;   // PEM private key
-};
-
-// A listener terminates TLS when `tls` is set (SNI picks among `certificates` by SAN; the first
-// is the default), plain HTTP otherwise.
-struct ListenerTls {
-  std::vector<TlsCertificateFiles> certificates;
-  std::string minVersion = "TLSv1.2";  // "TLSv1.2" or "TLSv1.3"
-};
-
-struct ListenerConfig {
-  std::string name;
-  std::string address;  // an IPv4 or IPv6 literal
-  uint16_t port = 0;
-  std::optional<ListenerTls> tls;
-};
-
-struct ClusterEndpoint {
-  std::string address;                        // IP literal
-  std::optional<uint16_t> port;               // absent: the port the route's backend names
-  uint32_t weight = 1;                        // 1..1000
-  std::map<std::string, std::string> labels;  // what subsets select on
-};
-
-struct ClusterSubset {
-  std::string name;
-  std::map<std::string, std::string> labels;  // every label must match
-};
-
-// Upstream TLS: the proxy verifies the server's certificate against `caFile` (system roots when
-// absent) and `serverName` against its SAN (DNS or IP), strictly.
-struct UpstreamTls {
-  std::string serverName;
-  std::optional<std::string> caFile;
-};
-
-struct PoolConfig {
-  uint32_t maxIdlePerEndpoint = 64;  // per worker
-  Millis idleTimeout{60'000};
-};
-
-struct ClusterConfig {
-  std::string name;
-  std::vector<ClusterEndpoint> endpoints;
-  std::vector<ClusterSubset> subsets;
-  api::LoadBalancer loadBalancer;  // policy defaults to RoundRobin
-  std::optional<api::HealthCheck> healthCheck;
-  std::optional<api::OutlierDetection> outlierDetection;
-  api::CircuitBreaker circuitBreaker;  // absent limits: api::kDefault*
-  std::optional<Millis> timeout;       // request timeout (absent: none)
-  std::optional<api::Retries> retries;
-  Millis connectTimeout{2'000};
-  std::optional<UpstreamTls> tls;
-  PoolConfig pool;
-};
-
-// Downstream timeouts. A zero request timeout means none.
-struct TimeoutsConfig {
-  Millis headerRead{10'000};  // from the first byte of a request head to its end (slowloris)
-  Millis idle{60'000};        // a keep-alive client connection with no request in flight
-  Millis request{0};          // default for routes and clusters without their own
-  Millis drain{15'000};       // SIGTERM: hard deadline for in-flight requests
-};
-
-struct LimitsConfig {
-  uint32_t maxRequestLineBytes = 8 * 1024;   // 414 beyond
-  uint32_t maxHeaderBytes = 64 * 1024;       // whole head; 431 beyond
-  uint32_t maxHeaders = 100;                 // 431 beyond
-  uint64_t maxBodyBytes = 10 * 1024 * 1024;  // 413 beyond
-  uint32_t maxRetryBufferBytes = 64 * 1024;  // larger bodies are streamed and never retried
-};
-
-struct AccessLogConfig {
-  bool enabled = false;
-  std::string path = "/dev/stdout";
-};
-
-struct AdminConfig {
-  std::string address = "127.0.0.1";
-  uint16_t port = 15000;
-};
-
-struct ProxyConfig {
-  std::string version;  // shown by /stats and /config_dump; default: a hash of the input
-  std::vector<ListenerConfig> listeners;
-  std::vector<api::ApiRoute> routes;  // backends[].service names a cluster
-  std::vector<ClusterConfig> clusters;
-  TimeoutsConfig timeouts;
-  LimitsConfig limits;
-  AccessLogConfig accessLog;
-  AdminConfig admin;
-};
+using api::kMaxBodyBytes;
+using api::kMaxHeaderBytes;
+using api::kMaxHeaders;
+using api::kMaxRequestLineBytes;
+using api::kMaxRetryBufferBytes;
+using api::kMinHeaderBytes;
+using api::kMinRequestLineBytes;
 
 }  // namespace meshgate::dp

@@ -1,6 +1,7 @@
 // Tests of loadProxyConfigFile/loadProxyConfigText: the shipped sample loads, errors come as one
-// ready-to-print message, and the default version is a hash of the text. Run with the repo root
-// as working directory (as ctest does).
+// ready-to-print message, and the default version is a hash of the text; and of
+// loadStreamedProxyConfig: the gateway's overrides, its version check, its errors one per entry.
+// Run with the repo root as working directory (as ctest does).
 #include "dataplane/config/proxy_config_loader.h"
 
 #include <string>
@@ -8,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "dataplane/config/proxy_config_codec.h"
+#include "api/proxy_config_codec.h"
 #include "dataplane/config/proxy_config_validation.h"
 #include "dataplane/config/testing_tls_files.h"
 
@@ -46,7 +47,7 @@ TEST(ProxyConfigLoaderTest, SampleSurvivesTheConfigDumpRoundTrip) {
   const auto loaded = loadProxyConfigFile(kSample);
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   const nlohmann::json dump = encodeProxyConfig(*loaded);
-  const auto decoded = decodeProxyConfig(dump);
+  const auto decoded = api::decodeProxyConfig(dump);
   ASSERT_TRUE(decoded.ok()) << api::formatErrors(decoded.errors);
   EXPECT_THAT(validateProxyConfig(*decoded.object), ::testing::IsEmpty());
   EXPECT_EQ(encodeProxyConfig(*decoded.object), dump);
@@ -154,6 +155,89 @@ listeners:
   const auto loaded = loadProxyConfigText(config, "tls.yaml");
   ASSERT_TRUE(loaded.ok()) << loaded.error();
   EXPECT_EQ(loaded->listeners[0].tls->certificates[0].keyFile, a + ".key");
+}
+
+// A streamed snapshot as the operator sends it: listeners "http" and "https", its own admin.
+nlohmann::json streamedConfig(const std::string& version) {
+  nlohmann::json config = nlohmann::json::parse(R"({
+    "listeners": [{"name": "http", "address": "0.0.0.0", "port": 80},
+                  {"name": "other", "address": "0.0.0.0", "port": 9090}],
+    "routes": [{"metadata": {"name": "r"},
+                "spec": {"hosts": ["a.example.com"], "rules": [{"backends": [{"service": "c", "port": 80}]}]}}],
+    "clusters": [{"name": "c", "endpoints": [{"address": "127.0.0.1"}]}],
+    "admin": {"address": "0.0.0.0", "port": 9901}
+  })");
+  config["version"] = version;
+  return config;
+}
+
+TEST(ProxyConfigLoaderTest, StreamedConfigGetsTheCommandLineOverrides) {
+  BootstrapOverrides overrides;
+  overrides.http = ListenAddress{"10.0.0.5", 8080};
+  overrides.https = ListenAddress{"10.0.0.5", 8443};  // no listener of that name: nothing to do
+  overrides.admin = ListenAddress{"127.0.0.1", 15000};
+  overrides.accessLogPath = "/var/log/access.log";
+  const auto loaded = loadStreamedProxyConfig("v1", streamedConfig("v1"), overrides);
+  ASSERT_TRUE(loaded.ok()) << formatInvalidProxyConfig("stream", loaded.error());
+  EXPECT_EQ(loaded->config.version, "v1");
+  ASSERT_EQ(loaded->config.listeners.size(), 2u);
+  EXPECT_EQ(loaded->config.listeners[0].address, "10.0.0.5");
+  EXPECT_EQ(loaded->config.listeners[0].port, 8080);
+  EXPECT_EQ(loaded->config.listeners[1].address, "0.0.0.0");
+  EXPECT_EQ(loaded->config.listeners[1].port, 9090);
+  EXPECT_EQ(loaded->config.admin.address, "127.0.0.1");
+  EXPECT_EQ(loaded->config.admin.port, 15000);
+  EXPECT_TRUE(loaded->config.accessLog.enabled);
+  EXPECT_EQ(loaded->config.accessLog.path, "/var/log/access.log");
+}
+
+TEST(ProxyConfigLoaderTest, StreamedConfigIsValidatedAfterTheOverrides) {
+  // The override moves the http listener onto the admin port: validation sees the real addresses.
+  BootstrapOverrides overrides;
+  overrides.http = ListenAddress{"127.0.0.1", 15000};
+  overrides.admin = ListenAddress{"127.0.0.1", 15000};
+  const auto loaded = loadStreamedProxyConfig("v1", streamedConfig("v1"), overrides);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(
+      loaded.error(),
+      ::testing::ElementsAre(
+          "listeners[0].port: Invalid value: 15000: conflicts with admin (127.0.0.1:15000)"));
+}
+
+TEST(ProxyConfigLoaderTest, StreamedConfigErrorsAreTheFieldErrorsOnePerEntry) {
+  nlohmann::json config = streamedConfig("v2");
+  config["routes"][0]["spec"]["rules"][0]["backends"][0]["service"] = "shopx";
+  config["listeners"][1]["prot"] = 1;
+  const auto loaded = loadStreamedProxyConfig("v2", config, {});
+  ASSERT_FALSE(loaded.ok());
+  // Decode errors stop before validation, as for a file.
+  EXPECT_THAT(loaded.error(), ::testing::ElementsAre(::testing::StartsWith(
+                                  "listeners[1].prot: Invalid value: 1: unknown field")));
+  config["listeners"][1].erase("prot");
+  // A route the proxy refuses does not refuse the snapshot: it is left out (it had no last good
+  // form) and reported; the rest serves.
+  const auto isolated = loadStreamedProxyConfig("v2", config, {});
+  ASSERT_TRUE(isolated.ok()) << formatInvalidProxyConfig("stream", isolated.error());
+  EXPECT_TRUE(isolated->config.routes.empty());
+  EXPECT_THAT(
+      isolated->refused.at("default/r"),
+      ::testing::ElementsAre(
+          "spec.rules[0].backends[0].service: Not found: \"shopx\": no cluster of that name"));
+  // An error outside routes refuses it all.
+  config["listeners"][1]["address"] = "not-an-address";
+  const auto invalid = loadStreamedProxyConfig("v2", config, {});
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().size(), 2u);
+  EXPECT_EQ(formatInvalidProxyConfig("<config stream>", {invalid.error()[0]}),
+            "<config stream>: invalid proxy config (1 error)\n" + invalid.error()[0]);
+}
+
+TEST(ProxyConfigLoaderTest, StreamedConfigVersionMustBeTheFramesVersion) {
+  const auto loaded = loadStreamedProxyConfig("v2", streamedConfig("v1"), {});
+  ASSERT_FALSE(loaded.ok());
+  ASSERT_EQ(loaded.error().size(), 1u);
+  EXPECT_THAT(loaded.error()[0], ::testing::HasSubstr("version mismatch"));
+  EXPECT_THAT(loaded.error()[0], StartsWith("version: Invalid value: \"v1\""));
 }
 
 }  // namespace

@@ -18,9 +18,11 @@
 #include "api/api_route_validation.h"
 #include "api/duration.h"
 #include "api/mesh_service_validation.h"
+#include "api/proxy_config_codec.h"
 #include "api/retries_validation.h"
 #include "api/traffic_policy_validation.h"
 #include "api/value_rules.h"
+#include "dataplane/config/cluster_index.h"
 #include "dataplane/config/pem_files.h"
 #include "dataplane/router/route_table.h"
 
@@ -113,7 +115,7 @@ void validateAdmin(const AdminConfig& admin, const FieldPath& path, ErrorList& e
   validateAddress(admin.address, path.child("address"), errors);
 }
 
-void validateCertificateFiles(const TlsCertificateFiles& files, const FieldPath& path,
+void validateCertificateFiles(const TlsCertificate& files, const FieldPath& path,
                               ErrorList& errors) {
   const FieldPath certPath = path.child("certFile");
   const FieldPath keyPath = path.child("keyFile");
@@ -135,6 +137,49 @@ void validateCertificateFiles(const TlsCertificateFiles& files, const FieldPath&
   }
 }
 
+// Inline PEM (streamed from a Secret). The key's value never appears in an error.
+void validateCertificatePem(const TlsCertificate& pem, const FieldPath& path, ErrorList& errors) {
+  const FieldPath certPath = path.child("certificatePem");
+  const FieldPath keyPath = path.child("privateKeyPem");
+  bool certOk = false;
+  bool keyOk = false;
+  if (api::validateRequired(pem.certificatePem, certPath, errors)) {
+    const std::string problem = checkCertificatePem(pem.certificatePem);
+    if (!problem.empty()) errors.push_back(FieldError::invalid(certPath, "<PEM>", problem));
+    certOk = problem.empty();
+  }
+  if (api::validateRequired(pem.privateKeyPem, keyPath, errors)) {
+    const std::string problem = checkPrivateKeyPem(pem.privateKeyPem);
+    if (!problem.empty()) {
+      errors.push_back(FieldError::invalid(keyPath, std::string(api::kRedacted), problem));
+    }
+    keyOk = problem.empty();
+  }
+  if (certOk && keyOk) {
+    const std::string problem =
+        checkKeyMatchesCertificatePem(pem.certificatePem, pem.privateKeyPem);
+    if (!problem.empty()) {
+      errors.push_back(FieldError::invalid(keyPath, std::string(api::kRedacted), problem));
+    }
+  }
+}
+
+// A certificate is given as files or as inline PEM, never both.
+void validateCertificate(const TlsCertificate& certificate, const FieldPath& path,
+                         ErrorList& errors) {
+  const bool files = !certificate.certFile.empty() || !certificate.keyFile.empty();
+  const bool pem = !certificate.certificatePem.empty() || !certificate.privateKeyPem.empty();
+  if (files && pem) {
+    errors.push_back(FieldError::invalid(
+        path, "certFile and certificatePem",
+        "give the certificate either as files (certFile, keyFile) or inline (certificatePem, "
+        "privateKeyPem), not both"));
+    return;
+  }
+  if (pem) return validateCertificatePem(certificate, path, errors);
+  validateCertificateFiles(certificate, path, errors);
+}
+
 void validateListenerTls(const ListenerTls& tls, const FieldPath& path, ErrorList& errors) {
   api::validateEnum(tls.minVersion, tlsVersions(), path.child("minVersion"), errors);
   const FieldPath certificates = path.child("certificates");
@@ -143,7 +188,7 @@ void validateListenerTls(const ListenerTls& tls, const FieldPath& path, ErrorLis
     return;
   }
   for (std::size_t i = 0; i < tls.certificates.size(); ++i) {
-    validateCertificateFiles(tls.certificates[i], certificates.index(i), errors);
+    validateCertificate(tls.certificates[i], certificates.index(i), errors);
   }
 }
 
@@ -197,8 +242,7 @@ void refuseUnsupportedFeatures(const api::ApiRoute& route, const FieldPath& path
 }
 
 void validateBackendRefs(const api::ApiRoute& route, const FieldPath& path,
-                         const std::map<std::string, const ClusterConfig*>& clusters,
-                         ErrorList& errors) {
+                         const ClusterIndex& clusters, ErrorList& errors) {
   const FieldPath rules = path.child("spec").child("rules");
   for (std::size_t r = 0; r < route.spec.rules.size(); ++r) {
     const auto& backends = route.spec.rules[r].backends;
@@ -206,15 +250,15 @@ void validateBackendRefs(const api::ApiRoute& route, const FieldPath& path,
       const api::Backend& backend = backends[b];
       const FieldPath item = rules.index(r).child("backends").index(b);
       if (backend.service.empty()) continue;  // Required, reported by validateApiRoute
-      const auto cluster = clusters.find(backend.service);
-      if (cluster == clusters.end()) {
+      const ClusterConfig* cluster = clusters.find(route.metadata.namespace_, backend.service);
+      if (cluster == nullptr) {
         errors.push_back(FieldError::notFound(item.child("service"), backend.service,
                                               "no cluster of that name"));
         continue;
       }
       if (!backend.subset) continue;
       bool found = false;
-      for (const ClusterSubset& subset : cluster->second->subsets) {
+      for (const ClusterSubset& subset : cluster->subsets) {
         found = found || subset.name == *backend.subset;
       }
       if (!found) {
@@ -229,10 +273,7 @@ void validateBackendRefs(const api::ApiRoute& route, const FieldPath& path,
 void validateRoutes(const std::vector<api::ApiRoute>& routes,
                     const std::vector<ClusterConfig>& clusterList, const FieldPath& path,
                     ErrorList& errors) {
-  std::map<std::string, const ClusterConfig*> clusters;
-  for (const ClusterConfig& c : clusterList)
-    clusters.emplace(c.name, &c);
-
+  const ClusterIndex clusters(clusterList);
   const std::size_t before = errors.size();
   std::set<std::pair<std::string, std::string>> names;
   for (std::size_t i = 0; i < routes.size(); ++i) {
@@ -325,15 +366,18 @@ void validateCluster(const ClusterConfig& cluster, const FieldPath& path, ErrorL
 
 void validateClusters(const std::vector<ClusterConfig>& clusters, const FieldPath& path,
                       ErrorList& errors) {
-  std::set<std::string> names;
+  std::set<std::pair<std::string, std::string>> names;
   for (std::size_t i = 0; i < clusters.size(); ++i) {
     const ClusterConfig& cluster = clusters[i];
     const FieldPath item = path.index(i);
     const FieldPath name = item.child("name");
+    if (!cluster.namespace_.empty()) {
+      api::validateDnsLabel(cluster.namespace_, item.child("namespace"), errors);
+    }
     // Backends name clusters in `service`, which ApiRoute requires to be a DNS label.
     if (api::validateRequired(cluster.name, name, errors)) {
       api::validateDnsLabel(cluster.name, name, errors);
-      if (!names.insert(cluster.name).second) {
+      if (!names.emplace(cluster.namespace_, cluster.name).second) {
         errors.push_back(FieldError::duplicate(name, cluster.name));
       }
     }

@@ -19,15 +19,6 @@ namespace meshgate::dp {
 // The detail of every refused route feature.
 inline constexpr std::string_view kNotSupportedYet = "not supported by meshgate-proxy yet";
 
-// Inclusive ranges of `limits` (the decoder quotes them for values the fields cannot hold).
-inline constexpr std::int64_t kMinRequestLineBytes = 64;
-inline constexpr std::int64_t kMaxRequestLineBytes = 1 << 20;
-inline constexpr std::int64_t kMinHeaderBytes = 1024;
-inline constexpr std::int64_t kMaxHeaderBytes = 16 << 20;
-inline constexpr std::int64_t kMaxHeaders = 10000;
-inline constexpr std::int64_t kMaxBodyBytes = std::int64_t{1} << 40;
-inline constexpr std::int64_t kMaxRetryBufferBytes = 64 << 20;
-
 inline constexpr std::size_t kMaxVersionLength = 128;
 
 api::ErrorList validateProxyConfig(const ProxyConfig& config);

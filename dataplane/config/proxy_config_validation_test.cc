@@ -9,8 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/proxy_config_codec.h"
 #include "api/yaml_loader.h"
-#include "dataplane/config/proxy_config_codec.h"
 #include "dataplane/config/testing_tls_files.h"
 
 namespace meshgate::dp {
@@ -40,7 +40,7 @@ clusters:
 )",
                                     "base.yaml");
   EXPECT_TRUE(loaded.ok()) << loaded.error;
-  const auto decoded = decodeProxyConfig(loaded.documents.at(0));
+  const auto decoded = api::decodeProxyConfig(loaded.documents.at(0));
   EXPECT_TRUE(decoded.ok()) << api::formatErrors(decoded.errors);
   return *decoded.object;
 }
@@ -155,7 +155,8 @@ TEST(ProxyConfigValidationTest, MatchingKeyAndCertificateAreAccepted) {
   const std::string b = dir.writeKeyAndCertificate("b");
   ProxyConfig c = baseConfig();
   c.listeners[0].tls =
-      ListenerTls{.certificates = {{a + ".crt", a + ".key"}, {b + ".crt", b + ".key"}},
+      ListenerTls{.certificates = {{.certFile = a + ".crt", .keyFile = a + ".key"},
+                                   {.certFile = b + ".crt", .keyFile = b + ".key"}},
                   .minVersion = "TLSv1.3"};
   EXPECT_THAT(errorsOf(c), IsEmpty());
 }
@@ -165,8 +166,8 @@ TEST(ProxyConfigValidationTest, KeyOfAnotherCertificateIsRefused) {
   const std::string a = dir.writeKeyAndCertificate("a");
   const std::string b = dir.writeKeyAndCertificate("b");
   ProxyConfig c = baseConfig();
-  c.listeners[0].tls =
-      ListenerTls{.certificates = {{a + ".crt", b + ".key"}}, .minVersion = "TLSv1.2"};
+  c.listeners[0].tls = ListenerTls{
+      .certificates = {{.certFile = a + ".crt", .keyFile = b + ".key"}}, .minVersion = "TLSv1.2"};
   EXPECT_THAT(errorsOf(c),
               ElementsAre("listeners[0].tls.certificates[0].keyFile: Invalid value: \"" + b +
                           ".key\": does not match the certificate in certFile"));
@@ -178,9 +179,10 @@ TEST(ProxyConfigValidationTest, MissingAndMalformedTlsFilesAreRefused) {
   const std::string garbage = dir.writeFile("garbage.pem", "hello\n");
   const std::string missing = dir.path("missing.crt");
   ProxyConfig c = baseConfig();
-  c.listeners[0].tls =
-      ListenerTls{.certificates = {{missing, a + ".key"}, {a + ".key", garbage}, {"", ""}},
-                  .minVersion = "TLSv1.2"};
+  c.listeners[0].tls = ListenerTls{.certificates = {{.certFile = missing, .keyFile = a + ".key"},
+                                                    {.certFile = a + ".key", .keyFile = garbage},
+                                                    {.certFile = "", .keyFile = ""}},
+                                   .minVersion = "TLSv1.2"};
   EXPECT_THAT(errorsOf(c),
               ElementsAre("listeners[0].tls.certificates[0].certFile: Invalid value: \"" + missing +
                               "\": cannot read: No such file or directory",
@@ -198,8 +200,8 @@ TEST(ProxyConfigValidationTest, CorruptCertificateBlockIsRefused) {
   const std::string corrupt = dir.writeFile(
       "corrupt.crt", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
   ProxyConfig c = baseConfig();
-  c.listeners[0].tls =
-      ListenerTls{.certificates = {{corrupt, a + ".key"}}, .minVersion = "TLSv1.2"};
+  c.listeners[0].tls = ListenerTls{.certificates = {{.certFile = corrupt, .keyFile = a + ".key"}},
+                                   .minVersion = "TLSv1.2"};
   EXPECT_THAT(errorsOf(c),
               ElementsAre("listeners[0].tls.certificates[0].certFile: Invalid value: "
                           "\"" +

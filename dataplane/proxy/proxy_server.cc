@@ -2,11 +2,14 @@
 #include "dataplane/proxy/proxy_server.h"
 
 #include <csignal>
+#include <ctime>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
-#include "dataplane/config/proxy_config_codec.h"
+#include "api/proxy_config_codec.h"
 #include "dataplane/config/proxy_config_loader.h"
+#include "dataplane/proxy/persisted_snapshot.h"
 
 namespace meshgate::dp {
 
@@ -20,6 +23,7 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
       healthChecker_(main_) {}
 
 ProxyServer::~ProxyServer() {
+  if (stream_) stream_->stop();
   admin_.reset();
   collector_.reset();
   for (auto& worker : workers_)
@@ -80,44 +84,195 @@ Expected<bool, std::string> ProxyServer::openListeners(const Snapshot& snapshot)
     spdlog::info("listener {} closed", it->first);
     it = listeners_.erase(it);
   }
+  std::map<std::string, uint16_t> bound;
+  for (const auto& [name, open] : listeners_)
+    bound[name] = open.boundPort;
+  std::lock_guard lock(mutex_);
+  boundPorts_ = std::move(bound);
   return true;
 }
 
-bool ProxyServer::reload(const std::string& why) {
-  auto fail = [&](const std::string& error) {
-    stats_.reloads.with({"failure"}).inc();
-    std::lock_guard lock(mutex_);
-    reloadFailures_++;
-    lastError_ = error;
-    spdlog::error(
-        "config {} refused; {}:\n{}", why,
-        current_ ? "still serving version " + current_->version() : std::string("nothing to serve"),
-        error);
-    return false;
-  };
-  auto config = loadProxyConfigFile(options_.configPath);
-  if (!config) return fail(config.error());
-  if (current_ && config->version == current_->version() &&
-      encodeProxyConfig(*config) == encodeProxyConfig(current_->config())) {
-    spdlog::debug("config {}: unchanged (version {})", why, config->version);
-    return true;
+namespace {
+
+std::string rfc3339(std::chrono::system_clock::time_point when) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::vector<std::string> splitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = text.find('\n', start);
+    const std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+    if (!line.empty()) lines.push_back(line);
+    if (end == std::string::npos) break;
+    start = end + 1;
   }
-  auto snapshot = Snapshot::build(std::move(*config), health_, stats_, clock_);
-  if (!snapshot) return fail(snapshot.error());
-  if (auto opened = openListeners(**snapshot); !opened) return fail(opened.error());
+  return lines;
+}
+
+std::string joinHostPort(const std::string& address, uint16_t port) {
+  return (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" +
+         std::to_string(port);
+}
+
+}  // namespace
+
+void ProxyServer::refuse(const std::string& why, const std::string& message) {
+  stats_.reloads.with({"failure"}).inc();
+  std::lock_guard lock(mutex_);
+  reloadFailures_++;
+  lastError_ = message;
+  spdlog::error(
+      "config {} refused; {}:\n{}", why,
+      current_ ? "still serving version " + current_->version() : std::string("nothing to serve"),
+      message);
+}
+
+std::string ProxyServer::install(ProxyConfig config, ConfigOrigin origin, const std::string& why) {
+  if (current_ && config.version == current_->version() &&
+      encodeProxyConfig(config) == encodeProxyConfig(current_->config())) {
+    spdlog::debug("config {}: unchanged (version {})", why, config.version);
+    std::lock_guard lock(mutex_);
+    origin_ = origin;  // e.g. the operator confirms the persisted snapshot
+    lastError_.clear();
+    return {};
+  }
+  auto snapshot = Snapshot::build(std::move(config), health_, stats_, clock_);
+  if (!snapshot) return snapshot.error();
+  if (auto opened = openListeners(**snapshot); !opened) return opened.error();
   for (auto& worker : workers_)
     worker->adopt(*snapshot);
   healthChecker_.watch(*snapshot);
   {
     std::lock_guard lock(mutex_);
     current_ = *snapshot;
+    origin_ = origin;
+    appliedAt_ = std::chrono::system_clock::now();
     lastError_.clear();
   }
   stats_.reloads.with({"success"}).inc();
   spdlog::info("config {}: serving version {} ({} listeners, {} routes, {} clusters)", why,
                (*snapshot)->version(), (*snapshot)->listeners().size(),
                (*snapshot)->config().routes.size(), (*snapshot)->config().clusters.size());
+  return {};
+}
+
+bool ProxyServer::reload(const std::string& why) {
+  auto config = loadProxyConfigFile(options_.configPath);
+  if (!config) {
+    refuse(why, config.error());
+    return false;
+  }
+  if (auto error = install(std::move(*config), ConfigOrigin::kFile, why); !error.empty()) {
+    refuse(why, error);
+    return false;
+  }
   return true;
+}
+
+ConfigStreamClient::ApplyResult ProxyServer::applyStreamed(const std::string& version,
+                                                           const nlohmann::json& document) {
+  const GatewayOptions& gateway = *options_.gateway;
+  const std::string why = "version " + version + " from " + gateway.stream.endpoint.url;
+  ConfigStreamClient::ApplyResult result;
+  auto loaded = loadStreamedProxyConfig(version, document, gateway.overrides, lastGoodRoutes_);
+  if (!loaded) {
+    result.errors = loaded.error();
+    refuse(why, formatInvalidProxyConfig("<config stream>", result.errors));
+  } else {
+    result.refusedRoutes = std::move(loaded->refused);
+    for (const auto& [route, errors] : result.refusedRoutes) {
+      spdlog::warn(
+          "config {}: route {} refused, {}: {}", why, route,
+          lastGoodRoutes_.count(route) > 0 ? "its previous form keeps serving" : "it is left out",
+          errors.empty() ? std::string() : errors.front());
+    }
+    std::map<std::string, api::ApiRoute> serving;
+    for (const auto& route : loaded->config.routes)
+      serving.emplace(routeKey(route), route);
+    if (auto error = install(std::move(loaded->config), ConfigOrigin::kControlPlane, why);
+        !error.empty()) {
+      result.errors = splitLines(error);
+      result.refusedRoutes.clear();
+      refuse(why, error);
+    } else {
+      lastGoodRoutes_ = std::move(serving);
+    }
+  }
+  if (!result.errors.empty()) {
+    stats_.configUpdates.with({"nack"}).inc();
+    return result;
+  }
+  stats_.configUpdates.with({"ack"}).inc();
+  openAccessLog(current_->config());
+  if (!gateway.snapshotFile.empty()) {
+    if (auto written = writePersistedSnapshot(gateway.snapshotFile, document.dump()); !written)
+      spdlog::warn("cannot persist the snapshot: {}", written.error());
+  }
+  return result;
+}
+
+void ProxyServer::loadPersistedSnapshot() {
+  const GatewayOptions& gateway = *options_.gateway;
+  const std::string& path = gateway.snapshotFile;
+  if (path.empty()) return;
+  auto document = readPersistedSnapshot(path);
+  if (!document) {
+    spdlog::warn("persisted snapshot ignored: {}", document.error());
+    return;
+  }
+  if (!document->has_value()) {
+    spdlog::info("no persisted snapshot at {} yet", path);
+    return;
+  }
+  const nlohmann::json& json = **document;
+  const auto versionField = json.find("version");
+  const std::string version = versionField != json.end() && versionField->is_string()
+                                  ? versionField->get<std::string>()
+                                  : std::string();
+  auto loaded = loadStreamedProxyConfig(version, json, gateway.overrides);
+  if (!loaded) {
+    spdlog::warn("persisted snapshot ignored: {}", formatInvalidProxyConfig(path, loaded.error()));
+    return;
+  }
+  std::map<std::string, api::ApiRoute> serving;
+  for (const auto& route : loaded->config.routes)
+    serving.emplace(routeKey(route), route);
+  const std::string why = "persisted snapshot " + path;
+  if (auto error = install(std::move(loaded->config), ConfigOrigin::kPersistedSnapshot, why);
+      !error.empty()) {
+    spdlog::warn("persisted snapshot ignored: {}: {}", path, error);
+    return;
+  }
+  lastGoodRoutes_ = std::move(serving);
+  spdlog::info("serving the persisted snapshot {} (version {}) until the operator sends one", path,
+               version);
+  openAccessLog(current_->config());
+}
+
+void ProxyServer::openAccessLog(const ProxyConfig& config) {
+  // The access log is opened once; a later config may switch it off, not move it.
+  if (accessLog_ || !config.accessLog.enabled) return;
+  accessLog_ = std::make_unique<AccessLog>(config.accessLog.path);
+  for (auto& worker : workers_) {
+    Worker* w = worker.get();
+    asio::post(w->context(), [w, log = accessLog_.get()] { w->setAccessLog(log); });
+  }
+}
+
+std::string ProxyServer::servingVersion() const {
+  std::lock_guard lock(mutex_);
+  return current_ ? current_->version() : std::string();
+}
+
+void ProxyServer::requestStop() {
+  asio::post(main_, [this] { drain(); });
 }
 
 void ProxyServer::collect(metrics::SampleWriter& writer) {
@@ -151,22 +306,61 @@ void ProxyServer::collect(metrics::SampleWriter& writer) {
 metrics::Page ProxyServer::configDump() {
   SnapshotPtr snapshot;
   std::string lastError;
+  ConfigOrigin origin;
+  std::chrono::system_clock::time_point appliedAt;
+  std::map<std::string, uint16_t> boundPorts;
   {
     std::lock_guard lock(mutex_);
     snapshot = current_;
     lastError = lastError_;
+    origin = origin_;
+    appliedAt = appliedAt_;
+    boundPorts = boundPorts_;
   }
   nlohmann::json dump = nlohmann::json::object();
+  auto controlPlane = [&] {
+    const ConfigStreamStatus status = stream_->status();
+    nlohmann::json source = {{"kind", "controlPlane"},
+                             {"url", status.url},
+                             {"connected", status.connected},
+                             {"lastError", status.lastError}};
+    if (status.connectedSince) source["connectedSince"] = rfc3339(*status.connectedSince);
+    return source;
+  };
+  if (!options_.gateway) {
+    dump["source"] = {{"kind", "file"}, {"path", options_.configPath}};
+  } else if (snapshot && origin == ConfigOrigin::kPersistedSnapshot) {
+    dump["source"] = {{"kind", "persistedSnapshot"},
+                      {"path", options_.gateway->snapshotFile},
+                      {"controlPlane", controlPlane()}};
+  } else {
+    dump["source"] = controlPlane();
+  }
   if (snapshot) {
     dump["version"] = snapshot->version();
-    dump["config"] = encodeProxyConfig(snapshot->config());
-    nlohmann::json bound = nlohmann::json::object();
-    for (const auto& [name, open] : listeners_)
-      bound[name] = open.boundPort;
-    dump["boundPorts"] = bound;
+    dump["appliedAt"] = rfc3339(appliedAt);
+    dump["ageSeconds"] = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now() - appliedAt)
+                             .count();
+    // Secrets (listener private keys) are never shown.
+    dump["config"] = api::encodeProxyConfig(snapshot->config(), api::SecretEncoding::kRedact);
+    dump["boundPorts"] = boundPorts;
   }
   if (!lastError.empty()) dump["lastRefused"] = lastError;
   return {.status = 200, .contentType = "application/json", .body = dump.dump(2) + "\n"};
+}
+
+metrics::Page ProxyServer::ready() {
+  std::lock_guard lock(mutex_);
+  if (draining_) return {.status = 503, .contentType = "text/plain", .body = "draining\n"};
+  if (!current_)
+    return {
+        .status = 503,
+        .contentType = "text/plain",
+        .body = "waiting for the first config from " +
+                (options_.gateway ? options_.gateway->stream.endpoint.url : options_.configPath) +
+                "\n"};
+  return {.status = 200, .contentType = "text/plain", .body = "ready\n"};
 }
 
 void ProxyServer::drain() {
@@ -175,7 +369,8 @@ void ProxyServer::drain() {
     if (draining_) return;
     draining_ = true;
   }
-  const auto deadline = current_->config().timeouts.drain;
+  if (stream_) stream_->stop();
+  const auto deadline = current_ ? current_->config().timeouts.drain : std::chrono::milliseconds(0);
   spdlog::info("draining: no new connections; in-flight requests have {} ms", deadline.count());
   for (auto& worker : workers_)
     worker->beginDrain();
@@ -201,59 +396,84 @@ void ProxyServer::drain() {
   drainPoll_();
 }
 
-int ProxyServer::run() {
-  const size_t count = std::max<size_t>(1, options_.concurrency);
-  for (size_t i = 0; i < count; ++i)
-    workers_.push_back(std::make_unique<Worker>(i, stats_, nullptr));
-  if (!reload("load")) return 1;
-  const ProxyConfig& first = current_->config();
-  if (first.accessLog.enabled) {
-    // The access log is opened once; a reload may switch it off, not move it.
-    accessLog_ = std::make_unique<AccessLog>(first.accessLog.path);
-    for (auto& worker : workers_)
-      worker->setAccessLog(accessLog_.get());
-  }
-  for (auto& worker : workers_)
-    worker->start();
-
+Expected<uint16_t, std::string> ProxyServer::startAdmin(const std::string& address, uint16_t port) {
   metrics::ProbeRoutes routes;
   routes.registry = &stats_.registry();
   routes.metricsPath = "/stats";
   routes.readiness = [this]() -> metrics::HealthStatus {
     std::lock_guard lock(mutex_);
     if (draining_) return {false, "draining"};
+    if (!current_) return {false, "no config yet"};
     return {};
   };
-  routes.pages["/ready"] = [this]() -> metrics::Page {
-    std::lock_guard lock(mutex_);
-    if (draining_) return {.status = 503, .contentType = "text/plain", .body = "draining\n"};
-    return {.status = 200, .contentType = "text/plain", .body = "ready\n"};
-  };
+  routes.pages["/ready"] = [this] { return ready(); };
   routes.pages["/config_dump"] = [this] { return configDump(); };
   collector_ = stats_.registry().addCollector([this](metrics::SampleWriter& w) { collect(w); });
   admin_ = std::make_unique<metrics::ProbeServer>(metrics::ProbeServerOptions{.routes = routes});
-  const std::string adminAddress =
-      (first.admin.address.find(':') != std::string::npos ? "[" + first.admin.address + "]"
-                                                          : first.admin.address) +
-      ":" + std::to_string(first.admin.port);
-  auto adminPort = admin_->start(adminAddress);
-  if (!adminPort) {
-    spdlog::error("admin listener {}: {}", adminAddress, adminPort.error());
-    return 1;
+  const std::string bindAddress = joinHostPort(address, port);
+  auto bound = admin_->start(bindAddress);
+  if (!bound) return "admin listener " + bindAddress + ": " + bound.error();
+  adminPort_ = *bound;
+  spdlog::info("admin on {}", joinHostPort(address, *bound));
+  return static_cast<uint16_t>(*bound);
+}
+
+int ProxyServer::run() {
+  const size_t count = std::max<size_t>(1, options_.concurrency);
+  for (size_t i = 0; i < count; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, stats_, nullptr));
+
+  if (options_.gateway) {
+    const GatewayOptions& gateway = *options_.gateway;
+    stream_ = ConfigStreamClient::create(
+        main_, gateway.stream,
+        {.apply = [this](
+                      const std::string& version,
+                      const nlohmann::json& document) { return applyStreamed(version, document); },
+         .servingVersion = [this] { return servingVersion(); },
+         .connectionChanged =
+             [this](bool connected) {
+               stats_.controlPlaneConnected.with({}).set(connected ? 1 : 0);
+             }});
+    loadPersistedSnapshot();
+    // The admin listener serves /ready (503 until a config serves) before any config.
+    const ListenAddress admin = gateway.overrides.admin.value_or(ListenAddress{"127.0.0.1", 15000});
+    if (auto started = startAdmin(admin.address, admin.port); !started) {
+      spdlog::error("{}", started.error());
+      return 1;
+    }
+    for (auto& worker : workers_)
+      worker->start();
+    spdlog::info("gateway mode: config from {} (node {}, ingress class {})",
+                 gateway.stream.endpoint.url, gateway.stream.hello.node,
+                 gateway.stream.hello.ingressClass);
+    stream_->start();
+  } else {
+    if (!reload("load")) return 1;
+    const ProxyConfig& first = current_->config();
+    openAccessLog(first);
+    for (auto& worker : workers_)
+      worker->start();
+    if (auto started = startAdmin(first.admin.address, first.admin.port); !started) {
+      spdlog::error("{}", started.error());
+      return 1;
+    }
   }
-  spdlog::info("admin on {}:{}", first.admin.address, *adminPort);
 
   std::function<void()> onHangup = [this, &onHangup] {
     reloadSignal_.async_wait([this, &onHangup](const boost::system::error_code& ec, int) {
       if (ec) return;
-      reload("reload (SIGHUP)");
+      if (options_.gateway)
+        spdlog::info("SIGHUP: nothing to reload in gateway mode (the operator streams the config)");
+      else
+        reload("reload (SIGHUP)");
       onHangup();
     });
   };
   onHangup();
-  if (options_.watchFile) {
+  if (!options_.gateway && options_.watchFile) {
     watcher_ = std::make_unique<meshgate::FileWatcher>(main_, options_.configPath,
-                                               [this] { reload("reload (file changed)"); });
+                                                       [this] { reload("reload (file changed)"); });
     watcher_->start();
   }
   stopSignals_.async_wait([this](const boost::system::error_code& ec, int signal) {

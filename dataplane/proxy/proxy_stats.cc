@@ -40,7 +40,13 @@ ProxyStats::ProxyStats()
                                     "Client requests refused before routing, by reason",
                                     {"reason"})),
       reloads(registry_.counter("meshgate_proxy_config_reloads_total",
-                                "Configuration loads, by result (success, failure)", {"result"})) {}
+                                "Configuration loads, by result (success, failure)", {"result"})),
+      controlPlaneConnected(registry_.gauge(
+          "meshgate_proxy_control_plane_connected",
+          "1 while the config stream from the operator is connected (gateway mode)")),
+      configUpdates(registry_.counter(
+          "meshgate_proxy_config_updates_total",
+          "Snapshots received from the operator, by the answer sent (ack, nack)", {"result"})) {}
 
 RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
                                               const std::string& cluster) {

@@ -43,6 +43,9 @@ class ProxyStats {
   metrics::CounterFamily& overflows;        // meshgate_proxy_overflow_total{cluster,resource}
   metrics::CounterFamily& badRequests;      // meshgate_proxy_bad_requests_total{reason}
   metrics::CounterFamily& reloads;          // meshgate_proxy_config_reloads_total{result}
+  // Gateway mode: 1 while the operator's config stream is up.
+  metrics::GaugeFamily& controlPlaneConnected;  // meshgate_proxy_control_plane_connected
+  metrics::CounterFamily& configUpdates;  // meshgate_proxy_config_updates_total{result=ack|nack}
 };
 
 }  // namespace meshgate::dp

@@ -5,6 +5,7 @@
 
 #include "api/duration.h"
 #include "base/ascii.h"
+#include "dataplane/config/cluster_index.h"
 
 namespace meshgate::dp {
 
@@ -98,9 +99,7 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
   if (!table) return table.error();
   snapshot->table_ = std::move(*table);
 
-  std::map<std::string, const ClusterConfig*> clusterConfigs;
-  for (const auto& cluster : cfg.clusters)
-    clusterConfigs[cluster.name] = &cluster;
+  const ClusterIndex clusterConfigs(cfg.clusters);
   std::map<std::string, size_t> clusterIndex;
   // Clusters are created in a first pass so that the vector never grows while rules point in.
   struct PendingBackend {
@@ -114,34 +113,39 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     const auto& route = cfg.routes[routeIndex];
     for (size_t ruleIndex = 0; ruleIndex < route.spec.rules.size(); ++ruleIndex) {
       for (const auto& backend : route.spec.rules[ruleIndex].backends) {
-        const auto found = clusterConfigs.find(backend.service);
-        if (found == clusterConfigs.end())
+        const ClusterConfig* found =
+            clusterConfigs.find(route.metadata.namespace_, backend.service);
+        if (found == nullptr)
           return "route " + route.metadata.name + ": no cluster named " + backend.service;
-        const ClusterConfig& cluster = *found->second;
+        const ClusterConfig& cluster = *found;
+        const std::string clusterName = clusterDisplayName(cluster);
         bool everyEndpointHasPort = true;
         for (const auto& endpoint : cluster.endpoints)
           everyEndpointHasPort = everyEndpointHasPort && endpoint.port.has_value();
         const auto port = static_cast<uint16_t>(backend.port);
-        std::string key = cluster.name + (everyEndpointHasPort ? "" : ":" + std::to_string(port));
+        std::string key = clusterName + (everyEndpointHasPort ? "" : ":" + std::to_string(port));
+        const auto target = cluster.targetPorts.find(port);
+        const uint16_t defaultEndpointPort =
+            target == cluster.targetPorts.end() ? port : target->second;
         pending.push_back({routeIndex, ruleIndex, key, &cluster, port});
         if (clusterIndex.contains(key)) continue;
         clusterIndex[key] = snapshot->clusters_.size();
         snapshot->clusters_.emplace_back();
         Cluster& runtime = snapshot->clusters_.back();
-        runtime.name = cluster.name;
+        runtime.name = clusterName;
         runtime.key = key;
         runtime.config = &cluster;
         for (const auto& endpoint : cluster.endpoints) {
           boost::system::error_code ec;
           const auto address = boost::asio::ip::make_address(endpoint.address, ec);
-          if (ec) return "cluster " + cluster.name + ": invalid address " + endpoint.address;
-          const uint16_t endpointPort = endpoint.port.value_or(port);
+          if (ec) return "cluster " + clusterName + ": invalid address " + endpoint.address;
+          const uint16_t endpointPort = endpoint.port.value_or(defaultEndpointPort);
           UpstreamEndpoint upstream;
           upstream.address = boost::asio::ip::tcp::endpoint(address, endpointPort);
           upstream.key = endpointKey(address, endpointPort);
           upstream.weight = endpoint.weight;
           upstream.labels = &endpoint.labels;
-          upstream.health = health.get(cluster.name + "/" + upstream.key);
+          upstream.health = health.get(clusterName + "/" + upstream.key);
           runtime.endpoints.push_back(std::move(upstream));
         }
         const std::string policy = cluster.loadBalancer.policy.value_or("RoundRobin");
@@ -183,26 +187,26 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
             .maxRetries =
                 static_cast<uint32_t>(breaker.maxRetries.value_or(api::kDefaultMaxRetries))});
         auto retries = retryPolicy(cluster.retries);
-        if (!retries) return "cluster " + cluster.name + ": " + retries.error();
+        if (!retries) return "cluster " + clusterName + ": " + retries.error();
         runtime.retries = std::move(*retries);
         if (cluster.retries)
           runtime.perTryTimeout = optionalDuration(cluster.retries->perTryTimeout);
         runtime.timeout = cluster.timeout;
         if (cluster.tls) {
           auto tls = buildClientTls(*cluster.tls);
-          if (!tls) return "cluster " + cluster.name + ": " + tls.error();
+          if (!tls) return "cluster " + clusterName + ": " + tls.error();
           runtime.tls = std::move(*tls);
         }
-        runtime.connectionsActive = &stats.upstreamActive.with({cluster.name});
-        runtime.connectionsOpened = &stats.upstreamTotal.with({cluster.name});
-        runtime.retried = &stats.retries.with({cluster.name});
-        runtime.connectErrors = &stats.upstreamErrors.with({cluster.name, "connect"});
-        runtime.resetErrors = &stats.upstreamErrors.with({cluster.name, "reset"});
-        runtime.timeoutErrors = &stats.upstreamErrors.with({cluster.name, "timeout"});
+        runtime.connectionsActive = &stats.upstreamActive.with({clusterName});
+        runtime.connectionsOpened = &stats.upstreamTotal.with({clusterName});
+        runtime.retried = &stats.retries.with({clusterName});
+        runtime.connectErrors = &stats.upstreamErrors.with({clusterName, "connect"});
+        runtime.resetErrors = &stats.upstreamErrors.with({clusterName, "reset"});
+        runtime.timeoutErrors = &stats.upstreamErrors.with({clusterName, "timeout"});
         static const std::array<std::string, 4> kResources = {"connections", "pending_requests",
                                                               "requests", "retries"};
         for (size_t i = 0; i < kResources.size(); ++i)
-          runtime.overflow[i] = &stats.overflows.with({cluster.name, kResources[i]});
+          runtime.overflow[i] = &stats.overflows.with({clusterName, kResources[i]});
       }
     }
   }
@@ -231,7 +235,7 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
           for (const auto& candidate : clusterConfig.subsets)
             if (candidate.name == *backend.subset) subset = &candidate;
           if (!subset)
-            return "route " + routeName + ": cluster " + clusterConfig.name + " has no subset " +
+            return "route " + routeName + ": cluster " + cluster.name + " has no subset " +
                    *backend.subset;
         }
         for (size_t i = 0; i < cluster.endpoints.size(); ++i)

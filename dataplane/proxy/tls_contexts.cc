@@ -2,6 +2,7 @@
 #include "dataplane/proxy/tls_contexts.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -30,6 +31,38 @@ int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const u
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Loads a PEM chain (leaf first) and its key from memory into the context. The key's text never
+// reaches an error message.
+std::string usePemCertificate(SSL_CTX* context, const std::string& chainPem,
+                              const std::string& keyPem) {
+  BIO* chain = BIO_new_mem_buf(chainPem.data(), static_cast<int>(chainPem.size()));
+  X509* leaf = PEM_read_bio_X509(chain, nullptr, nullptr, nullptr);
+  bool ok = leaf != nullptr && SSL_CTX_use_certificate(context, leaf) == 1;
+  X509_free(leaf);
+  SSL_CTX_clear_chain_certs(context);
+  while (ok) {
+    X509* intermediate = PEM_read_bio_X509(chain, nullptr, nullptr, nullptr);
+    if (intermediate == nullptr) break;
+    // add0: the context owns it from here.
+    if (SSL_CTX_add0_chain_cert(context, intermediate) != 1) {
+      X509_free(intermediate);
+      ok = false;
+    }
+  }
+  BIO_free(chain);
+  if (!ok) return lastSslError("certificatePem: cannot load the certificate chain");
+  ERR_clear_error();  // the end of the chain reads as "no start line"
+  BIO* key = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(key, nullptr, nullptr, nullptr);
+  BIO_free(key);
+  ok = pkey != nullptr && SSL_CTX_use_PrivateKey(context, pkey) == 1;
+  EVP_PKEY_free(pkey);
+  if (!ok) return lastSslError("privateKeyPem: cannot load the private key");
+  if (SSL_CTX_check_private_key(context) != 1)
+    return lastSslError("privateKeyPem: does not match certificatePem");
+  return {};
+}
+
 }  // namespace
 
 Expected<std::shared_ptr<ServerTls>, std::string> ServerTls::build(const ListenerTls& config) {
@@ -40,12 +73,18 @@ Expected<std::shared_ptr<ServerTls>, std::string> ServerTls::build(const Listene
     SSL_CTX_set_min_proto_version(native,
                                   config.minVersion == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION);
     SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (SSL_CTX_use_certificate_chain_file(native, files.certFile.c_str()) != 1)
-      return lastSslError(files.certFile + ": cannot load the certificate chain");
-    if (SSL_CTX_use_PrivateKey_file(native, files.keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
-      return lastSslError(files.keyFile + ": cannot load the private key");
-    if (SSL_CTX_check_private_key(native) != 1)
-      return lastSslError(files.keyFile + ": does not match " + files.certFile);
+    if (!files.certificatePem.empty()) {
+      if (auto problem = usePemCertificate(native, files.certificatePem, files.privateKeyPem);
+          !problem.empty())
+        return problem;
+    } else {
+      if (SSL_CTX_use_certificate_chain_file(native, files.certFile.c_str()) != 1)
+        return lastSslError(files.certFile + ": cannot load the certificate chain");
+      if (SSL_CTX_use_PrivateKey_file(native, files.keyFile.c_str(), SSL_FILETYPE_PEM) != 1)
+        return lastSslError(files.keyFile + ": cannot load the private key");
+      if (SSL_CTX_check_private_key(native) != 1)
+        return lastSslError(files.keyFile + ": does not match " + files.certFile);
+    }
     SSL_CTX_set_alpn_select_cb(native, selectHttp11, nullptr);
     tls->contexts_.push_back(std::move(context));
   }

@@ -41,7 +41,10 @@ YAML
   step "the MeshService appears: refs resolve, the Ingress is applied"
   _apply_static_ms "$ns" orders
   _wait_route "$ns" shop ResolvedRefs True
-  _wait_route "$ns" shop Ready True
+  _wait_route "$ns" shop Ready False NoDataplane
+  _wait_route "$ns" shop Programmed False NoDataplane
+  assert_contains "$(_route_field "$ns" shop Programmed message)" "no gateway of ingress class meshgate is connected"
+  assert_eq 0 "$(kubectl get ar shop -n "$ns" -o jsonpath='{.status.dataplanes.total}')"
   assert_eq True "$(_route_field "$ns" shop Accepted status)"
   assert_eq shop "$(kubectl get ar shop -n "$ns" -o jsonpath='{.status.ingress}')"
   assert_eq "$(kubectl get ar shop -n "$ns" -o jsonpath='{.metadata.uid}')" \
@@ -82,7 +85,8 @@ test_conflicting_routes_oldest_wins_and_the_loser_is_readmitted() {
   _apply_static_ms "$a" web
   _apply_static_ms "$b" web
   _apply_route "$a" winner shared.example.com /api web
-  _wait_route "$a" winner Ready True
+  _wait_route "$a" winner Accepted True
+  _wait_route "$a" winner Programmed False NoDataplane
   # creationTimestamp has one-second resolution: the loser must be visibly younger.
   first=$(kubectl get ar winner -n "$a" -o jsonpath='{.metadata.creationTimestamp}')
   wait_for 5 bash -c "[ \"\$(date -u +%Y-%m-%dT%H:%M:%SZ)\" \> '$first' ]"

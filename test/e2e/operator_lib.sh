@@ -12,12 +12,14 @@ _prepare_operator() {
 }
 
 # _launch_operator LOG [ARGS...] — starts the operator in the background and waits for its probe
-# servers; sets OPERATOR_PID, METRICS_URL and READYZ_URL.
+# servers; sets OPERATOR_PID, METRICS_URL and READYZ_URL. The config server listens on
+# $OPERATOR_CONFIG_SERVER (default 127.0.0.1:0, an ephemeral port the log names).
 _launch_operator() {
   local log=$1
   shift
   "$(_operator_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/operator.kubeconfig" \
-    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 "$@" >"$log" 2>&1 &
+    --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
+    --config-server-bind-address "${OPERATOR_CONFIG_SERVER:-127.0.0.1:0}" "$@" >"$log" 2>&1 &
   OPERATOR_PID=$!
   wait_for 20 bash -c "[ \$(grep -c 'probe server listening' '$log') -ge 2 ]"
   local ports

@@ -1,4 +1,5 @@
-// JSON codec of the proxy's configuration file (docs/PROXY_CONFIG.md). The file loader
+// JSON codec of the proxy's configuration (docs/PROXY_CONFIG.md), a file or a streamed snapshot
+// (docs/CONFIG_STREAM.md). The file loader
 // (proxy_config_loader.h) decodes with it after YAML→JSON; the admin endpoint /config_dump
 // encodes the running snapshot with it. Decoding never throws and is strict: a wrong JSON type, a
 // value the struct cannot hold (a port above 65535, a malformed duration) and an unknown field of
@@ -7,20 +8,28 @@
 // inside them. Semantic rules are proxy_config_validation.h's job.
 #pragma once
 
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "api/decode_result.h"
-#include "dataplane/config/proxy_config.h"
+#include "api/proxy_config.h"
 
-namespace meshgate::dp {
+namespace meshgate::api {
 
 // `routes[i].metadata.namespace` defaults to "default"; every other absent field keeps the
 // struct's default.
 api::DecodeResult<ProxyConfig> decodeProxyConfig(const nlohmann::json& j);
 
-// Every field, defaults included (so /config_dump shows what the proxy really uses); absent
-// optionals are left out; durations in their canonical text (`1m30s`). Decodes back to an equal
-// config.
-nlohmann::json encodeProxyConfig(const ProxyConfig& config);
+// What the encoder does with secret values (listener private keys): kInclude for the operator's
+// stream and the proxy's persisted snapshot, kRedact for /config_dump and logs.
+enum class SecretEncoding { kInclude, kRedact };
+inline constexpr std::string_view kRedacted = "<redacted>";
 
-}  // namespace meshgate::dp
+// Every field, defaults included (so /config_dump shows what the proxy really uses); absent
+// optionals are left out; durations in their canonical text (`1m30s`). With kInclude it decodes
+// back to an equal config.
+nlohmann::json encodeProxyConfig(const ProxyConfig& config,
+                                 SecretEncoding secrets = SecretEncoding::kInclude);
+
+}  // namespace meshgate::api

@@ -1,11 +1,12 @@
 // ProxyConfig codec; see proxy_config_codec.h. Field order follows docs/PROXY_CONFIG.md.
-#include "dataplane/config/proxy_config_codec.h"
+#include "api/proxy_config_codec.h"
 
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,9 +18,8 @@
 #include "api/retries_codec.h"
 #include "api/traffic_policy_codec.h"
 #include "api/value_rules.h"
-#include "dataplane/config/proxy_config_validation.h"
 
-namespace meshgate::dp {
+namespace meshgate::api {
 namespace {
 
 using api::ErrorList;
@@ -244,17 +244,19 @@ void readOptionalApi(const StrictObject& o, std::string_view name, std::optional
   }
 }
 
-void decodeCertificateFiles(const json& j, const FieldPath& path, ErrorList& errors,
-                            TlsCertificateFiles& out) {
-  const StrictObject o(j, path, errors, {"certFile", "keyFile"});
+void decodeCertificate(const json& j, const FieldPath& path, ErrorList& errors,
+                       TlsCertificate& out) {
+  const StrictObject o(j, path, errors, {"certFile", "keyFile", "certificatePem", "privateKeyPem"});
   readString(o, "certFile", out.certFile);
   readString(o, "keyFile", out.keyFile);
+  readString(o, "certificatePem", out.certificatePem);
+  readString(o, "privateKeyPem", out.privateKeyPem);
 }
 
 void decodeListenerTls(const json& j, const FieldPath& path, ErrorList& errors, ListenerTls& out) {
   const StrictObject o(j, path, errors, {"minVersion", "certificates"});
   readString(o, "minVersion", out.minVersion);
-  readList<TlsCertificateFiles>(o, "certificates", out.certificates, decodeCertificateFiles);
+  readList<TlsCertificate>(o, "certificates", out.certificates, decodeCertificate);
 }
 
 void decodeListener(const json& j, const FieldPath& path, ErrorList& errors, ListenerConfig& out) {
@@ -309,12 +311,41 @@ void decodePool(const json& j, const FieldPath& path, ErrorList& errors, PoolCon
   readDuration(o, "idleTimeout", out.idleTimeout);
 }
 
+// {"80": 8080}: JSON object keys are strings, so the service port is a decimal key.
+void decodeTargetPorts(const json& j, const FieldPath& path, ErrorList& errors,
+                       std::map<uint16_t, uint16_t>& out) {
+  if (!j.is_object()) {
+    errors.push_back(FieldError::invalid(path, j, "expected an object"));
+    return;
+  }
+  for (const auto& [key, value] : j.items()) {
+    const FieldPath item = path.key(key);
+    const bool numeric = !key.empty() && key.size() <= 5 &&
+                         key.find_first_not_of("0123456789") == std::string::npos &&
+                         std::stoul(key) >= 1 && std::stoul(key) <= 65535;
+    if (!numeric) {
+      errors.push_back(FieldError::invalid(item, key, "expected a port number from 1 to 65535"));
+      continue;
+    }
+    uint16_t port = 0;
+    if (!decodeInteger(value, item, errors, 1, 65535, port)) continue;
+    if (port == 0) {
+      errors.push_back(FieldError::invalid(item, value, "must be between 1 and 65535, inclusive"));
+      continue;
+    }
+    out[static_cast<uint16_t>(std::stoul(key))] = port;
+  }
+}
+
 void decodeCluster(const json& j, const FieldPath& path, ErrorList& errors, ClusterConfig& out) {
-  const StrictObject o(
-      j, path, errors,
-      {"name", "endpoints", "subsets", "loadBalancer", "healthCheck", "outlierDetection",
-       "circuitBreaker", "timeout", "retries", "connectTimeout", "tls", "pool"});
+  const StrictObject o(j, path, errors,
+                       {"name", "namespace", "targetPorts", "endpoints", "subsets", "loadBalancer",
+                        "healthCheck", "outlierDetection", "circuitBreaker", "timeout", "retries",
+                        "connectTimeout", "tls", "pool"});
   readString(o, "name", out.name);
+  readString(o, "namespace", out.namespace_);
+  if (const json* ports = o.find("targetPorts"))
+    decodeTargetPorts(*ports, o.path("targetPorts"), errors, out.targetPorts);
   readList<ClusterEndpoint>(o, "endpoints", out.endpoints, decodeEndpoint);
   readList<ClusterSubset>(o, "subsets", out.subsets, decodeSubset);
   if (const json* lb = o.find("loadBalancer")) {
@@ -398,12 +429,20 @@ json encodeRoute(const api::ApiRoute& route) {
   return j;
 }
 
-json encodeListener(const ListenerConfig& l) {
+json encodeListener(const ListenerConfig& l, SecretEncoding secrets) {
   json j = {{"name", l.name}, {"address", l.address}, {"port", l.port}};
   if (l.tls) {
     json certificates = json::array();
     for (const auto& c : l.tls->certificates) {
-      certificates.push_back({{"certFile", c.certFile}, {"keyFile", c.keyFile}});
+      json certificate = json::object();
+      if (!c.certFile.empty()) certificate["certFile"] = c.certFile;
+      if (!c.keyFile.empty()) certificate["keyFile"] = c.keyFile;
+      if (!c.certificatePem.empty()) certificate["certificatePem"] = c.certificatePem;
+      if (!c.privateKeyPem.empty()) {
+        certificate["privateKeyPem"] =
+            secrets == SecretEncoding::kRedact ? std::string(kRedacted) : c.privateKeyPem;
+      }
+      certificates.push_back(std::move(certificate));
     }
     j["tls"] = {{"minVersion", l.tls->minVersion}, {"certificates", std::move(certificates)}};
   }
@@ -426,6 +465,13 @@ json encodeCluster(const ClusterConfig& c) {
             {"pool",
              {{"maxIdlePerEndpoint", c.pool.maxIdlePerEndpoint},
               {"idleTimeout", durationText(c.pool.idleTimeout)}}}};
+  if (!c.namespace_.empty()) j["namespace"] = c.namespace_;
+  if (!c.targetPorts.empty()) {
+    json ports = json::object();
+    for (const auto& [port, target] : c.targetPorts)
+      ports[std::to_string(port)] = target;
+    j["targetPorts"] = std::move(ports);
+  }
   if (!c.subsets.empty()) {
     json subsets = json::array();
     for (const auto& s : c.subsets)
@@ -459,10 +505,10 @@ api::DecodeResult<ProxyConfig> decodeProxyConfig(const json& j) {
   return result;
 }
 
-json encodeProxyConfig(const ProxyConfig& config) {
+json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
   json listeners = json::array();
   for (const auto& l : config.listeners)
-    listeners.push_back(encodeListener(l));
+    listeners.push_back(encodeListener(l, secrets));
   json routes = json::array();
   for (const auto& r : config.routes)
     routes.push_back(encodeRoute(r));
@@ -490,4 +536,4 @@ json encodeProxyConfig(const ProxyConfig& config) {
           {"accessLog", {{"enabled", config.accessLog.enabled}, {"path", config.accessLog.path}}}};
 }
 
-}  // namespace meshgate::dp
+}  // namespace meshgate::api

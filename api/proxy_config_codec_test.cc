@@ -1,6 +1,6 @@
 // Tests of decodeProxyConfig/encodeProxyConfig: every section decodes, defaults fill absent
 // fields, wrong types and unknown fields are errors with paths, and encoding round-trips.
-#include "dataplane/config/proxy_config_codec.h"
+#include "api/proxy_config_codec.h"
 
 #include <string>
 #include <vector>
@@ -10,7 +10,7 @@
 
 #include "api/yaml_loader.h"
 
-namespace meshgate::dp {
+namespace meshgate::api {
 namespace {
 
 using nlohmann::json;
@@ -374,4 +374,4 @@ TEST(ProxyConfigCodecTest, EncodedRoutesAreBareMetadataAndSpec) {
 }
 
 }  // namespace
-}  // namespace meshgate::dp
+}  // namespace meshgate::api

@@ -1,0 +1,141 @@
+// ProxyConfig: one complete configuration snapshot of meshgate-proxy — listeners, routes
+// (ApiRoute objects whose backends name clusters), clusters (endpoint sets with their traffic
+// policy), timeouts, limits, access log and admin listener. Standalone mode reads it from a file
+// (docs/PROXY_CONFIG.md); the operator builds it from the cluster and streams it to gateways
+// (docs/CONFIG_STREAM.md). It lives in api/ so that the operator and the proxy share it without
+// the operator depending on dataplane/. Plain data: decoded by proxy_config_codec.h, checked by
+// the proxy's dataplane/config/proxy_config_validation.h, then compiled into its runtime
+// snapshot. Durations are already parsed here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/api_route.h"
+#include "api/mesh_service.h"
+
+namespace meshgate::api {
+
+using Millis = std::chrono::milliseconds;
+
+// Inclusive ranges of `limits` (the decoder quotes them for values the fields cannot hold; the
+// validator checks them).
+inline constexpr std::int64_t kMinRequestLineBytes = 64;
+inline constexpr std::int64_t kMaxRequestLineBytes = 1 << 20;
+inline constexpr std::int64_t kMinHeaderBytes = 1024;
+inline constexpr std::int64_t kMaxHeaderBytes = 16 << 20;
+inline constexpr std::int64_t kMaxHeaders = 10000;
+inline constexpr std::int64_t kMaxBodyBytes = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxRetryBufferBytes = 64 << 20;
+
+// A listener certificate: either files (a config file on disk) or the PEM text itself (what the
+// operator streams from a Secret). Exactly one of the two forms is set.
+struct TlsCertificate {
+  std::string certFile{};        // PEM chain, leaf first
+  std::string keyFile{};         // PEM private key
+  std::string certificatePem{};  // PEM chain, leaf first
+  std::string privateKeyPem{};   // secret: never logged, redacted in /config_dump
+};
+
+// A listener terminates TLS when `tls` is set (SNI picks among `certificates` by SAN; the first
+// is the default), plain HTTP otherwise.
+struct ListenerTls {
+  std::vector<TlsCertificate> certificates;
+  std::string minVersion = "TLSv1.2";  // "TLSv1.2" or "TLSv1.3"
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string address;  // an IPv4 or IPv6 literal
+  uint16_t port = 0;
+  std::optional<ListenerTls> tls;
+};
+
+struct ClusterEndpoint {
+  std::string address;                        // IP literal
+  std::optional<uint16_t> port;               // absent: the port the route's backend names
+  uint32_t weight = 1;                        // 1..1000
+  std::map<std::string, std::string> labels;  // what subsets select on
+};
+
+struct ClusterSubset {
+  std::string name;
+  std::map<std::string, std::string> labels;  // every label must match
+};
+
+// Upstream TLS: the proxy verifies the server's certificate against `caFile` (system roots when
+// absent) and `serverName` against its SAN (DNS or IP), strictly.
+struct UpstreamTls {
+  std::string serverName;
+  std::optional<std::string> caFile;
+};
+
+struct PoolConfig {
+  uint32_t maxIdlePerEndpoint = 64;  // per worker
+  Millis idleTimeout{60'000};
+};
+
+struct ClusterConfig {
+  std::string name;
+  // Empty: the cluster is seen by routes of every namespace (a config file). Set (the operator
+  // sets it to the MeshService's namespace): only routes of that namespace resolve it, before a
+  // namespace-less cluster of the same name.
+  std::string namespace_;
+  // Service port → endpoint port (a MeshService's port → targetPort): endpoints without a port of
+  // their own listen on targetPorts[backend port] when present, else on the backend's port.
+  std::map<uint16_t, uint16_t> targetPorts;
+  std::vector<ClusterEndpoint> endpoints;
+  std::vector<ClusterSubset> subsets;
+  api::LoadBalancer loadBalancer;  // policy defaults to RoundRobin
+  std::optional<api::HealthCheck> healthCheck;
+  std::optional<api::OutlierDetection> outlierDetection;
+  api::CircuitBreaker circuitBreaker;  // absent limits: api::kDefault*
+  std::optional<Millis> timeout;       // request timeout (absent: none)
+  std::optional<api::Retries> retries;
+  Millis connectTimeout{2'000};
+  std::optional<UpstreamTls> tls;
+  PoolConfig pool;
+};
+
+// Downstream timeouts. A zero request timeout means none.
+struct TimeoutsConfig {
+  Millis headerRead{10'000};  // from the first byte of a request head to its end (slowloris)
+  Millis idle{60'000};        // a keep-alive client connection with no request in flight
+  Millis request{0};          // default for routes and clusters without their own
+  Millis drain{15'000};       // SIGTERM: hard deadline for in-flight requests
+};
+
+struct LimitsConfig {
+  uint32_t maxRequestLineBytes = 8 * 1024;   // 414 beyond
+  uint32_t maxHeaderBytes = 64 * 1024;       // whole head; 431 beyond
+  uint32_t maxHeaders = 100;                 // 431 beyond
+  uint64_t maxBodyBytes = 10 * 1024 * 1024;  // 413 beyond
+  uint32_t maxRetryBufferBytes = 64 * 1024;  // larger bodies are streamed and never retried
+};
+
+struct AccessLogConfig {
+  bool enabled = false;
+  std::string path = "/dev/stdout";
+};
+
+struct AdminConfig {
+  std::string address = "127.0.0.1";
+  uint16_t port = 15000;
+};
+
+struct ProxyConfig {
+  std::string version;  // shown by /stats and /config_dump; default: a hash of the input
+  std::vector<ListenerConfig> listeners;
+  std::vector<api::ApiRoute> routes;  // backends[].service names a cluster
+  std::vector<ClusterConfig> clusters;
+  TimeoutsConfig timeouts;
+  LimitsConfig limits;
+  AccessLogConfig accessLog;
+  AdminConfig admin;
+};
+
+}  // namespace meshgate::api

@@ -1,0 +1,116 @@
+// ConfigSession is one proxy's connection to the ConfigServer: TLS handshake, the upgrade
+// request and its authorization, the Hello, then snapshots pushed and ACKs/NACKs read until either
+// side closes. The rules it follows are listed in config_server.h.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include "operator/config_server.h"
+#include "operator/dataplane_registry.h"
+#include "operator/snapshot_source.h"
+
+namespace meshgate::op {
+
+/**
+ * Lives as long as one of its coroutines (the reader, the writer) or the Hello timer is pending;
+ * each holds a shared_ptr. Its socket's executor is a strand of its own, on which every one of its
+ * handlers runs; snapshotsChanged() is the only member called from other threads.
+ */
+class ConfigSession : public std::enable_shared_from_this<ConfigSession> {
+ public:
+  // `socket` must have a strand as its executor. `tls` is kept for the connection's lifetime, so
+  // new credentials do not affect it. `options`, `source` and `registry` must outlive the session.
+  // `onClosed` is called from the destructor, on whichever thread drops the last reference.
+  ConfigSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
+                const ConfigServerOptions& options, SnapshotSource& source,
+                DataplaneRegistry& registry, std::function<void()> onClosed);
+  // Reports the disconnection to the registry when the proxy was registered, then onClosed.
+  ~ConfigSession();
+  ConfigSession(const ConfigSession&) = delete;
+  ConfigSession& operator=(const ConfigSession&) = delete;
+
+  void start();
+
+  // Thread-safe and non-blocking: the session re-reads its snapshot on its strand and sends it
+  // when the version changed.
+  void snapshotsChanged();
+
+  // Thread-safe: closes the connection at once (no close frame), for the server's stop().
+  void abort();
+
+ private:
+  using WebSocket =
+      boost::beast::websocket::stream<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+  boost::asio::awaitable<void> run();
+  // TLS handshake, the upgrade request, authorization and the WebSocket accept. False when the
+  // connection ended (refused or failed).
+  boost::asio::awaitable<bool> upgrade();
+  // The peer certificate's identity, or nullopt (with the message for a 403) when it may not
+  // receive gateway config.
+  std::optional<std::string> authorize(std::string& refusal);
+  // Answers the upgrade request with a plain HTTP error, then closes TLS.
+  boost::asio::awaitable<void> refuse(boost::beast::http::status status, std::string body,
+                                      unsigned version);
+  // Reads the Hello and registers the proxy. False when the connection ended.
+  boost::asio::awaitable<bool> hello();
+  boost::asio::awaitable<void> readFrames();
+  // The writer: sends the newest snapshot whenever it differs from the last one sent.
+  boost::asio::awaitable<void> sendSnapshots();
+  // Reads one text frame into buffer_. False when the connection ended or was closed for a
+  // binary frame.
+  boost::asio::awaitable<bool> readFrame(const char* what);
+  // Closes the WebSocket with `code` and `reason` (cut to what a close frame holds).
+  boost::asio::awaitable<void> closeWith(boost::beast::websocket::close_code code,
+                                         std::string reason);
+  void onHelloTimeout();
+  // Ends the writer and the Hello timer.
+  void stopping();
+  void ended(boost::beast::error_code ec, const char* what);
+  std::string describe() const;
+
+  const boost::asio::any_io_executor executor_;
+  const boost::asio::ip::tcp::endpoint peer_;
+  const std::chrono::steady_clock::time_point acceptedAt_;
+  // Declared before ws_: the stream's SSL object refers to it.
+  const std::shared_ptr<boost::asio::ssl::context> tls_;
+  WebSocket ws_;
+  boost::beast::flat_buffer buffer_;
+  // The writer waits on it (never expiring) while it has nothing to send; cancelled to wake it.
+  boost::asio::steady_timer wake_;
+  boost::asio::steady_timer helloDeadline_;
+  const ConfigServerOptions& options_;
+  SnapshotSource& source_;
+  DataplaneRegistry& registry_;
+  const std::function<void()> onClosed_;
+
+  std::string identity_;
+  std::string node_;
+  std::string ingressClass_;
+  std::optional<SessionId> id_;  // set once registered
+  std::string sentVersion_;
+  bool helloReceived_ = false;
+  // Set when the connection is ending: the writer stops.
+  bool closing_ = false;
+  bool closeStarted_ = false;
+  // Set by abort(): the errors that follow are ours.
+  bool aborted_ = false;
+};
+
+}  // namespace meshgate::op

@@ -1,0 +1,166 @@
+// The operator's side of the config stream, assembled; see config_stream.h.
+#include "operator/config_stream.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/config_stream_protocol.h"
+#include "operator/cluster_bootstrap.h"
+#include "operator/config_server_certificates.h"
+#include "operator/secret_data.h"
+
+namespace meshgate::op {
+
+namespace {
+
+// Everything but a resync's no-op update (the same object delivered again).
+kube::EventHandlers onAnyChange(std::function<void()> changed) {
+  kube::EventHandlers handlers;
+  handlers.onAdd = [changed](const kube::ObjectSharedPtr&) { changed(); };
+  handlers.onUpdate = [changed](const kube::ObjectSharedPtr& before,
+                                const kube::ObjectSharedPtr& after) {
+    if (before.get() != after.get()) changed();
+  };
+  handlers.onDelete = [changed](const kube::ObjectSharedPtr&) { changed(); };
+  return handlers;
+}
+
+ConfigServerOptions serverOptions(const ConfigStreamOptions& options) {
+  ConfigServerOptions out;
+  out.bindAddress = options.bindAddress;
+  out.gatewayIdentities = {gatewayIdentity(options.trustDomain, options.systemNamespace)};
+  return out;
+}
+
+}  // namespace
+
+ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions options,
+                           metrics::Registry& registry)
+    : caches_(caches),
+      options_(std::move(options)),
+      publisher_(GatewayCaches{caches.apiRoutes.store(), caches.meshServices.store(),
+                               caches.endpointSlices.store(), caches.tlsSecrets.store(),
+                               caches.namespaces.store()},
+                 ConfigPublisherOptions{.ports = options_.ports}),
+      registry_([this](const std::string& version) { return publisher_.contentsOf(version); }),
+      status_(publisher_, registry_),
+      server_(serverOptions(options_), publisher_, registry_) {
+  for (kube::Informer* informer : {&caches.apiRoutes, &caches.meshServices, &caches.namespaces}) {
+    informer->addEventHandlers(
+        onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }));
+  }
+  for (kube::Informer* informer : {&caches.endpointSlices, &caches.tlsSecrets}) {
+    informer->addEventHandlers(
+        onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kEndpoints); }));
+  }
+  for (kube::Informer* informer : {&caches.managedSecrets, &caches.trustBundle}) {
+    informer->addEventHandlers(onAnyChange([this] { loadCredentials(); }));
+  }
+  registry_.onChange([this](const DataplaneState& state) { verdictsMayChange(state); });
+
+  propagation_ = &registry
+                      .histogram("meshgate_config_propagation_seconds",
+                                 "From the first change folded into a gateway snapshot version to "
+                                 "the last ACK of it by the connected gateways of its class",
+                                 {}, {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
+                      .with({});
+  collector_ = registry.addCollector([this](metrics::SampleWriter& writer) {
+    writer.gauge(
+        "meshgate_config_dataplanes_connected",
+        "Proxies connected to this replica's config server, by mode",
+        {{"mode", std::string(api::stream::kModeGateway)}},
+        static_cast<double>(registry_.connectedCount(std::string(api::stream::kModeGateway))));
+    writer.counter("meshgate_config_nacks_total", "Snapshots refused by a proxy", {},
+                   static_cast<double>(registry_.nacksTotal()));
+    const auto [full, endpointsOnly] = publisher_.buildCounts();
+    writer.counter("meshgate_config_builds_total", "Gateway snapshot builds, by what was built",
+                   {{"scope", "full"}}, static_cast<double>(full));
+    writer.counter("meshgate_config_builds_total", "Gateway snapshot builds, by what was built",
+                   {{"scope", "endpoints"}}, static_cast<double>(endpointsOnly));
+    for (const auto& ingressClass : publisher_.classes()) {
+      if (auto current = publisher_.current(ingressClass)) {
+        writer.gauge("meshgate_config_snapshot_bytes",
+                     "Size of the current gateway snapshot's config, by ingress class",
+                     {{"ingress_class", ingressClass}}, static_cast<double>(current->configBytes));
+      }
+    }
+  });
+}
+
+ConfigStream::~ConfigStream() {
+  stop();
+}
+
+void ConfigStream::onVerdictMayChange(std::function<void(const std::string&)> enqueue) {
+  enqueue_ = std::move(enqueue);
+}
+
+Expected<unsigned short, std::string> ConfigStream::start() {
+  return server_.start();
+}
+
+void ConfigStream::cachesSynced() {
+  {
+    std::lock_guard lock(credentialsMutex_);
+    synced_ = true;
+  }
+  loadCredentials();
+  publisher_.ready();
+}
+
+void ConfigStream::stop() {
+  server_.stop();
+  publisher_.stop();
+  collector_.reset();
+}
+
+void ConfigStream::loadCredentials() {
+  std::lock_guard lock(credentialsMutex_);
+  if (!synced_) return;
+  const auto secret =
+      caches_.managedSecrets.store().get(options_.systemNamespace + "/" + kConfigServerSecretName);
+  const auto bundle =
+      caches_.trustBundle.store().get(options_.systemNamespace + "/" + kTrustBundleConfigMap);
+  if (!secret || !bundle) return;  // the leader writes them; this replica waits for its cache
+  ConfigServerCredentials credentials;
+  credentials.certificatePem = secretData(*secret, "tls.crt");
+  credentials.privateKeyPem = secretData(*secret, "tls.key");
+  const auto data = (*bundle).value("data", nlohmann::json::object());
+  credentials.trustBundlePem = data.is_object() ? data.value("ca.crt", "") : "";
+  // The resourceVersions say whether anything changed; the key never leaves this function.
+  const std::string fingerprint = (*secret)["metadata"].value("resourceVersion", "") + "/" +
+                                  (*bundle)["metadata"].value("resourceVersion", "");
+  if (fingerprint == credentialsFingerprint_) return;
+  if (auto problem = server_.setCredentials(credentials); !problem.empty()) {
+    spdlog::warn("config server: credentials from Secret {} not loaded: {}",
+                 kConfigServerSecretName, problem);
+    return;
+  }
+  credentialsFingerprint_ = fingerprint;
+  spdlog::info("config server: serving certificate and trust bundle loaded");
+}
+
+void ConfigStream::verdictsMayChange(const DataplaneState& state) {
+  const auto current = publisher_.current(state.info.ingressClass);
+  if (!current) return;
+  if (enqueue_) {
+    for (const auto& [objectKey, generation] : current->contents->generations)
+      enqueue_(objectKey);
+  }
+  // Propagation: the current version is ACKed by every gateway of the class.
+  if (state.ackedVersion != current->snapshot->version) return;
+  for (const auto& other : registry_.list()) {
+    if (other.info.mode == api::stream::kModeGateway &&
+        other.info.ingressClass == state.info.ingressClass &&
+        other.ackedVersion != current->snapshot->version)
+      return;
+  }
+  std::lock_guard lock(propagationMutex_);
+  auto& measured = measuredVersion_[state.info.ingressClass];
+  if (measured == current->snapshot->version) return;
+  measured = current->snapshot->version;
+  propagation_->observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - current->firstChangeAt)
+          .count());
+}
+
+}  // namespace meshgate::op

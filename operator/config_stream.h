@@ -1,0 +1,81 @@
+// ConfigStream puts the operator's side of the config stream together (docs/CONFIG_STREAM.md):
+// the ConfigPublisher fed by the informers, the DataplaneRegistry of connected proxies, the
+// ConfigServer on port 15012 with the serving certificate and trust bundle taken from the caches
+// (reloaded when they change), the DataplaneStatus the controllers read, and the metrics. Every
+// replica runs one — serving is not leadership — while only the leader's controllers write
+// status. Owned by main().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "base/expected.h"
+#include "kube/informer.h"
+#include "metrics/histogram.h"
+#include "metrics/registry.h"
+#include "operator/config_publisher.h"
+#include "operator/config_server.h"
+#include "operator/dataplane_registry.h"
+#include "operator/dataplane_status.h"
+
+namespace meshgate::op {
+
+struct ConfigStreamCaches {
+  kube::Informer& apiRoutes;  // with kApiRoutesByHost
+  kube::Informer& meshServices;
+  kube::Informer& endpointSlices;  // with kEndpointSlicesByService
+  kube::Informer& tlsSecrets;      // type kubernetes.io/tls
+  kube::Informer& namespaces;
+  kube::Informer& managedSecrets;  // where meshgate-config-server-tls is
+  kube::Informer& trustBundle;     // the meshgate-ca-bundle ConfigMap
+};
+
+struct ConfigStreamOptions {
+  std::string bindAddress = ":15012";
+  std::string systemNamespace = "meshgate-system";
+  std::string trustDomain = "cluster.local";
+  GatewayListenerPorts ports;
+};
+
+class ConfigStream {
+ public:
+  // Registers the informer handlers: construct before the informers start.
+  ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions options, metrics::Registry& registry);
+  ~ConfigStream();
+
+  // `enqueue(objectKey)` runs when the Programmed verdict of an object ("ApiRoute/ns/name",
+  // "MeshService/ns/name") may have changed. Set before start().
+  void onVerdictMayChange(std::function<void(const std::string& objectKey)> enqueue);
+
+  // Opens the listener (connections are refused until credentials load). Returns the port.
+  Expected<unsigned short, std::string> start();
+  // The caches have synced: snapshots can be built, credentials loaded.
+  void cachesSynced();
+  void stop();
+
+  const DataplaneStatus& status() const { return status_; }
+  const DataplaneRegistry& registry() const { return registry_; }
+
+ private:
+  void loadCredentials();
+  void verdictsMayChange(const DataplaneState& state);
+
+  ConfigStreamCaches caches_;
+  ConfigStreamOptions options_;
+  ConfigPublisher publisher_;
+  DataplaneRegistry registry_;
+  GatewayDataplaneStatus status_;
+  ConfigServer server_;
+  std::function<void(const std::string&)> enqueue_;
+  std::mutex credentialsMutex_;
+  std::string credentialsFingerprint_;
+  bool synced_ = false;
+  metrics::Histogram* propagation_ = nullptr;
+  std::mutex propagationMutex_;
+  std::map<std::string, std::string> measuredVersion_;  // class → last version measured
+  metrics::CollectorHandle collector_;
+};
+
+}  // namespace meshgate::op

@@ -1,0 +1,144 @@
+// The connected proxies and their ACK state; see dataplane_registry.h.
+#include "operator/dataplane_registry.h"
+
+namespace meshgate::op {
+
+DataplaneRegistry::DataplaneRegistry(
+    std::function<SnapshotContentsPtr(const std::string&)> contentsOf)
+    : contentsOf_(std::move(contentsOf)) {}
+
+void DataplaneRegistry::onChange(std::function<void(const DataplaneState&)> listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
+}
+
+SessionId DataplaneRegistry::connected(DataplaneInfo info) {
+  DataplaneState state;
+  std::function<void(const DataplaneState&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    state.id = nextId_++;
+    state.info = std::move(info);
+    state.connectedAt = std::chrono::system_clock::now();
+    sessions_[state.id] = state;
+    listener = listener_;
+  }
+  if (listener) listener(state);
+  return state.id;
+}
+
+void DataplaneRegistry::sent(SessionId id, const std::string& version) {
+  std::lock_guard lock(mutex_);
+  const auto found = sessions_.find(id);
+  if (found != sessions_.end()) found->second.sentVersion = version;
+}
+
+void DataplaneRegistry::acked(SessionId id, const std::string& version,
+                              std::map<std::string, std::vector<std::string>> refusedRoutes) {
+  DataplaneState state;
+  std::function<void(const DataplaneState&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = sessions_.find(id);
+    if (found == sessions_.end()) return;
+    found->second.ackedVersion = version;
+    found->second.refusedRoutes = std::move(refusedRoutes);
+    found->second.ackedAt = std::chrono::steady_clock::now();
+    found->second.nackedVersion.clear();
+    found->second.nackErrors.clear();
+    state = found->second;
+    listener = listener_;
+  }
+  if (listener) listener(state);
+}
+
+void DataplaneRegistry::nacked(SessionId id, const std::string& version,
+                               std::vector<std::string> errors) {
+  DataplaneState state;
+  std::function<void(const DataplaneState&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = sessions_.find(id);
+    if (found == sessions_.end()) return;
+    found->second.nackedVersion = version;
+    found->second.nackErrors = std::move(errors);
+    nacksTotal_++;
+    state = found->second;
+    listener = listener_;
+  }
+  if (listener) listener(state);
+}
+
+void DataplaneRegistry::disconnected(SessionId id) {
+  DataplaneState state;
+  std::function<void(const DataplaneState&)> listener;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = sessions_.find(id);
+    if (found == sessions_.end()) return;
+    state = std::move(found->second);
+    sessions_.erase(found);
+    listener = listener_;
+  }
+  if (listener) listener(state);
+}
+
+DataplaneVerdict DataplaneRegistry::verdict(
+    const std::string& objectKey, std::int64_t generation,
+    const std::function<bool(const DataplaneInfo&)>& carriers) const {
+  std::vector<DataplaneState> candidates;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, state] : sessions_)
+      if (carriers(state.info)) candidates.push_back(state);
+  }
+  DataplaneVerdict out;
+  for (const auto& state : candidates) {
+    out.total++;
+    if (!state.nackedVersion.empty() && state.nackedVersion == state.sentVersion && !out.refusal) {
+      out.refusal =
+          state.info.node + " refused version " + state.nackedVersion + ": " +
+          (state.nackErrors.empty() ? std::string("no reason given") : state.nackErrors.front());
+    }
+    if (state.ackedVersion.empty()) continue;
+    const auto contents = contentsOf_(state.ackedVersion);
+    if (!contents) continue;
+    const auto found = contents->generations.find(objectKey);
+    if (found == contents->generations.end() || found->second != generation) continue;
+    bool refused = false;
+    for (const auto& [route, errors] : state.refusedRoutes) {
+      const auto owner = contents->routeOwners.find(route);
+      if (owner == contents->routeOwners.end() || owner->second != objectKey) continue;
+      refused = true;
+      if (!out.refusal) {
+        out.refusal = state.info.node + " refused route " + route + ": " +
+                      (errors.empty() ? std::string("no reason given") : errors.front());
+      }
+    }
+    if (!refused) out.programmed++;
+  }
+  return out;
+}
+
+std::vector<DataplaneState> DataplaneRegistry::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<DataplaneState> out;
+  for (const auto& [id, state] : sessions_)
+    out.push_back(state);
+  return out;
+}
+
+std::size_t DataplaneRegistry::connectedCount(const std::string& mode) const {
+  std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& [id, state] : sessions_)
+    count += state.info.mode == mode ? 1 : 0;
+  return count;
+}
+
+std::uint64_t DataplaneRegistry::nacksTotal() const {
+  std::lock_guard lock(mutex_);
+  return nacksTotal_;
+}
+
+}  // namespace meshgate::op

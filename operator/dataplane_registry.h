@@ -1,0 +1,99 @@
+// DataplaneRegistry: the proxies connected to this operator replica's config server and what
+// each has been sent, has ACKed and has refused. The config sessions report into it; the
+// controllers ask it whether an object is programmed (every connected proxy that should carry it
+// has ACKed a version containing its current generation), and it tells them when that may have
+// changed. Thread-safe: sessions call it from the server's threads, controllers from workers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace meshgate::op {
+
+struct DataplaneInfo {
+  std::string node;          // from the Hello
+  std::string mode;          // "gateway" (sidecar later)
+  std::string ingressClass;  // gateway mode
+  std::string identity;      // the SPIFFE ID of the client certificate
+  std::string proxyVersion;
+  std::string peer;  // "ip:port"
+};
+
+using SessionId = std::uint64_t;
+
+// What a snapshot version holds. Built by the publisher with each version.
+struct SnapshotContents {
+  // "ApiRoute/<ns>/<name>" or "MeshService/<ns>/<name>" → metadata.generation.
+  std::map<std::string, std::int64_t> generations;
+  // The config's route names ("<ns>/<name>", "<ns>/<name>.2") → the ApiRoute object key.
+  std::map<std::string, std::string> routeOwners;
+};
+using SnapshotContentsPtr = std::shared_ptr<const SnapshotContents>;
+
+// One proxy's state, as /dataplanes and the status computation see it.
+struct DataplaneState {
+  SessionId id = 0;
+  DataplaneInfo info;
+  std::chrono::system_clock::time_point connectedAt;
+  std::string sentVersion;
+  std::string ackedVersion;
+  std::chrono::steady_clock::time_point ackedAt;
+  // Routes of the ACKed version the proxy left out (config route name → errors).
+  std::map<std::string, std::vector<std::string>> refusedRoutes;
+  std::string nackedVersion;  // the latest refused version, until a later ACK
+  std::vector<std::string> nackErrors;
+};
+
+// Whether an object is programmed: `total` proxies should carry it, `programmed` of them have
+// ACKed a version with its current generation; `refusal` is set when one of them NACKed the
+// latest version sent to it ("<node> refused version <v>: <first error>") or left the object's
+// route out of the version it ACKed ("<node> refused route <ns>/<name>: <first error>").
+struct DataplaneVerdict {
+  int total = 0;
+  int programmed = 0;
+  std::optional<std::string> refusal;
+};
+
+class DataplaneRegistry {
+ public:
+  // `contentsOf(version)` says what a version holds (nullptr when it is unknown: too old).
+  explicit DataplaneRegistry(std::function<SnapshotContentsPtr(const std::string&)> contentsOf);
+
+  // Session events (config_session.h).
+  SessionId connected(DataplaneInfo info);
+  void sent(SessionId id, const std::string& version);
+  void acked(SessionId id, const std::string& version,
+             std::map<std::string, std::vector<std::string>> refusedRoutes = {});
+  void nacked(SessionId id, const std::string& version, std::vector<std::string> errors);
+  void disconnected(SessionId id);
+
+  // Controllers. `objectKey` as in SnapshotContents; `carriers` selects the proxies that should
+  // carry the object (e.g. the gateways of its ingress class).
+  DataplaneVerdict verdict(const std::string& objectKey, std::int64_t generation,
+                           const std::function<bool(const DataplaneInfo&)>& carriers) const;
+
+  std::vector<DataplaneState> list() const;
+  std::size_t connectedCount(const std::string& mode) const;
+  std::uint64_t nacksTotal() const;
+
+  // Runs after every change of any proxy's state (connect, ACK, NACK, disconnect), outside the
+  // registry's lock. Set once, before sessions start.
+  void onChange(std::function<void(const DataplaneState&)> listener);
+
+ private:
+  std::function<SnapshotContentsPtr(const std::string&)> contentsOf_;
+  mutable std::mutex mutex_;
+  SessionId nextId_ = 1;
+  std::map<SessionId, DataplaneState> sessions_;
+  std::uint64_t nacksTotal_ = 0;
+  std::function<void(const DataplaneState&)> listener_;
+};
+
+}  // namespace meshgate::op

@@ -1,0 +1,72 @@
+// GatewayConfigBuilder: the ProxyConfig (api/proxy_config.h) a gateway of one ingress class
+// serves, built from the informer caches — every admitted ApiRoute of the class as
+// served_route.h cuts it, one cluster per MeshService those routes name (its traffic policy, its
+// static endpoints — loopback ones included, which no EndpointSlice may hold — and the ready
+// endpoints of the EndpointSlices Kubernetes keeps for its selector), the listener certificates
+// of the routes' spec.tls (the named Secret, or the host certificate the operator issued), an
+// `http` listener and, when there is a certificate, an `https` one. The version is a digest of
+// the config and of the generations it was built from (SnapshotContents), so every operator
+// replica gives the same content the same version and an object's new generation always makes a
+// new version. Reads caches only; called by the ConfigPublisher on its own thread.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/proxy_config.h"
+#include "kube/thread_safe_store.h"
+#include "operator/dataplane_registry.h"
+
+namespace meshgate::op {
+
+struct GatewayCaches {
+  const kube::ThreadSafeStore& apiRoutes;  // with kApiRoutesByHost
+  const kube::ThreadSafeStore& meshServices;
+  const kube::ThreadSafeStore& endpointSlices;  // with kEndpointSlicesByService
+  const kube::ThreadSafeStore& tlsSecrets;      // Secrets of type kubernetes.io/tls
+  const kube::ThreadSafeStore& namespaces;
+};
+
+struct GatewayListenerPorts {
+  std::uint16_t http = 8080;
+  std::uint16_t https = 8443;
+};
+
+struct GatewaySnapshot {
+  api::ProxyConfig config;  // config.version == version
+  std::string version;
+  // The generations it was built from, and which ApiRoute each config route comes from (to map
+  // the routes a proxy refused back to objects).
+  SnapshotContents contents;
+};
+
+// The route half of a snapshot: what the routes of a class serve, and what they need from the
+// rest of the cluster. Endpoint changes do not touch it, so the publisher keeps it between
+// builds and an EndpointSlice change costs only the clusters (assembleGatewaySnapshot).
+struct GatewayRoutes {
+  std::vector<api::ApiRoute> routes;
+  SnapshotContents contents;       // the ApiRoutes' generations and the route owners
+  std::set<std::string> services;  // "ns/name" of the MeshServices they name
+  std::set<std::string> secrets;   // "ns/name" of their TLS Secrets
+};
+
+// The object keys of SnapshotContents.
+std::string apiRouteObjectKey(const std::string& ns, const std::string& name);
+std::string meshServiceObjectKey(const std::string& ns, const std::string& name);
+
+// The ingress class an ApiRoute object names (default "meshgate"); tolerates any JSON.
+std::string ingressClassOf(const nlohmann::json& route);
+
+GatewayRoutes buildGatewayRoutes(const GatewayCaches& caches, const std::string& ingressClass);
+
+// The snapshot of `routes` with the clusters, endpoints and certificates the caches hold now.
+GatewaySnapshot assembleGatewaySnapshot(const GatewayRoutes& routes, const GatewayCaches& caches,
+                                        const GatewayListenerPorts& ports);
+
+// Both steps.
+GatewaySnapshot buildGatewaySnapshot(const GatewayCaches& caches, const std::string& ingressClass,
+                                     const GatewayListenerPorts& ports);
+
+}  // namespace meshgate::op

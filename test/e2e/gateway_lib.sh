@@ -1,0 +1,104 @@
+# shellcheck shell=bash
+# Helpers for 70_gateway_test.sh: the whole path from kubectl to traffic — meshgate-operator as a
+# local process (its config server on a free loopback port), meshgate-proxy in gateway mode fed
+# by it (the gateway identity copied from the Secret the operator keeps, as docs/CONFIG_STREAM.md
+# tells a gateway outside the cluster), and meshgate-test-backend upstreams on 127.0.0.x that
+# MeshServices name as static endpoints. Each test gets its own ingress class, so its gateway
+# carries only its own routes (other tests' objects stay in the shared cluster).
+#
+# _gateway_setup first (after sourcing proxy_lib.sh and operator_lib.sh): proxy_setup's private
+# directory and EXIT trap (which also stops the operator), the operator, the gateway identity.
+
+# shellcheck source=proxy_lib.sh
+source "$REPO_ROOT/test/e2e/proxy_lib.sh"
+# shellcheck source=operator_lib.sh
+source "$REPO_ROOT/test/e2e/operator_lib.sh"
+
+# _gateway_setup — PX_DIR and the ports of proxy_setup, GW_CLASS (a fresh ingress class),
+# CONFIG_PORT and OPERATOR_LOG; starts the operator and writes the gateway's cert dir
+# ($PX_DIR/identity).
+_gateway_setup() {
+  _proxy_setup
+  trap '_stop_operator; _proxy_teardown $?' EXIT
+  _prepare_operator
+  GW_CLASS="e2e-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  read -r CONFIG_PORT HTTPS_PORT < <(_free_ports 2)
+  OPERATOR_LOG=$PX_DIR/operator.log
+  GW_SNAPSHOT=$PX_DIR/snapshot.json
+  _gateway_start_operator
+  _copy_gateway_identity "$PX_DIR/identity"
+}
+
+# _gateway_start_operator — (re)starts the operator with its config server on CONFIG_PORT.
+_gateway_start_operator() {
+  OPERATOR_CONFIG_SERVER=127.0.0.1:$CONFIG_PORT _start_operator "$OPERATOR_LOG" \
+    --leader-elect --leader-election-id "$GW_CLASS"
+  wait_for 30 grep -q 'config server: serving certificate and trust bundle loaded' "$OPERATOR_LOG"
+}
+
+# _copy_gateway_identity DIR — tls.crt, tls.key and ca.crt of Secret meshgate-gateway-identity.
+_copy_gateway_identity() {
+  local dir=$1 f
+  mkdir -p "$dir"
+  wait_for 30 kubectl get secret meshgate-gateway-identity -n meshgate-system
+  for f in tls.crt tls.key ca.crt; do
+    kubectl get secret meshgate-gateway-identity -n meshgate-system \
+      -o jsonpath="{.data.${f//./\\.}}" | base64 -d >"$dir/$f"
+  done
+  chmod 600 "$dir/tls.key"
+}
+
+# _start_gateway [ARGS...] — meshgate-proxy --mode gateway for GW_CLASS: http on PROXY_PORT,
+# https on HTTPS_PORT, admin on ADMIN_PORT, the snapshot persisted to GW_SNAPSHOT; waits until
+# its admin port answers (not until it has a config: see _wait_gateway_version).
+_start_gateway() {
+  "$(_proxy_bin)" --mode gateway --control-plane "https://localhost:$CONFIG_PORT" \
+    --cert-dir "$PX_DIR/identity" --ingress-class "$GW_CLASS" --node "gateway~e2e" \
+    --http-address "127.0.0.1:$PROXY_PORT" --https-address "127.0.0.1:$HTTPS_PORT" \
+    --admin-address "127.0.0.1:$ADMIN_PORT" --snapshot-file "$GW_SNAPSHOT" \
+    --concurrency 2 "$@" >>"$PX_LOG" 2>&1 &
+  PROXY_PID=$!
+  wait_for 20 curl -s --max-time 1 -o /dev/null "$ADMIN_URL/ready"
+}
+
+# _gateway_serves_version VERSION — /config_dump's version is VERSION (for wait_for).
+_gateway_version() {
+  curl -sf --max-time 2 "$ADMIN_URL/config_dump" | jq -r '.version // empty'
+}
+
+# _gateway_answers BACKEND HOST PATH — one request through the gateway reaches BACKEND.
+_gateway_answers() {
+  local got
+  got=$(curl -s --max-time 2 -o /dev/null -w '%{http_code} %header{x-backend}' -H "Host: $2" \
+    "$PROXY_URL$3")
+  [ "$got" = "200 $1" ] || {
+    echo "$2$3 answered '$got', want '200 $1'"
+    return 1
+  }
+}
+
+# _gateway_status_is CODE HOST PATH — one request through the gateway gets CODE.
+_gateway_status_is() {
+  local got
+  got=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -H "Host: $2" "$PROXY_URL$3")
+  [ "$got" = "$1" ] || {
+    echo "$2$3 answered $got, want $1"
+    return 1
+  }
+}
+
+# _ms_static NS NAME BACKEND... — a MeshService (port 80 → 8080) whose static endpoints are the
+# named test backends (address and port each).
+_ms_static() {
+  local ns=$1 name=$2 endpoints="" b
+  shift 2
+  for b in "$@"; do endpoints+="${endpoints:+, }$(_endpoint "$b")"; done
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: $name}
+spec:
+  endpoints: [$endpoints]
+  ports: [{name: http, port: 80, targetPort: 8080}]
+YAML
+}
