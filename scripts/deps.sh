@@ -9,7 +9,7 @@ packages=(
   libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libre2-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy
-  wrk nginx-light haproxy valgrind curl jq procps util-linux python3
+  wrk nginx-light haproxy valgrind curl jq procps util-linux python3 iproute2
 )
 
 missing=()

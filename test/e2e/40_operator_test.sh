@@ -161,7 +161,8 @@ YAML
   # Resync every 20 s: the idle minute below holds about three of them.
   _start_operator "$log" --leader-elect --leader-election-id e2e-idle --resync-period-seconds 20 \
     --kube-api-qps 200 --kube-api-burst 400
-  wait_for 120 bash -c "[ \$(kubectl get ar -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}' | grep -c True) -eq 200 ]"
+  # No gateway runs here: every route is reconciled to Programmed=False, NoDataplane.
+  wait_for 120 bash -c "[ \$(kubectl get ar -n $ns -o jsonpath='{range .items[*]}{.status.conditions[?(@.type==\"Programmed\")].reason}{\"\\n\"}{end}' | grep -c NoDataplane) -eq 200 ]"
   # Steady state first: every status at its final verdict (the static slice counted), and the
   # write counter unchanged across 3 s — then count the controllers' writes over an idle minute
   # (Lease renewals and Events go through another client and are not in this metric).

@@ -43,7 +43,7 @@ _shop_backends() {
 
 test_an_apiroute_applied_with_kubectl_routes_real_traffic() {
   _gateway_setup
-  local ns counts programmed_ms
+  local ns counts
   ns=$(new_namespace gateway)
   _shop_backends "$ns"
   _shop_route "$ns"
@@ -58,8 +58,8 @@ test_an_apiroute_applied_with_kubectl_routes_real_traffic() {
   _wait_route "$ns" shop Ready True
   assert_eq "1/1" "$(kubectl get ar shop -n "$ns" -o jsonpath='{.status.dataplanes.programmed}/{.status.dataplanes.total}')"
   assert_contains "$(_route_field "$ns" shop Programmed message)" "1 of 1 dataplane(s) serve generation 1"
-  programmed_ms=$(kubectl get ms orders -n "$ns" -o jsonpath='{.status.conditions[?(@.type=="Programmed")].reason}')
-  assert_eq Programmed "$programmed_ms" "the MeshService a served route names is programmed too"
+  # The MeshService the route names is carried by the gateway too.
+  wait_for 30 bash -c "[ \"\$(kubectl get ms orders -n $ns -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].reason}')\" = Programmed ]"
   assert_eq 1 "$(_stat meshgate_proxy_control_plane_connected)"
 
   step "each rule reaches its backend, on both hosts"
@@ -123,6 +123,8 @@ YAML
   kubectl annotate namespace "$other" meshgate.io/allowed-hosts='allowed.e2e.test' >/dev/null
   _wait_route "$other" thief Accepted False NotAllowed
   wait_for 10 _gateway_status_is 404 thief.e2e.test /orders
+  _wait_route "$other" thief Programmed False NothingToServe
+  wait_gone 30 ingress thief -n "$other"
 
   step "a change the gateway refuses: Programmed=False with its message; the old rule serves on"
   version=$(_gateway_version)
@@ -143,6 +145,11 @@ YAML
   wait_for 10 _gateway_answers b1 shop.e2e.test /billing
 }
 
+# _orders_served_at_least N — backends o1 and o2 have served N requests between them.
+_orders_served_at_least() {
+  [ $(($(_requests_served o1) + $(_requests_served o2))) -ge "$1" ]
+}
+
 test_operator_kill_drops_no_request_and_a_restarted_gateway_serves_its_snapshot() {
   _gateway_setup
   local ns load counts
@@ -158,7 +165,7 @@ test_operator_kill_drops_no_request_and_a_restarted_gateway_serves_its_snapshot(
   load=$PX_DIR/load.out
   _count 4000 shop.e2e.test /orders >"$load" &
   local load_pid=$!
-  wait_for 10 bash -c "[ \$(_stat meshgate_proxy_requests_total) -gt 200 ] 2>/dev/null || curl -sf $ADMIN_URL/stats | grep -q 'meshgate_proxy_requests_total'"
+  wait_for 10 _orders_served_at_least 200
   kill -9 "$OPERATOR_PID"
   wait "$OPERATOR_PID" 2>/dev/null || true
   OPERATOR_PID=""
@@ -224,4 +231,58 @@ YAML
   step "/config_dump never shows a private key"
   assert_not_contains "$(curl -sf "$ADMIN_URL/config_dump")" "PRIVATE KEY"
   assert_contains "$(curl -sf "$ADMIN_URL/config_dump")" "<redacted>"
+}
+
+test_pods_discovered_by_selector_are_balanced_and_leave_rotation() {
+  _gateway_setup
+  _pod_network
+  local ns counts
+  ns=$(new_namespace discovery)
+  _pod_backend p1 11
+  _pod_backend p2 12
+  _pod_backend p3 13
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: meshgate.io/v1alpha1
+kind: ApiRoute
+metadata: {name: web}
+spec:
+  ingressClassName: $GW_CLASS
+  hosts: [web.e2e.test]
+  rules: [{backends: [{service: web, port: 80}]}]
+YAML
+  _pod "$ns" web-1 '{app: web}' 11
+  _pod "$ns" web-2 '{app: web}' 12
+  _pod "$ns" web-3 '{app: web}' 13
+  _pod "$ns" other '{app: other}' 14
+
+  step "the EndpointSlice controller lists the three ready pods; the gateway balances over them"
+  wait_for 30 bash -c "[ \"\$(kubectl get ms web -n $ns -o jsonpath='{.status.endpoints.ready}')\" = 3 ]"
+  _start_gateway
+  _wait_route "$ns" web Programmed True
+  wait_for 10 bash -c "curl -sf $ADMIN_URL/config_dump | jq -e '[.config.clusters[0].endpoints[].address] | sort == [\"$POD_PREFIX.11\", \"$POD_PREFIX.12\", \"$POD_PREFIX.13\"]'"
+  counts=$(_count 300 web.e2e.test /)
+  assert_eq 300 $(($(_count_of p1 "$counts") + $(_count_of p2 "$counts") + $(_count_of p3 "$counts"))) "$counts"
+  for b in p1 p2 p3; do assert_ge "$(_count_of $b "$counts")" 70 "$counts"; done
+
+  step "a pod that turns unready leaves rotation"
+  _pod_ready "$ns" web-3 False
+  wait_for 15 bash -c "curl -sf $ADMIN_URL/config_dump | jq -e '[.config.clusters[0].endpoints[].address] | length == 2'"
+  counts=$(_count 200 web.e2e.test /)
+  assert_eq 0 "$(_count_of p3 "$counts")" "$counts"
+  assert_eq 200 $(($(_count_of p1 "$counts") + $(_count_of p2 "$counts"))) "$counts"
+
+  step "a deleted pod leaves rotation; the endpoint-only changes did not rebuild the routes"
+  kubectl delete pod web-2 -n "$ns" --grace-period=0 --force >/dev/null 2>&1
+  wait_for 15 bash -c "curl -sf $ADMIN_URL/config_dump | jq -e '[.config.clusters[0].endpoints[].address] == [\"$POD_PREFIX.11\"]'"
+  counts=$(_count 50 web.e2e.test /)
+  assert_eq 50 "$(_count_of p1 "$counts")" "$counts"
+  _wait_route "$ns" web Programmed True
+  assert_contains "$(curl -s "$METRICS_URL")" 'meshgate_config_builds_total{scope="endpoints"}'
 }

@@ -19,7 +19,7 @@ source "$REPO_ROOT/test/e2e/operator_lib.sh"
 # ($PX_DIR/identity).
 _gateway_setup() {
   _proxy_setup
-  trap '_stop_operator; _proxy_teardown $?' EXIT
+  trap '_gateway_teardown $?' EXIT
   _prepare_operator
   GW_CLASS="e2e-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   read -r CONFIG_PORT HTTPS_PORT < <(_free_ports 2)
@@ -27,6 +27,19 @@ _gateway_setup() {
   GW_SNAPSHOT=$PX_DIR/snapshot.json
   _gateway_start_operator
   _copy_gateway_identity "$PX_DIR/identity"
+}
+
+# _gateway_teardown RC — the EXIT trap: the operator's log when the test failed, then every
+# process and the network namespace; exits RC.
+_gateway_teardown() {
+  local rc=$1
+  if [ "$rc" -ne 0 ] && [ -s "${OPERATOR_LOG:-}" ]; then
+    echo "--- last lines of the operator's log:"
+    grep -vE 'probe server|leader' "$OPERATOR_LOG" | tail -n 30 | sed 's/^/  | /'
+  fi
+  _stop_operator
+  _pod_network_teardown
+  _proxy_teardown "$rc"
 }
 
 # _gateway_start_operator — (re)starts the operator with its config server on CONFIG_PORT.
@@ -101,4 +114,83 @@ spec:
   endpoints: [$endpoints]
   ports: [{name: http, port: 80, targetPort: 8080}]
 YAML
+}
+
+# --- Pods without a kubelet, backends inside a network namespace ---------------------------
+# The test control plane has no kubelet: a pod is made Running and Ready by writing its status
+# (what a kubelet, or KWOK, would write), with an IP from POD_PREFIX.0/24. kube-controller-
+# manager's EndpointSlice controller then lists it for the Services whose selector matches. The
+# addresses really listen: they belong to an interface inside a network namespace this test
+# creates (POD_NETNS), reached from here through a veth pair whose host end routes
+# POD_PREFIX.0/24 only — no traffic ever leaves for an address outside that namespace.
+
+# _pod_network — POD_NETNS, POD_PREFIX, the veth pair; torn down by _pod_network_teardown.
+_pod_network() {
+  local id
+  id=$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  [ "$(id -u)" -eq 0 ] || { echo "network namespaces need root" >&2; return 1; }
+  POD_NETNS="mg-e2e-$id"
+  POD_VETH_HOST="mgh$id"
+  POD_VETH_PEER="mgn$id"
+  POD_PREFIX="10.244.$((RANDOM % 200 + 20))"
+  ip netns add "$POD_NETNS"
+  ip link add "$POD_VETH_HOST" type veth peer name "$POD_VETH_PEER" netns "$POD_NETNS"
+  ip addr add "$POD_PREFIX.254/32" dev "$POD_VETH_HOST"
+  ip link set "$POD_VETH_HOST" up
+  ip route add "$POD_PREFIX.0/24" dev "$POD_VETH_HOST" src "$POD_PREFIX.254"
+  ip netns exec "$POD_NETNS" ip link set lo up
+  ip netns exec "$POD_NETNS" ip link set "$POD_VETH_PEER" up
+  ip netns exec "$POD_NETNS" ip route add "$POD_PREFIX.254/32" dev "$POD_VETH_PEER"
+}
+
+_pod_network_teardown() {
+  [ -n "${POD_NETNS:-}" ] || return 0
+  ip netns pids "$POD_NETNS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  ip link del "$POD_VETH_HOST" 2>/dev/null || true
+  ip netns del "$POD_NETNS" 2>/dev/null || true
+  POD_NETNS=""
+}
+
+# _pod_backend NAME HOST_BYTE — a meshgate-test-backend named NAME inside POD_NETNS listening on
+# POD_PREFIX.HOST_BYTE:8080; sets BACKEND_ADDR/PORT/PID[NAME] like _start_backend.
+_pod_backend() {
+  local name=$1 address=$POD_PREFIX.$2
+  ip netns exec "$POD_NETNS" ip addr add "$address/32" dev "$POD_VETH_PEER"
+  ip netns exec "$POD_NETNS" "$(_backend_bin)" --listen "$address:8080" --name "$name" \
+    >"$PX_DIR/backend-$name.out" 2>&1 &
+  BACKEND_PID[$name]=$!
+  PX_PIDS+=("$!")
+  wait_for 10 grep -q '^listening ' "$PX_DIR/backend-$name.out"
+  BACKEND_PORT[$name]=8080
+  BACKEND_ADDR[$name]=$address
+}
+
+# _pod NS NAME LABELS_YAML HOST_BYTE — a pod with those labels on the Node meshgate-e2e (the
+# EndpointSlice controller leaves out pods whose node does not exist), made Running and Ready at
+# POD_PREFIX.HOST_BYTE through its status subresource.
+_pod() {
+  local ns=$1 name=$2 labels=$3 ip=$POD_PREFIX.$4
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Node
+metadata: {name: meshgate-e2e, labels: {kubernetes.io/hostname: meshgate-e2e}}
+YAML
+  kubectl apply -n "$ns" -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $name, labels: $labels}
+spec:
+  nodeName: meshgate-e2e
+  automountServiceAccountToken: false
+  containers: [{name: app, image: registry.example/app:1, ports: [{containerPort: 8080}]}]
+YAML
+  kubectl patch pod "$name" -n "$ns" --subresource=status --type=merge -p "{\"status\": {
+    \"phase\": \"Running\", \"podIP\": \"$ip\", \"podIPs\": [{\"ip\": \"$ip\"}],
+    \"conditions\": [{\"type\": \"Ready\", \"status\": \"True\"}]}}" >/dev/null
+}
+
+# _pod_ready NS NAME True|False — what a kubelet writes when the readiness probe changes.
+_pod_ready() {
+  kubectl patch pod "$2" -n "$1" --subresource=status --type=strategic -p \
+    "{\"status\": {\"conditions\": [{\"type\": \"Ready\", \"status\": \"$3\"}]}}" >/dev/null
 }

@@ -122,6 +122,10 @@ for t in "${tests[@]}"; do
   test_pid=$!
   rc=0
   wait "$test_pid" || rc=$?
+  # What the test left running (a process started in the background by a test that failed
+  # before its cleanup) must not act on the shared cluster during the next tests: timeout ran
+  # the test in a process group of its own, which ends with it.
+  kill -KILL -- "-$test_pid" 2>/dev/null || true
   test_pid=""
   ms=$(($(now_ms) - start))
   elapsed="$((ms / 1000)).$(((ms % 1000) / 100))s"
