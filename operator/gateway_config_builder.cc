@@ -4,12 +4,11 @@
 #include <algorithm>
 #include <set>
 
-#include <openssl/evp.h>
-
 #include "api/duration.h"
 #include "api/mesh_service_codec.h"
 #include "api/proxy_config_codec.h"
 #include "api/schema_defaults.h"
+#include "base/sha256.h"
 #include "operator/api_route_reconciler.h"
 #include "operator/mesh_service_children.h"
 #include "operator/mesh_service_reconciler.h"
@@ -22,20 +21,6 @@ namespace meshgate::op {
 namespace {
 
 constexpr std::size_t kVersionHexDigits = 16;
-
-std::string sha256Hex(const std::string& text, std::size_t digits) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    return "unknown";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length && out.size() < digits; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
-}
 
 int64_t generationOf(const nlohmann::json& object) {
   const auto& metadata = object.at("metadata");

@@ -167,16 +167,6 @@ webhooks:
 YAML
 }
 
-copy_gateway_identity() {
-  local dir=$demo_dir/gateway f
-  mkdir -p "$dir"
-  for f in tls.crt tls.key ca.crt; do
-    kubectl get secret meshgate-gateway-identity -n meshgate-system \
-      -o jsonpath="{.data.${f//./\\.}}" | base64 -d >"$dir/$f"
-  done
-  chmod 600 "$dir/tls.key"
-}
-
 route_programmed() {
   [ "$(kubectl get ar shop -n shop -o jsonpath='{.status.conditions[?(@.type=="Programmed")].status}')" = True ]
 }
@@ -226,7 +216,7 @@ up() {
   register_webhooks
   wait_until 120 "the operator to issue the gateway identity" operator \
     kubectl get secret meshgate-gateway-identity -n meshgate-system
-  copy_gateway_identity
+  bash scripts/gateway-identity.sh "$demo_dir/gateway"
 
   say "Starting the gateway (meshgate-proxy --mode gateway, fed by the operator on :$config_port)"
   start gateway "$bin/meshgate-proxy" --mode gateway \

@@ -216,12 +216,7 @@ for r in $(seq "$repeats"); do
     metrics="http://127.0.0.1:$(sed -nE 's/.*probe server listening on 127\.0\.0\.1:([0-9]+).*/\1/p' "$oplog" | head -1)/metrics"
     wait_until 60 "config server credentials" grep -q 'config server: serving certificate and trust bundle loaded' "$oplog"
     wait_until 60 "gateway identity Secret" kubectl get secret meshgate-gateway-identity -n meshgate-system
-    mkdir -p "$dir/identity"
-    for f in tls.crt tls.key ca.crt; do
-      kubectl get secret meshgate-gateway-identity -n meshgate-system \
-        -o jsonpath="{.data.${f//./\\.}}" | base64 -d >"$dir/identity/$f"
-    done
-    chmod 600 "$dir/identity/tls.key"
+    bash scripts/gateway-identity.sh "$dir/identity"
 
     taskset -c 0 "$build/bin/meshgate-proxy" --mode gateway \
       --control-plane "https://localhost:$port_config" --cert-dir "$dir/identity" \

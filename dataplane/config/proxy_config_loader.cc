@@ -5,12 +5,11 @@
 #include <exception>
 #include <functional>
 
-#include <openssl/evp.h>
-
 #include "api/field_path.h"
 #include "api/proxy_config_codec.h"
 #include "api/yaml_loader.h"
 #include "base/read_file.h"
+#include "base/sha256.h"
 #include "dataplane/config/proxy_config_validation.h"
 
 namespace meshgate::dp {
@@ -67,18 +66,7 @@ std::string formatInvalidProxyConfig(std::string_view source,
 }
 
 std::string defaultConfigVersion(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    return "unknown";
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length && out.size() < kVersionHexDigits; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
+  return sha256Hex(text, kVersionHexDigits);
 }
 
 Expected<ProxyConfig, std::string> loadProxyConfigText(std::string_view text,

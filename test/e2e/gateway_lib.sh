@@ -49,16 +49,10 @@ _gateway_start_operator() {
   wait_for 30 grep -q 'config server: serving certificate and trust bundle loaded' "$OPERATOR_LOG"
 }
 
-# _copy_gateway_identity DIR — tls.crt, tls.key and ca.crt of Secret meshgate-gateway-identity.
+# _copy_gateway_identity DIR — the gateway identity Secret's files, as an outside gateway gets them.
 _copy_gateway_identity() {
-  local dir=$1 f
-  mkdir -p "$dir"
   wait_for 30 kubectl get secret meshgate-gateway-identity -n meshgate-system
-  for f in tls.crt tls.key ca.crt; do
-    kubectl get secret meshgate-gateway-identity -n meshgate-system \
-      -o jsonpath="{.data.${f//./\\.}}" | base64 -d >"$dir/$f"
-  done
-  chmod 600 "$dir/tls.key"
+  bash "$REPO_ROOT/scripts/gateway-identity.sh" "$1"
 }
 
 # _start_gateway [ARGS...] — meshgate-proxy --mode gateway for GW_CLASS: http on PROXY_PORT,
