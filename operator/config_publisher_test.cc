@@ -62,9 +62,9 @@ class ConfigPublisherTest : public ::testing::Test {
            {"ports", {{{"name", "http"}, {"port", 80}}}}}}});
   }
 
-  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_;
+  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_;
   ConfigPublisher publisher_{
-      GatewayCaches{apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_},
+      GatewayCaches{apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_},
       ConfigPublisherOptions{.ports = {}, .coalesce = 50ms, .keepVersions = 4}};
 };
 

@@ -39,7 +39,7 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
       options_(std::move(options)),
       publisher_(GatewayCaches{caches.apiRoutes.store(), caches.meshServices.store(),
                                caches.endpointSlices.store(), caches.tlsSecrets.store(),
-                               caches.namespaces.store()},
+                               caches.namespaces.store(), caches.pods.store()},
                  ConfigPublisherOptions{.ports = options_.ports}),
       registry_([this](const std::string& version) { return publisher_.contentsOf(version); }),
       status_(publisher_, registry_),
@@ -48,7 +48,7 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
     informer->addEventHandlers(
         onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }));
   }
-  for (kube::Informer* informer : {&caches.endpointSlices, &caches.tlsSecrets}) {
+  for (kube::Informer* informer : {&caches.endpointSlices, &caches.tlsSecrets, &caches.pods}) {
     informer->addEventHandlers(
         onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kEndpoints); }));
   }

@@ -28,6 +28,7 @@ struct ConfigStreamCaches {
   kube::Informer& endpointSlices;  // with kEndpointSlicesByService
   kube::Informer& tlsSecrets;      // type kubernetes.io/tls
   kube::Informer& namespaces;
+  kube::Informer& pods;            // their labels, for subsets
   kube::Informer& managedSecrets;  // where meshgate-config-server-tls is
   kube::Informer& trustBundle;     // the meshgate-ca-bundle ConfigMap
 };

@@ -2,6 +2,7 @@
 #include "operator/gateway_config_builder.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "api/duration.h"
@@ -37,13 +38,20 @@ std::optional<api::Millis> durationOf(const std::optional<std::string>& text) {
   return parsed->value();
 }
 
-// The ready addresses of the EndpointSlices Kubernetes keeps for the MeshService's Service; the
+// A ready endpoint of the EndpointSlices Kubernetes keeps for a Service, with the key of its pod.
+struct DiscoveredEndpoint {
+  std::string address;
+  std::string podKey;  // "namespace/name" of targetRef, "" when it names no pod
+};
+
+// The ready endpoints of the EndpointSlices Kubernetes keeps for the MeshService's Service; the
 // operator's own static slices are left out (the static endpoints come from the spec itself).
-std::vector<std::string> discoveredAddresses(const kube::ThreadSafeStore& slices,
-                                             const std::string& serviceKey) {
-  std::set<std::string> addresses;
+std::vector<DiscoveredEndpoint> discoveredEndpoints(const kube::ThreadSafeStore& slices,
+                                                    const std::string& serviceKey) {
+  std::map<std::string, std::string> byAddress;
   for (const auto& slice : slices.byIndex(kEndpointSlicesByService, serviceKey)) {
-    const auto& labels = (*slice)["metadata"].value("labels", nlohmann::json::object());
+    const auto& metadata = (*slice)["metadata"];
+    const auto& labels = metadata.value("labels", nlohmann::json::object());
     if (labels.value("endpointslice.kubernetes.io/managed-by", "") == kEndpointSliceManager)
       continue;
     const auto endpoints = slice->find("endpoints");
@@ -57,13 +65,36 @@ std::vector<std::string> discoveredAddresses(const kube::ThreadSafeStore& slices
       const auto list = endpoint.find("addresses");
       if (list == endpoint.end() || !list->is_array() || list->empty() || !(*list)[0].is_string())
         continue;
-      addresses.insert((*list)[0].get<std::string>());
+      std::string podKey;
+      const auto ref = endpoint.value("targetRef", nlohmann::json::object());
+      if (ref.is_object() && ref.value("kind", "") == "Pod") {
+        podKey = ref.value("namespace", metadata.value("namespace", "")) + "/" +
+                 ref.value("name", "");
+      }
+      byAddress.emplace((*list)[0].get<std::string>(), std::move(podKey));
     }
   }
-  return {addresses.begin(), addresses.end()};
+  std::vector<DiscoveredEndpoint> out;
+  for (auto& [address, podKey] : byAddress)
+    out.push_back({address, std::move(podKey)});
+  return out;
 }
 
-api::ClusterConfig clusterOf(const api::MeshService& ms, const kube::ThreadSafeStore& slices) {
+std::map<std::string, std::string> podLabels(const kube::ThreadSafeStore& pods,
+                                             const std::string& podKey) {
+  std::map<std::string, std::string> out;
+  if (podKey.empty()) return out;
+  const auto pod = pods.get(podKey);
+  if (!pod) return out;
+  const auto labels = (*pod)["metadata"].value("labels", nlohmann::json::object());
+  if (!labels.is_object()) return out;
+  for (const auto& [key, value] : labels.items())
+    if (value.is_string()) out[key] = value.get<std::string>();
+  return out;
+}
+
+api::ClusterConfig clusterOf(const api::MeshService& ms, const kube::ThreadSafeStore& slices,
+                             const kube::ThreadSafeStore& pods) {
   api::ClusterConfig cluster;
   cluster.name = ms.metadata.name;
   cluster.namespace_ = ms.metadata.namespace_;
@@ -80,11 +111,12 @@ api::ClusterConfig clusterOf(const api::MeshService& ms, const kube::ThreadSafeS
     seen.insert(endpoint.address);
     cluster.endpoints.push_back(std::move(out));
   }
-  for (const auto& address :
-       discoveredAddresses(slices, ms.metadata.namespace_ + "/" + ms.metadata.name)) {
-    if (!seen.insert(address).second) continue;
+  for (const auto& discovered :
+       discoveredEndpoints(slices, ms.metadata.namespace_ + "/" + ms.metadata.name)) {
+    if (!seen.insert(discovered.address).second) continue;
     api::ClusterEndpoint out;
-    out.address = address;
+    out.address = discovered.address;
+    out.labels = podLabels(pods, discovered.podKey);
     cluster.endpoints.push_back(std::move(out));
   }
   for (const auto& subset : ms.spec.subsets)
@@ -171,7 +203,7 @@ GatewaySnapshot assembleGatewaySnapshot(const GatewayRoutes& routes, const Gatew
     if (!decoded.ok()) continue;
     out.contents.generations[meshServiceObjectKey(
         decoded.object->metadata.namespace_, decoded.object->metadata.name)] = generationOf(*live);
-    config.clusters.push_back(clusterOf(*decoded.object, caches.endpointSlices));
+    config.clusters.push_back(clusterOf(*decoded.object, caches.endpointSlices, caches.pods));
   }
 
   api::ListenerConfig http;

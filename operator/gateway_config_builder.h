@@ -2,7 +2,8 @@
 // serves, built from the informer caches — every admitted ApiRoute of the class as
 // served_route.h cuts it, one cluster per MeshService those routes name (its traffic policy, its
 // static endpoints — loopback ones included, which no EndpointSlice may hold — and the ready
-// endpoints of the EndpointSlices Kubernetes keeps for its selector), the listener certificates
+// endpoints of the EndpointSlices Kubernetes keeps for its selector, labelled with their pods'
+// labels for subsets), the listener certificates
 // of the routes' spec.tls (the named Secret, or the host certificate the operator issued), an
 // `http` listener and, when there is a certificate, an `https` one. The version is a digest of
 // the config and of the generations it was built from (SnapshotContents), so every operator
@@ -27,6 +28,7 @@ struct GatewayCaches {
   const kube::ThreadSafeStore& endpointSlices;  // with kEndpointSlicesByService
   const kube::ThreadSafeStore& tlsSecrets;      // Secrets of type kubernetes.io/tls
   const kube::ThreadSafeStore& namespaces;
+  const kube::ThreadSafeStore& pods;  // the labels subsets select endpoints by
 };
 
 struct GatewayListenerPorts {

@@ -52,7 +52,7 @@ class GatewayConfigBuilderTest : public ::testing::Test {
 
   GatewaySnapshot build(const std::string& ingressClass = "meshgate") {
     return buildGatewaySnapshot(
-        {apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_}, ingressClass,
+        {apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_}, ingressClass,
         {.http = 8080, .https = 8443});
   }
 
@@ -68,7 +68,7 @@ class GatewayConfigBuilderTest : public ::testing::Test {
             {"timeout", "3s"}};
   }
 
-  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_;
+  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_;
 };
 
 TEST_F(GatewayConfigBuilderTest, AdmittedRoutesOfTheClassBecomeRoutesAndClusters) {
@@ -105,9 +105,13 @@ TEST_F(GatewayConfigBuilderTest, AdmittedRoutesOfTheClassBecomeRoutesAndClusters
   EXPECT_EQ(internal.config.routes[0].metadata.name, "other-class");
 }
 
-TEST_F(GatewayConfigBuilderTest, DiscoveredEndpointsAreTheReadyOnesOfKubernetesSlices) {
-  meshService("shop", "web", {{"selector", {{"app", "web"}}}, {"ports", webSpec()["ports"]}});
+TEST_F(GatewayConfigBuilderTest, DiscoveredEndpointsAreTheReadyOnesOfKubernetesSlicesWithPodLabels) {
+  meshService("shop", "web",
+              {{"selector", {{"app", "web"}}},
+               {"ports", webSpec()["ports"]},
+               {"subsets", {{{"name", "v2"}, {"labels", {{"version", "v2"}}}}}}});
   route("shop", "store", {{"hosts", {"shop.example.com"}}, {"rules", {backendRule("/", "web")}}});
+  put(pods_, {{"metadata", {{"name", "web-5"}, {"namespace", "shop"}, {"labels", {{"app", "web"}, {"version", "v2"}}}}}});
   put(endpointSlices_,
       {{"metadata",
         {{"name", "web-abc"},
@@ -116,7 +120,9 @@ TEST_F(GatewayConfigBuilderTest, DiscoveredEndpointsAreTheReadyOnesOfKubernetesS
           {{"kubernetes.io/service-name", "web"},
            {"endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"}}}}},
        {"endpoints",
-        {{{"addresses", {"10.244.0.5"}}, {"conditions", {{"ready", true}}}},
+        {{{"addresses", {"10.244.0.5"}},
+          {"conditions", {{"ready", true}}},
+          {"targetRef", {{"kind", "Pod"}, {"name", "web-5"}, {"namespace", "shop"}}}},
          {{"addresses", {"10.244.0.6"}}, {"conditions", {{"ready", false}}}},
          {{"addresses", {"10.244.0.7"}}}}}});
   const auto snapshot = build();
@@ -125,6 +131,12 @@ TEST_F(GatewayConfigBuilderTest, DiscoveredEndpointsAreTheReadyOnesOfKubernetesS
   for (const auto& endpoint : snapshot.config.clusters[0].endpoints)
     addresses.push_back(endpoint.address);
   EXPECT_EQ(addresses, (std::vector<std::string>{"10.244.0.5", "10.244.0.7"}));
+  // Subsets select on the pods' labels.
+  const auto& endpoints = snapshot.config.clusters[0].endpoints;
+  EXPECT_EQ(endpoints[0].labels, (std::map<std::string, std::string>{{"app", "web"}, {"version", "v2"}}));
+  EXPECT_TRUE(endpoints[1].labels.empty()) << "no targetRef: no labels";
+  ASSERT_EQ(snapshot.config.clusters[0].subsets.size(), 1u);
+  EXPECT_EQ(snapshot.config.clusters[0].subsets[0].name, "v2");
 }
 
 TEST_F(GatewayConfigBuilderTest, AClaimLostOnOneHostOnlySplitsTheRoute) {

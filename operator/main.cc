@@ -169,8 +169,11 @@ int main(int argc, char** argv) {
   kube::InformerOptions tlsSecretsOnly = informerOptions;
   tlsSecretsOnly.reflector.fieldSelector = "type=kubernetes.io/tls";
   kube::Informer tlsSecrets(rest, kube::resources::kSecrets, ns, tlsSecretsOnly, clock);
+  // Pod labels: MeshService subsets select discovered endpoints by them.
+  kube::Informer pods(rest, kube::resources::kPods, ns, informerOptions, clock);
   const std::vector<kube::Informer*> informers = {&meshServices,
                                                   &tlsSecrets,
+                                                  &pods,
                                                   &services,
                                                   &endpointSlices,
                                                   &secrets,
@@ -184,7 +187,7 @@ int main(int argc, char** argv) {
 
   metrics::Registry registry;
   meshgate::op::ConfigStream configStream(
-      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, secrets, trustBundle},
+      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, secrets, trustBundle},
       {.bindAddress = options.configServerBindAddress,
        .systemNamespace = options.systemNamespace,
        .trustDomain = options.trustDomain,

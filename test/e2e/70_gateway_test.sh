@@ -248,6 +248,7 @@ metadata: {name: web}
 spec:
   selector: {app: web}
   ports: [{name: http, port: 80, targetPort: 8080}]
+  subsets: [{name: v2, labels: {version: v2}}]
 ---
 apiVersion: meshgate.io/v1alpha1
 kind: ApiRoute
@@ -255,11 +256,14 @@ metadata: {name: web}
 spec:
   ingressClassName: $GW_CLASS
   hosts: [web.e2e.test]
-  rules: [{backends: [{service: web, port: 80}]}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /v2}}]
+    backends: [{service: web, port: 80, subset: v2}]
+  - backends: [{service: web, port: 80}]
 YAML
-  _pod "$ns" web-1 '{app: web}' 11
-  _pod "$ns" web-2 '{app: web}' 12
-  _pod "$ns" web-3 '{app: web}' 13
+  _pod "$ns" web-1 '{app: web, version: v1}' 11
+  _pod "$ns" web-2 '{app: web, version: v1}' 12
+  _pod "$ns" web-3 '{app: web, version: v2}' 13
   _pod "$ns" other '{app: other}' 14
 
   step "the EndpointSlice controller lists the three ready pods; the gateway balances over them"
@@ -270,6 +274,8 @@ YAML
   counts=$(_count 300 web.e2e.test /)
   assert_eq 300 $(($(_count_of p1 "$counts") + $(_count_of p2 "$counts") + $(_count_of p3 "$counts"))) "$counts"
   for b in p1 p2 p3; do assert_ge "$(_count_of $b "$counts")" 70 "$counts"; done
+  counts=$(_count 50 web.e2e.test /v2)
+  assert_eq 50 "$(_count_of p3 "$counts")" "subset v2 selects the pods labelled version=v2: $counts"
 
   step "a pod that turns unready leaves rotation"
   _pod_ready "$ns" web-3 False
