@@ -43,10 +43,12 @@ _shop_backends() {
 
 test_an_apiroute_applied_with_kubectl_routes_real_traffic() {
   _gateway_setup
-  local ns counts
-  ns=$(new_namespace gateway)
+  local ns counts out
+  _gateway_webhook
+  ns=$(_gateway_webhook_namespace gateway)
   _shop_backends "$ns"
   _shop_route "$ns"
+  assert_eq orders "$(kubectl get ms orders -n "$ns" -o jsonpath='{.spec.serviceAccount}')" "defaulted by the webhook"
 
   step "no gateway yet: Programmed=False NoDataplane, and Ready follows"
   _wait_route "$ns" shop Programmed False NoDataplane
@@ -78,6 +80,24 @@ test_an_apiroute_applied_with_kubectl_routes_real_traffic() {
   assert_eq 2000 $(($(_count_of o1 "$counts") + $(_count_of o2 "$counts") + $(_count_of c1 "$counts"))) "$counts"
   # 10 % of 2,000 is 200; three standard deviations of the binomial are about 40.
   _assert_near "$(_count_of c1 "$counts")" 200 25 "canary share: $counts"
+
+  step "an invalid change is refused at kubectl apply by the webhook; the gateway serves on"
+  out=$(expect_fail kubectl apply -n "$ns" -f - <<YAML
+apiVersion: meshgate.io/v1alpha1
+kind: ApiRoute
+metadata: {name: shop}
+spec:
+  ingressClassName: $GW_CLASS
+  hosts: [shop.e2e.test]
+  rules:
+  - matches: [{path: {type: RegularExpression, value: "^/orders/([0-9]+\$"}}]
+    backends: [{service: orders, port: 80}]
+YAML
+  )
+  assert_contains "$out" 'admission webhook "vapiroute.meshgate.io" denied the request'
+  assert_contains "$out" 'spec.rules[0].matches[0].path.value: Invalid value: "^/orders/([0-9]+$": must be a valid RE2 regular expression'
+  _gateway_answers b1 shop.e2e.test /billing
+  _wait_route "$ns" shop Programmed True
 }
 
 test_edits_conflicts_and_refusals_reach_the_gateway_and_the_status() {

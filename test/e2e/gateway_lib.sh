@@ -13,6 +13,8 @@
 source "$REPO_ROOT/test/e2e/proxy_lib.sh"
 # shellcheck source=operator_lib.sh
 source "$REPO_ROOT/test/e2e/operator_lib.sh"
+# shellcheck source=webhook_lib.sh
+source "$REPO_ROOT/test/e2e/webhook_lib.sh"
 
 # _gateway_setup — PX_DIR and the ports of proxy_setup, GW_CLASS (a fresh ingress class),
 # CONFIG_PORT and OPERATOR_LOG; starts the operator and writes the gateway's cert dir
@@ -38,8 +40,27 @@ _gateway_teardown() {
     grep -vE 'probe server|leader' "$OPERATOR_LOG" | tail -n 30 | sed 's/^/  | /'
   fi
   _stop_operator
+  [ -z "${GW_WEBHOOKS:-}" ] || _unregister_webhooks "$GW_WEBHOOKS"
   _pod_network_teardown
   _proxy_teardown "$rc"
+}
+
+# _gateway_webhook — meshgate-webhook as a local process, registered for the namespaces made by
+# _gateway_webhook_namespace (selector GW_CLASS): kubectl → webhook → operator → gateway.
+_gateway_webhook() {
+  local dir=$PX_DIR/webhook
+  mkdir -p "$dir"
+  _webhook_ca "$dir"
+  _webhook_issue "$dir" >/dev/null
+  _start_webhook "$PX_DIR/webhook.log" "$dir"
+  PX_PIDS+=("$WEBHOOK_PID")
+  GW_WEBHOOKS=$GW_CLASS
+  _register_webhooks "$GW_CLASS" "$dir"
+}
+
+# _gateway_webhook_namespace PREFIX — a new namespace whose admissions go to that webhook.
+_gateway_webhook_namespace() {
+  _webhook_namespace "$GW_CLASS" "$1"
 }
 
 # _gateway_start_operator — (re)starts the operator with its config server on CONFIG_PORT.
