@@ -68,8 +68,8 @@ std::vector<DiscoveredEndpoint> discoveredEndpoints(const kube::ThreadSafeStore&
       std::string podKey;
       const auto ref = endpoint.value("targetRef", nlohmann::json::object());
       if (ref.is_object() && ref.value("kind", "") == "Pod") {
-        podKey = ref.value("namespace", metadata.value("namespace", "")) + "/" +
-                 ref.value("name", "");
+        podKey =
+            ref.value("namespace", metadata.value("namespace", "")) + "/" + ref.value("name", "");
       }
       byAddress.emplace((*list)[0].get<std::string>(), std::move(podKey));
     }

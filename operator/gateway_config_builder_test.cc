@@ -105,13 +105,17 @@ TEST_F(GatewayConfigBuilderTest, AdmittedRoutesOfTheClassBecomeRoutesAndClusters
   EXPECT_EQ(internal.config.routes[0].metadata.name, "other-class");
 }
 
-TEST_F(GatewayConfigBuilderTest, DiscoveredEndpointsAreTheReadyOnesOfKubernetesSlicesWithPodLabels) {
+TEST_F(GatewayConfigBuilderTest,
+       DiscoveredEndpointsAreTheReadyOnesOfKubernetesSlicesWithPodLabels) {
   meshService("shop", "web",
               {{"selector", {{"app", "web"}}},
                {"ports", webSpec()["ports"]},
                {"subsets", {{{"name", "v2"}, {"labels", {{"version", "v2"}}}}}}});
   route("shop", "store", {{"hosts", {"shop.example.com"}}, {"rules", {backendRule("/", "web")}}});
-  put(pods_, {{"metadata", {{"name", "web-5"}, {"namespace", "shop"}, {"labels", {{"app", "web"}, {"version", "v2"}}}}}});
+  put(pods_, {{"metadata",
+               {{"name", "web-5"},
+                {"namespace", "shop"},
+                {"labels", {{"app", "web"}, {"version", "v2"}}}}}});
   put(endpointSlices_,
       {{"metadata",
         {{"name", "web-abc"},
@@ -133,7 +137,8 @@ TEST_F(GatewayConfigBuilderTest, DiscoveredEndpointsAreTheReadyOnesOfKubernetesS
   EXPECT_EQ(addresses, (std::vector<std::string>{"10.244.0.5", "10.244.0.7"}));
   // Subsets select on the pods' labels.
   const auto& endpoints = snapshot.config.clusters[0].endpoints;
-  EXPECT_EQ(endpoints[0].labels, (std::map<std::string, std::string>{{"app", "web"}, {"version", "v2"}}));
+  EXPECT_EQ(endpoints[0].labels,
+            (std::map<std::string, std::string>{{"app", "web"}, {"version", "v2"}}));
   EXPECT_TRUE(endpoints[1].labels.empty()) << "no targetRef: no labels";
   ASSERT_EQ(snapshot.config.clusters[0].subsets.size(), 1u);
   EXPECT_EQ(snapshot.config.clusters[0].subsets[0].name, "v2");

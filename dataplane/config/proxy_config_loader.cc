@@ -111,7 +111,8 @@ void applyBootstrapOverrides(ProxyConfig& config, const BootstrapOverrides& over
 
 Expected<IsolatedConfig, std::vector<std::string>> loadStreamedProxyConfig(
     std::string_view version, const nlohmann::json& document, const BootstrapOverrides& overrides,
-    const std::map<std::string, api::ApiRoute>& lastGood) {
+    const std::map<std::string, api::ApiRoute>& lastGood,
+    const std::vector<api::ApiRoute>* serving) {
   try {
     auto decoded = api::decodeProxyConfig(document);
     if (!decoded.ok()) return errorLines(decoded.errors);
@@ -122,7 +123,7 @@ Expected<IsolatedConfig, std::vector<std::string>> loadStreamedProxyConfig(
           "version mismatch: the Snapshot frame's version is \"" + std::string(version) + "\"")});
     }
     applyBootstrapOverrides(config, overrides);
-    IsolatedConfig isolated = isolateRefusedRoutes(std::move(config), lastGood);
+    IsolatedConfig isolated = isolateRefusedRoutes(std::move(config), lastGood, serving);
     if (!isolated.errors.empty()) return errorLines(isolated.errors);
     return isolated;
   } catch (const std::exception& e) {

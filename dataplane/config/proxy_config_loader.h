@@ -60,7 +60,8 @@ void applyBootstrapOverrides(ProxyConfig& config, const BootstrapOverrides& over
 // FieldErrors, one per entry, in document order.
 Expected<IsolatedConfig, std::vector<std::string>> loadStreamedProxyConfig(
     std::string_view version, const nlohmann::json& config, const BootstrapOverrides& overrides,
-    const std::map<std::string, api::ApiRoute>& lastGood = {});
+    const std::map<std::string, api::ApiRoute>& lastGood = {},
+    const std::vector<api::ApiRoute>* serving = nullptr);
 
 // "<source>: invalid proxy config (N errors)" and the errors, one per line, as the file loader
 // prints them.

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "api/field_error.h"
 #include "dataplane/config/proxy_config.h"
@@ -21,6 +22,10 @@ inline constexpr std::string_view kNotSupportedYet = "not supported by meshgate-
 
 inline constexpr std::size_t kMaxVersionLength = 128;
 
-api::ErrorList validateProxyConfig(const ProxyConfig& config);
+// `validatedRoutes`: the routes of the config serving now, which passed this validation. When
+// config.routes equals them (an endpoint-only change), only their references to clusters are
+// checked again — not every rule and regex.
+api::ErrorList validateProxyConfig(const ProxyConfig& config,
+                                   const std::vector<api::ApiRoute>* validatedRoutes = nullptr);
 
 }  // namespace meshgate::dp

@@ -484,3 +484,25 @@ TEST(ProxyConfigValidationTest, ErrorsComeInDocumentOrder) {
 
 }  // namespace
 }  // namespace meshgate::dp
+
+namespace meshgate::dp {
+namespace {
+
+TEST(ProxyConfigValidationTest, RoutesValidatedBeforeOnlyHaveTheirClusterReferencesChecked) {
+  ProxyConfig c = baseConfig();
+  // A check only the full route pass makes: a duplicate route name. (Contrived: such routes
+  // never serve; it shows which pass ran.)
+  c.routes.push_back(c.routes[0]);
+  const std::vector<api::ApiRoute> servingWithDuplicate = c.routes;
+  EXPECT_THAT(errorsOf(c), ::testing::Contains(::testing::HasSubstr("Duplicate value")));
+  EXPECT_THAT(validateProxyConfig(c, &servingWithDuplicate), IsEmpty())
+      << "the same routes as the ones serving: not validated again";
+  // An endpoint-only change still resolves every backend against the new clusters.
+  c.clusters[0].name = "renamed";
+  const auto errors = validateProxyConfig(c, &servingWithDuplicate);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_THAT(errors[0].toString(), ::testing::HasSubstr("no cluster of that name"));
+}
+
+}  // namespace
+}  // namespace meshgate::dp

@@ -39,12 +39,13 @@ std::string routeKey(const api::ApiRoute& route) {
 }
 
 IsolatedConfig isolateRefusedRoutes(ProxyConfig config,
-                                    const std::map<std::string, api::ApiRoute>& lastGood) {
+                                    const std::map<std::string, api::ApiRoute>& lastGood,
+                                    const std::vector<api::ApiRoute>* serving) {
   IsolatedConfig out;
   // Two rounds: the refused routes fall back to their last good form; a last good form that is
   // refused too (it names a cluster that is gone) is left out in the second.
   for (int round = 0; round < 3; ++round) {
-    api::ErrorList errors = validateProxyConfig(config);
+    api::ErrorList errors = validateProxyConfig(config, serving);
     if (errors.empty()) {
       out.config = std::move(config);
       return out;

@@ -25,8 +25,11 @@ struct IsolatedConfig {
 // "<namespace>/<name>" of a route.
 std::string routeKey(const api::ApiRoute& route);
 
-// `lastGood`: the routes of the config served now, by routeKey.
+// `lastGood`: the routes of the config served now, by routeKey; `serving`, the same in order
+// (when the new config has exactly these routes, validation only checks their cluster
+// references: see validateProxyConfig).
 IsolatedConfig isolateRefusedRoutes(ProxyConfig config,
-                                    const std::map<std::string, api::ApiRoute>& lastGood);
+                                    const std::map<std::string, api::ApiRoute>& lastGood,
+                                    const std::vector<api::ApiRoute>* serving = nullptr);
 
 }  // namespace meshgate::dp

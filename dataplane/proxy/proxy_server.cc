@@ -143,7 +143,7 @@ std::string ProxyServer::install(ProxyConfig config, ConfigOrigin origin, const 
     lastError_.clear();
     return {};
   }
-  auto snapshot = Snapshot::build(std::move(config), health_, stats_, clock_);
+  auto snapshot = Snapshot::build(std::move(config), health_, stats_, clock_, current_.get());
   if (!snapshot) return snapshot.error();
   if (auto opened = openListeners(**snapshot); !opened) return opened.error();
   for (auto& worker : workers_)
@@ -181,7 +181,8 @@ ConfigStreamClient::ApplyResult ProxyServer::applyStreamed(const std::string& ve
   const GatewayOptions& gateway = *options_.gateway;
   const std::string why = "version " + version + " from " + gateway.stream.endpoint.url;
   ConfigStreamClient::ApplyResult result;
-  auto loaded = loadStreamedProxyConfig(version, document, gateway.overrides, lastGoodRoutes_);
+  auto loaded = loadStreamedProxyConfig(version, document, gateway.overrides, lastGoodRoutes_,
+                                        current_ ? &current_->config().routes : nullptr);
   if (!loaded) {
     result.errors = loaded.error();
     refuse(why, formatInvalidProxyConfig("<config stream>", result.errors));

@@ -68,7 +68,7 @@ bool labelsMatch(const std::map<std::string, std::string>& selector,
 }  // namespace
 
 const CompiledRule* Snapshot::select(const RequestView& request) const {
-  const auto target = table_.select(request);
+  const auto target = table_->select(request);
   if (!target) return nullptr;
   return &rules_[target->route][target->rule];
 }
@@ -80,7 +80,8 @@ const ListenerRuntime* Snapshot::listener(std::string_view name) const {
 }
 
 Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
-    ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock) {
+    ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock,
+    const Snapshot* previous) {
   auto snapshot = std::shared_ptr<Snapshot>(new Snapshot());
   snapshot->config_ = std::move(config);
   const ProxyConfig& cfg = snapshot->config_;
@@ -95,9 +96,13 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     snapshot->listeners_.push_back(std::move(runtime));
   }
 
-  auto table = RouteTable::build(cfg.routes);
-  if (!table) return table.error();
-  snapshot->table_ = std::move(*table);
+  if (previous != nullptr && previous->config_.routes == cfg.routes) {
+    snapshot->table_ = previous->table_;
+  } else {
+    auto table = RouteTable::build(cfg.routes);
+    if (!table) return table.error();
+    snapshot->table_ = std::make_shared<const RouteTable>(std::move(*table));
+  }
 
   const ClusterIndex clusterConfigs(cfg.clusters);
   std::map<std::string, size_t> clusterIndex;

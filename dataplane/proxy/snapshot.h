@@ -108,9 +108,11 @@ struct ListenerRuntime {
 class Snapshot {
  public:
   // Compiles a validated config. Fails only on what validation cannot know (an address that does
-  // not parse as a socket address).
+  // not parse as a socket address). When `previous` has the same routes (an endpoint-only
+  // change), its compiled route table is shared instead of built again.
   static Expected<std::shared_ptr<const Snapshot>, std::string> build(
-      ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock);
+      ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock,
+      const Snapshot* previous = nullptr);
 
   const ProxyConfig& config() const { return config_; }
   const std::string& version() const { return config_.version; }
@@ -119,11 +121,13 @@ class Snapshot {
   const CompiledRule* select(const RequestView& request) const;
   const std::vector<ListenerRuntime>& listeners() const { return listeners_; }
   const ListenerRuntime* listener(std::string_view name) const;
+  // The compiled route table (shared with the previous snapshot when the routes did not change).
+  const RouteTable* routeTable() const { return table_.get(); }
 
  private:
   Snapshot() = default;
   ProxyConfig config_;
-  RouteTable table_;
+  std::shared_ptr<const RouteTable> table_;
   std::vector<std::vector<CompiledRule>> rules_;  // [route][rule]
   std::vector<Cluster> clusters_;
   std::vector<ListenerRuntime> listeners_;

@@ -131,5 +131,21 @@ TEST_F(WorkerViewTest, HealthStateIsSharedWithTheNextSnapshot) {
   EXPECT_TRUE(nextWeb.endpoints[1].health->healthy.load());
 }
 
+TEST_F(WorkerViewTest, AnEndpointOnlyChangeSharesTheCompiledRouteTable) {
+  auto same = loadProxyConfigText(kConfig, "test");
+  ASSERT_TRUE(same.ok());
+  same->clusters[0].endpoints[0].weight = 7;  // endpoints change, routes do not
+  auto next = Snapshot::build(std::move(*same), registry_, stats_, clock_, snapshot_.get());
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ((*next)->routeTable(), snapshot_->routeTable());
+
+  auto changed = loadProxyConfigText(kConfig, "test");
+  ASSERT_TRUE(changed.ok());
+  changed->routes[0].spec.hosts.push_back("another.test");
+  auto rebuilt = Snapshot::build(std::move(*changed), registry_, stats_, clock_, snapshot_.get());
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_NE((*rebuilt)->routeTable(), snapshot_->routeTable());
+}
+
 }  // namespace
 }  // namespace meshgate::dp

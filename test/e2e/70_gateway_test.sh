@@ -157,7 +157,7 @@ YAML
   wait_for 10 bash -c "[ \"\$(curl -sf --max-time 2 $ADMIN_URL/config_dump | jq -r .version)\" != '$version' ]"
   _gateway_answers c1 shop.e2e.test /billing
   _gateway_answers o1 shop.e2e.test /orders || _gateway_answers o2 shop.e2e.test /orders
-  kubectl get events -n "$ns" --field-selector involvedObject.name=shop -o jsonpath='{.items[*].reason}' | grep -q Refused
+  wait_for 10 bash -c "[[ \"\$(kubectl get events -n $ns --field-selector involvedObject.name=shop -o jsonpath='{.items[*].reason}')\" == *Refused* ]]"
 
   step "the route is fixed: programmed again"
   _shop_route "$ns" billing
@@ -241,8 +241,10 @@ YAML
     --resolve "secure.e2e.test:$HTTPS_PORT:127.0.0.1" "https://secure.e2e.test:$HTTPS_PORT/pay"
   assert_eq b1 "$(curl -s --max-time 2 --cacert "$dir/bundle.pem" -o /dev/null -w '%header{x-backend}' \
     --resolve "secure.e2e.test:$HTTPS_PORT:127.0.0.1" "https://secure.e2e.test:$HTTPS_PORT/pay")"
-  echo | openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername secure.e2e.test 2>/dev/null |
-    openssl x509 -noout -ext subjectAltName | grep -q 'DNS:secure.e2e.test'
+  # Whole outputs, no early-exiting reader: under pipefail a SIGPIPE would fail the pipeline.
+  local served
+  served=$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername secure.e2e.test </dev/null 2>/dev/null)
+  assert_contains "$(openssl x509 -noout -ext subjectAltName <<<"$served")" "DNS:secure.e2e.test"
 
   step "plain HTTP redirects to HTTPS (redirectHTTP)"
   assert_eq "301 https://secure.e2e.test/pay" \
