@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testing/eventually.h"
+
 #include "api/route_conflicts.h"
 #include "operator/api_route_reconciler.h"
 #include "operator/mesh_service_reconciler.h"
@@ -18,16 +20,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// Polls `condition` for up to two seconds.
-template <typename Condition>
-bool eventually(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 2s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
+using meshgate::testing::eventually;
 
 class ConfigPublisherTest : public ::testing::Test {
  protected:

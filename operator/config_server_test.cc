@@ -17,6 +17,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -26,6 +27,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include "base/testing/eventually.h"
 
 #include "api/config_stream_protocol.h"
 #include "operator/dataplane_registry.h"
@@ -49,15 +51,7 @@ using namespace std::chrono_literals;
 constexpr const char* kGatewayId = "spiffe://cluster.local/ns/meshgate-system/sa/meshgate-gateway";
 constexpr const char* kOtherId = "spiffe://cluster.local/ns/default/sa/other";
 
-// Re-checks `condition` every 2 ms until it holds or `deadline` passes.
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 5s) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return condition();
-}
+using meshgate::testing::eventually;
 
 template <class T>
 T must(pki::Result<T> result) {

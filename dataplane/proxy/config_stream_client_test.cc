@@ -10,8 +10,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include "base/testing/eventually.h"
 
 #include "dataplane/proxy/testing/fake_config_server.h"
 
@@ -24,16 +26,7 @@ namespace stream = api::stream;
 using testing::FakeConfigServer;
 using testing::StreamCertificates;
 
-// Polls `condition` until it holds or `timeout` passes.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
+using meshgate::testing::eventually;
 
 // The client on an io_context of its own thread, as ProxyServer runs it on its main thread.
 class ClientHarness {

@@ -16,12 +16,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include "base/testing/eventually.h"
 
 #include "dataplane/proxy/persisted_snapshot.h"
 #include "dataplane/proxy/testing/fake_config_server.h"
@@ -41,15 +43,7 @@ using testing::StreamCertificates;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
-}
+using meshgate::testing::eventually;
 
 // An upstream on loopback that answers every request with 200 and `body`.
 class Backend {

@@ -15,17 +15,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/testing/eventually.h"
 #include "webhook/server/testing/certificate_directory.h"
-#include "webhook/server/testing/eventually.h"
 #include "webhook/server/testing/tls_test_client.h"
 
 namespace meshgate::webhook {
 namespace {
 
 namespace http = boost::beast::http;
+using meshgate::testing::eventually;
 using testing::CertificateDirectory;
 using testing::closedByPeer;
-using testing::eventually;
 using ::testing::HasSubstr;
 using testing::TlsTestClient;
 using namespace std::chrono_literals;

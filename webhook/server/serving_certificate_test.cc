@@ -14,14 +14,14 @@
 #include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "base/testing/eventually.h"
 #include "webhook/server/testing/certificate_directory.h"
-#include "webhook/server/testing/eventually.h"
 
 namespace meshgate::webhook {
 namespace {
 
+using meshgate::testing::eventually;
 using testing::CertificateDirectory;
-using testing::eventually;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
