@@ -285,7 +285,8 @@ TEST_F(KubeClientIntegrationTest, OperatorIdentityHoldsOnlyItsRbac) {
   ASSERT_TRUE(operatorConfig.ok()) << operatorConfig.error().toString();
   auto operatorClient = kube::RestClient::create(*operatorConfig);
   ASSERT_TRUE(operatorClient.ok());
-  auto denied = (*operatorClient)->list(kube::resources::kPods, ns());
+  // Deployments: nothing in config/rbac grants them to the operator (it reads pods, for subsets).
+  auto denied = (*operatorClient)->list(kube::resources::kDeployments, ns());
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.error().code, 403);
   EXPECT_EQ(denied.error().reason, "Forbidden");
