@@ -261,22 +261,6 @@ int main(int argc, char** argv) {
       return std::vector<kube::Request>{};
     return std::vector<kube::Request>{webhookReconciler.request()};
   });
-  // A new signing CA or bundle: everything that holds a certificate is looked at again.
-  meshgate::op::TrustRotationReconciler trustReconciler(
-      rest, {caSecret, trustBundle, secrets}, ca, clock, options.systemNamespace, [&] {
-        for (const auto& key : meshServices.store().listKeys())
-          meshServiceController.queue().add(key);
-        for (const auto& key : apiRoutes.store().listKeys())
-          apiRouteController.queue().add(key);
-        webhookController.queue().add(webhookReconciler.request().key());
-      });
-  kube::Controller trustController("trust", trustReconciler, {}, clock);
-  const auto toTrustKey = [&](const nlohmann::json&) {
-    return std::vector<kube::Request>{trustReconciler.request()};
-  };
-  trustController.watchMapped(caSecret, toTrustKey);
-  trustController.watchMapped(trustBundle, toTrustKey);
-  trustController.watchMapped(secrets, toTrustKey);
   meshgate::op::ConfigServerCertificateReconciler configCertificateReconciler(
       issuer, clock,
       {.systemNamespace = options.systemNamespace,
@@ -293,6 +277,23 @@ int main(int argc, char** argv) {
       return std::vector<kube::Request>{};
     return std::vector<kube::Request>{configCertificateReconciler.request()};
   });
+  // A new signing CA or bundle: everything that holds a certificate is looked at again.
+  meshgate::op::TrustRotationReconciler trustReconciler(
+      rest, {caSecret, trustBundle, secrets}, ca, clock, options.systemNamespace, [&] {
+        for (const auto& key : meshServices.store().listKeys())
+          meshServiceController.queue().add(key);
+        for (const auto& key : apiRoutes.store().listKeys())
+          apiRouteController.queue().add(key);
+        webhookController.queue().add(webhookReconciler.request().key());
+        configCertificateController.queue().add(configCertificateReconciler.request().key());
+      });
+  kube::Controller trustController("trust", trustReconciler, {}, clock);
+  const auto toTrustKey = [&](const nlohmann::json&) {
+    return std::vector<kube::Request>{trustReconciler.request()};
+  };
+  trustController.watchMapped(caSecret, toTrustKey);
+  trustController.watchMapped(trustBundle, toTrustKey);
+  trustController.watchMapped(secrets, toTrustKey);
   // An ACK, a NACK, a proxy that comes or goes: the objects it carries get their Programmed
   // condition looked at again (the leader's controllers write it).
   configStream.onVerdictMayChange([&](const std::string& objectKey) {
