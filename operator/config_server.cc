@@ -25,6 +25,7 @@
 #include "metrics/bind_address.h"
 #include "operator/config_session.h"
 #include "pki/certificate.h"
+#include "pki/openssl_error.h"
 #include "pki/private_key.h"
 
 namespace meshgate::op {
@@ -45,15 +46,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-std::string openSslReason() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown OpenSSL error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
 
 // A server context for `credentials`, or why they do not load.
 meshgate::Expected<std::shared_ptr<ssl::context>, std::string> buildContext(
@@ -84,22 +76,24 @@ meshgate::Expected<std::shared_ptr<ssl::context>, std::string> buildContext(
   SSL_CTX_set_num_tickets(native, 0);
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
   if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    return "setting the TLS 1.2 cipher list: " + openSslReason();
+    return "setting the TLS 1.2 cipher list: " + pki::drainOpenSslErrors();
   }
-  if (SSL_CTX_use_certificate(native, leaf.get()) != 1) return "certificate: " + openSslReason();
+  if (SSL_CTX_use_certificate(native, leaf.get()) != 1)
+    return "certificate: " + pki::drainOpenSslErrors();
   for (std::size_t i = 1; i < chain->size(); ++i) {
     if (SSL_CTX_add1_chain_cert(native, (*chain)[i].get()) != 1) {
-      return "certificate: chain certificate " + std::to_string(i) + ": " + openSslReason();
+      return "certificate: chain certificate " + std::to_string(i) + ": " +
+             pki::drainOpenSslErrors();
     }
   }
   if (SSL_CTX_use_PrivateKey(native, key->get()) != 1 || SSL_CTX_check_private_key(native) != 1) {
-    return "private key: it does not belong to the certificate: " + openSslReason();
+    return "private key: it does not belong to the certificate: " + pki::drainOpenSslErrors();
   }
 
   X509_STORE* store = SSL_CTX_get_cert_store(native);
   for (const auto& root : *roots) {
     if (X509_STORE_add_cert(store, root.get()) != 1) {
-      return "trust bundle: certificate " + root.subjectName() + ": " + openSslReason();
+      return "trust bundle: certificate " + root.subjectName() + ": " + pki::drainOpenSslErrors();
     }
     // Named in the CertificateRequest, so that a client holding several identities picks ours.
     SSL_CTX_add_client_CA(native, root.get());

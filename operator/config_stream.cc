@@ -147,13 +147,9 @@ void ConfigStream::verdictsMayChange(const DataplaneState& state) {
       enqueue_(objectKey);
   }
   // Propagation: the current version is ACKed by every gateway of the class.
-  if (state.ackedVersion != current->snapshot->version) return;
-  for (const auto& other : registry_.list()) {
-    if (other.info.mode == api::stream::kModeGateway &&
-        other.info.ingressClass == state.info.ingressClass &&
-        other.ackedVersion != current->snapshot->version)
-      return;
-  }
+  if (state.ackedVersion != current->snapshot->version ||
+      !registry_.allAcked(state.info.ingressClass, current->snapshot->version))
+    return;
   std::lock_guard lock(propagationMutex_);
   auto& measured = measuredVersion_[state.info.ingressClass];
   if (measured == current->snapshot->version) return;

@@ -1,6 +1,8 @@
 // The connected proxies and their ACK state; see dataplane_registry.h.
 #include "operator/dataplane_registry.h"
 
+#include "api/config_stream_protocol.h"
+
 namespace meshgate::op {
 
 DataplaneRegistry::DataplaneRegistry(
@@ -118,6 +120,17 @@ DataplaneVerdict DataplaneRegistry::verdict(
     if (!refused) out.programmed++;
   }
   return out;
+}
+
+bool DataplaneRegistry::allAcked(const std::string& ingressClass,
+                                 const std::string& version) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, state] : sessions_) {
+    if (state.info.mode == api::stream::kModeGateway && state.info.ingressClass == ingressClass &&
+        state.ackedVersion != version)
+      return false;
+  }
+  return true;
 }
 
 std::vector<DataplaneState> DataplaneRegistry::list() const {

@@ -80,6 +80,9 @@ class DataplaneRegistry {
                            const std::function<bool(const DataplaneInfo&)>& carriers) const;
 
   std::vector<DataplaneState> list() const;
+  // Whether every connected gateway of `ingressClass` has ACKed `version` (cheap: no copies; the
+  // config stream asks at every ACK).
+  bool allAcked(const std::string& ingressClass, const std::string& version) const;
   std::size_t connectedCount(const std::string& mode) const;
   std::uint64_t nacksTotal() const;
 

@@ -109,6 +109,18 @@ TEST_F(DataplaneRegistryTest, ChangesAreReportedAfterEachEvent) {
                                             "gateway~a:v1:v2"}));
 }
 
+TEST_F(DataplaneRegistryTest, AllAckedLooksAtTheGatewaysOfOneClass) {
+  EXPECT_TRUE(registry_.allAcked("meshgate", "v1")) << "no gateway: nothing to wait for";
+  const auto a = gateway("gateway~a");
+  const auto b = gateway("gateway~b");
+  gateway("gateway~internal", "internal");
+  registry_.acked(a, "v1");
+  EXPECT_FALSE(registry_.allAcked("meshgate", "v1"));
+  registry_.acked(b, "v1");
+  EXPECT_TRUE(registry_.allAcked("meshgate", "v1"));
+  EXPECT_FALSE(registry_.allAcked("internal", "v1"));
+}
+
 TEST(ProgrammedConditionTest, SaysWhyInEveryCase) {
   auto none =
       programmedCondition({.total = 0, .programmed = 0, .refusal = std::nullopt}, 3, "nobody");

@@ -1,6 +1,7 @@
 // Turns the thread's OpenSSL error queue into a pki::Error and empties it. Every failing OpenSSL
 // call in pki/ goes through here: a stale entry left on the queue would be misread by the next
-// TLS call on the same thread (SSL_get_error consults it). Internal to pki/.
+// TLS call on the same thread (SSL_get_error consults it). Also used by the operator's config
+// server for the TLS contexts it builds.
 #pragma once
 
 #include <string>
