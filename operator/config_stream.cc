@@ -43,7 +43,9 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
                  ConfigPublisherOptions{.ports = options_.ports}),
       registry_([this](const std::string& version) { return publisher_.contentsOf(version); }),
       status_(publisher_, registry_),
-      server_(serverOptions(options_), publisher_, registry_) {
+      server_(serverOptions(options_), publisher_, registry_),
+      verdictBatches_(std::chrono::milliseconds(100),
+                      [this](const std::set<std::string>& classes) { enqueueCarried(classes); }) {
   for (kube::Informer* informer : {&caches.apiRoutes, &caches.meshServices, &caches.namespaces}) {
     informer->addEventHandlers(
         onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }));
@@ -109,6 +111,7 @@ void ConfigStream::cachesSynced() {
 
 void ConfigStream::stop() {
   server_.stop();
+  verdictBatches_.stop();
   publisher_.stop();
   collector_.reset();
 }
@@ -140,12 +143,9 @@ void ConfigStream::loadCredentials() {
 }
 
 void ConfigStream::verdictsMayChange(const DataplaneState& state) {
+  verdictBatches_.mark(state.info.ingressClass);
   const auto current = publisher_.current(state.info.ingressClass);
   if (!current) return;
-  if (enqueue_) {
-    for (const auto& [objectKey, generation] : current->contents->generations)
-      enqueue_(objectKey);
-  }
   // Propagation: the current version is ACKed by every gateway of the class.
   if (state.ackedVersion != current->snapshot->version ||
       !registry_.allAcked(state.info.ingressClass, current->snapshot->version))
@@ -157,6 +157,16 @@ void ConfigStream::verdictsMayChange(const DataplaneState& state) {
   propagation_->observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - current->firstChangeAt)
           .count());
+}
+
+void ConfigStream::enqueueCarried(const std::set<std::string>& ingressClasses) {
+  if (!enqueue_) return;
+  for (const auto& ingressClass : ingressClasses) {
+    const auto current = publisher_.current(ingressClass);
+    if (!current) continue;
+    for (const auto& [objectKey, generation] : current->contents->generations)
+      enqueue_(objectKey);
+  }
 }
 
 }  // namespace meshgate::op

@@ -9,8 +9,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
+#include "base/coalescing_batcher.h"
 #include "base/expected.h"
 #include "kube/informer.h"
 #include "metrics/histogram.h"
@@ -62,6 +64,8 @@ class ConfigStream {
  private:
   void loadCredentials();
   void verdictsMayChange(const DataplaneState& state);
+  // Re-queues every object the current snapshots of `ingressClasses` hold.
+  void enqueueCarried(const std::set<std::string>& ingressClasses);
 
   ConfigStreamCaches caches_;
   ConfigStreamOptions options_;
@@ -77,6 +81,9 @@ class ConfigStream {
   std::mutex propagationMutex_;
   std::map<std::string, std::string> measuredVersion_;  // class → last version measured
   metrics::CollectorHandle collector_;
+  // ACKs arrive one per proxy: the objects of a class are re-queued once per 100 ms, not once
+  // per ACK. Declared last: its thread stops before the members it uses go.
+  CoalescingBatcher verdictBatches_;
 };
 
 }  // namespace meshgate::op

@@ -1,6 +1,8 @@
 // The connected proxies and their ACK state; see dataplane_registry.h.
 #include "operator/dataplane_registry.h"
 
+#include <string_view>
+
 #include "api/config_stream_protocol.h"
 
 namespace meshgate::op {
@@ -88,14 +90,13 @@ void DataplaneRegistry::disconnected(SessionId id) {
 DataplaneVerdict DataplaneRegistry::verdict(
     const std::string& objectKey, std::int64_t generation,
     const std::function<bool(const DataplaneInfo&)>& carriers) const {
-  std::vector<DataplaneState> candidates;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& [id, state] : sessions_)
-      if (carriers(state.info)) candidates.push_back(state);
-  }
   DataplaneVerdict out;
-  for (const auto& state : candidates) {
+  // Every controller asks this for every object after an ACK wave: no copies of the proxies'
+  // states, and each ACKed version's contents looked up once (most proxies share a version).
+  std::map<std::string_view, SnapshotContentsPtr> contentsByVersion;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, state] : sessions_) {
+    if (!carriers(state.info)) continue;
     out.total++;
     if (!state.nackedVersion.empty() && state.nackedVersion == state.sentVersion && !out.refusal) {
       out.refusal =
@@ -103,7 +104,10 @@ DataplaneVerdict DataplaneRegistry::verdict(
           (state.nackErrors.empty() ? std::string("no reason given") : state.nackErrors.front());
     }
     if (state.ackedVersion.empty()) continue;
-    const auto contents = contentsOf_(state.ackedVersion);
+    auto [cached, inserted] = contentsByVersion.try_emplace(state.ackedVersion);
+    // The publisher's lock is only ever taken inside this one, never the other way round.
+    if (inserted) cached->second = contentsOf_(state.ackedVersion);
+    const SnapshotContents* contents = cached->second.get();
     if (!contents) continue;
     const auto found = contents->generations.find(objectKey);
     if (found == contents->generations.end() || found->second != generation) continue;
