@@ -48,8 +48,36 @@ std::string encode(const ClientMessage& message) {
 }
 
 std::string encode(const ServerMessage& message) {
-  const auto& snapshot = std::get<Snapshot>(message);
-  return encodeSnapshotFrame(snapshot.version, snapshot.config.dump());
+  if (const auto* snapshot = std::get_if<Snapshot>(&message))
+    return encodeSnapshotFrame(snapshot->version, snapshot->config.dump());
+  const auto& delta = std::get<Delta>(message);
+  // The same member order as api/config_delta.cc writes: type and version first.
+  std::string frame = R"({"type":"Delta","version":)";
+  frame += json(delta.version).dump();
+  frame += R"(,"base":)";
+  frame += json(delta.base).dump();
+  frame += R"(,"set":)";
+  frame += delta.set.dump();
+  frame += R"(,"unset":)";
+  frame += json(delta.unset).dump();
+  frame += R"(,"patch":)";
+  frame += delta.patch.dump();
+  frame += '}';
+  return frame;
+}
+
+std::string_view frameVersion(std::string_view frame) {
+  for (std::string_view head : {std::string_view(R"({"type":"Snapshot","version":")"),
+                                std::string_view(R"({"type":"Delta","version":")")}) {
+    if (frame.substr(0, head.size()) != head) continue;
+    frame.remove_prefix(head.size());
+    const auto end = frame.find('"');
+    // Versions are hex digests: no escapes to undo.
+    if (end == std::string_view::npos || frame.substr(0, end).find('\\') != std::string_view::npos)
+      return {};
+    return frame.substr(0, end);
+  }
+  return {};
 }
 
 std::string encodeSnapshotFrame(std::string_view version, std::string_view configJson) {
@@ -119,8 +147,29 @@ Expected<ServerMessage, std::string> decodeServerMessage(std::string_view frame)
   std::string type;
   std::string version;
   if (auto error = readString(j, "type", true, type); !error.empty()) return error;
-  if (type != "Snapshot") return "type: unknown message type \"" + type + "\" (want Snapshot)";
+  if (type != "Snapshot" && type != "Delta")
+    return "type: unknown message type \"" + type + "\" (want Snapshot or Delta)";
   if (auto error = readString(j, "version", true, version); !error.empty()) return error;
+  if (type == "Delta") {
+    Delta delta;
+    delta.version = version;
+    if (auto error = readString(j, "base", true, delta.base); !error.empty()) return error;
+    for (auto [name, out] : {std::pair{"set", &delta.set}, std::pair{"patch", &delta.patch}}) {
+      const auto found = j.find(name);
+      if (found == j.end() || found->is_null()) continue;
+      if (!found->is_object()) return std::string(name) + ": expected an object";
+      *out = std::move(*found);
+    }
+    const auto unset = j.find("unset");
+    if (unset != j.end() && !unset->is_null()) {
+      if (!unset->is_array()) return std::string("unset: expected an array of strings");
+      for (const auto& member : *unset) {
+        if (!member.is_string()) return std::string("unset: expected an array of strings");
+        delta.unset.push_back(member.get<std::string>());
+      }
+    }
+    return ServerMessage{std::move(delta)};
+  }
   const auto config = j.find("config");
   if (config == j.end() || !config->is_object()) return std::string("config: expected an object");
   return ServerMessage{Snapshot{version, std::move(*config)}};

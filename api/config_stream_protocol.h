@@ -62,11 +62,29 @@ struct Nack {
   bool operator==(const Nack&) const = default;
 };
 
+// Server → client: the config of `version` as the changes from the config of `base`, the version
+// this connection carried last (api/config_delta.h builds and applies it). Top-level members in
+// `set` are added or replaced, those in `unset` removed; each member of `patch` is an array rebuilt
+// from pieces in order: a [start, count] pair copies that run of the base array's elements, an
+// object is a new element. Whatever is not mentioned is as in `base`.
+struct Delta {
+  std::string version;
+  std::string base;
+  nlohmann::json set = nlohmann::json::object();
+  std::vector<std::string> unset{};
+  nlohmann::json patch = nlohmann::json::object();
+  bool operator==(const Delta&) const = default;
+};
+
 using ClientMessage = std::variant<Hello, Ack, Nack>;
-using ServerMessage = std::variant<Snapshot>;
+using ServerMessage = std::variant<Snapshot, Delta>;
 
 std::string encode(const ClientMessage& message);
 std::string encode(const ServerMessage& message);
+
+// A server frame's `version` (Snapshot or Delta), read from its head without parsing the rest;
+// empty when the frame does not start as the encoders below write it.
+std::string_view frameVersion(std::string_view frame);
 
 // "Snapshot" frames are built once per version and sent to many proxies: this writes the frame
 // from an already serialized config without parsing it again.

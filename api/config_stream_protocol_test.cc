@@ -47,7 +47,7 @@ TEST(ConfigStreamProtocol, MalformedFramesAreErrorsWithTheReason) {
   EXPECT_EQ(decodeServerMessage(R"({"type":"Snapshot","version":"1"})").error(),
             "config: expected an object");
   EXPECT_EQ(decodeServerMessage(R"({"type":"Ack","version":"1"})").error(),
-            "type: unknown message type \"Ack\" (want Snapshot)");
+            "type: unknown message type \"Ack\" (want Snapshot or Delta)");
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ std::optional<nlohmann::json> desiredIngress(const api::ApiRoute& route, const I
       std::vector<api::RouteMatch> matches = rule.matches;
       if (matches.empty()) matches.emplace_back();
       for (const auto& match : matches) {
-        if (plan.lost.count(api::RouteClaim{ingressClass + "|" + host, api::canonicalMatch(match)}) > 0)
+        if (plan.lost.count(
+                api::RouteClaim{ingressClass + "|" + host, api::canonicalMatch(match)}) > 0)
           continue;
         auto [path, pathType] = ingressPath(match);
         if (!seen.insert({path, pathType}).second) continue;

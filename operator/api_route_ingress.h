@@ -20,7 +20,7 @@ namespace meshgate::op {
 
 struct IngressPlan {
   std::vector<std::string> hosts;         // the hosts this route may serve (allowed)
-  std::set<api::RouteClaim> lost;              // (class|host, match) claims older routes hold
+  std::set<api::RouteClaim> lost;         // (class|host, match) claims older routes hold
   std::set<std::string> missingBackends;  // "service:port" that name no MeshService port
   std::string tlsSecretName;              // "" → no tls section
 };

@@ -100,20 +100,37 @@ bool ConfigPublisher::rebuild(const std::string& ingressClass,
     const auto found = current_.find(ingressClass);
     if (found != current_.end() && found->second.snapshot->version == built.version) return false;
   }
-  const std::string configJson = api::encodeProxyConfig(built.config).dump();
+  std::shared_ptr<const api::stream::SplitConfig> previousSplit;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = current_.find(ingressClass);
+    if (found != current_.end()) previousSplit = found->second.split;
+  }
+  // Split first (sharing the unchanged elements with the previous version), then join: the
+  // whole config is serialized once.
+  auto split = std::make_shared<const api::stream::SplitConfig>(
+      api::stream::splitConfig(api::encodeProxyConfig(built.config), previousSplit.get()));
+  const std::string configJson = api::stream::joinConfig(*split);
   PublishedVersion version;
   auto snapshot = std::make_shared<PublishedSnapshot>();
   snapshot->version = built.version;
   snapshot->frame = api::stream::encodeSnapshotFrame(built.version, configJson);
   version.configBytes = configJson.size();
   version.snapshot = std::move(snapshot);
+  version.version = built.version;
+  version.split = std::move(split);
   version.contents = std::make_shared<const SnapshotContents>(std::move(built.contents));
   version.firstChangeAt = firstChange;
   {
+    std::lock_guard deltas(deltasMutex_);
     std::lock_guard lock(mutex_);
     current_[ingressClass] = version;
+    deltas_.erase(ingressClass);
     auto& history = history_[ingressClass];
-    history.push_back(version);
+    // History keeps what ACKs and deltas need, not the frame.
+    PublishedVersion remembered = version;
+    remembered.snapshot = nullptr;
+    history.push_back(std::move(remembered));
     while (history.size() > options_.keepVersions)
       history.pop_front();
   }
@@ -153,6 +170,39 @@ PublishedSnapshotPtr ConfigPublisher::gatewaySnapshot(const std::string& ingress
   return found == current_.end() ? nullptr : found->second.snapshot;
 }
 
+PublishedSnapshotPtr ConfigPublisher::gatewayUpdate(const std::string& ingressClass,
+                                                    const std::string& fromVersion) {
+  PublishedSnapshotPtr full = gatewaySnapshot(ingressClass);
+  if (!full || fromVersion.empty() || fromVersion == full->version) return full;
+  std::lock_guard deltas(deltasMutex_);
+  std::shared_ptr<const api::stream::SplitConfig> base;
+  std::shared_ptr<const api::stream::SplitConfig> target;
+  {
+    std::lock_guard lock(mutex_);
+    const auto current = current_.find(ingressClass);
+    // A newer version was published meanwhile: the session asks again after this write.
+    if (current == current_.end() || current->second.version != full->version) return full;
+    target = current->second.split;
+    auto& cached = deltas_[ingressClass];
+    if (const auto found = cached.find(fromVersion); found != cached.end()) return found->second;
+    for (const auto& remembered : history_[ingressClass])
+      if (remembered.version == fromVersion) base = remembered.split;
+  }
+  // Too old to diff against (or another class's): the whole snapshot.
+  PublishedSnapshotPtr out = full;
+  if (base) {
+    auto delta = std::make_shared<PublishedSnapshot>();
+    delta->version = full->version;
+    delta->base = fromVersion;
+    delta->frame = api::stream::encodeDeltaFrame(full->version, fromVersion, *base, *target);
+    if (delta->frame.size() < full->frame.size()) out = std::move(delta);
+  }
+  std::lock_guard lock(mutex_);
+  // deltasMutex_ is held: no new version can have replaced the cache since the check above.
+  deltas_[ingressClass].emplace(fromVersion, out);
+  return out;
+}
+
 SubscriptionPtr ConfigPublisher::subscribe(std::function<void()> listener) {
   std::lock_guard lock(listenersMutex_);
   listeners_.push_back(std::move(listener));
@@ -163,7 +213,7 @@ SnapshotContentsPtr ConfigPublisher::contentsOf(const std::string& version) cons
   std::lock_guard lock(mutex_);
   for (const auto& [ingressClass, history] : history_)
     for (auto it = history.rbegin(); it != history.rend(); ++it)
-      if (it->snapshot->version == version) return it->contents;
+      if (it->version == version) return it->contents;
   return nullptr;
 }
 

@@ -4,7 +4,9 @@
 // the publisher's own thread, never on an informer's. A class whose new build has the same
 // version as the current one publishes nothing. Each published version is encoded once (the
 // Snapshot frame every session sends as is) and remembered with its contents, so that an ACK of
-// a recent version can be told apart from one of a stale version. Thread-safe.
+// a recent version can be told apart from one of a stale version, and split into its elements,
+// so that a session whose proxy holds a recent version is sent a Delta instead (each delta is
+// encoded once and shared by the sessions that need it). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -21,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "api/config_delta.h"
 #include "operator/dataplane_registry.h"
 #include "operator/gateway_config_builder.h"
 #include "operator/snapshot_source.h"
@@ -36,8 +39,11 @@ struct ConfigPublisherOptions {
 
 // One published version of one class.
 struct PublishedVersion {
+  // The whole Snapshot frame; only the current version of a class keeps it (history does not).
   PublishedSnapshotPtr snapshot;
+  std::string version;
   SnapshotContentsPtr contents;
+  std::shared_ptr<const api::stream::SplitConfig> split;
   std::size_t configBytes = 0;
   // When the first change folded into this version was seen (for propagation times).
   std::chrono::steady_clock::time_point firstChangeAt;
@@ -61,6 +67,8 @@ class ConfigPublisher : public SnapshotSource {
 
   // SnapshotSource
   PublishedSnapshotPtr gatewaySnapshot(const std::string& ingressClass) override;
+  PublishedSnapshotPtr gatewayUpdate(const std::string& ingressClass,
+                                     const std::string& fromVersion) override;
   SubscriptionPtr subscribe(std::function<void()> listener) override;
 
   // What `version` holds (any class); nullptr when it is unknown or too old.
@@ -95,6 +103,9 @@ class ConfigPublisher : public SnapshotSource {
   std::uint64_t buildsTotal_ = 0;
   std::uint64_t routeBuildsTotal_ = 0;
   std::map<std::string, GatewayRoutes> routes_;  // per class, from the last route build
+  // Deltas to the current version of each class, by base version; emptied by each new version.
+  std::mutex deltasMutex_;  // taken before mutex_, never after
+  std::map<std::string, std::map<std::string, PublishedSnapshotPtr>> deltas_;
   std::mutex buildMutex_;  // one build at a time (the thread or a first gatewaySnapshot)
   std::mutex listenersMutex_;
   std::list<std::function<void()>> listeners_;

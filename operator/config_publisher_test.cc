@@ -1,6 +1,6 @@
 // The publisher: a burst of changes is one rebuild, an unchanged build publishes nothing, an
-// endpoint-only burst reuses the routes, and published versions are remembered with their
-// contents.
+// endpoint-only burst reuses the routes, published versions are remembered with their contents,
+// and a proxy that holds a recent version gets a delta.
 #include "operator/config_publisher.h"
 
 #include <atomic>
@@ -119,6 +119,39 @@ TEST_F(ConfigPublisherTest, AnEndpointOnlyChangeReusesTheRoutes) {
   ASSERT_TRUE(eventually([&] { return publisher_.buildCounts().second == endpointsBefore + 1; }));
   EXPECT_EQ(publisher_.buildCounts().first, fullBefore);
   EXPECT_NE(publisher_.gatewaySnapshot("meshgate")->frame.find("127.0.0.9"), std::string::npos);
+}
+
+TEST_F(ConfigPublisherTest, AProxyHoldingARecentVersionIsSentADeltaThatRebuildsTheSnapshot) {
+  publisher_.ready();
+  const auto first = publisher_.gatewaySnapshot("meshgate");
+  ASSERT_NE(first, nullptr);
+  setRoute(2, "/delta");
+  publisher_.changed();
+  ASSERT_TRUE(eventually(
+      [&] { return publisher_.gatewaySnapshot("meshgate")->version != first->version; }));
+  const auto latest = publisher_.gatewaySnapshot("meshgate");
+
+  const auto update = publisher_.gatewayUpdate("meshgate", first->version);
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->version, latest->version);
+  EXPECT_EQ(update->base, first->version);
+  EXPECT_LT(update->frame.size(), latest->frame.size());
+  EXPECT_EQ(publisher_.gatewayUpdate("meshgate", first->version), update) << "encoded once";
+  // Applied to the first snapshot's config, it gives the latest snapshot's config exactly.
+  const auto firstConfig =
+      std::get<api::stream::Snapshot>(*api::stream::decodeServerMessage(first->frame)).config;
+  const auto latestConfig =
+      std::get<api::stream::Snapshot>(*api::stream::decodeServerMessage(latest->frame)).config;
+  const auto delta = api::stream::decodeServerMessage(update->frame);
+  ASSERT_TRUE(delta.ok()) << delta.error();
+  const auto applied = api::stream::applyDelta(firstConfig, std::get<api::stream::Delta>(*delta));
+  ASSERT_TRUE(applied.ok()) << applied.error();
+  EXPECT_EQ(*applied, latestConfig);
+
+  // A version it does not remember, or the current one: the whole snapshot.
+  EXPECT_EQ(publisher_.gatewayUpdate("meshgate", "forgotten"), latest);
+  EXPECT_EQ(publisher_.gatewayUpdate("meshgate", latest->version), latest);
+  EXPECT_EQ(publisher_.gatewayUpdate("meshgate", ""), latest);
 }
 
 TEST_F(ConfigPublisherTest, OldVersionsAreForgottenBeyondTheLimit) {

@@ -115,7 +115,7 @@ class FakeSnapshotSource : public SnapshotSource {
   PublishedSnapshotPtr publish(const std::string& ingressClass, const std::string& version,
                                const std::string& configJson = R"({"routes":[]})") {
     auto snapshot = std::make_shared<const PublishedSnapshot>(
-        PublishedSnapshot{version, stream::encodeSnapshotFrame(version, configJson)});
+        PublishedSnapshot{version, stream::encodeSnapshotFrame(version, configJson), ""});
     std::vector<std::function<void()>> listeners;
     {
       std::lock_guard lock(mutex_);

@@ -349,7 +349,8 @@ asio::awaitable<void> ConfigSession::sendSnapshots() {
   while (!closing_) {
     // Re-read after every write and every wake-up: what was published meanwhile collapses into
     // the newest version.
-    PublishedSnapshotPtr snapshot = source_.gatewaySnapshot(ingressClass_);
+    // A Delta from the version this connection carried last when the source still has it.
+    PublishedSnapshotPtr snapshot = source_.gatewayUpdate(ingressClass_, sentVersion_);
     if (snapshot && snapshot->version != sentVersion_) {
       // `snapshot` keeps the shared frame alive until the write completes.
       auto [ec, bytes] = co_await ws_.async_write(asio::buffer(snapshot->frame), kNoThrow);
@@ -363,8 +364,10 @@ asio::awaitable<void> ConfigSession::sendSnapshots() {
         co_return;
       }
       sentVersion_ = snapshot->version;
-      registry_.sent(*id_, sentVersion_);
-      spdlog::debug("config server: sent version {} to {}", sentVersion_, describe());
+      registry_.sent(*id_, sentVersion_, snapshot->frame.size(), !snapshot->base.empty());
+      spdlog::debug("config server: sent version {} ({}) to {}", sentVersion_,
+                    snapshot->base.empty() ? "snapshot" : "delta from " + snapshot->base,
+                    describe());
       continue;
     }
     wake_.expires_at(std::chrono::steady_clock::time_point::max());

@@ -73,6 +73,19 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
         static_cast<double>(registry_.connectedCount(std::string(api::stream::kModeGateway))));
     writer.counter("meshgate_config_nacks_total", "Snapshots refused by a proxy", {},
                    static_cast<double>(registry_.nacksTotal()));
+    const auto frames = registry_.framesSent();
+    writer.counter(
+        "meshgate_config_frames_sent_total",
+        "Frames sent to proxies: whole snapshots, or deltas from the version sent before",
+        {{"type", "snapshot"}}, static_cast<double>(frames.snapshots));
+    writer.counter(
+        "meshgate_config_frames_sent_total",
+        "Frames sent to proxies: whole snapshots, or deltas from the version sent before",
+        {{"type", "delta"}}, static_cast<double>(frames.deltas));
+    writer.counter("meshgate_config_frame_bytes_sent_total", "Bytes of the frames sent to proxies",
+                   {{"type", "snapshot"}}, static_cast<double>(frames.snapshotBytes));
+    writer.counter("meshgate_config_frame_bytes_sent_total", "Bytes of the frames sent to proxies",
+                   {{"type", "delta"}}, static_cast<double>(frames.deltaBytes));
     const auto [full, endpointsOnly] = publisher_.buildCounts();
     writer.counter("meshgate_config_builds_total", "Gateway snapshot builds, by what was built",
                    {{"scope", "full"}}, static_cast<double>(full));

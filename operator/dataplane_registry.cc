@@ -31,8 +31,11 @@ SessionId DataplaneRegistry::connected(DataplaneInfo info) {
   return state.id;
 }
 
-void DataplaneRegistry::sent(SessionId id, const std::string& version) {
+void DataplaneRegistry::sent(SessionId id, const std::string& version, std::size_t bytes,
+                             bool delta) {
   std::lock_guard lock(mutex_);
+  (delta ? framesSent_.deltas : framesSent_.snapshots)++;
+  (delta ? framesSent_.deltaBytes : framesSent_.snapshotBytes) += bytes;
   const auto found = sessions_.find(id);
   if (found != sessions_.end()) found->second.sentVersion = version;
 }
@@ -151,6 +154,11 @@ std::size_t DataplaneRegistry::connectedCount(const std::string& mode) const {
   for (const auto& [id, state] : sessions_)
     count += state.info.mode == mode ? 1 : 0;
   return count;
+}
+
+DataplaneRegistry::FramesSent DataplaneRegistry::framesSent() const {
+  std::lock_guard lock(mutex_);
+  return framesSent_;
 }
 
 std::uint64_t DataplaneRegistry::nacksTotal() const {

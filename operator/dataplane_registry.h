@@ -68,7 +68,8 @@ class DataplaneRegistry {
 
   // Session events (config_session.h).
   SessionId connected(DataplaneInfo info);
-  void sent(SessionId id, const std::string& version);
+  // A frame of `bytes` reached the proxy: the whole snapshot, or a delta (config_delta.h).
+  void sent(SessionId id, const std::string& version, std::size_t bytes = 0, bool delta = false);
   void acked(SessionId id, const std::string& version,
              std::map<std::string, std::vector<std::string>> refusedRoutes = {});
   void nacked(SessionId id, const std::string& version, std::vector<std::string> errors);
@@ -85,6 +86,14 @@ class DataplaneRegistry {
   bool allAcked(const std::string& ingressClass, const std::string& version) const;
   std::size_t connectedCount(const std::string& mode) const;
   std::uint64_t nacksTotal() const;
+  // Frames sent so far: {count, bytes} of whole snapshots and of deltas.
+  struct FramesSent {
+    std::uint64_t snapshots = 0;
+    std::uint64_t snapshotBytes = 0;
+    std::uint64_t deltas = 0;
+    std::uint64_t deltaBytes = 0;
+  };
+  FramesSent framesSent() const;
 
   // Runs after every change of any proxy's state (connect, ACK, NACK, disconnect), outside the
   // registry's lock. Set once, before sessions start.
@@ -96,6 +105,7 @@ class DataplaneRegistry {
   SessionId nextId_ = 1;
   std::map<SessionId, DataplaneState> sessions_;
   std::uint64_t nacksTotal_ = 0;
+  FramesSent framesSent_;
   std::function<void(const DataplaneState&)> listener_;
 };
 

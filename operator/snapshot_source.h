@@ -9,11 +9,13 @@
 
 namespace meshgate::op {
 
+// A frame that brings a gateway to `version`: the whole Snapshot
+// (api::stream::encodeSnapshotFrame), or a Delta from `base` (api/config_delta.h). Built once and
+// shared by every session that sends it.
 struct PublishedSnapshot {
   std::string version;
-  // The whole encoded Snapshot frame (api::stream::encodeSnapshotFrame), built once per version
-  // and shared by every session that sends it.
   std::string frame;
+  std::string base;  // empty for a Snapshot
 };
 using PublishedSnapshotPtr = std::shared_ptr<const PublishedSnapshot>;
 
@@ -31,6 +33,15 @@ class SnapshotSource {
   // What a gateway of `ingressClass` should serve now; nullptr while there is nothing yet (the
   // caches have not synced).
   virtual PublishedSnapshotPtr gatewaySnapshot(const std::string& ingressClass) = 0;
+
+  // What takes a gateway of `ingressClass` that was last sent `fromVersion` to the current version:
+  // a Delta when `fromVersion` is recent enough to diff against and the delta is smaller, else the
+  // same as gatewaySnapshot(). Returns the current snapshot as is when fromVersion is current.
+  virtual PublishedSnapshotPtr gatewayUpdate(const std::string& ingressClass,
+                                             const std::string& fromVersion) {
+    (void)fromVersion;
+    return gatewaySnapshot(ingressClass);
+  }
 
   // `listener` runs after any snapshot changed, on the publisher's thread: it must not block
   // (post to an io_context and call gatewaySnapshot from there).

@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include "api/config_delta.h"
 #include "base/read_file.h"
 
 namespace meshgate::dp {
@@ -316,6 +317,7 @@ asio::awaitable<bool> ConfigStreamClient::connectOnce() {
   setConnected(true);
 
   bool delivered = false;
+  stream::Snapshot received;
   beast::flat_buffer buffer;
   for (;;) {
     buffer.clear();
@@ -344,7 +346,23 @@ asio::awaitable<bool> ConfigStreamClient::connectOnce() {
       failed("protocol error: " + message.error());
       co_return delivered;
     }
-    const auto& snapshot = std::get<stream::Snapshot>(*message);
+    // The config this connection delivered last, whole: what the next Delta applies to.
+    if (auto* delta = std::get_if<stream::Delta>(&*message)) {
+      if (delta->base != received.version) {
+        failed("protocol error: a delta from version \"" + delta->base + "\" while holding \"" +
+               received.version + "\"");
+        co_return delivered;
+      }
+      auto config = stream::applyDelta(received.config, *delta);
+      if (!config) {
+        failed("protocol error: delta to version " + delta->version + ": " + config.error());
+        co_return delivered;
+      }
+      received = stream::Snapshot{delta->version, std::move(*config)};
+    } else {
+      received = std::move(std::get<stream::Snapshot>(*message));
+    }
+    const stream::Snapshot& snapshot = received;
     delivered = true;
     ApplyResult applied = callbacks_.apply(snapshot.version, snapshot.config);
     if (stopped_) co_return delivered;

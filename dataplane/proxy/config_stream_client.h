@@ -1,6 +1,8 @@
 // ConfigStreamClient: a gateway's end of the operator's config stream
 // (api/config_stream_protocol.h, docs/CONFIG_STREAM.md) — a WebSocket over mutually authenticated
 // TLS to the operator's `https://HOST:15012`. It connects, says Hello, hands every Snapshot frame
+// (and every Delta, applied to the config the connection delivered last; a delta that does not
+// fit is a protocol error that reconnects, and a new connection starts with a whole Snapshot)
 // to the ProxyServer's apply callback and answers Ack or Nack, one frame at a time and in order; on
 // any failure or close it reconnects with jittered exponential backoff. The certificate directory
 // (a kubernetes.io/tls Secret plus ca.crt) is read again at every attempt, so a renewed certificate

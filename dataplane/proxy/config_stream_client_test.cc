@@ -13,6 +13,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include "api/config_delta.h"
 #include "base/testing/eventually.h"
 
 #include "dataplane/proxy/testing/fake_config_server.h"
@@ -210,6 +211,65 @@ TEST(ConfigStreamClientTest, AcksWithTheRoutesItServesWithout) {
   EXPECT_EQ(decodeClient(server.readFrame()),
             stream::ClientMessage(stream::Ack{
                 "v1", {{"shop/cart", {"spec.rules[0].rateLimit: Forbidden: not supported"}}}}));
+}
+
+TEST(ConfigStreamClientTest, AppliesADeltaToTheConfigItReceivedLastEvenAfterANack) {
+  StreamCertificates certs;
+  FakeConfigServer server(certs.server(), certs.caPem());
+  ClientHarness client(server.url(), certs.certDir());
+
+  ASSERT_EQ(server.accept(), "");
+  ASSERT_TRUE(server.readFrame());  // Hello
+  const nlohmann::json v1 = {{"version", "v1"},
+                             {"routes", {{{"name", "a"}}, {{"name", "b"}}, {{"name", "c"}}}}};
+  const auto split1 = stream::splitConfig(v1);
+  ASSERT_TRUE(server.send(stream::encodeSnapshotFrame("v1", stream::joinConfig(split1))));
+  EXPECT_EQ(decodeClient(server.readFrame()), stream::ClientMessage(stream::Ack{"v1"}));
+
+  // v2 is refused, yet it is what the connection holds: the next delta is from v2.
+  client.refuseWith({"routes[1]: bad"});
+  nlohmann::json v2 = v1;
+  v2["version"] = "v2";
+  v2["routes"][1] = {{"name", "b"}, {"bad", true}};
+  const auto split2 = stream::splitConfig(v2, &split1);
+  ASSERT_TRUE(server.send(stream::encodeDeltaFrame("v2", "v1", split1, split2)));
+  EXPECT_EQ(decodeClient(server.readFrame()),
+            stream::ClientMessage(stream::Nack{"v2", {"routes[1]: bad"}}));
+
+  client.refuseWith({});
+  nlohmann::json v3 = v2;
+  v3["version"] = "v3";
+  v3["routes"].erase(0);
+  v3["routes"].push_back({{"name", "d"}});
+  const auto split3 = stream::splitConfig(v3, &split2);
+  ASSERT_TRUE(server.send(stream::encodeDeltaFrame("v3", "v2", split2, split3)));
+  EXPECT_EQ(decodeClient(server.readFrame()), stream::ClientMessage(stream::Ack{"v3"}));
+  ASSERT_EQ(client.appliedCount(), 3u);
+  EXPECT_EQ(client.applied(1).second, v2);
+  EXPECT_EQ(client.applied(2).second, v3);
+}
+
+TEST(ConfigStreamClientTest, ADeltaFromAnotherVersionIsAProtocolErrorAndReconnects) {
+  StreamCertificates certs;
+  FakeConfigServer server(certs.server(), certs.caPem());
+  ClientHarness client(server.url(), certs.certDir());
+
+  ASSERT_EQ(server.accept(), "");
+  ASSERT_TRUE(server.readFrame());  // Hello
+  ASSERT_TRUE(server.send(snapshotFrame("v1")));
+  ASSERT_TRUE(server.readFrame());  // Ack
+  ASSERT_TRUE(server.send(stream::encode(stream::ServerMessage(stream::Delta{"v3", "v2"}))));
+  // No answer to it: the connection ends and a new one starts, which gets a whole snapshot.
+  ASSERT_EQ(server.accept(), "");
+  const auto hello = decodeClient(server.readFrame());
+  ASSERT_TRUE(std::holds_alternative<stream::Hello>(hello));
+  EXPECT_EQ(std::get<stream::Hello>(hello).version, "v1");
+  EXPECT_EQ(client.appliedCount(), 1u);
+  EXPECT_TRUE(eventually([&] {
+    return client.status().lastError.find(
+               "protocol error: a delta from version \"v2\" while holding \"v1\"") !=
+           std::string::npos;
+  })) << client.status().lastError;
 }
 
 TEST(ConfigStreamClientTest, RefusesAServerWhoseCertificateDoesNotNameTheHost) {

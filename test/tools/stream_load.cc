@@ -1,6 +1,6 @@
 // meshgate-stream-load: N light simulated gateways on the operator's config stream
 // (docs/CONFIG_STREAM.md). Each connection is a WebSocket over mutual TLS that sends a Hello in
-// gateway mode and ACKs every Snapshot at once, without decoding its config: bench/propagation
+// gateway mode and ACKs every Snapshot or Delta at once, without decoding its config: bench/propagation
 // uses it to measure how long the operator takes to fan a change out to many proxies.
 //   meshgate-stream-load --control-plane https://localhost:PORT --cert-dir DIR --connections N
 //                        --ingress-class CLASS [--threads 1] [--duration SECONDS] [--mark PREFIX]
@@ -196,17 +196,9 @@ struct Shared {
   std::atomic<bool> stopping{false};
 };
 
-// The version in a Snapshot frame's head, without parsing the rest; empty if not there.
+// The version in a Snapshot or Delta frame's head, without parsing the rest; empty if not there.
 std::string versionOf(std::string_view head) {
-  constexpr std::string_view type = R"("type":"Snapshot")";
-  constexpr std::string_view key = R"("version":")";
-  if (head.find(type) == std::string_view::npos) return {};
-  const auto at = head.find(key);
-  if (at == std::string_view::npos) return {};
-  const auto begin = at + key.size();
-  const auto end = head.find('"', begin);
-  if (end == std::string_view::npos) return {};
-  return std::string(head.substr(begin, end - begin));
+  return std::string(stream::frameVersion(head));
 }
 
 std::string tlsFailure(SSL* ssl, const error_code& ec) {
@@ -342,7 +334,7 @@ net::awaitable<std::string> simulate(Shared& shared, std::size_t index) {
     const auto receivedMs = epochMs();
     std::string version = versionOf(head);
     if (version.empty())
-      co_return node + ": protocol error: not a Snapshot frame: " + head.substr(0, 80);
+      co_return node + ": protocol error: not a Snapshot or Delta frame: " + head.substr(0, 80);
     const std::string ack = stream::encode(stream::ClientMessage(stream::Ack{version}));
     shared.receipts->received(version, receivedMs, bytes, mark);
     if (auto [ec, n] = co_await ws.async_write(net::buffer(ack), kNoThrow); ec) {
