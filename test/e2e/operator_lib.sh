@@ -17,9 +17,12 @@ _prepare_operator() {
 _launch_operator() {
   local log=$1
   shift
+  # Emptied here, not by the background job's redirection: a restart reuses the log, and the
+  # wait below must not read the previous run's lines before the new process truncates them.
+  : >"$log"
   "$(_operator_bin)" --kubeconfig "$MESHGATE_CLUSTER_DIR/operator.kubeconfig" \
     --metrics-bind-address 127.0.0.1:0 --health-probe-bind-address 127.0.0.1:0 \
-    --config-server-bind-address "${OPERATOR_CONFIG_SERVER:-127.0.0.1:0}" "$@" >"$log" 2>&1 &
+    --config-server-bind-address "${OPERATOR_CONFIG_SERVER:-127.0.0.1:0}" "$@" >>"$log" 2>&1 &
   OPERATOR_PID=$!
   wait_for 20 bash -c "[ \$(grep -c 'probe server listening' '$log') -ge 2 ]"
   local ports
