@@ -6,6 +6,7 @@
 #include "api/config_stream_protocol.h"
 #include "operator/cluster_bootstrap.h"
 #include "operator/config_server_certificates.h"
+#include "operator/dataplane_report.h"
 #include "operator/secret_data.h"
 
 namespace meshgate::op {
@@ -58,6 +59,17 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
     informer->addEventHandlers(onAnyChange([this] { loadCredentials(); }));
   }
   registry_.onChange([this](const DataplaneState& state) { verdictsMayChange(state); });
+  kube::EventHandlers reports;
+  reports.onAdd = [this](const kube::ObjectSharedPtr& added) { reportChanged(*added, false); };
+  reports.onUpdate = [this](const kube::ObjectSharedPtr& before,
+                            const kube::ObjectSharedPtr& after) {
+    if (before.get() != after.get()) reportChanged(*after, false);
+  };
+  reports.onDelete = [this](const kube::ObjectSharedPtr& gone) { reportChanged(*gone, true); };
+  caches.dataplaneReports.addEventHandlers(std::move(reports));
+  published_ = publisher_.subscribe([this] {
+    if (leading_.load()) markRemoteClasses();
+  });
 
   propagation_ = &registry
                       .histogram("meshgate_config_propagation_seconds",
@@ -109,6 +121,20 @@ void ConfigStream::onVerdictMayChange(std::function<void(const std::string&)> en
   enqueue_ = std::move(enqueue);
 }
 
+void ConfigStream::onLocalDataplanesChange(std::function<void()> changed) {
+  localChange_ = std::move(changed);
+}
+
+void ConfigStream::startedLeading() {
+  leading_.store(true);
+  markRemoteClasses();
+}
+
+void ConfigStream::markRemoteClasses() {
+  for (const auto& ingressClass : registry_.remoteClasses())
+    verdictBatches_.mark(ingressClass);
+}
+
 Expected<unsigned short, std::string> ConfigStream::start() {
   return server_.start();
 }
@@ -120,6 +146,7 @@ void ConfigStream::cachesSynced() {
   }
   loadCredentials();
   publisher_.ready();
+  markRemoteClasses();  // classes to build now that the publisher can
 }
 
 void ConfigStream::stop() {
@@ -156,6 +183,7 @@ void ConfigStream::loadCredentials() {
 }
 
 void ConfigStream::verdictsMayChange(const DataplaneState& state) {
+  if (localChange_) localChange_();
   verdictBatches_.mark(state.info.ingressClass);
   const auto current = publisher_.current(state.info.ingressClass);
   if (!current) return;
@@ -172,9 +200,34 @@ void ConfigStream::verdictsMayChange(const DataplaneState& state) {
           .count());
 }
 
+void ConfigStream::reportChanged(const nlohmann::json& configMap, bool deleted) {
+  const auto metadata = configMap.value("metadata", nlohmann::json::object());
+  const std::string name = metadata.is_object() ? metadata.value("name", "") : "";
+  if (name == dataplaneReportName(options_.replica)) return;  // its own proxies count directly
+  std::vector<DataplaneState> states;
+  if (!deleted) {
+    const auto data = configMap.value("data", nlohmann::json::object());
+    const auto text = data.is_object() ? data.find(kDataplaneReportKey) : data.end();
+    auto report = decodeDataplaneReport(
+        text != data.end() && text->is_string() ? text->get<std::string>() : "");
+    if (!report) {
+      spdlog::warn("dataplane report {}: ignored: {}", name, report.error());
+    } else if (report->replica != options_.replica) {
+      states = reportedStates(*report);
+    }
+  }
+  for (const auto& ingressClass : registry_.setRemote(name, std::move(states)))
+    verdictBatches_.mark(ingressClass);
+}
+
 void ConfigStream::enqueueCarried(const std::set<std::string>& ingressClasses) {
   if (!enqueue_) return;
+  const auto remote = leading_.load() ? registry_.remoteClasses() : std::set<std::string>{};
   for (const auto& ingressClass : ingressClasses) {
+    // A class only other replicas' proxies serve is built here too (the first time, now), so
+    // that the versions they ACK name contents this replica knows.
+    if (remote.count(ingressClass) > 0 && !publisher_.current(ingressClass))
+      publisher_.gatewaySnapshot(ingressClass);
     const auto current = publisher_.current(ingressClass);
     if (!current) continue;
     for (const auto& [objectKey, generation] : current->contents->generations)

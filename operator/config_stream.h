@@ -3,9 +3,11 @@
 // ConfigServer on port 15012 with the serving certificate and trust bundle taken from the caches
 // (reloaded when they change), the DataplaneStatus the controllers read, and the metrics. Every
 // replica runs one — serving is not leadership — while only the leader's controllers write
-// status. Owned by main().
+// status, counting the proxies of every replica: the other replicas' reports (dataplane_report.h)
+// are read from their ConfigMaps into the registry. Owned by main().
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -33,6 +35,8 @@ struct ConfigStreamCaches {
   kube::Informer& pods;            // their labels, for subsets
   kube::Informer& managedSecrets;  // where meshgate-config-server-tls is
   kube::Informer& trustBundle;     // the meshgate-ca-bundle ConfigMap
+  // The other replicas' reports of their proxies (dataplane_report.h), in the system namespace.
+  kube::Informer& dataplaneReports;
 };
 
 struct ConfigStreamOptions {
@@ -40,6 +44,7 @@ struct ConfigStreamOptions {
   std::string systemNamespace = "meshgate-system";
   std::string trustDomain = "cluster.local";
   GatewayListenerPorts ports;
+  std::string replica;  // this replica's label: its own report is not read back
 };
 
 class ConfigStream {
@@ -51,6 +56,12 @@ class ConfigStream {
   // `enqueue(objectKey)` runs when the Programmed verdict of an object ("ApiRoute/ns/name",
   // "MeshService/ns/name") may have changed. Set before start().
   void onVerdictMayChange(std::function<void(const std::string& objectKey)> enqueue);
+  // `changed()` runs after every change of the proxies connected to this replica (the report
+  // writer, dataplane_report_writer.h). Set before start().
+  void onLocalDataplanesChange(std::function<void()> changed);
+  // This replica's controllers write status from now on: the ingress classes other replicas'
+  // proxies serve are built here too, so that their ACKed versions can be read.
+  void startedLeading();
 
   // Opens the listener (connections are refused until credentials load). Returns the port.
   Expected<unsigned short, std::string> start();
@@ -64,6 +75,9 @@ class ConfigStream {
  private:
   void loadCredentials();
   void verdictsMayChange(const DataplaneState& state);
+  // A report ConfigMap was added, changed (`deleted` false) or deleted.
+  void reportChanged(const nlohmann::json& configMap, bool deleted);
+  void markRemoteClasses();
   // Re-queues every object the current snapshots of `ingressClasses` hold.
   void enqueueCarried(const std::set<std::string>& ingressClasses);
 
@@ -74,6 +88,10 @@ class ConfigStream {
   GatewayDataplaneStatus status_;
   ConfigServer server_;
   std::function<void(const std::string&)> enqueue_;
+  std::function<void()> localChange_;
+  std::atomic<bool> leading_{false};
+  // A new version built here may be one a remote proxy ACKed before this replica knew it.
+  SubscriptionPtr published_;
   std::mutex credentialsMutex_;
   std::string credentialsFingerprint_;
   bool synced_ = false;

@@ -25,6 +25,7 @@ SessionId DataplaneRegistry::connected(DataplaneInfo info) {
     state.info = std::move(info);
     state.connectedAt = std::chrono::system_clock::now();
     sessions_[state.id] = state;
+    localNodes_[state.info.node]++;
     listener = listener_;
   }
   if (listener) listener(state);
@@ -85,6 +86,9 @@ void DataplaneRegistry::disconnected(SessionId id) {
     if (found == sessions_.end()) return;
     state = std::move(found->second);
     sessions_.erase(found);
+    if (const auto node = localNodes_.find(state.info.node);
+        node != localNodes_.end() && --node->second == 0)
+      localNodes_.erase(node);
     listener = listener_;
   }
   if (listener) listener(state);
@@ -96,37 +100,80 @@ DataplaneVerdict DataplaneRegistry::verdict(
   DataplaneVerdict out;
   // Every controller asks this for every object after an ACK wave: no copies of the proxies'
   // states, and each ACKed version's contents looked up once (most proxies share a version).
-  std::map<std::string_view, SnapshotContentsPtr> contentsByVersion;
+  ContentsCache contentsByVersion;
   std::lock_guard lock(mutex_);
   for (const auto& [id, state] : sessions_) {
-    if (!carriers(state.info)) continue;
-    out.total++;
-    if (!state.nackedVersion.empty() && state.nackedVersion == state.sentVersion && !out.refusal) {
-      out.refusal =
-          state.info.node + " refused version " + state.nackedVersion + ": " +
-          (state.nackErrors.empty() ? std::string("no reason given") : state.nackErrors.front());
-    }
-    if (state.ackedVersion.empty()) continue;
-    auto [cached, inserted] = contentsByVersion.try_emplace(state.ackedVersion);
-    // The publisher's lock is only ever taken inside this one, never the other way round.
-    if (inserted) cached->second = contentsOf_(state.ackedVersion);
-    const SnapshotContents* contents = cached->second.get();
-    if (!contents) continue;
-    const auto found = contents->generations.find(objectKey);
-    if (found == contents->generations.end() || found->second != generation) continue;
-    bool refused = false;
-    for (const auto& [route, errors] : state.refusedRoutes) {
-      const auto owner = contents->routeOwners.find(route);
-      if (owner == contents->routeOwners.end() || owner->second != objectKey) continue;
-      refused = true;
-      if (!out.refusal) {
-        out.refusal = state.info.node + " refused route " + route + ": " +
-                      (errors.empty() ? std::string("no reason given") : errors.front());
-      }
-    }
-    if (!refused) out.programmed++;
+    if (carriers(state.info)) count(state, objectKey, generation, contentsByVersion, out);
+  }
+  for (const auto& [node, state] : remoteByNode_) {
+    if (localNodes_.count(node) > 0 || !carriers(state->info)) continue;
+    count(*state, objectKey, generation, contentsByVersion, out);
   }
   return out;
+}
+
+void DataplaneRegistry::count(const DataplaneState& state, const std::string& objectKey,
+                              std::int64_t generation, ContentsCache& contentsByVersion,
+                              DataplaneVerdict& out) const {
+  out.total++;
+  if (!state.nackedVersion.empty() && state.nackedVersion == state.sentVersion && !out.refusal) {
+    out.refusal =
+        state.info.node + " refused version " + state.nackedVersion + ": " +
+        (state.nackErrors.empty() ? std::string("no reason given") : state.nackErrors.front());
+  }
+  if (state.ackedVersion.empty()) return;
+  auto [cached, inserted] = contentsByVersion.try_emplace(state.ackedVersion);
+  // The publisher's lock is only ever taken inside this one, never the other way round.
+  if (inserted) cached->second = contentsOf_(state.ackedVersion);
+  const SnapshotContents* contents = cached->second.get();
+  // A version this replica does not know (too old, or not built here yet): not programmed.
+  if (!contents) return;
+  const auto found = contents->generations.find(objectKey);
+  if (found == contents->generations.end() || found->second != generation) return;
+  bool refused = false;
+  for (const auto& [route, errors] : state.refusedRoutes) {
+    const auto owner = contents->routeOwners.find(route);
+    if (owner == contents->routeOwners.end() || owner->second != objectKey) continue;
+    refused = true;
+    if (!out.refusal) {
+      out.refusal = state.info.node + " refused route " + route + ": " +
+                    (errors.empty() ? std::string("no reason given") : errors.front());
+    }
+  }
+  if (!refused) out.programmed++;
+}
+
+std::set<std::string> DataplaneRegistry::setRemote(const std::string& source,
+                                                   std::vector<DataplaneState> states) {
+  std::set<std::string> classes;
+  std::lock_guard lock(mutex_);
+  if (const auto before = remote_.find(source); before != remote_.end()) {
+    for (const auto& state : before->second)
+      classes.insert(state.info.ingressClass);
+  }
+  for (const auto& state : states)
+    classes.insert(state.info.ingressClass);
+  if (states.empty()) {
+    remote_.erase(source);
+  } else {
+    remote_[source] = std::move(states);
+  }
+  remoteByNode_.clear();
+  for (const auto& [name, reported] : remote_) {
+    for (const auto& state : reported) {
+      auto [slot, inserted] = remoteByNode_.try_emplace(state.info.node, &state);
+      if (!inserted && slot->second->connectedAt < state.connectedAt) slot->second = &state;
+    }
+  }
+  return classes;
+}
+
+std::set<std::string> DataplaneRegistry::remoteClasses() const {
+  std::set<std::string> classes;
+  std::lock_guard lock(mutex_);
+  for (const auto& [node, state] : remoteByNode_)
+    classes.insert(state->info.ingressClass);
+  return classes;
 }
 
 bool DataplaneRegistry::allAcked(const std::string& ingressClass,

@@ -2,7 +2,8 @@
 // each has been sent, has ACKed and has refused. The config sessions report into it; the
 // controllers ask it whether an object is programmed (every connected proxy that should carry it
 // has ACKed a version containing its current generation), and it tells them when that may have
-// changed. Thread-safe: sessions call it from the server's threads, controllers from workers.
+// changed. The leader also holds the proxies other replicas report (setRemote) and counts them
+// too. Thread-safe: sessions call it from the server's threads, controllers from workers.
 #pragma once
 
 #include <chrono>
@@ -12,7 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace meshgate::op {
@@ -80,6 +83,17 @@ class DataplaneRegistry {
   DataplaneVerdict verdict(const std::string& objectKey, std::int64_t generation,
                            const std::function<bool(const DataplaneInfo&)>& carriers) const;
 
+  // Proxies connected to other replicas, as those replicas report them (dataplane_report.h).
+  // What `source` (a report's name) lists replaces what it listed before; an empty list forgets
+  // it. verdict() counts them with the local sessions, once per node: a node connected here
+  // counts as its local session, and a node two reports list (it moved, and the old replica's
+  // report is not updated yet) as the one connected later. Changes no local state and calls no
+  // listener. Returns the ingress classes of the proxies the source listed before or lists now.
+  std::set<std::string> setRemote(const std::string& source, std::vector<DataplaneState> states);
+  // The ingress classes of the proxies other replicas report.
+  std::set<std::string> remoteClasses() const;
+
+  // The proxies connected to this replica (not the reported ones).
   std::vector<DataplaneState> list() const;
   // Whether every connected gateway of `ingressClass` has ACKed `version` (cheap: no copies; the
   // config stream asks at every ACK).
@@ -100,10 +114,19 @@ class DataplaneRegistry {
   void onChange(std::function<void(const DataplaneState&)> listener);
 
  private:
+  using ContentsCache = std::map<std::string_view, SnapshotContentsPtr>;
+  // Adds one proxy's state to `out`; called under mutex_.
+  void count(const DataplaneState& state, const std::string& objectKey, std::int64_t generation,
+             ContentsCache& contentsByVersion, DataplaneVerdict& out) const;
+
   std::function<SnapshotContentsPtr(const std::string&)> contentsOf_;
   mutable std::mutex mutex_;
   SessionId nextId_ = 1;
   std::map<SessionId, DataplaneState> sessions_;
+  std::map<std::string, int> localNodes_;                      // node → sessions connected here
+  std::map<std::string, std::vector<DataplaneState>> remote_;  // by source
+  // The reported state that counts for each node (pointers into remote_), rebuilt by setRemote.
+  std::map<std::string, const DataplaneState*> remoteByNode_;
   std::uint64_t nacksTotal_ = 0;
   FramesSent framesSent_;
   std::function<void(const DataplaneState&)> listener_;

@@ -121,6 +121,99 @@ TEST_F(DataplaneRegistryTest, AllAckedLooksAtTheGatewaysOfOneClass) {
   EXPECT_FALSE(registry_.allAcked("internal", "v1"));
 }
 
+// A proxy another replica reports (dataplane_report.h), as the leader merges it.
+DataplaneState reported(const std::string& node, const std::string& acked,
+                        std::chrono::system_clock::time_point connectedAt = {},
+                        const std::string& ingressClass = "meshgate") {
+  DataplaneState state;
+  state.info.node = node;
+  state.info.mode = "gateway";
+  state.info.ingressClass = ingressClass;
+  state.connectedAt = connectedAt;
+  state.sentVersion = acked;
+  state.ackedVersion = acked;
+  return state;
+}
+
+TEST_F(DataplaneRegistryTest, ProxiesOtherReplicasReportCountWithTheLocalOnes) {
+  const auto a = gateway("gateway~a");
+  registry_.sent(a, "v2");
+  registry_.acked(a, "v2");
+  registry_.setRemote("meshgate-dataplanes-r2", {reported("gateway~b", "v2"),
+                                                 reported("gateway~other", "v2", {}, "internal")});
+  auto verdict = route(2);
+  EXPECT_EQ(verdict.total, 2) << "the proxy of another class is no carrier";
+  EXPECT_EQ(verdict.programmed, 2);
+  // A version the leader has not built (yet): counted, not programmed.
+  registry_.setRemote("meshgate-dataplanes-r3", {reported("gateway~c", "v-not-built-here")});
+  verdict = route(2);
+  EXPECT_EQ(verdict.total, 3);
+  EXPECT_EQ(verdict.programmed, 2);
+  EXPECT_FALSE(verdict.refusal);
+  EXPECT_EQ(registry_.list().size(), 1u) << "list() is this replica's proxies only";
+  EXPECT_EQ(registry_.connectedCount("gateway"), 1u);
+}
+
+TEST_F(DataplaneRegistryTest, ANodeCountsOnceLocalFirstThenTheLaterConnection) {
+  const auto a = gateway("gateway~a");
+  registry_.sent(a, "v1");
+  registry_.acked(a, "v1");
+  const auto t0 = std::chrono::system_clock::now();
+  // gateway~a moved here from r2, whose report still lists it with a newer version.
+  registry_.setRemote("meshgate-dataplanes-r2", {reported("gateway~a", "v2", t0)});
+  EXPECT_EQ(route(2).total, 1);
+  EXPECT_EQ(route(2).programmed, 0) << "the local session counts, not the stale report";
+  registry_.disconnected(a);
+  EXPECT_EQ(route(2).programmed, 1) << "gone from here: the report counts again";
+
+  // gateway~b moved from r3 to r4: the later connection counts.
+  registry_.setRemote("meshgate-dataplanes-r3",
+                      {reported("gateway~b", "v1", t0 + std::chrono::seconds(5))});
+  registry_.setRemote("meshgate-dataplanes-r4",
+                      {reported("gateway~b", "v2", t0 + std::chrono::seconds(9))});
+  EXPECT_EQ(route(2).total, 2);
+  EXPECT_EQ(route(2).programmed, 2);
+  registry_.setRemote("meshgate-dataplanes-r3",
+                      {reported("gateway~b", "v1", t0 + std::chrono::seconds(10))});
+  EXPECT_EQ(route(2).total, 2);
+  EXPECT_EQ(route(2).programmed, 1);
+}
+
+TEST_F(DataplaneRegistryTest, RemoteRefusalsReadAsLocalOnes) {
+  auto nacked = reported("gateway~b", "v1");
+  nacked.sentVersion = "v2";
+  nacked.nackedVersion = "v2";
+  nacked.nackErrors = {"listeners[1].tls: bad certificate"};
+  registry_.setRemote("meshgate-dataplanes-r2", {nacked});
+  auto verdict = route(2);
+  ASSERT_TRUE(verdict.refusal);
+  EXPECT_EQ(*verdict.refusal, "gateway~b refused version v2: listeners[1].tls: bad certificate");
+  EXPECT_EQ(verdict.programmed, 0);
+
+  auto refusedRoute = reported("gateway~c", "v1");
+  refusedRoute.refusedRoutes = {{"shop/store.2", {"rateLimit: Forbidden: not supported"}}};
+  registry_.setRemote("meshgate-dataplanes-r2", {refusedRoute});
+  verdict = route(1);
+  ASSERT_TRUE(verdict.refusal);
+  EXPECT_EQ(*verdict.refusal,
+            "gateway~c refused route shop/store.2: rateLimit: Forbidden: not supported");
+  EXPECT_EQ(verdict.total, 1) << "the new report replaced the old one";
+}
+
+TEST_F(DataplaneRegistryTest, AReportNamesTheClassesItTouchedAndAnEmptyOneIsForgotten) {
+  std::vector<std::string> seen;
+  registry_.onChange([&](const DataplaneState& state) { seen.push_back(state.info.node); });
+  EXPECT_EQ(registry_.setRemote("r2", {reported("gateway~b", "v2", {}, "meshgate")}),
+            (std::set<std::string>{"meshgate"}));
+  EXPECT_EQ(registry_.setRemote("r2", {reported("gateway~b", "v2", {}, "internal")}),
+            (std::set<std::string>{"internal", "meshgate"}));
+  EXPECT_EQ(registry_.remoteClasses(), (std::set<std::string>{"internal"}));
+  EXPECT_EQ(registry_.setRemote("r2", {}), (std::set<std::string>{"internal"}));
+  EXPECT_TRUE(registry_.remoteClasses().empty());
+  EXPECT_EQ(registry_.verdict("ApiRoute/shop/store", 2, [](const auto&) { return true; }).total, 0);
+  EXPECT_TRUE(seen.empty()) << "reports are not this replica's proxies: no local change";
+}
+
 TEST(ProgrammedConditionTest, SaysWhyInEveryCase) {
   auto none =
       programmedCondition({.total = 0, .programmed = 0, .refusal = std::nullopt}, 3, "nobody");

@@ -4,7 +4,11 @@
 // every replica serves the config stream from its own caches — then elects a leader on a Lease;
 // the leader bootstraps the mesh CA and the IngressClass and runs the controllers. Serves
 // /metrics, /healthz and /readyz. SIGTERM/SIGINT stop it cleanly (the Lease is released).
+#include <unistd.h>
+
+#include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -25,6 +29,8 @@
 #include "operator/cluster_bootstrap.h"
 #include "operator/config_server_certificates.h"
 #include "operator/config_stream.h"
+#include "operator/dataplane_report.h"
+#include "operator/dataplane_report_writer.h"
 #include "operator/mesh_certificate_issuer.h"
 #include "operator/mesh_service_reconciler.h"
 #include "operator/operator_options.h"
@@ -45,6 +51,21 @@ std::vector<kube::Request> ownersOfKind(const nlohmann::json& object, const std:
       out.push_back({metadata.value("namespace", ""), ref.value("name", "")});
   }
   return out;
+}
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+// This replica's name among the others: its Pod's, else its Lease identity, else host and pid.
+std::string replicaId(const OperatorOptions& options, const std::string& leaderIdentity) {
+  if (auto pod = environment("POD_NAME"); !pod.empty()) return pod;
+  if (options.leaderElect) return leaderIdentity;
+  char host[HOST_NAME_MAX + 1] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    return "operator-" + std::to_string(getpid());
+  return std::string(host) + "-" + std::to_string(getpid());
 }
 
 }  // namespace
@@ -171,6 +192,11 @@ int main(int argc, char** argv) {
   kube::Informer tlsSecrets(rest, kube::resources::kSecrets, ns, tlsSecretsOnly, clock);
   // Pod labels: MeshService subsets select discovered endpoints by them.
   kube::Informer pods(rest, kube::resources::kPods, ns, informerOptions, clock);
+  // The other replicas' reports of the proxies connected to them, for the leader's verdicts.
+  kube::InformerOptions reportsOnly = informerOptions;
+  reportsOnly.reflector.labelSelector = std::string(meshgate::op::kDataplaneReportLabel) + "=true";
+  kube::Informer dataplaneReports(rest, kube::resources::kConfigMaps, options.systemNamespace,
+                                  reportsOnly, clock);
   const std::vector<kube::Informer*> informers = {&meshServices,
                                                   &tlsSecrets,
                                                   &pods,
@@ -183,17 +209,40 @@ int main(int argc, char** argv) {
                                                   &validatingConfigurations,
                                                   &namespaces,
                                                   &caSecret,
-                                                  &trustBundle};
+                                                  &trustBundle,
+                                                  &dataplaneReports};
 
+  const std::string leaderIdentity = kube::defaultLeaderIdentity();
+  const std::string replica = meshgate::op::replicaLabel(replicaId(options, leaderIdentity));
   metrics::Registry registry;
   meshgate::op::ConfigStream configStream(
-      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, secrets, trustBundle},
+      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, secrets, trustBundle,
+       dataplaneReports},
       {.bindAddress = options.configServerBindAddress,
        .systemNamespace = options.systemNamespace,
        .trustDomain = options.trustDomain,
        .ports = {.http = static_cast<uint16_t>(options.gatewayHttpPort),
-                 .https = static_cast<uint16_t>(options.gatewayHttpsPort)}},
+                 .https = static_cast<uint16_t>(options.gatewayHttpsPort)},
+       .replica = replica},
       registry);
+  // While it does not lead, the replica reports its proxies to the leader in a ConfigMap, through
+  // a client of its own with a short timeout: a slow write delays a report, never a reconcile.
+  kube::RestConfig reportsConfig = *config;
+  reportsConfig.timeout = std::chrono::seconds(10);
+  auto reportsClient = kube::RestClient::create(reportsConfig);
+  if (!reportsClient) {
+    spdlog::error("{}", reportsClient.error().toString());
+    return 1;
+  }
+  meshgate::op::DataplaneReportWriterOptions reportOptions;
+  reportOptions.systemNamespace = options.systemNamespace;
+  reportOptions.replica = replica;
+  reportOptions.podName = environment("POD_NAME");
+  reportOptions.podUid = environment("POD_UID");
+  meshgate::op::DataplaneReportWriter reportWriter(**reportsClient, configStream.registry(),
+                                                   reportOptions);
+  configStream.onLocalDataplanesChange([&] { reportWriter.changed(); });
+  spdlog::info("dataplane reports: this replica is {}", replica);
 
   meshgate::op::MeshCa ca;
   meshgate::op::MeshCertificateIssuer issuer(rest, secrets.store(), ca, clock);
@@ -388,6 +437,8 @@ int main(int argc, char** argv) {
   std::condition_variable runCv;
   auto lead = [&] {
     spdlog::info("leading: bootstrapping the mesh CA and starting controllers");
+    reportWriter.startedLeading();
+    configStream.startedLeading();
     meshgate::op::ClusterBootstrap bootstrap(rest, options.systemNamespace, ca, clock);
     for (std::chrono::milliseconds backoff{500};;
          backoff = std::min(backoff * 2, std::chrono::milliseconds(30000))) {
@@ -416,6 +467,7 @@ int main(int argc, char** argv) {
     kube::LeaderElectorConfig electorConfig;
     electorConfig.leaseNamespace = options.systemNamespace;
     electorConfig.leaseName = options.leaderElectionId;
+    electorConfig.identity = leaderIdentity;
     electorConfig.callbacks.onStartedLeading = [&] { std::thread(lead).detach(); };
     electorConfig.callbacks.onStoppedLeading = [&] {
       if (stopping.load()) return;
@@ -441,6 +493,7 @@ int main(int argc, char** argv) {
     runCv.notify_all();
   }
   ready.store(false);
+  reportWriter.stop();  // deletes this replica's report
   configStream.stop();
   meshServiceController.stop();
   apiRouteController.stop();

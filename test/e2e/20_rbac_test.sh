@@ -44,6 +44,17 @@ test_operator_may_not_touch_nodes() {
   assert_eq no "$(_can_i operator create clusterrolebindings)" "operator: create clusterrolebindings"
 }
 
+test_operator_writes_configmaps_only_in_the_system_namespace() {
+  _apply_rbac
+  # The trust bundle and the replicas' dataplane reports, by server-side apply; reports are deleted.
+  assert_eq yes "$(_can_i operator create configmaps -n meshgate-system)" "operator: create configmaps in meshgate-system"
+  assert_eq yes "$(_can_i operator patch configmaps -n meshgate-system)" "operator: patch configmaps in meshgate-system"
+  assert_eq yes "$(_can_i operator delete configmaps -n meshgate-system)" "operator: delete configmaps in meshgate-system"
+  assert_eq no "$(_can_i operator update configmaps -n meshgate-system)" "operator: update configmaps (every write is an apply)"
+  assert_eq no "$(_can_i operator create configmaps -n default)" "operator: create configmaps in default"
+  assert_eq no "$(_can_i operator delete configmaps -n default)" "operator: delete configmaps in default"
+}
+
 test_webhook_may_not_write_meshgate_resources() {
   _apply_rbac
   assert_eq no "$(_can_i webhook delete nodes)" "webhook: delete nodes"

@@ -314,3 +314,68 @@ YAML
   _wait_route "$ns" web Programmed True
   assert_contains "$(curl -s "$METRICS_URL")" 'meshgate_config_builds_total{scope="endpoints"}'
 }
+
+# _reported_nodes REPLICA — the nodes the report of REPLICA lists, one a line (none when the
+# report is absent).
+_reported_nodes() {
+  kubectl get configmap "meshgate-dataplanes-$1" -n meshgate-system --ignore-not-found \
+    -o jsonpath='{.data.report\.json}' | jq -r '.dataplanes[]?.node'
+}
+
+# _reported_nodes_are REPLICA NODES — for wait_for.
+_reported_nodes_are() {
+  local got
+  got=$(_reported_nodes "$1")
+  [ "$got" = "$2" ] || {
+    echo "the report of $1 lists '$got', want '$2'"
+    return 1
+  }
+}
+
+test_a_gateway_on_a_standby_replica_is_counted_by_the_leader() {
+  _gateway_setup
+  local ns message
+  ns=$(new_namespace gateway)
+  _shop_backends "$ns"
+  _shop_route "$ns"
+
+  step "a second operator for the same Lease stands by; both serve the config stream"
+  _gateway_start_standby
+  curl -sf --max-time 2 "$READYZ_URL" >/dev/null
+  expect_fail curl -sf --max-time 2 "$STANDBY_READYZ_URL" >/dev/null
+  _wait_route "$ns" shop Programmed False NoDataplane
+
+  step "a gateway connected to the standby only: the leader counts it — programmed 1 of 1"
+  CONFIG_PORT=$STANDBY_CONFIG_PORT _start_gateway
+  wait_for 30 _reported_nodes_are "$STANDBY_REPLICA" gateway~e2e
+  _wait_route "$ns" shop Programmed True Programmed
+  assert_eq "1/1" "$(kubectl get ar shop -n "$ns" -o jsonpath='{.status.dataplanes.programmed}/{.status.dataplanes.total}')"
+  assert_contains "$(_route_field "$ns" shop Programmed message)" "1 of 1 dataplane(s) serve generation 1"
+  assert_contains "$(curl -s "$METRICS_URL")" 'meshgate_config_dataplanes_connected{mode="gateway"} 0'
+  wait_for 10 _gateway_answers b1 shop.e2e.test /billing
+
+  step "the standby's gateway refuses a change: the leader writes Refused with its message"
+  _shop_route "$ns" billing "
+    rateLimit: {requests: 10, unit: Second}"
+  _wait_route "$ns" shop Programmed False Refused
+  message=$(_route_field "$ns" shop Programmed message)
+  assert_contains "$message" "gateway~e2e refused route $ns/shop"
+  assert_contains "$message" "rateLimit"
+  _gateway_answers b1 shop.e2e.test /billing
+
+  step "the route is fixed, then the gateway stops: NoDataplane, and the report is gone"
+  _shop_route "$ns" billing
+  _wait_route "$ns" shop Programmed True
+  kill -TERM "$PROXY_PID"
+  wait "$PROXY_PID"
+  PROXY_PID=""
+  _wait_route "$ns" shop Programmed False NoDataplane
+  wait_gone 30 configmap "meshgate-dataplanes-$STANDBY_REPLICA" -n meshgate-system
+
+  step "the standby shuts down cleanly with a gateway connected: it deletes its report"
+  CONFIG_PORT=$STANDBY_CONFIG_PORT _start_gateway
+  _wait_route "$ns" shop Programmed True
+  _gateway_stop_standby
+  wait_gone 30 configmap "meshgate-dataplanes-$STANDBY_REPLICA" -n meshgate-system
+  _wait_route "$ns" shop Programmed False NoDataplane
+}

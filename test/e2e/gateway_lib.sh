@@ -39,6 +39,11 @@ _gateway_teardown() {
     echo "--- last lines of the operator's log:"
     grep -vE 'probe server|leader' "$OPERATOR_LOG" | tail -n 30 | sed 's/^/  | /'
   fi
+  if [ "$rc" -ne 0 ] && [ -s "${STANDBY_LOG:-}" ]; then
+    echo "--- last lines of the standby operator's log:"
+    grep -vE 'probe server|leader' "$STANDBY_LOG" | tail -n 30 | sed 's/^/  | /'
+  fi
+  _gateway_stop_standby
   _stop_operator
   [ -z "${GW_WEBHOOKS:-}" ] || _unregister_webhooks "$GW_WEBHOOKS"
   _pod_network_teardown
@@ -68,6 +73,32 @@ _gateway_start_operator() {
   OPERATOR_CONFIG_SERVER=127.0.0.1:$CONFIG_PORT _start_operator "$OPERATOR_LOG" \
     --leader-elect --leader-election-id "$GW_CLASS"
   wait_for 30 grep -q 'config server: serving certificate and trust bundle loaded' "$OPERATOR_LOG"
+}
+
+# _gateway_start_standby — a second operator for the same Lease while the first leads: it
+# serves the config stream on STANDBY_CONFIG_PORT and does not lead. Sets STANDBY_PID,
+# STANDBY_READYZ_URL, STANDBY_LOG and STANDBY_REPLICA (the name in its report ConfigMap); the
+# first operator's OPERATOR_PID, METRICS_URL and READYZ_URL stay as they were.
+_gateway_start_standby() {
+  local pid=$OPERATOR_PID metrics=$METRICS_URL readyz=$READYZ_URL
+  read -r STANDBY_CONFIG_PORT < <(_free_ports 1)
+  STANDBY_LOG=$PX_DIR/operator-standby.log
+  OPERATOR_CONFIG_SERVER=127.0.0.1:$STANDBY_CONFIG_PORT _launch_operator "$STANDBY_LOG" \
+    --leader-elect --leader-election-id "$GW_CLASS"
+  STANDBY_PID=$OPERATOR_PID
+  STANDBY_READYZ_URL=$READYZ_URL
+  OPERATOR_PID=$pid
+  METRICS_URL=$metrics
+  READYZ_URL=$readyz
+  wait_for 30 grep -q 'config server: serving certificate and trust bundle loaded' "$STANDBY_LOG"
+  STANDBY_REPLICA=$(sed -nE 's/.*dataplane reports: this replica is ([a-z0-9-]+).*/\1/p' "$STANDBY_LOG")
+  [ -n "$STANDBY_REPLICA" ]
+}
+
+# _gateway_stop_standby — SIGTERM for the standby operator, if one runs, and waits for it.
+_gateway_stop_standby() {
+  [ -z "${STANDBY_PID:-}" ] || { kill -TERM "$STANDBY_PID" 2>/dev/null || true; wait "$STANDBY_PID" 2>/dev/null || true; }
+  STANDBY_PID=""
 }
 
 # _copy_gateway_identity DIR — the gateway identity Secret's files, as an outside gateway gets them.
