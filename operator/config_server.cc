@@ -143,13 +143,18 @@ struct ConfigServer::Running {
         // Snapshots are single writes that nothing follows: don't let Nagle hold their tail.
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        session =
-            std::make_shared<ConfigSession>(std::move(socket), std::move(tls), server.options_,
-                                            server.source_, server.registry_, [&server = server] {
-                                              std::lock_guard ended(server.sessionsMutex_);
-                                              server.sessionEnded_.notify_all();
-                                            });
-        server.sessions_.push_back(session);
+        try {
+          session =
+              std::make_shared<ConfigSession>(std::move(socket), std::move(tls), server.options_,
+                                              server.source_, server.registry_, [&server = server] {
+                                                std::lock_guard ended(server.sessionsMutex_);
+                                                server.sessionEnded_.notify_all();
+                                              });
+          server.sessions_.push_back(session);
+        } catch (const std::exception& e) {
+          // No SSL object (out of memory): this connection is dropped, the server goes on.
+          spdlog::warn("config server: dropping a connection: {}", e.what());
+        }
       }
     }
     if (session) {

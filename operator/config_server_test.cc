@@ -542,6 +542,23 @@ TEST_F(ConfigServerTest, SilentPeerIsDropped) {
   EXPECT_TRUE(eventually([&] { return registry_.list().empty(); }));
 }
 
+TEST_F(ConfigServerTest, AConnectionThatNeverStartsItsHandshakeIsClosedAtTheDeadline) {
+  ConfigServerOptions options;
+  options.handshakeTimeout = 100ms;
+  const unsigned short port = start(options);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket silent(io);
+  silent.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  ASSERT_TRUE(eventually([&] { return server_->activeConnections() == 1; }));
+  // Not one byte of TLS from the client: the server closes it.
+  EXPECT_TRUE(eventually([&] { return server_->activeConnections() == 0; }));
+  char byte = 0;
+  boost::system::error_code ec;
+  silent.read_some(boost::asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
+      << ec.message();
+}
+
 TEST_F(ConfigServerTest, BrokenCredentialsAreRefusedAndThePreviousOnesKeepServing) {
   const unsigned short port = start();
   ConfigServerCredentials broken = pki_.credentials();

@@ -102,8 +102,9 @@ ConfigSession::ConfigSession(asio::ip::tcp::socket socket, std::shared_ptr<asio:
       peer_(remoteEndpoint(socket)),
       acceptedAt_(std::chrono::steady_clock::now()),
       tls_(std::move(tls)),
-      ws_(std::move(socket), *tls_),
+      ws_(net::FdTlsStream(std::move(socket), *tls_)),
       wake_(executor_),
+      handshakeDeadline_(executor_),
       helloDeadline_(executor_),
       options_(options),
       source_(source),
@@ -111,7 +112,7 @@ ConfigSession::ConfigSession(asio::ip::tcp::socket socket, std::shared_ptr<asio:
       onClosed_(std::move(onClosed)) {}
 
 ConfigSession::~ConfigSession() {
-  beast::get_lowest_layer(ws_).close();
+  closeSocket();
   if (id_) {
     registry_.disconnected(*id_);
     spdlog::info("config server: {} disconnected", describe());
@@ -133,12 +134,15 @@ void ConfigSession::abort() {
     self->aborted_ = true;
     self->stopping();
     // Every pending operation ends with operation_aborted, and with them the coroutines.
-    beast::get_lowest_layer(self->ws_).close();
+    self->closeSocket();
   });
 }
 
 asio::awaitable<void> ConfigSession::run() {
-  if (!co_await upgrade()) co_return;
+  const bool upgraded = co_await upgrade();
+  // Its handler holds the session: a refused connection must not outlive its refusal.
+  handshakeDeadline_.cancel();
+  if (!upgraded) co_return;
   if (!co_await hello()) co_return;
   asio::co_spawn(
       executor_, [self = shared_from_this()] { return self->sendSnapshots(); }, logException);
@@ -146,9 +150,8 @@ asio::awaitable<void> ConfigSession::run() {
 }
 
 asio::awaitable<bool> ConfigSession::upgrade() {
-  auto& tcp = beast::get_lowest_layer(ws_);
   const auto handshakeEnds = acceptedAt_ + options_.handshakeTimeout;
-  tcp.expires_at(handshakeEnds);
+  closeAt(handshakeEnds);
 
   // Port scanners, health checks and clients without a trusted certificate end here.
   auto [handshakeError] =
@@ -193,7 +196,7 @@ asio::awaitable<bool> ConfigSession::upgrade() {
   identity_ = std::move(*identity);
 
   // Beast's own timers from here on: the rest of the handshake deadline for the accept.
-  tcp.expires_never();
+  handshakeDeadline_.cancel();
   websocket::stream_base::timeout accepting;
   accepting.handshake_timeout = std::max<std::chrono::steady_clock::duration>(
       handshakeEnds - std::chrono::steady_clock::now(), std::chrono::milliseconds(1));
@@ -247,8 +250,7 @@ asio::awaitable<void> ConfigSession::refuse(http::status status, std::string bod
   response.keep_alive(false);
   response.body() = std::move(body);
   response.prepare_payload();
-  auto& tcp = beast::get_lowest_layer(ws_);
-  tcp.expires_after(std::min(options_.handshakeTimeout, kRefusalTimeout));
+  closeAt(std::chrono::steady_clock::now() + std::min(options_.handshakeTimeout, kRefusalTimeout));
   auto [writeError, bytes] = co_await http::async_write(ws_.next_layer(), response, kNoThrow);
   if (writeError) {
     ended(writeError, "writing a refusal");
@@ -359,7 +361,7 @@ asio::awaitable<void> ConfigSession::sendSnapshots() {
         if (!closing_) {
           ended(ec, "write");
           stopping();
-          beast::get_lowest_layer(ws_).close();
+          closeSocket();
         }
         co_return;
       }
@@ -397,6 +399,18 @@ void ConfigSession::onHelloTimeout() {
             "no Hello within " + std::to_string(self->options_.helloTimeout.count()) + "ms");
       },
       logException);
+}
+
+void ConfigSession::closeAt(std::chrono::steady_clock::time_point deadline) {
+  handshakeDeadline_.expires_at(deadline);
+  handshakeDeadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->closeSocket();
+  });
+}
+
+void ConfigSession::closeSocket() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).close(ignored);
 }
 
 void ConfigSession::stopping() {
