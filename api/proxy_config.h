@@ -31,6 +31,7 @@ inline constexpr std::int64_t kMaxHeaderBytes = 16 << 20;
 inline constexpr std::int64_t kMaxHeaders = 10000;
 inline constexpr std::int64_t kMaxBodyBytes = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxRetryBufferBytes = 64 << 20;
+inline constexpr std::int64_t kMaxConnections = 1'000'000;
 
 // A listener certificate: either files (a config file on disk) or the PEM text itself (what the
 // operator streams from a Secret). Exactly one of the two forms is set.
@@ -115,6 +116,9 @@ struct LimitsConfig {
   uint32_t maxHeaders = 100;                 // 431 beyond
   uint64_t maxBodyBytes = 10 * 1024 * 1024;  // 413 beyond
   uint32_t maxRetryBufferBytes = 64 * 1024;  // larger bodies are streamed and never retried
+  // Open downstream connections, whole proxy (split evenly over the workers); a connection beyond
+  // it is answered 503 (plain HTTP) or closed (TLS) at once, and counted.
+  uint32_t maxConnections = 20000;
 };
 
 struct AccessLogConfig {

@@ -374,13 +374,14 @@ void decodeTimeouts(const json& j, const FieldPath& path, ErrorList& errors, Tim
 void decodeLimits(const json& j, const FieldPath& path, ErrorList& errors, LimitsConfig& out) {
   const StrictObject o(j, path, errors,
                        {"maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes",
-                        "maxRetryBufferBytes"});
+                        "maxRetryBufferBytes", "maxConnections"});
   readInteger(o, "maxRequestLineBytes", kMinRequestLineBytes, kMaxRequestLineBytes,
               out.maxRequestLineBytes);
   readInteger(o, "maxHeaderBytes", kMinHeaderBytes, kMaxHeaderBytes, out.maxHeaderBytes);
   readInteger(o, "maxHeaders", 1, kMaxHeaders, out.maxHeaders);
   readInteger(o, "maxBodyBytes", 1, kMaxBodyBytes, out.maxBodyBytes);
   readInteger(o, "maxRetryBufferBytes", 0, kMaxRetryBufferBytes, out.maxRetryBufferBytes);
+  readInteger(o, "maxConnections", 1, kMaxConnections, out.maxConnections);
 }
 
 void decodeAccessLog(const json& j, const FieldPath& path, ErrorList& errors,
@@ -532,7 +533,8 @@ json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
             {"maxHeaderBytes", l.maxHeaderBytes},
             {"maxHeaders", l.maxHeaders},
             {"maxBodyBytes", l.maxBodyBytes},
-            {"maxRetryBufferBytes", l.maxRetryBufferBytes}}},
+            {"maxRetryBufferBytes", l.maxRetryBufferBytes},
+            {"maxConnections", l.maxConnections}}},
           {"accessLog", {{"enabled", config.accessLog.enabled}, {"path", config.accessLog.path}}}};
 }
 

@@ -26,6 +26,7 @@ using api::kMaxBodyBytes;
 using api::kMaxHeaderBytes;
 using api::kMaxHeaders;
 using api::kMaxRequestLineBytes;
+using api::kMaxConnections;
 using api::kMaxRetryBufferBytes;
 using api::kMinHeaderBytes;
 using api::kMinRequestLineBytes;

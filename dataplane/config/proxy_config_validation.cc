@@ -418,6 +418,7 @@ void validateLimits(const LimitsConfig& l, const FieldPath& path, ErrorList& err
   }
   api::validateRange(l.maxRetryBufferBytes, 0, kMaxRetryBufferBytes,
                      path.child("maxRetryBufferBytes"), errors);
+  api::validateRange(l.maxConnections, 1, kMaxConnections, path.child("maxConnections"), errors);
 }
 
 void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorList& errors) {

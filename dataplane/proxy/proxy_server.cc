@@ -422,7 +422,7 @@ Expected<uint16_t, std::string> ProxyServer::startAdmin(const std::string& addre
 int ProxyServer::run() {
   const size_t count = std::max<size_t>(1, options_.concurrency);
   for (size_t i = 0; i < count; ++i)
-    workers_.push_back(std::make_unique<Worker>(i, stats_, nullptr));
+    workers_.push_back(std::make_unique<Worker>(i, count, stats_, nullptr));
 
   if (options_.gateway) {
     const GatewayOptions& gateway = *options_.gateway;

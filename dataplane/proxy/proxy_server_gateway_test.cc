@@ -3,7 +3,8 @@
 // workers to a backend on loopback, and the admin endpoint is read over HTTP. Covers applying and
 // acknowledging a snapshot, refusing an invalid one while the previous one keeps serving, the
 // persisted snapshot (served at start, private, replaced after an update), /ready before the first
-// config, and /config_dump's source without the listeners' private keys.
+// config, /config_dump's source without the listeners' private keys, and connections shed beyond
+// limits.maxConnections.
 #include "dataplane/proxy/proxy_server.h"
 
 #include <sys/stat.h>
@@ -250,6 +251,59 @@ TEST(ProxyServerGatewayTest, IsNotReadyUntilTheFirstConfigThenServesAndAcksIt) {
   const std::string stats = gateway.admin("/stats").body;
   EXPECT_THAT(stats, HasSubstr("meshgate_proxy_control_plane_connected 1"));
   EXPECT_THAT(stats, HasSubstr("meshgate_proxy_config_updates_total{result=\"ack\"} 1"));
+}
+
+// A keep-alive client connection that has had one request answered: open and idle.
+class IdleConnection {
+ public:
+  IdleConnection(uint16_t port, const std::string& host) : connection_(context_) {
+    connection_.expires_after(5s);
+    connection_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    http::request<http::empty_body> request{http::verb::get, "/", 11};
+    request.set(http::field::host, host);
+    http::write(connection_, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(connection_, buffer, response);
+    status_ = response.result_int();
+  }
+  int status() const { return status_; }
+  void close() { connection_.close(); }
+
+ private:
+  asio::io_context context_;
+  beast::tcp_stream connection_;
+  int status_ = 0;
+};
+
+TEST(ProxyServerGatewayTest, ConnectionsBeyondTheLimitAreAnswered503AndCounted) {
+  StreamCertificates certs;
+  FakeConfigServer operatorServer(certs.server(), certs.caPem());
+  Backend backend("from-shop");
+  GatewayHarness gateway(certs, operatorServer.url());
+  ASSERT_EQ(operatorServer.accept(), "");
+  ASSERT_TRUE(operatorServer.readFrame());  // Hello
+  nlohmann::json config = gatewayConfig("v1", backend.port());
+  config["limits"] = {{"maxConnections", 2}};
+  ASSERT_TRUE(operatorServer.send(snapshotFrame(config)));
+  ASSERT_EQ(decodeClient(operatorServer.readFrame()), stream::ClientMessage(stream::Ack{"v1"}));
+
+  // One worker, two connections allowed: both held open, a third is shed.
+  IdleConnection first(gateway.httpPort(), "shop.example.com");
+  IdleConnection second(gateway.httpPort(), "shop.example.com");
+  ASSERT_EQ(first.status(), 200);
+  ASSERT_EQ(second.status(), 200);
+  const HttpResult shed = gateway.shop();
+  EXPECT_EQ(shed.status, 503) << shed.error;
+  EXPECT_EQ(shed.body, "over capacity: too many connections\n");
+  EXPECT_THAT(gateway.admin("/stats").body,
+              HasSubstr("meshgate_proxy_downstream_connections_rejected_total{reason=\"connection_"
+                        "limit\"} 1"));
+
+  // A connection that goes frees its place.
+  first.close();
+  EXPECT_TRUE(eventually([&] { return gateway.shop().status == 200; }));
+  EXPECT_EQ(gateway.server().servingVersion(), "v1");
 }
 
 TEST(ProxyServerGatewayTest, NacksAnInvalidSnapshotAndKeepsServingThePreviousOne) {

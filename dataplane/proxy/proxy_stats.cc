@@ -23,6 +23,9 @@ ProxyStats::ProxyStats()
                                        "Open client connections")),
       downstreamTotal(registry_.counter("meshgate_proxy_downstream_connections_total",
                                         "Client connections accepted")),
+      downstreamRejected(registry_.counter(
+          "meshgate_proxy_downstream_connections_rejected_total",
+          "Client connections shed at accept (answered 503 or closed), by reason", {"reason"})),
       upstreamActive(registry_.gauge("meshgate_proxy_upstream_connections_active",
                                      "Open upstream connections, by cluster", {"cluster"})),
       upstreamTotal(registry_.counter("meshgate_proxy_upstream_connections_total",

@@ -36,13 +36,15 @@ class ProxyStats {
   metrics::GaugeFamily& activeRequests;     // meshgate_proxy_active_requests
   metrics::GaugeFamily& downstreamActive;   // meshgate_proxy_downstream_connections_active
   metrics::CounterFamily& downstreamTotal;  // meshgate_proxy_downstream_connections_total
-  metrics::GaugeFamily& upstreamActive;     // meshgate_proxy_upstream_connections_active{cluster}
-  metrics::CounterFamily& upstreamTotal;    // meshgate_proxy_upstream_connections_total{cluster}
-  metrics::CounterFamily& upstreamErrors;   // meshgate_proxy_upstream_errors_total{cluster,kind}
-  metrics::CounterFamily& retries;          // meshgate_proxy_retries_total{cluster}
-  metrics::CounterFamily& overflows;        // meshgate_proxy_overflow_total{cluster,resource}
-  metrics::CounterFamily& badRequests;      // meshgate_proxy_bad_requests_total{reason}
-  metrics::CounterFamily& reloads;          // meshgate_proxy_config_reloads_total{result}
+  // meshgate_proxy_downstream_connections_rejected_total{reason}: shed at accept.
+  metrics::CounterFamily& downstreamRejected;
+  metrics::GaugeFamily& upstreamActive;    // meshgate_proxy_upstream_connections_active{cluster}
+  metrics::CounterFamily& upstreamTotal;   // meshgate_proxy_upstream_connections_total{cluster}
+  metrics::CounterFamily& upstreamErrors;  // meshgate_proxy_upstream_errors_total{cluster,kind}
+  metrics::CounterFamily& retries;         // meshgate_proxy_retries_total{cluster}
+  metrics::CounterFamily& overflows;       // meshgate_proxy_overflow_total{cluster,resource}
+  metrics::CounterFamily& badRequests;     // meshgate_proxy_bad_requests_total{reason}
+  metrics::CounterFamily& reloads;         // meshgate_proxy_config_reloads_total{result}
   // Gateway mode: 1 while the operator's config stream is up.
   metrics::GaugeFamily& controlPlaneConnected;  // meshgate_proxy_control_plane_connected
   metrics::CounterFamily& configUpdates;  // meshgate_proxy_config_updates_total{result=ack|nack}

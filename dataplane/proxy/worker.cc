@@ -1,6 +1,9 @@
 // The worker thread: accept loops, snapshot adoption, drain, housekeeping.
 #include "dataplane/proxy/worker.h"
 
+#include <algorithm>
+#include <array>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,8 +24,9 @@ constexpr size_t kSpareBuffers = 64;
 constexpr size_t kAccessBatchFlush = 64 * 1024;
 }  // namespace
 
-Worker::Worker(size_t index, ProxyStats& stats, AccessLog* accessLog)
+Worker::Worker(size_t index, size_t workerCount, ProxyStats& stats, AccessLog* accessLog)
     : index_(index),
+      workerCount_(std::max<size_t>(1, workerCount)),
       stats_(stats),
       accessLog_(accessLog),
       // Every socket of a worker is used on its thread only, so the reactor's per-descriptor
@@ -34,6 +38,7 @@ Worker::Worker(size_t index, ProxyStats& stats, AccessLog* accessLog)
       random_(std::random_device{}() ^ (index * 0x9e3779b97f4a7c15ULL)),
       downstreamActive_(stats.downstreamActive.with({})),
       downstreamTotal_(stats.downstreamTotal.with({})),
+      rejectedOverCapacity_(stats.downstreamRejected.with({"connection_limit"})),
       activeRequests_(stats.activeRequests.with({})),
       unrouted_(stats.routeCluster("-", "-")) {}
 
@@ -122,6 +127,13 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
     if (draining_) continue;  // the socket closes as it goes out of scope
     const ListenerRuntime* listener = view_->snapshot().listener(name);
     if (!listener) continue;
+    // This worker's share of the proxy-wide cap, rounded up.
+    const size_t cap =
+        (view_->snapshot().config().limits.maxConnections + workerCount_ - 1) / workerCount_;
+    if (openConnections_.load(std::memory_order_relaxed) >= cap) {
+      rejectOverCapacity(socket, listener->tls != nullptr);
+      continue;
+    }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     const tcp::endpoint peer = socket.remote_endpoint(ignored);
@@ -130,6 +142,30 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
     auto session = std::make_unique<DownstreamSession>(*this, std::move(stream), name, peer);
     asio::co_spawn(context_, DownstreamSession::serve(std::move(session)), asio::detached);
   }
+}
+
+void Worker::rejectOverCapacity(tcp::socket& socket, bool tls) {
+  rejectedOverCapacity_.inc();
+  // Nothing waits on this socket: what the client already sent is read and dropped (closing with
+  // unread bytes would reset the connection before it reads the answer), a plain HTTP client gets
+  // the 503 (a TLS client only the close: a handshake costs more than the connection it sheds),
+  // then FIN. One non-blocking attempt each; a client too slow for that sees the close alone.
+  error_code ec;
+  socket.non_blocking(true, ec);
+  std::array<char, 4096> sink;
+  for (int i = 0; i < 16 && !ec; ++i)
+    socket.read_some(asio::buffer(sink), ec);
+  if (!tls) {
+    static const std::string response = [] {
+      std::string out;
+      writeLocalResponse(out, 503, "over capacity: too many connections\n", false,
+                         "retry-after: 1\r\n");
+      return out;
+    }();
+    socket.write_some(asio::buffer(response), ec);
+  }
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
 }
 
 void Worker::sessionStarted(DownstreamSession* session) {

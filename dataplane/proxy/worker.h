@@ -30,7 +30,8 @@ class DownstreamSession;
 
 class Worker {
  public:
-  Worker(size_t index, ProxyStats& stats, AccessLog* accessLog);
+  // `workerCount`: how many workers share limits.maxConnections (each takes its share).
+  Worker(size_t index, size_t workerCount, ProxyStats& stats, AccessLog* accessLog);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -77,7 +78,11 @@ class Worker {
                                           std::string name);
   void housekeeping();
 
+  // Sheds a connection accepted beyond this worker's share of limits.maxConnections.
+  void rejectOverCapacity(tcp::socket& socket, bool tls);
+
   const size_t index_;
+  const size_t workerCount_;
   ProxyStats& stats_;
   AccessLog* accessLog_;
   boost::asio::io_context context_;
@@ -97,6 +102,7 @@ class Worker {
   std::string accessBatch_;
   metrics::Gauge& downstreamActive_;
   metrics::Counter& downstreamTotal_;
+  metrics::Counter& rejectedOverCapacity_;
   metrics::Gauge& activeRequests_;
   RouteClusterCounters unrouted_;  // requests no route took
 };
