@@ -7,8 +7,9 @@ BUILD_TYPE ?= RelWithDebInfo
 MESHGATE_SANITIZE ?=
 JOBS ?= $(shell nproc)
 CLUSTER_DIR ?= .local/cluster
+FUZZ_SECONDS ?= 60
 
-.PHONY: help deps configure build unit e2e test fmt lint cluster-up cluster-down control-plane demo demo-down clean
+.PHONY: help deps configure build unit e2e test fuzz fmt lint cluster-up cluster-down control-plane demo demo-down clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -36,6 +37,9 @@ e2e: build control-plane ## Bring a real control plane up, run the e2e suite, te
 	@MESHGATE_BUILD_DIR=$(BUILD_DIR) bash test/e2e/run.sh $(E2E)
 
 test: deps build unit e2e ## Everything: deps, build, unit tests, e2e against a real control plane
+
+fuzz: deps ## Build the libFuzzer targets with clang (build-fuzz), run each for FUZZ_SECONDS (60)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh
 
 cluster-up: control-plane ## Start a local control plane in $(CLUSTER_DIR)
 	@bash test/e2e/cluster/up.sh $(CLUSTER_DIR)

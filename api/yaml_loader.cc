@@ -3,15 +3,18 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace meshgate::api {
@@ -101,6 +104,13 @@ bool isFloatSyntax(std::string_view s) {
   return i == s.size();
 }
 
+// An integer too large even for a double (over 308 digits) has no JSON form: like .inf, it stays
+// the string it was written as.
+nlohmann::json finiteOr(nlohmann::json number, const std::string& s) {
+  if (number.is_number_float() && !std::isfinite(number.get<double>())) return s;
+  return number;
+}
+
 // Resolves a plain (unquoted, untagged) scalar with the YAML 1.2 core schema.
 nlohmann::json resolvePlain(const std::string& s) {
   if (isOneOf(s, {"true", "True", "TRUE"})) return true;
@@ -108,14 +118,15 @@ nlohmann::json resolvePlain(const std::string& s) {
   if (isOneOf(s, {"null", "Null", "NULL", "~", ""})) return nullptr;
   std::string_view v = s;
   if (v.size() > 2 && v.substr(0, 2) == "0x" && allOf(v.substr(2), isHex)) {
-    return parseInteger(v.substr(2), false, 16);
+    return finiteOr(parseInteger(v.substr(2), false, 16), s);
   }
   if (v.size() > 2 && v.substr(0, 2) == "0o" && allOf(v.substr(2), isOctal)) {
-    return parseInteger(v.substr(2), false, 8);
+    return finiteOr(parseInteger(v.substr(2), false, 8), s);
   }
   const bool negative = !v.empty() && v[0] == '-';
   std::string_view unsigned_part = (!v.empty() && (v[0] == '-' || v[0] == '+')) ? v.substr(1) : v;
-  if (allOf(unsigned_part, isDecimal)) return parseInteger(unsigned_part, negative, 10);
+  if (allOf(unsigned_part, isDecimal))
+    return finiteOr(parseInteger(unsigned_part, negative, 10), s);
   if (isFloatSyntax(v)) {
     double d = 0;
     const auto [ptr, ec] =
@@ -124,6 +135,76 @@ nlohmann::json resolvePlain(const std::string& s) {
   }
   // .inf and .nan have no JSON form; like every other plain scalar they stay strings.
   return s;
+}
+
+// yaml-cpp 0.7 takes a token that cannot start a node where a document should start (a ',' outside
+// a flow collection, as in ",a") for an empty document without consuming it, so YAML::LoadAll
+// adds empty documents until memory runs out. This parses the stream as events only and returns
+// where that happens: the place a document starts at twice in a row.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  YAML::Mark start;
+
+  // YAML::EventHandler
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+std::optional<YAML::Mark> findUnparsableToken(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  std::optional<YAML::Mark> previous;
+  while (parser.HandleNextDocument(starts)) {
+    if (previous && previous->pos == starts.start.pos) return previous;
+    previous = starts.start;
+  }
+  return std::nullopt;
+}
+
+// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. yaml-cpp passes bytes of a
+// UTF-8 stream through unchecked, and a JSON document must hold only valid UTF-8 (nlohmann::json
+// throws when it dumps anything else).
+bool isValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    char32_t code = 0;
+    char32_t min = 0;
+    if ((byte & 0xE0) == 0xC0) {
+      length = 2, code = byte & 0x1F, min = 0x80;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3, code = byte & 0x0F, min = 0x800;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4, code = byte & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i < length) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
 }
 
 class Converter {
@@ -139,6 +220,7 @@ class Converter {
         out = nullptr;
         return true;
       case YAML::NodeType::Scalar:
+        if (!isValidUtf8(node.Scalar())) return fail(node.Mark(), "invalid UTF-8");
         out = convertScalar(node);
         return true;
       case YAML::NodeType::Sequence: {
@@ -156,6 +238,7 @@ class Converter {
           std::string key;
           if (entry.first.IsScalar()) {
             key = entry.first.Scalar();
+            if (!isValidUtf8(key)) return fail(entry.first.Mark(), "invalid UTF-8");
           } else if (entry.first.IsNull()) {
             key = "null";
           } else {
@@ -214,7 +297,12 @@ YamlLoadResult loadYaml(std::string_view text, std::string_view source) {
         return result;
       }
     }
-    const std::vector<YAML::Node> nodes = YAML::LoadAll(std::string(text));
+    const std::string yamlText(text);
+    if (const auto unparsable = findUnparsableToken(yamlText)) {
+      result.error = position(source, *unparsable) + ": unexpected token: no node starts here";
+      return result;
+    }
+    const std::vector<YAML::Node> nodes = YAML::LoadAll(yamlText);
     Converter converter(source);
     for (const auto& node : nodes) {
       if (node.IsNull()) continue;

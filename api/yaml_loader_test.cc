@@ -80,6 +80,17 @@ TEST(YamlLoaderTest, IntegersBeyondInt64BecomeUnsignedOrFloat) {
   EXPECT_EQ(doc["min"].get<std::int64_t>(), INT64_MIN);
 }
 
+// 1 followed by 400 zeros became +infinity, which a JSON document cannot hold (it dumps as null);
+// fuzz/yaml_loader_fuzzer checks every number it loads is finite.
+TEST(YamlLoaderTest, IntegersBeyondADoubleStayStrings) {
+  const std::string huge = "1" + std::string(400, '0');
+  const json doc =
+      loadOne("d: " + huge + "\nh: 0x" + std::string(300, 'f') + "\nn: -" + huge + "\n");
+  EXPECT_EQ(doc["d"], huge);
+  EXPECT_EQ(doc["h"], "0x" + std::string(300, 'f'));
+  EXPECT_EQ(doc["n"], "-" + huge);
+}
+
 TEST(YamlLoaderTest, ConvertsNestedMapsAndSequences) {
   const json doc =
       loadOne("spec:\n  hosts: [a.example.com, b.example.com]\n  rules:\n  - {x: 1}\n");
@@ -93,6 +104,28 @@ TEST(YamlLoaderTest, ReportsSyntaxErrorsWithSourceAndLine) {
   EXPECT_TRUE(result.documents.empty());
   EXPECT_EQ(result.error.rfind("bad.yaml:", 0), 0u) << result.error;
   EXPECT_NE(result.error.find(':', 9), std::string::npos) << result.error;
+}
+
+// Found by fuzz/api_route_fuzzer: yaml-cpp 0.7 takes a ',' where a document should start for an
+// empty document without consuming it, and YAML::LoadAll then adds documents until memory runs
+// out.
+TEST(YamlLoaderTest, ACommaWhereADocumentStartsIsAnErrorNotEndlessDocuments) {
+  const auto result = loadYaml(",N.U", "comma.yaml");
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(result.documents.empty());
+  EXPECT_EQ(result.error, "comma.yaml:1:1: unexpected token: no node starts here");
+  EXPECT_EQ(loadYaml("a: 1\n--- ,\n", "x").error, "x:2:5: unexpected token: no node starts here");
+  EXPECT_TRUE(loadYaml("[a, b]\n---\n{c: d}\n", "x").ok());
+}
+
+// Found by fuzz/yaml_loader_fuzzer: yaml-cpp passes the bytes of a scalar through unchecked, and a
+// document holding invalid UTF-8 throws when nlohmann::json dumps it (/config_dump, meshgatectl).
+TEST(YamlLoaderTest, InvalidUtf8IsAnErrorWithItsPosition) {
+  EXPECT_EQ(loadYaml("\xbf", "u.yaml").error, "u.yaml:1:1: invalid UTF-8");
+  EXPECT_EQ(loadYaml("a: b\nc: \"\xc3\x28\"\n", "u.yaml").error, "u.yaml:2:4: invalid UTF-8");
+  EXPECT_EQ(loadYaml("? \xed\xa0\x80\n: v\n", "u.yaml").error, "u.yaml:1:3: invalid UTF-8");
+  EXPECT_EQ(loadOne("caf\xc3\xa9: \xf0\x9f\x9a\x80\n"),
+            json::parse("{\"caf\xc3\xa9\": \"\xf0\x9f\x9a\x80\"}"));
 }
 
 TEST(YamlLoaderTest, RejectsDuplicateKeys) {

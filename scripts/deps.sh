@@ -9,6 +9,7 @@ packages=(
   libssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libre2-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy
+  clang-14 libclang-rt-14-dev
   wrk nginx-light haproxy valgrind curl jq procps util-linux python3 iproute2
 )
 
