@@ -8,18 +8,22 @@
 #include "operator/config_server_certificates.h"
 #include "operator/dataplane_report.h"
 #include "operator/secret_data.h"
+#include "operator/snapshot_inputs.h"
 
 namespace meshgate::op {
 
 namespace {
 
-// Everything but a resync's no-op update (the same object delivered again).
-kube::EventHandlers onAnyChange(std::function<void()> changed) {
+// Everything but a resync's no-op update (the same object delivered again) and, with
+// `ignoreStatus`, updates that change nothing a snapshot reads (snapshot_inputs.h).
+kube::EventHandlers onAnyChange(std::function<void()> changed, bool ignoreStatus = false) {
   kube::EventHandlers handlers;
   handlers.onAdd = [changed](const kube::ObjectSharedPtr&) { changed(); };
-  handlers.onUpdate = [changed](const kube::ObjectSharedPtr& before,
-                                const kube::ObjectSharedPtr& after) {
-    if (before.get() != after.get()) changed();
+  handlers.onUpdate = [changed, ignoreStatus](const kube::ObjectSharedPtr& before,
+                                              const kube::ObjectSharedPtr& after) {
+    if (before.get() == after.get()) return;
+    if (ignoreStatus && before && after && !changesSnapshots(*before, *after)) return;
+    changed();
   };
   handlers.onDelete = [changed](const kube::ObjectSharedPtr&) { changed(); };
   return handlers;
@@ -47,10 +51,13 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
       server_(serverOptions(options_), publisher_, registry_),
       verdictBatches_(std::chrono::milliseconds(100),
                       [this](const std::set<std::string>& classes) { enqueueCarried(classes); }) {
-  for (kube::Informer* informer : {&caches.apiRoutes, &caches.meshServices, &caches.namespaces}) {
-    informer->addEventHandlers(
-        onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }));
+  // The leader's status writes touch every route and service: they build nothing.
+  for (kube::Informer* informer : {&caches.apiRoutes, &caches.meshServices}) {
+    informer->addEventHandlers(onAnyChange(
+        [this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }, /*ignoreStatus=*/true));
   }
+  caches.namespaces.addEventHandlers(
+      onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }));
   for (kube::Informer* informer : {&caches.endpointSlices, &caches.tlsSecrets, &caches.pods}) {
     informer->addEventHandlers(
         onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kEndpoints); }));

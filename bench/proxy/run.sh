@@ -5,7 +5,10 @@
 # interleaved round-robin (so drift hits every target alike): req/s, p50/p99 latency, and the
 # proxy's CPU time per request (utime+stime from /proc). Then instructions per request under
 # callgrind (meshgate, nginx) and resident memory with IDLE idle keep-alive client connections
-# (meshgate, nginx, HAProxy). Prints one markdown table on stdout; progress goes to stderr.
+# (meshgate, nginx, HAProxy). Then overload: OVERLOAD (20,000) connection attempts against a
+# meshgate-proxy whose limits.maxConnections is half that — how many it holds, sheds with a 503 or
+# closes, its RSS, and whether it still serves once they go. Prints markdown tables on stdout;
+# progress goes to stderr.
 #   bash bench/proxy/run.sh                               (DURATION=10 REPEATS=5 CONNECTIONS=32)
 #   DURATION=3 REPEATS=1 bash bench/proxy/run.sh          (a quick look)
 # More knobs: IDLE=10000, SKIP_BUILD=1 (use the binaries already in BUILD_DIR, default
@@ -18,6 +21,7 @@ duration=${DURATION:-10}
 repeats=${REPEATS:-5}
 connections=${CONNECTIONS:-32}
 idle=${IDLE:-10000}
+overload=${OVERLOAD:-20000}
 build=${BUILD_DIR:-build-release}
 [[ $build = /* ]] || build=$repo/$build
 
@@ -26,6 +30,7 @@ port_backend=18180
 port_nginx=18181 port_haproxy=18182 port_meshgate=18183 admin_meshgate=18190
 port_cg_nginx=18184 port_cg_meshgate=18185 admin_cg_meshgate=18191
 port_rss_nginx=18186 port_rss_meshgate=18187 admin_rss_meshgate=18192 port_rss_haproxy=18188
+port_over_meshgate=18189 admin_over_meshgate=18193
 
 cd "$repo"
 bash scripts/deps.sh
@@ -37,7 +42,7 @@ die() {
 
 for p in $port_backend $port_nginx $port_haproxy $port_meshgate $admin_meshgate $port_cg_nginx \
   $port_cg_meshgate $admin_cg_meshgate $port_rss_nginx $port_rss_meshgate $admin_rss_meshgate \
-  $port_rss_haproxy; do
+  $port_rss_haproxy $port_over_meshgate $admin_over_meshgate; do
   [ -z "$(ss -ltnH "sport = :$p")" ] || die "port $p is in use"
 done
 # Proxies and idle clients inherit this: 10,000 connections need more than the usual 1024.
@@ -397,6 +402,43 @@ wait_http "http://127.0.0.1:$admin_rss_meshgate/ready" 20
 rss_measure meshgate "$port_rss_meshgate" "$rss_pid"
 stop "$rss_pid"
 
+# --- Overload: more connections than limits.maxConnections ------------------------------------
+over_cap=$((overload / 2))
+log "overload: $overload connection attempts, limits.maxConnections $over_cap"
+over_conf=$(meshgate_conf over-meshgate "$port_over_meshgate" "$admin_over_meshgate")
+echo "limits: {maxConnections: $over_cap}" >>"$over_conf"
+start over-meshgate taskset -c 1 "$build/bin/meshgate-proxy" --config "$over_conf" \
+  --concurrency 1 --log-level warn
+over_pid=$started
+wait_http "http://127.0.0.1:$admin_over_meshgate/ready" 20
+curl -fsS -o /dev/null -H 'Host: bench.example.com' "http://127.0.0.1:$port_over_meshgate/"
+over_base=$(rss_kib "$over_pid")
+start over-clients taskset -c 0 "$idle_clients" --connect "127.0.0.1:$port_over_meshgate" \
+  --count "$overload" --count-shed --hold-seconds 300
+over_clients=$started
+over_outcome=""
+for _ in $(seq 1200); do
+  over_outcome=$(grep -m1 '^open ' "$tmp/over-clients.log" || true)
+  [ -z "$over_outcome" ] || break
+  alive "$over_clients" || break
+  sleep 0.1
+done
+over_rss=$(rss_kib "$over_pid")
+over_shed_during=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.example.com' \
+  "http://127.0.0.1:$port_over_meshgate/" || true)
+over_rejected=$(curl -s "http://127.0.0.1:$admin_over_meshgate/stats" |
+  awk '/^meshgate_proxy_downstream_connections_rejected_total\{reason="connection_limit"\}/ {print $2}')
+stop "$over_clients"
+over_after=000
+for _ in $(seq 100); do
+  over_after=$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: bench.example.com' \
+    "http://127.0.0.1:$port_over_meshgate/" || true)
+  [ "$over_after" != 200 ] || break
+  sleep 0.1
+done
+alive "$over_pid" && over_alive=yes || over_alive=no
+stop "$over_pid"
+
 # --- Table --------------------------------------------------------------------------------------
 med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }
 ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
@@ -453,3 +495,12 @@ for t in nginx haproxy meshgate; do
     base_rss+=$(awk -v t="$t" -v k="${rss_base[$t]}" 'BEGIN {printf "%s %.1f, ", t, k / 1024}')
 done
 [ -z "$base_rss" ] || echo "RSS before the idle connections, after one request (MiB): ${base_rss%, }."
+echo
+echo "Overload: $overload connection attempts (meshgate-idle-clients --count-shed, each sends one request and holds the connection if answered 200) against meshgate-proxy with limits.maxConnections $over_cap, one worker."
+echo
+echo "| outcome (open / shed 503 / closed unanswered) | rejected counter | RSS before → with them (MiB) | a new request meanwhile | after they go | proxy alive |"
+echo "|---|---:|---|---|---|---|"
+printf '| %s | %s | %s → %s | %s | %s | %s |\n' "${over_outcome:-no outcome}" "${over_rejected:-—}" \
+  "$(awk -v k="$over_base" 'BEGIN {printf "%.1f", k / 1024}')" \
+  "$(awk -v k="$over_rss" 'BEGIN {printf "%.1f", k / 1024}')" "$over_shed_during" "$over_after" "$over_alive"
+

@@ -4,6 +4,10 @@
 //   meshgate-idle-clients --connect 127.0.0.1:PORT --count 10000 [--hold-seconds N]
 // prints "open <count>" once every connection is established and answered, then holds until
 // killed (or N seconds, if N > 0). Exits 1 if a connection fails or the server closes one.
+// With --count-shed (a proxy over its connection limit): a connection answered 503 with
+// `connection: close` counts as shed, one the server closes or resets before answering as closed;
+// once every one of COUNT has an outcome it prints "open <n> shed <n> closed <n>" and holds the
+// open ones (exits 1 only if an open one is closed later).
 #include <sys/resource.h>
 
 #include <csignal>
@@ -35,6 +39,9 @@ struct Clients {
   std::size_t count = 0;
   std::size_t started = 0;
   std::size_t open = 0;
+  bool countShed = false;
+  std::size_t shed = 0;
+  std::size_t closed = 0;
   bool failed = false;
   // A deque: sockets never move once held (a pending read refers to them).
   std::deque<tcp::socket> held;
@@ -64,6 +71,13 @@ void watch(tcp::socket& socket, Clients& clients, net::io_context& io) {
                          });
 }
 
+// --count-shed: every connection has an outcome.
+void reportOutcomes(Clients& clients) {
+  if (clients.open + clients.shed + clients.closed != clients.count) return;
+  std::printf("open %zu shed %zu closed %zu\n", clients.open, clients.shed, clients.closed);
+  std::fflush(stdout);
+}
+
 net::awaitable<void> opener(Clients& clients, net::io_context& io) {
   while (clients.started < clients.count && !clients.failed) {
     ++clients.started;
@@ -73,14 +87,32 @@ net::awaitable<void> opener(Clients& clients, net::io_context& io) {
     if (ec) co_return fail(clients, "connect: " + ec.message(), io);
     socket.set_option(tcp::no_delay(true), ec);
     co_await net::async_write(socket, net::buffer(kRequest), withError(ec));
+    if (clients.countShed && ec) {
+      ++clients.closed;
+      reportOutcomes(clients);
+      continue;
+    }
     if (ec) co_return fail(clients, "write: " + ec.message(), io);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     co_await http::async_read(socket, buffer, parser, withError(ec));
+    if (clients.countShed && ec) {
+      ++clients.closed;
+      reportOutcomes(clients);
+      continue;
+    }
     if (ec) co_return fail(clients, "read: " + ec.message(), io);
+    if (clients.countShed && parser.get().result_int() == 503 && !parser.get().keep_alive()) {
+      ++clients.shed;
+      reportOutcomes(clients);
+      continue;
+    }
     if (!parser.get().keep_alive()) co_return fail(clients, "server did not keep alive", io);
     watch(clients.held.emplace_back(std::move(socket)), clients, io);
-    if (++clients.open == clients.count) {
+    ++clients.open;
+    if (clients.countShed) {
+      reportOutcomes(clients);
+    } else if (clients.open == clients.count) {
       std::printf("open %zu\n", clients.open);
       std::fflush(stdout);
     }
@@ -114,6 +146,8 @@ int main(int argc, char** argv) {
   app.add_option("--connect", connect, "server address:port")->required();
   app.add_option("--count", clients.count, "connections to open")->check(CLI::Range(1, 1000000));
   app.add_option("--hold-seconds", hold_seconds, "exit after this long (0: hold until killed)");
+  app.add_flag("--count-shed", clients.countShed,
+               "count connections answered 503 + close (shed) or closed unanswered, not failures");
   CLI11_PARSE(app, argc, argv);
 
   auto server = meshgate::testtools::parseListenAddress(connect);
