@@ -227,6 +227,30 @@ void setSmallSocketBuffers(tcp::socket& socket) {
   socket.set_option(tcp::no_delay(true));
 }
 
+// A connected FdTlsStream server and asio::ssl client, before the handshake: the server has the
+// mesh's serving certificate, the client trusts the mesh CA, presents `identity`'s certificate and
+// checks the server's name.
+class StreamPair {
+ public:
+  explicit StreamPair(asio::io_context& ioc, const TestPki& identity = meshPki())
+      : serverTls_(serverContext(meshPki())),
+        clientTls_(clientContext(meshPki(), identity)),
+        sockets_(connectedPair(ioc)),
+        server(std::move(sockets_.first), serverTls_),
+        client(std::move(sockets_.second), clientTls_) {
+    expectServerName(client);
+  }
+
+ private:
+  ssl::context serverTls_;
+  ssl::context clientTls_;
+  std::pair<tcp::socket, tcp::socket> sockets_;  // moved into the streams
+
+ public:
+  FdTlsStream server;
+  ssl::stream<tcp::socket> client;
+};
+
 // --- 1. Mutual TLS and a concurrent bulk transfer ---------------------------------------------
 
 asio::awaitable<void> bulkServer(FdTlsStream& stream, const std::vector<unsigned char>& out,
@@ -506,12 +530,9 @@ asio::awaitable<void> clientVanishes(ssl::stream<tcp::socket>& stream) {
 
 TEST(FdTlsStreamTest, PeerClosingTcpWithoutCloseNotifyIsStreamTruncated) {
   asio::io_context ioc;
-  auto serverTls = serverContext(meshPki());
-  auto clientTls = clientContext(meshPki(), meshPki());
-  auto [serverSocket, clientSocket] = connectedPair(ioc);
-  FdTlsStream server(std::move(serverSocket), serverTls);
-  ssl::stream<tcp::socket> client(std::move(clientSocket), clientTls);
-  expectServerName(client);
+  StreamPair pair(ioc);
+  FdTlsStream& server = pair.server;
+  ssl::stream<tcp::socket>& client = pair.client;
 
   error_code readError;
   Coroutines coroutines(ioc);
@@ -542,12 +563,9 @@ asio::awaitable<void> clientTriesHandshake(ssl::stream<tcp::socket>& stream) {
 TEST(FdTlsStreamTest, ClientCertificateFromAnUntrustedCaFailsVerification) {
   asio::io_context ioc;
   const TestPki stranger = makePki("someone else's CA");
-  auto serverTls = serverContext(meshPki());
-  auto clientTls = clientContext(meshPki(), stranger);
-  auto [serverSocket, clientSocket] = connectedPair(ioc);
-  FdTlsStream server(std::move(serverSocket), serverTls);
-  ssl::stream<tcp::socket> client(std::move(clientSocket), clientTls);
-  expectServerName(client);
+  StreamPair pair(ioc, stranger);
+  FdTlsStream& server = pair.server;
+  ssl::stream<tcp::socket>& client = pair.client;
 
   error_code handshakeError;
   Coroutines coroutines(ioc);
@@ -578,12 +596,9 @@ bool handshakePair(asio::io_context& ioc, FdTlsStream& server, ssl::stream<tcp::
 
 TEST(FdTlsStreamTest, ClosingTheSocketAbortsAPendingRead) {
   asio::io_context ioc;
-  auto serverTls = serverContext(meshPki());
-  auto clientTls = clientContext(meshPki(), meshPki());
-  auto [serverSocket, clientSocket] = connectedPair(ioc);
-  FdTlsStream server(std::move(serverSocket), serverTls);
-  ssl::stream<tcp::socket> client(std::move(clientSocket), clientTls);
-  expectServerName(client);
+  StreamPair pair(ioc);
+  FdTlsStream& server = pair.server;
+  ssl::stream<tcp::socket>& client = pair.client;
   ASSERT_TRUE(handshakePair(ioc, server, client));
 
   bool done = false;
@@ -606,12 +621,9 @@ TEST(FdTlsStreamTest, ClosingTheSocketAbortsAPendingRead) {
 
 TEST(FdTlsStreamTest, TerminalCancellationAbortsAPendingRead) {
   asio::io_context ioc;
-  auto serverTls = serverContext(meshPki());
-  auto clientTls = clientContext(meshPki(), meshPki());
-  auto [serverSocket, clientSocket] = connectedPair(ioc);
-  FdTlsStream server(std::move(serverSocket), serverTls);
-  ssl::stream<tcp::socket> client(std::move(clientSocket), clientTls);
-  expectServerName(client);
+  StreamPair pair(ioc);
+  FdTlsStream& server = pair.server;
+  ssl::stream<tcp::socket>& client = pair.client;
   ASSERT_TRUE(handshakePair(ioc, server, client));
 
   bool done = false;
@@ -676,12 +688,9 @@ asio::awaitable<void> httpClient(ssl::stream<tcp::socket>& stream, std::size_t& 
 
 TEST(FdTlsStreamTest, HttpRequestAndResponseThenCloseNotify) {
   asio::io_context ioc;
-  auto serverTls = serverContext(meshPki());
-  auto clientTls = clientContext(meshPki(), meshPki());
-  auto [serverSocket, clientSocket] = connectedPair(ioc);
-  FdTlsStream server(std::move(serverSocket), serverTls);
-  ssl::stream<tcp::socket> client(std::move(clientSocket), clientTls);
-  expectServerName(client);
+  StreamPair pair(ioc);
+  FdTlsStream& server = pair.server;
+  ssl::stream<tcp::socket>& client = pair.client;
 
   std::string target;
   std::size_t bodySize = 0;
