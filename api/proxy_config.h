@@ -32,6 +32,7 @@ inline constexpr std::int64_t kMaxHeaders = 10000;
 inline constexpr std::int64_t kMaxBodyBytes = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxRetryBufferBytes = 64 << 20;
 inline constexpr std::int64_t kMaxConnections = 1'000'000;
+inline constexpr std::int64_t kMaxBufferedBodyBytes = std::int64_t{1} << 40;
 
 // A listener certificate: either files (a config file on disk) or the PEM text itself (what the
 // operator streams from a Secret). Exactly one of the two forms is set.
@@ -119,6 +120,10 @@ struct LimitsConfig {
   // Open downstream connections, whole proxy (split evenly over the workers); a connection beyond
   // it is answered 503 (plain HTTP) or closed (TLS) at once, and counted.
   uint32_t maxConnections = 20000;
+  // Request bodies held in memory at once so their requests can be replayed (each at most
+  // maxRetryBufferBytes), whole proxy (split evenly over the workers); a request whose body does
+  // not fit is answered 503 before its body is read, and counted.
+  uint64_t maxBufferedBodyBytes = 128 * 1024 * 1024;
 };
 
 struct AccessLogConfig {

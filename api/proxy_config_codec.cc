@@ -374,7 +374,7 @@ void decodeTimeouts(const json& j, const FieldPath& path, ErrorList& errors, Tim
 void decodeLimits(const json& j, const FieldPath& path, ErrorList& errors, LimitsConfig& out) {
   const StrictObject o(j, path, errors,
                        {"maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes",
-                        "maxRetryBufferBytes", "maxConnections"});
+                        "maxRetryBufferBytes", "maxConnections", "maxBufferedBodyBytes"});
   readInteger(o, "maxRequestLineBytes", kMinRequestLineBytes, kMaxRequestLineBytes,
               out.maxRequestLineBytes);
   readInteger(o, "maxHeaderBytes", kMinHeaderBytes, kMaxHeaderBytes, out.maxHeaderBytes);
@@ -382,6 +382,7 @@ void decodeLimits(const json& j, const FieldPath& path, ErrorList& errors, Limit
   readInteger(o, "maxBodyBytes", 1, kMaxBodyBytes, out.maxBodyBytes);
   readInteger(o, "maxRetryBufferBytes", 0, kMaxRetryBufferBytes, out.maxRetryBufferBytes);
   readInteger(o, "maxConnections", 1, kMaxConnections, out.maxConnections);
+  readInteger(o, "maxBufferedBodyBytes", 1, kMaxBufferedBodyBytes, out.maxBufferedBodyBytes);
 }
 
 void decodeAccessLog(const json& j, const FieldPath& path, ErrorList& errors,
@@ -534,7 +535,8 @@ json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
             {"maxHeaders", l.maxHeaders},
             {"maxBodyBytes", l.maxBodyBytes},
             {"maxRetryBufferBytes", l.maxRetryBufferBytes},
-            {"maxConnections", l.maxConnections}}},
+            {"maxConnections", l.maxConnections},
+            {"maxBufferedBodyBytes", l.maxBufferedBodyBytes}}},
           {"accessLog", {{"enabled", config.accessLog.enabled}, {"path", config.accessLog.path}}}};
 }
 

@@ -73,7 +73,7 @@ clusters:
   tls: {serverName: backend.internal, caFile: /etc/tls/ca.crt}
   pool: {maxIdlePerEndpoint: 8, idleTimeout: 1m30s}
 timeouts: {headerRead: 5s, idle: 2m, request: 30s, drain: 0s}
-limits: {maxRequestLineBytes: 4096, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1048576, maxRetryBufferBytes: 0}
+limits: {maxRequestLineBytes: 4096, maxHeaderBytes: 32768, maxHeaders: 50, maxBodyBytes: 1048576, maxRetryBufferBytes: 0, maxBufferedBodyBytes: 2097152}
 accessLog: {enabled: true, path: /var/log/proxy.log}
 )";
 
@@ -153,6 +153,7 @@ TEST(ProxyConfigCodecTest, DecodesTimeoutsLimitsAndAccessLog) {
   EXPECT_EQ(c.limits.maxHeaders, 50u);
   EXPECT_EQ(c.limits.maxBodyBytes, 1048576u);
   EXPECT_EQ(c.limits.maxRetryBufferBytes, 0u);
+  EXPECT_EQ(c.limits.maxBufferedBodyBytes, 2097152u);
   EXPECT_TRUE(c.accessLog.enabled);
   EXPECT_EQ(c.accessLog.path, "/var/log/proxy.log");
 }

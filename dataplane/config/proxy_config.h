@@ -23,10 +23,11 @@ using api::TlsCertificate;
 using api::UpstreamTls;
 
 using api::kMaxBodyBytes;
+using api::kMaxBufferedBodyBytes;
+using api::kMaxConnections;
 using api::kMaxHeaderBytes;
 using api::kMaxHeaders;
 using api::kMaxRequestLineBytes;
-using api::kMaxConnections;
 using api::kMaxRetryBufferBytes;
 using api::kMinHeaderBytes;
 using api::kMinRequestLineBytes;

@@ -419,6 +419,17 @@ void validateLimits(const LimitsConfig& l, const FieldPath& path, ErrorList& err
   api::validateRange(l.maxRetryBufferBytes, 0, kMaxRetryBufferBytes,
                      path.child("maxRetryBufferBytes"), errors);
   api::validateRange(l.maxConnections, 1, kMaxConnections, path.child("maxConnections"), errors);
+  if (l.maxBufferedBodyBytes < 1 ||
+      l.maxBufferedBodyBytes > static_cast<std::uint64_t>(kMaxBufferedBodyBytes)) {
+    errors.push_back(FieldError::invalid(
+        path.child("maxBufferedBodyBytes"), l.maxBufferedBodyBytes,
+        "must be between 1 and " + std::to_string(kMaxBufferedBodyBytes) + ", inclusive"));
+  } else if (l.maxBufferedBodyBytes < l.maxRetryBufferBytes) {
+    // Otherwise a body of maxRetryBufferBytes would never fit and its requests always get 503.
+    errors.push_back(FieldError::invalid(path.child("maxBufferedBodyBytes"), l.maxBufferedBodyBytes,
+                                         "must not be smaller than maxRetryBufferBytes (" +
+                                             std::to_string(l.maxRetryBufferBytes) + ")"));
+  }
 }
 
 void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorList& errors) {

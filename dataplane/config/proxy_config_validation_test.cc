@@ -446,6 +446,19 @@ TEST(ProxyConfigValidationTest, LimitRules) {
                           "0 and 67108864, inclusive"));
 }
 
+TEST(ProxyConfigValidationTest, BufferedBodyBudgetMustHoldOneRetryBuffer) {
+  ProxyConfig c = baseConfig();
+  c.limits.maxRetryBufferBytes = 64 * 1024;
+  c.limits.maxBufferedBodyBytes = 1024;
+  EXPECT_THAT(errorsOf(c), ElementsAre("limits.maxBufferedBodyBytes: Invalid value: 1024: must not "
+                                       "be smaller than maxRetryBufferBytes (65536)"));
+  c.limits.maxBufferedBodyBytes = 0;
+  EXPECT_THAT(errorsOf(c), ElementsAre("limits.maxBufferedBodyBytes: Invalid value: 0: must be "
+                                       "between 1 and 1099511627776, inclusive"));
+  c.limits.maxBufferedBodyBytes = 64 * 1024;
+  EXPECT_THAT(errorsOf(c), IsEmpty());
+}
+
 TEST(ProxyConfigValidationTest, HeaderLimitMustHoldTheRequestLine) {
   ProxyConfig c = baseConfig();
   c.limits.maxRequestLineBytes = 8192;

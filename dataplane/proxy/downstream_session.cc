@@ -1,4 +1,4 @@
-// The request path of one client connection: read, route, forward, stream back.
+// The client side of the request path: read, route, filter, admit, forward or answer locally.
 #include "dataplane/proxy/downstream_session.h"
 
 #include <algorithm>
@@ -7,25 +7,30 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "base/assert.h"
 #include "dataplane/proxy/forwarded_head.h"
+#include "dataplane/proxy/request_filter.h"
+#include "dataplane/proxy/response_forwarder.h"
+#include "dataplane/proxy/upstream_router.h"
 #include "dataplane/proxy/worker.h"
 
 namespace meshgate::dp {
 
 namespace {
 
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kInitialInput = 1024;
+constexpr size_t kKeepInput = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kOverflowHeader = "x-meshgate-overflow: 1\r\n";
 
 using Steady = std::chrono::steady_clock;
 
-bool isIdempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
-         method == "DELETE" || method == "TRACE";
+LocalReply reply(unsigned status, std::string body, std::string_view extraHeaders = {}) {
+  return LocalReply{
+      .status = status, .body = std::move(body), .extraHeaders = std::string(extraHeaders)};
 }
 
 // Splits "a=1&b=2" into pairs (no percent-decoding: matches compare the raw text, as the
@@ -120,12 +125,12 @@ void DownstreamSession::closeWhenIdle() {
 void DownstreamSession::abort() {
   closeWhenIdle_ = true;
   stream_.cancel();
-  if (upstreamInUse_) upstreamInUse_->stream.cancel();
-  if (connecting_) connecting_->cancel();
+  if (watch_.connection) watch_.connection->stream.cancel();
+  if (watch_.connecting) watch_.connecting->cancel();
 }
 
 void DownstreamSession::onDeadline() {
-  timedOut_ = true;
+  watch_.timedOut = true;
   switch (phase_) {
     case Phase::Handshake:
     case Phase::Idle:
@@ -134,19 +139,19 @@ void DownstreamSession::onDeadline() {
       stream_.cancel();
       break;
     case Phase::Upstream:
-      if (upstreamInUse_) upstreamInUse_->stream.cancel();
-      if (connecting_) connecting_->cancel();
+      if (watch_.connection) watch_.connection->stream.cancel();
+      if (watch_.connecting) watch_.connecting->cancel();
       break;
     case Phase::Response:
     case Phase::Tunnel:
       stream_.cancel();
-      if (upstreamInUse_) upstreamInUse_->stream.cancel();
+      if (watch_.connection) watch_.connection->stream.cancel();
       break;
   }
 }
 
 void DownstreamSession::armIn(std::chrono::milliseconds timeout) {
-  timedOut_ = false;
+  watch_.timedOut = false;
   if (timeout.count() <= 0)
     disarm();
   else
@@ -154,6 +159,7 @@ void DownstreamSession::armIn(std::chrono::milliseconds timeout) {
 }
 
 void DownstreamSession::compactInput() {
+  MESHGATE_ASSERT(inStart_ <= inEnd_ && inEnd_ <= in_.size(), "input offsets within the buffer");
   if (inStart_ == inEnd_) {
     inStart_ = inEnd_ = 0;
   } else if (inStart_ > 0) {
@@ -168,6 +174,10 @@ asio::awaitable<bool> DownstreamSession::readMore() {
     compactInput();
     if (in_.size() - inEnd_ < 512) in_.resize(std::max(in_.size() * 2, kInitialInput));
   }
+  // A client just answered has not sent its next request yet: let the worker's requests in
+  // flight run first (Worker::requestsInFlight).
+  if (phase_ == Phase::Idle && requestsServed_ > 0 && worker_.requestsInFlight() > 0)
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   auto [ec, n] = co_await stream_.readSome(asio::buffer(in_.data() + inEnd_, in_.size() - inEnd_));
   if (ec || n == 0) co_return false;
   inEnd_ += n;
@@ -184,6 +194,8 @@ asio::awaitable<void> DownstreamSession::run() {
   for (;;) {
     compactInput();
     if (closeWhenIdle_ && inStart_ == inEnd_) co_return;
+    // A buffer grown for a large head or body is not kept by an idle connection.
+    if (inStart_ == inEnd_ && in_.size() > kKeepInput) std::vector<char>().swap(in_);
     view_ = worker_.view();
     isHead_ = false;
     const ProxyConfig& config = view_->snapshot().config();
@@ -199,9 +211,9 @@ asio::awaitable<void> DownstreamSession::run() {
       status = http::parseRequestHead(input(), limits, request_);
       if (status != http::ParseStatus::NeedMore) break;
       if (!co_await readMore()) {
-        if (timedOut_ && phase_ == Phase::HeaderRead) {
+        if (watch_.timedOut && phase_ == Phase::HeaderRead) {
           worker_.countBadRequest("header read timeout");
-          co_await respondLocal(408, "request header timeout\n", false);
+          co_await sendLocalReply(reply(408, "request header timeout\n"), false);
         }
         co_return;
       }
@@ -214,26 +226,18 @@ asio::awaitable<void> DownstreamSession::run() {
       worker_.countBadRequest(http::describe(status));
       std::string body(http::describe(status));
       body.push_back('\n');
-      co_await respondLocal(http::statusFor(status), body, false);
+      co_await sendLocalReply(reply(http::statusFor(status), std::move(body)), false);
       co_return;
     }
     if (!co_await handleRequest()) co_return;
   }
 }
 
-asio::awaitable<bool> DownstreamSession::respondLocal(unsigned status, std::string_view body,
-                                                      bool keepAlive,
-                                                      std::string_view extraHeaders) {
-  writeLocalResponse(responseHead_, status, isHead_ ? std::string_view{} : body, keepAlive,
-                     extraHeaders);
-  if (isHead_) {
-    // A HEAD answer announces the GET body's length without sending it.
-    const std::string length = "content-length: 0\r\n";
-    const size_t at = responseHead_.find(length);
-    if (at != std::string::npos)
-      responseHead_.replace(at, length.size(),
-                            "content-length: " + std::to_string(body.size()) + "\r\n");
-  }
+asio::awaitable<bool> DownstreamSession::sendLocalReply(LocalReply reply, bool keepAlive) {
+  MESHGATE_ASSERT(reply.status >= 200 && reply.status <= 599, "a local reply is a final response");
+  keepAlive = keepAlive && !reply.closeConnection && !closeWhenIdle_;
+  formatLocalReply(responseHead_, reply.status, reply.body, reply.extraHeaders, keepAlive,
+                   /*announceOnly=*/isHead_);
   phase_ = Phase::Response;
   armIn(view_->snapshot().config().timeouts.idle);
   const error_code ec = std::get<0>(co_await stream_.writeAll(asio::buffer(responseHead_)));
@@ -241,7 +245,15 @@ asio::awaitable<bool> DownstreamSession::respondLocal(unsigned status, std::stri
   co_return !ec && keepAlive;
 }
 
+asio::awaitable<bool> DownstreamSession::replyAndFinish(LocalReply reply, bool keepAlive,
+                                                        const CompiledRule* rule,
+                                                        std::optional<size_t> backend) {
+  finishRequest(reply.status, rule, backend);
+  co_return co_await sendLocalReply(reply, keepAlive);
+}
+
 asio::awaitable<bool> DownstreamSession::bufferBody(uint64_t length) {
+  MESHGATE_ASSERT(bodyStart_ >= inStart_ && bodyStart_ <= inEnd_, "the body starts in the input");
   while (inEnd_ - bodyStart_ < length) {
     if (request_.expectContinue && !sentContinue_) {
       sentContinue_ = true;
@@ -272,32 +284,22 @@ RequestHash DownstreamSession::requestHash(const Cluster& cluster) const {
   return std::nullopt;
 }
 
-asio::awaitable<bool> DownstreamSession::redirect(const CompiledRule& rule) {
-  const bool keepAlive = request_.keepAlive && request_.framing == http::BodyFraming::None;
-  std::string location;
-  unsigned status = 302;
-  const std::string host = [&] {
-    std::string_view h = request_.host;
-    if (!h.empty() && h.front() != '[') h = h.substr(0, h.find(':'));
-    return std::string(h);
-  }();
-  if (rule.redirect) {
-    const api::Redirect& r = *rule.redirect;
-    const std::string scheme = r.scheme.value_or(stream_.tls() ? "https" : "http");
-    location = scheme + "://" + r.hostname.value_or(host);
-    if (r.port) {
-      const bool standard =
-          (scheme == "http" && *r.port == 80) || (scheme == "https" && *r.port == 443);
-      if (!standard) location += ":" + std::to_string(*r.port);
-    }
-    location += r.path.value_or(std::string(request_.target));
-    if (r.statusCode) status = static_cast<unsigned>(*r.statusCode);
-  } else {
-    location = "https://" + host + std::string(request_.target);
-    status = 301;
+std::string_view DownstreamSession::rewritePath(const CompiledRule& rule) {
+  std::string_view path = request_.path;
+  if (!rule.rewritePathPrefix) return path;
+  for (const auto& prefix : rule.pathPrefixes) {
+    if (!pathPrefixMatches(prefix, path)) continue;
+    std::string_view rest = path.substr(std::min(path.size(), prefix.size()));
+    if (prefix.size() > 1 && prefix.back() == '/') rest = path.substr(prefix.size() - 1);
+    rewrittenPath_ = *rule.rewritePathPrefix;
+    if (!rest.empty() && rest.front() == '/' && !rewrittenPath_.empty() &&
+        rewrittenPath_.back() == '/')
+      rewrittenPath_.pop_back();
+    rewrittenPath_.append(rest);
+    if (rewrittenPath_.empty()) rewrittenPath_ = "/";
+    return rewrittenPath_;
   }
-  finishRequest(status, &rule, std::nullopt);
-  co_return co_await respondLocal(status, "", keepAlive, "location: " + location + "\r\n");
+  return path;
 }
 
 asio::awaitable<bool> DownstreamSession::handleRequest() {
@@ -318,7 +320,6 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   bodyComplete_ = false;
   bodyConsumed_ = false;
   sentContinue_ = false;
-  responseStarted_ = false;
   upstreamAddress_.clear();
   chunked_.reset();
   const ActiveRequest active(worker_);
@@ -337,37 +338,28 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     logHost_.assign(request_.host);
   }
 
+  // A reply before the body was read keeps the connection only when there is no body to skip.
   const bool hasBody = request_.framing != http::BodyFraming::None;
+  const bool keepWithoutBody = request_.keepAlive && !hasBody;
   const CompiledRule* rule = snapshot.select(routingView_);
-  if (!rule) {
-    finishRequest(404, nullptr, std::nullopt);
-    co_return co_await respondLocal(404, "no route for this host and path\n",
-                                    request_.keepAlive && !hasBody);
+  if (!rule)
+    co_return co_await replyAndFinish(reply(404, "no route for this host and path\n"),
+                                      keepWithoutBody, nullptr, std::nullopt);
+  {
+    LocalReply filtered;
+    const FilterContext context{.request = routingView_,
+                                .target = request_.target,
+                                .clientIp = peerIp_,
+                                .tls = stream_.tls()};
+    if (runFilters(rule->filters, context, filtered) == FilterStatus::Reply)
+      co_return co_await replyAndFinish(std::move(filtered), keepWithoutBody, rule, std::nullopt);
   }
-  if ((rule->redirectToHttps && !stream_.tls()) || rule->redirect)
-    co_return co_await redirect(*rule);
 
   // The upstream head, built once for every attempt.
-  std::string_view path = request_.path;
-  if (rule->rewritePathPrefix) {
-    for (const auto& prefix : rule->pathPrefixes) {
-      if (!pathPrefixMatches(prefix, path)) continue;
-      std::string_view rest = path.substr(std::min(path.size(), prefix.size()));
-      if (prefix.size() > 1 && prefix.back() == '/') rest = path.substr(prefix.size() - 1);
-      rewrittenPath_ = *rule->rewritePathPrefix;
-      if (!rest.empty() && rest.front() == '/' && !rewrittenPath_.empty() &&
-          rewrittenPath_.back() == '/')
-        rewrittenPath_.pop_back();
-      rewrittenPath_.append(rest);
-      if (rewrittenPath_.empty()) rewrittenPath_ = "/";
-      path = rewrittenPath_;
-      break;
-    }
-  }
   requestId_.clear();
   if (!routingView_.header("x-request-id")) worker_.newRequestId(requestId_);
   const RequestForwarding forwarding{
-      .path = path,
+      .path = rewritePath(*rule),
       .query = request_.query,
       .host = rule->rewriteHostname ? std::string_view(*rule->rewriteHostname) : request_.host,
       .clientIp = peerIp_,
@@ -379,38 +371,39 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     requestId_.assign(routingView_.header("x-request-id").value_or(std::string_view{}));
 
   const auto backend = view_->pickBackend(*rule);
-  if (!backend) {
-    finishRequest(503, rule, std::nullopt);
-    co_return co_await respondLocal(503, "no backend with weight\n",
-                                    request_.keepAlive && !hasBody);
-  }
+  if (!backend)
+    co_return co_await replyAndFinish(reply(503, "no backend with weight\n"), keepWithoutBody, rule,
+                                      std::nullopt);
   const BackendRef& ref = rule->backends[*backend];
   const Cluster& cluster = snapshot.clusters()[ref.cluster];
-  const RetryPolicy& retry = rule->retries ? *rule->retries : *cluster.retries;
   const auto timeout = rule->timeout ? rule->timeout : cluster.timeout;
   const std::chrono::milliseconds requestTimeout = timeout.value_or(config.timeouts.request);
   requestDeadline_ =
       requestTimeout.count() > 0 ? requestStart_ + requestTimeout : SteadyTime::max();
-  perTryTimeout_ = rule->perTryTimeout ? rule->perTryTimeout : cluster.perTryTimeout;
 
   auto requestSlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::Requests);
   if (!requestSlot) {
     cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Requests)]->inc();
-    finishRequest(503, rule, *backend);
-    co_return co_await respondLocal(503, "upstream overflow: too many requests\n",
-                                    request_.keepAlive && !hasBody, "x-meshgate-overflow: 1\r\n");
+    co_return co_await replyAndFinish(
+        reply(503, "upstream overflow: too many requests\n", kOverflowHeader), keepWithoutBody,
+        rule, *backend);
   }
 
   const RequestHash hash = requestHash(cluster);
+  BodyBufferLease bodyLease(worker_);
 
   // Body: small Content-Length bodies are read whole first, so that a failed attempt can be
   // replayed; larger or chunked ones stream and are not retried.
   if (request_.framing == http::BodyFraming::ContentLength) {
-    if (request_.contentLength > config.limits.maxBodyBytes) {
-      finishRequest(413, rule, std::nullopt);
-      co_return co_await respondLocal(413, "request body too large\n", false);
-    }
+    if (request_.contentLength > config.limits.maxBodyBytes)
+      co_return co_await replyAndFinish(reply(413, "request body too large\n"), false, rule,
+                                        std::nullopt);
     if (request_.contentLength <= config.limits.maxRetryBufferBytes) {
+      // Memory for bodies held for replay is capped per worker: beyond it, shed before reading.
+      if (!bodyLease.reserve(request_.contentLength))
+        co_return co_await replyAndFinish(
+            reply(503, "over capacity: buffered request bodies\n", "retry-after: 1\r\n"), false,
+            rule, *backend);
       // Reads the client: request_'s views are dead after this.
       phase_ = Phase::Body;
       armIn(config.timeouts.idle);
@@ -425,140 +418,120 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     const auto result = chunked_.consume({in_.data() + bodyStart_, inEnd_ - bodyStart_});
     if (result.status == http::ChunkedDecoder::Status::Error) {
       worker_.countBadRequest("invalid chunked body");
-      finishRequest(400, rule, std::nullopt);
-      co_return co_await respondLocal(400, "invalid chunked body\n", false);
+      co_return co_await replyAndFinish(reply(400, "invalid chunked body\n"), false, rule,
+                                        std::nullopt);
     }
     bodyBuffered_ = result.consumed;
     bodyComplete_ = result.status == http::ChunkedDecoder::Status::Done;
-    if (chunked_.payloadBytes() > config.limits.maxBodyBytes) {
-      finishRequest(413, rule, std::nullopt);
-      co_return co_await respondLocal(413, "request body too large\n", false);
-    }
+    if (chunked_.payloadBytes() > config.limits.maxBodyBytes)
+      co_return co_await replyAndFinish(reply(413, "request body too large\n"), false, rule,
+                                        std::nullopt);
   } else {
     bodyComplete_ = true;
   }
+  // A body that streams is asked for now (the proxy answers Expect itself), so that no attempt
+  // ever writes to the client.
+  if (!bodyComplete_ && request_.expectContinue && bodyStart_ + bodyBuffered_ == inEnd_) {
+    sentContinue_ = true;
+    if (failed(co_await stream_.writeAll(asio::buffer(kContinue)))) co_return false;
+  }
 
-  std::optional<size_t> lastEndpoint;
-  std::optional<CircuitBreaker::Slot> retrySlot;
-  unsigned attempts = 0;
-  unsigned status = 0;
-  bool keepClient = request_.keepAlive;
-  for (;;) {
-    const auto endpoint = view_->pickEndpoint(*rule, *backend, hash, lastEndpoint);
-    if (!endpoint) {
-      status = 503;
-      co_await respondLocal(503, "no endpoint\n", false);
+  // Upstream: attempts and retries, then the response or a local reply.
+  phase_ = Phase::Upstream;
+  PooledBuffer upBuffer(worker_);
+  const AttemptContext attemptContext{
+      .worker = worker_,
+      .deadline = *this,
+      .watch = watch_,
+      .snapshot = view_->snapshotPtr(),
+      .limits = {.maxRequestLineBytes = config.limits.maxRequestLineBytes,
+                 .maxHeadBytes = config.limits.maxHeaderBytes,
+                 .maxHeaders = config.limits.maxHeaders}};
+  // Requests are named, not temporaries in the co_await: GCC 12 has destroyed such temporaries
+  // while the coroutine they were passed to was suspended.
+  const RouteRequest routeRequest{
+      .rule = *rule,
+      .backend = *backend,
+      .hash = hash,
+      .head = upstreamHead_,
+      .method = method_,
+      .body = *this,
+      .requestDeadline = requestDeadline_,
+      .perTryTimeout = rule->perTryTimeout ? rule->perTryTimeout : cluster.perTryTimeout};
+  RouteResult routed =
+      co_await routeUpstream(attemptContext, *view_, routeRequest, upBuffer.bytes, response_);
+  if (routed.endpoint) upstreamAddress_ = routed.endpoint->key;
+  // The client connection can serve another request only once this one's body is behind it.
+  // (Otherwise the rest of the body was never read, and the stream cannot resynchronize.)
+  const auto bodyBehind = [&] { return bodyConsumed_ || bodyComplete_; };
+  bool keepClient = request_.keepAlive;  // request_ may be dead; keepAlive is a plain bool
+  if (routed.reply) {
+    finishRequest(routed.status, rule, *backend);
+    keepClient = co_await sendLocalReply(*routed.reply, keepClient && bodyBehind());
+  } else {
+    MESHGATE_ASSERT(routed.response.error == AttemptError::None && routed.response.connection,
+                    "without a local reply the router returns a response to forward");
+    phase_ = Phase::Response;
+    ForwardRequest forward{
+        .client = stream_,
+        .deadline = *this,
+        .watch = watch_,
+        .requestDeadline = requestDeadline_,
+        .idle = config.timeouts.idle,
+        .response = response_,
+        .buffer = upBuffer.bytes,
+        .received = routed.response.received,
+        .connection = std::move(routed.response.connection),
+        .cluster = cluster,
+        .poolKey = routed.endpoint->key,
+        .headRequest = isHead_,
+        .upgradeRequested = request_.upgrade,
+        .keepClient = keepClient && !closeWhenIdle_ && bodyBehind(),
+        .clientVersionMinor = request_.versionMinor,
+        .edits = rule->responseHeaders.empty() ? nullptr : &rule->responseHeaders,
+        .head = responseHead_};
+    ForwardResult forwarded = co_await forwardResponse(std::move(forward), worker_.pool());
+    bytesSent_ += forwarded.bytesSent;
+    keepClient = forwarded.keepClient;
+    if (forwarded.upgraded) {
+      watch_.connection = forwarded.upgraded.get();
+      co_await tunnel(forwarded.upgraded->stream);
+      watch_.connection = nullptr;
       keepClient = false;
-      break;
     }
-    attempts++;
-    const bool mayRetry = bodyComplete_ && attempts < retry.maxAttempts();
-    AttemptResult result =
-        co_await tryUpstream(*rule, *backend, *endpoint, mayRetry ? &retry : nullptr, attempts);
-    status = result.status;
-    if (!result.retry) {
-      keepClient = keepClient && result.keepClient;
-      break;
-    }
-    retrySlot.reset();
-    retrySlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::Retries);
-    if (!retrySlot) {
-      cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Retries)]->inc();
-      status = result.status ? result.status : 503;
-      keepClient = co_await respondLocal(status, "upstream failed; retry budget exhausted\n",
-                                         keepClient, "x-meshgate-overflow: 1\r\n");
-      break;
-    }
-    cluster.retried->inc();
-    asio::steady_timer backoff(co_await asio::this_coro::executor);
-    backoff.expires_after(retry.backoff(attempts, view_->random()));
-    co_await backoff.async_wait(kNoThrow);
-    lastEndpoint = *endpoint;
+    finishRequest(routed.status, rule, *backend);  // an upgraded request: once the tunnel closed
   }
-  finishRequest(status, rule, *backend);
-  if (!bodyConsumed_) {
-    if (bodyComplete_)
-      inStart_ = bodyStart_ + bodyBuffered_;
-    else
-      keepClient = false;  // the rest of the body was never read: the stream cannot resync
+  if (bodyComplete_ && !bodyConsumed_) {
+    MESHGATE_ASSERT(bodyStart_ + bodyBuffered_ <= inEnd_, "a complete body lies in the input");
+    inStart_ = bodyStart_ + bodyBuffered_;
   }
+  if (!bodyBehind()) keepClient = false;
   co_return keepClient && !closeWhenIdle_;
 }
 
-asio::awaitable<UpstreamConnectionPtr> DownstreamSession::connect(const Cluster& cluster,
-                                                                  const UpstreamEndpoint& endpoint,
-                                                                  AttemptFailure& failure) {
-  auto connectionSlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::Connections);
-  if (!connectionSlot) {
-    cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Connections)]->inc();
-    failure = AttemptFailure::Overflow;
-    co_return nullptr;
-  }
-  auto pendingSlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::PendingRequests);
-  if (!pendingSlot) {
-    cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::PendingRequests)]->inc();
-    failure = AttemptFailure::Overflow;
-    co_return nullptr;
-  }
-  tcp::socket socket(co_await asio::this_coro::executor);
-  connecting_ = &socket;
-  arm(std::min(attemptDeadline_, Steady::now() + cluster.config->connectTimeout));
-  timedOut_ = false;
-  auto [ec] = co_await socket.async_connect(endpoint.address, kNoThrow);
-  connecting_ = nullptr;
-  if (ec) {
-    cluster.connectErrors->inc();
-    failure = AttemptFailure::ConnectFailure;
-    co_return nullptr;
-  }
-  arm(attemptDeadline_);
-  error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  auto connection = std::make_unique<UpstreamConnection>(
-      cluster.tls ? ByteStream(std::move(socket), *cluster.tls) : ByteStream(std::move(socket)));
-  connection->connectionSlot = std::move(connectionSlot);
-  connection->keepAlive = view_->snapshotPtr();
-  connection->active = cluster.connectionsActive;
-  cluster.connectionsActive->inc();
-  cluster.connectionsOpened->inc();
-  if (cluster.tls) {
-    upstreamInUse_ = connection.get();
-    const error_code handshake =
-        co_await connection->stream.handshakeAsClient(cluster.config->tls->serverName);
-    upstreamInUse_ = nullptr;
-    if (handshake) {
-      cluster.connectErrors->inc();
-      failure = AttemptFailure::ConnectFailure;
-      co_return nullptr;
-    }
-  }
-  co_return connection;
-}
-
-asio::awaitable<bool> DownstreamSession::streamRequestBody(ByteStream& upstream) {
+asio::awaitable<BodyOutcome> DownstreamSession::streamRest(ByteStream& upstream) {
+  MESHGATE_ASSERT(!bodyComplete_, "only a body that was not buffered whole streams");
   // Everything before the unread rest of the body was sent with the head.
   inStart_ = bodyStart_ + bodyBuffered_;
   const uint64_t maxBody = view_->snapshot().config().limits.maxBodyBytes;
   const auto idle = view_->snapshot().config().timeouts.idle;
-  if (request_.expectContinue && !sentContinue_ && inStart_ == inEnd_) {
-    sentContinue_ = true;
-    if (failed(co_await stream_.writeAll(asio::buffer(kContinue)))) co_return false;
-  }
+  const SteadyTime attemptDeadline = when();
   for (;;) {
     const bool chunked = request_.framing == http::BodyFraming::Chunked;
     if (!chunked && bodyRemaining_ == 0) break;
     if (inStart_ == inEnd_) {
       phase_ = Phase::Body;
       armIn(idle);
-      if (!co_await readMore()) co_return false;
+      if (!co_await readMore())
+        co_return watch_.timedOut ? BodyOutcome::ClientTimeout : BodyOutcome::ClientClosed;
     }
     const std::string_view data = input();
     size_t take = 0;
     bool done = false;
     if (chunked) {
       const auto result = chunked_.consume(data);
-      if (result.status == http::ChunkedDecoder::Status::Error) co_return false;
-      if (chunked_.payloadBytes() > maxBody) co_return false;
+      if (result.status == http::ChunkedDecoder::Status::Error) co_return BodyOutcome::Invalid;
+      if (chunked_.payloadBytes() > maxBody) co_return BodyOutcome::TooLarge;
       take = result.consumed;
       done = result.status == http::ChunkedDecoder::Status::Done;
     } else {
@@ -566,13 +539,15 @@ asio::awaitable<bool> DownstreamSession::streamRequestBody(ByteStream& upstream)
       bodyRemaining_ -= take;
     }
     phase_ = Phase::Upstream;
-    arm(attemptDeadline_);
-    if (failed(co_await upstream.writeAll(asio::buffer(data.data(), take)))) co_return false;
+    watch_.timedOut = false;
+    arm(attemptDeadline);
+    if (failed(co_await upstream.writeAll(asio::buffer(data.data(), take))))
+      co_return BodyOutcome::UpstreamFailed;
     inStart_ += take;
     if (done) break;
   }
   bodyConsumed_ = true;
-  co_return true;
+  co_return BodyOutcome::Done;
 }
 
 asio::awaitable<void> DownstreamSession::tunnel(ByteStream& upstream) {
@@ -587,294 +562,6 @@ asio::awaitable<void> DownstreamSession::tunnel(ByteStream& upstream) {
   inStart_ = inEnd_ = 0;
   bodyConsumed_ = true;
   co_await (pump(stream_, upstream) || pump(upstream, stream_));
-}
-
-asio::awaitable<DownstreamSession::AttemptResult> DownstreamSession::tryUpstream(
-    const CompiledRule& rule, size_t backendIndex, size_t endpointIndex, const RetryPolicy* retry,
-    unsigned attempts) {
-  const Snapshot& snapshot = view_->snapshot();
-  const ProxyConfig& config = snapshot.config();
-  const BackendRef& ref = rule.backends[backendIndex];
-  const Cluster& cluster = snapshot.clusters()[ref.cluster];
-  const UpstreamEndpoint& endpoint = cluster.endpoints[endpointIndex];
-  upstreamAddress_ = endpoint.key;
-  const std::string& poolKey = endpoint.key;
-
-  view_->started(ref.cluster, endpointIndex);
-  struct Finished {
-    WorkerView& view;
-    size_t cluster, endpoint;
-    ~Finished() { view.finished(cluster, endpoint); }
-  } finished{*view_, ref.cluster, endpointIndex};
-
-  phase_ = Phase::Upstream;
-  attemptDeadline_ = perTryTimeout_ ? std::min(requestDeadline_, Steady::now() + *perTryTimeout_)
-                                    : requestDeadline_;
-  arm(attemptDeadline_);
-  timedOut_ = false;
-
-  const auto attemptFailed = [&](AttemptOutcome outcome) -> AttemptResult {
-    if (cluster.outliers) cluster.outliers->reportError(endpointIndex);
-    // Connect failures were counted by connect().
-    if (outcome == AttemptOutcome::Timeout) cluster.timeoutErrors->inc();
-    if (outcome == AttemptOutcome::Reset) cluster.resetErrors->inc();
-    AttemptResult result;
-    result.status = outcome == AttemptOutcome::Timeout ? 504 : 502;
-    result.retry = retry && retry->shouldRetry(outcome, 0, attempts);
-    result.outcome = outcome;
-    return result;
-  };
-
-  // Connection: a pooled one first. A pooled connection the server closed at the very moment we
-  // reused it fails without a response byte; such a request is replayed once on a new
-  // connection when its body is buffered, without counting as a retry.
-  UpstreamConnectionPtr connection = worker_.pool().take(poolKey);
-  bool reused = connection != nullptr;
-  PooledBuffer upBuffer(worker_);
-  std::vector<char>& up = upBuffer.bytes;
-  size_t upEnd = 0;
-  for (;;) {
-    if (!connection) {
-      AttemptFailure failure = AttemptFailure::ConnectFailure;
-      connection = co_await connect(cluster, endpoint, failure);
-      if (!connection) {
-        if (failure == AttemptFailure::Overflow) {
-          AttemptResult result;
-          result.status = 503;
-          result.keepClient = co_await respondLocal(503, "upstream overflow: connections\n",
-                                                    request_.keepAlive && bodyComplete_,
-                                                    "x-meshgate-overflow: 1\r\n");
-          co_return result;
-        }
-        if (timedOut_ && Steady::now() >= attemptDeadline_) goto timeout;
-        {
-          AttemptResult result = attemptFailed(AttemptOutcome::ConnectFailure);
-          if (!result.retry)
-            result.keepClient = co_await respondLocal(503, "upstream connect failure\n",
-                                                      request_.keepAlive && bodyComplete_);
-          result.status = 503;
-          co_return result;
-        }
-      }
-    }
-    upstreamInUse_ = connection.get();
-    connection->requests++;
-    {
-      std::array<asio::const_buffer, 2> head = {
-          asio::buffer(upstreamHead_), asio::buffer(in_.data() + bodyStart_, bodyBuffered_)};
-      error_code ec;
-      if (!connection->stream.writeNow(head))
-        ec = std::get<0>(co_await connection->stream.writeAll(head));
-      bool ok = !ec;
-      if (ok && !bodyComplete_) ok = co_await streamRequestBody(connection->stream);
-      if (!ok && !bodyComplete_) {
-        // A streamed body failed halfway: neither side can be resynchronized.
-        upstreamInUse_ = nullptr;
-        AttemptResult result =
-            attemptFailed(timedOut_ ? AttemptOutcome::Timeout : AttemptOutcome::Reset);
-        result.retry = false;
-        result.keepClient = false;
-        if (!responseStarted_)
-          co_await respondLocal(result.status, "upstream request failed\n", false);
-        co_return result;
-      }
-      if (ok) {
-        // Response head.
-        const http::Limits limits{.maxRequestLineBytes = config.limits.maxRequestLineBytes,
-                                  .maxHeadBytes = config.limits.maxHeaderBytes,
-                                  .maxHeaders = config.limits.maxHeaders};
-        upEnd = 0;
-        http::ParseStatus parsed = http::ParseStatus::NeedMore;
-        for (;;) {
-          parsed = http::parseResponseHead({up.data(), upEnd}, method_, limits, response_);
-          if (parsed == http::ParseStatus::Complete && response_.status < 200 &&
-              response_.status != 101) {
-            // Interim responses (100, 103) are not forwarded: the proxy answered Expect itself.
-            std::memmove(up.data(), up.data() + response_.headBytes, upEnd - response_.headBytes);
-            upEnd -= response_.headBytes;
-            continue;
-          }
-          if (parsed != http::ParseStatus::NeedMore) break;
-          if (up.size() - upEnd < 1024) {
-            if (up.size() >= config.limits.maxHeaderBytes + 1024u) break;
-            up.resize(up.size() * 2);
-          }
-          auto [readError, n] = co_await connection->stream.readSome(
-              asio::buffer(up.data() + upEnd, up.size() - upEnd));
-          if (readError || n == 0) {
-            ok = false;
-            break;
-          }
-          upEnd += n;
-        }
-        if (ok && parsed != http::ParseStatus::Complete) {
-          upstreamInUse_ = nullptr;
-          if (cluster.outliers) cluster.outliers->reportError(endpointIndex);
-          AttemptResult result;
-          result.status = 502;
-          result.keepClient = co_await respondLocal(
-              502, "invalid upstream response: " + std::string(http::describe(parsed)) + "\n",
-              request_.keepAlive && bodyComplete_);
-          co_return result;
-        }
-      }
-      if (!ok) {
-        upstreamInUse_ = nullptr;
-        const bool nothingReceived = upEnd == 0;
-        if (reused && nothingReceived && bodyComplete_ && !timedOut_ && isIdempotent(method_)) {
-          connection.reset();
-          reused = false;
-          continue;  // the stale pooled connection: replay once on a new one
-        }
-        if (timedOut_) goto timeout;
-        AttemptResult result = attemptFailed(AttemptOutcome::Reset);
-        if (!result.retry)
-          result.keepClient = co_await respondLocal(502, "upstream connection reset\n",
-                                                    request_.keepAlive && bodyComplete_);
-        co_return result;
-      }
-    }
-    break;
-  }
-
-  {
-    const unsigned status = response_.status;
-    if (cluster.outliers) {
-      if (status >= 500)
-        cluster.outliers->reportError(endpointIndex);
-      else
-        cluster.outliers->reportSuccess(endpointIndex);
-    }
-    if (retry && retry->shouldRetry(AttemptOutcome::Response, status, attempts)) {
-      upstreamInUse_ = nullptr;
-      AttemptResult result;
-      result.status = status;
-      result.retry = true;
-      co_return result;  // the connection closes with its unread body
-    }
-
-    // Forward the response.
-    phase_ = Phase::Response;
-    responseStarted_ = true;
-    arm(requestDeadline_ != SteadyTime::max() ? requestDeadline_
-                                              : Steady::now() + config.timeouts.idle);
-    const bool upgraded = request_.upgrade && status == 101;
-    http::BodyFraming framing = isHead_ ? http::BodyFraming::None : response_.framing;
-    bool keepClient = request_.keepAlive && !closeWhenIdle_ &&
-                      framing != http::BodyFraming::UntilClose && !upgraded;
-    if (!bodyComplete_ && !bodyConsumed_) keepClient = false;
-    writeDownstreamResponseHead(
-        responseHead_, response_,
-        {.clientVersionMinor = request_.versionMinor,
-         .keepAlive = keepClient,
-         .edits = rule.responseHeaders.empty() ? nullptr : &rule.responseHeaders});
-    const size_t bodyAt = response_.headBytes;
-    size_t available = upEnd - bodyAt;
-    bool upstreamReusable = response_.keepAlive && !upgraded;
-    AttemptResult result;
-    result.status = status;
-
-    if (upgraded) {
-      std::array<asio::const_buffer, 2> out = {asio::buffer(responseHead_),
-                                               asio::buffer(up.data() + bodyAt, available)};
-      if (!failed(co_await stream_.writeAll(out))) co_await tunnel(connection->stream);
-      upstreamInUse_ = nullptr;
-      result.keepClient = false;
-      co_return result;
-    }
-
-    uint64_t remaining = 0;
-    http::ChunkedDecoder responseChunks;
-    size_t send = 0;
-    bool done = false;
-    switch (framing) {
-      case http::BodyFraming::None:
-        done = true;
-        if (available > 0) upstreamReusable = false;  // bytes nobody asked for
-        break;
-      case http::BodyFraming::ContentLength:
-        send = static_cast<size_t>(std::min<uint64_t>(available, response_.contentLength));
-        remaining = response_.contentLength - send;
-        done = remaining == 0;
-        if (available > send) upstreamReusable = false;
-        break;
-      case http::BodyFraming::Chunked: {
-        const auto r = responseChunks.consume({up.data() + bodyAt, available});
-        if (r.status == http::ChunkedDecoder::Status::Error) {
-          upstreamReusable = false;
-          keepClient = false;
-        }
-        send = r.consumed;
-        done = r.status != http::ChunkedDecoder::Status::NeedMore;
-        if (available > send) upstreamReusable = false;
-        break;
-      }
-      case http::BodyFraming::UntilClose:
-        send = available;
-        upstreamReusable = false;
-        break;
-    }
-    if (isHead_ && response_.framing != http::BodyFraming::None) {
-      // A HEAD response announces a body it does not carry; the upstream connection is fine.
-      send = 0;
-      if (available > 0) upstreamReusable = false;
-    }
-    std::array<asio::const_buffer, 2> out = {asio::buffer(responseHead_),
-                                             asio::buffer(up.data() + bodyAt, send)};
-    bool clientOk = true;
-    if (!stream_.writeNow(out)) clientOk = !failed(co_await stream_.writeAll(out));
-    bytesSent_ += responseHead_.size() + send;
-    bool upstreamOk = true;
-    while (clientOk && !done) {
-      auto [readError, n] = co_await connection->stream.readSome(asio::buffer(up));
-      if (readError || n == 0) {
-        upstreamOk = false;
-        if (framing == http::BodyFraming::UntilClose && !readError) done = true;
-        if (framing == http::BodyFraming::UntilClose && readError == asio::error::eof) done = true;
-        break;
-      }
-      size_t chunk = n;
-      if (framing == http::BodyFraming::ContentLength) {
-        chunk = static_cast<size_t>(std::min<uint64_t>(n, remaining));
-        remaining -= chunk;
-        done = remaining == 0;
-        if (n > chunk) upstreamReusable = false;
-      } else if (framing == http::BodyFraming::Chunked) {
-        const auto r = responseChunks.consume({up.data(), n});
-        if (r.status == http::ChunkedDecoder::Status::Error) {
-          upstreamOk = false;
-          break;
-        }
-        chunk = r.consumed;
-        done = r.status == http::ChunkedDecoder::Status::Done;
-        if (n > chunk) upstreamReusable = false;
-      }
-      if (requestDeadline_ == SteadyTime::max()) arm(Steady::now() + config.timeouts.idle);
-      clientOk = !failed(co_await stream_.writeAll(asio::buffer(up.data(), chunk)));
-      bytesSent_ += chunk;
-    }
-    upstreamInUse_ = nullptr;
-    if (!done || !upstreamOk) {
-      // The response was cut: the client must see the connection end rather than wait.
-      keepClient = false;
-      upstreamReusable = upstreamReusable && upstreamOk && done;
-    }
-    if (!clientOk) keepClient = false;
-    if (upstreamReusable && done && upstreamOk && clientOk)
-      worker_.pool().give(poolKey, std::move(connection), cluster.config->pool.maxIdlePerEndpoint,
-                          cluster.config->pool.idleTimeout);
-    result.keepClient = keepClient;
-    co_return result;
-  }
-
-timeout : {
-  upstreamInUse_ = nullptr;
-  AttemptResult result = attemptFailed(AttemptOutcome::Timeout);
-  if (!result.retry)
-    result.keepClient =
-        co_await respondLocal(504, "upstream timeout\n", request_.keepAlive && bodyComplete_);
-  co_return result;
-}
 }
 
 void DownstreamSession::finishRequest(unsigned status, const CompiledRule* rule,

@@ -1,11 +1,12 @@
-// DownstreamSession: one client connection of a worker, from accept to close. It reads request
-// heads (strict parser, header-read and idle timeouts), routes them with the worker's current
-// view, answers locally (404, redirects, 4xx for bad input, 503 on overflow) or forwards to an
-// upstream endpoint from the worker's pool — bodies streamed both ways with their original
-// framing and backpressure, retries with backoff while the request can still be replayed and no
-// response byte was sent, passive outlier reports, circuit-breaker slots — and tunnels the bytes
-// of an upgraded connection (WebSocket). Keep-alive and pipelining are served in order. Lives in
-// its coroutine; used only on its worker's thread.
+// DownstreamSession: one client connection of a worker, from accept to close — the HTTP/1.1 codec
+// side of the request path. It reads request heads (strict parser, header-read and idle
+// timeouts), routes them with the worker's current view, runs the rule's filter chain
+// (request_filter.h), admits the request (request breaker, buffered-body budget), buffers a small
+// body so it can be replayed, then hands the request to UpstreamRouter (attempts and retries,
+// never writing to the client) and the result either to ResponseForwarder or to sendLocalReply,
+// the one place the proxy answers by itself. It streams a larger body on request of an attempt
+// (RequestBody), tunnels an upgraded connection (WebSocket), and serves keep-alive and pipelined
+// requests in order. Lives in its coroutine; used only on its worker's thread.
 #pragma once
 
 #include <memory>
@@ -19,14 +20,15 @@
 #include "dataplane/http/http1_parser.h"
 #include "dataplane/proxy/byte_stream.h"
 #include "dataplane/proxy/deadline_sweeper.h"
-#include "dataplane/proxy/upstream_pool.h"
+#include "dataplane/proxy/local_reply.h"
+#include "dataplane/proxy/upstream_attempt.h"
 #include "dataplane/proxy/worker_view.h"
 
 namespace meshgate::dp {
 
 class Worker;
 
-class DownstreamSession final : public Deadline {
+class DownstreamSession final : public Deadline, private RequestBody {
  public:
   DownstreamSession(Worker& worker, ByteStream stream, std::string listenerName,
                     tcp::endpoint peer);
@@ -44,14 +46,8 @@ class DownstreamSession final : public Deadline {
   void onDeadline() override;
 
  private:
+  // What the connection is waiting for; decides what a deadline cancels.
   enum class Phase { Handshake, Idle, HeaderRead, Body, Upstream, Response, Tunnel };
-  enum class AttemptFailure { ConnectFailure, Overflow };
-  struct AttemptResult {
-    unsigned status = 0;      // what the client got (or would get without a retry)
-    bool retry = false;       // nothing was sent to the client; try again
-    bool keepClient = false;  // the client connection can serve another request
-    AttemptOutcome outcome = AttemptOutcome::Response;
-  };
 
   // Lends the per-request head strings from the worker for one request.
   class ScratchLease {
@@ -69,23 +65,25 @@ class DownstreamSession final : public Deadline {
   asio::awaitable<bool> handleRequest();  // false: close the connection
   asio::awaitable<bool> readMore();
   asio::awaitable<bool> bufferBody(uint64_t length);
-  asio::awaitable<bool> respondLocal(unsigned status, std::string_view body, bool keepAlive,
-                                     std::string_view extraHeaders = {});
-  asio::awaitable<bool> redirect(const CompiledRule& rule);
-  // One attempt on `endpoint`; `retry` is null when no retry may follow.
-  asio::awaitable<AttemptResult> tryUpstream(const CompiledRule& rule, size_t backend,
-                                             size_t endpoint, const RetryPolicy* retry,
-                                             unsigned attempts);
-  asio::awaitable<UpstreamConnectionPtr> connect(const Cluster& cluster,
-                                                 const UpstreamEndpoint& endpoint,
-                                                 AttemptFailure& failure);
-  asio::awaitable<bool> streamRequestBody(ByteStream& upstream);
+  // Writes `reply` to the client: the one place the proxy answers by itself. The connection stays
+  // open when `keepAlive` and the reply does not ask to close; returns whether it does.
+  asio::awaitable<bool> sendLocalReply(LocalReply reply, bool keepAlive);
+  asio::awaitable<bool> replyAndFinish(LocalReply reply, bool keepAlive, const CompiledRule* rule,
+                                       std::optional<size_t> backend);
   asio::awaitable<void> tunnel(ByteStream& upstream);
   void armIn(std::chrono::milliseconds timeout);
   void finishRequest(unsigned status, const CompiledRule* rule, std::optional<size_t> backend);
   void compactInput();
   std::string_view input() const { return {in_.data() + inStart_, inEnd_ - inStart_}; }
   RequestHash requestHash(const Cluster& cluster) const;
+  std::string_view rewritePath(const CompiledRule& rule);
+
+  // RequestBody
+  std::span<const char> buffered() const override {
+    return {in_.data() + bodyStart_, bodyBuffered_};
+  }
+  bool complete() const override { return bodyComplete_; }
+  asio::awaitable<BodyOutcome> streamRest(ByteStream& upstream) override;
 
   Worker& worker_;
   ByteStream stream_;
@@ -94,7 +92,7 @@ class DownstreamSession final : public Deadline {
   std::string peerIp_;
 
   Phase phase_ = Phase::Handshake;
-  bool timedOut_ = false;
+  AttemptWatch watch_;  // timedOut: the deadline fired (any phase)
   bool closeWhenIdle_ = false;
   uint64_t requestsServed_ = 0;
 
@@ -119,14 +117,9 @@ class DownstreamSession final : public Deadline {
   uint64_t bodyRemaining_ = 0;  // Content-Length bytes still to read from the client
   bool isHead_ = false;
   bool sentContinue_ = false;
-  bool responseStarted_ = false;
-  bool bodyConsumed_ = false;                    // a streamed body was read to its end
-  UpstreamConnection* upstreamInUse_ = nullptr;  // for onDeadline()
-  tcp::socket* connecting_ = nullptr;            // for onDeadline()
+  bool bodyConsumed_ = false;  // a streamed body was read to its end
   SteadyTime requestStart_;
   SteadyTime requestDeadline_ = SteadyTime::max();
-  SteadyTime attemptDeadline_ = SteadyTime::max();
-  std::optional<std::chrono::milliseconds> perTryTimeout_;
   std::string upstreamAddress_;
   std::string logMethod_, logTarget_, logHost_;  // copies: the head's views die with the buffer
   uint64_t bytesSent_ = 0;

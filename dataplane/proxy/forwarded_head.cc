@@ -222,22 +222,6 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
   out.append("\r\n");
 }
 
-void writeLocalResponse(std::string& out, unsigned status, std::string_view body, bool keepAlive,
-                        std::string_view extraHeaders) {
-  out.clear();
-  out.append("HTTP/1.1 ");
-  out.append(std::to_string(status));
-  out.push_back(' ');
-  out.append(reasonPhrase(status));
-  out.append("\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ");
-  out.append(std::to_string(body.size()));
-  out.append("\r\n");
-  out.append(extraHeaders);
-  if (!keepAlive) out.append("connection: close\r\n");
-  out.append("\r\n");
-  out.append(body);
-}
-
 std::string_view reasonPhrase(unsigned status) {
   switch (status) {
     case 100:

@@ -37,10 +37,6 @@ struct ResponseForwarding {
 void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& response,
                                  const ResponseForwarding& forwarding);
 
-// A complete response the proxy answers itself (404 without a route, 503 on overflow, …).
-void writeLocalResponse(std::string& out, unsigned status, std::string_view body, bool keepAlive,
-                        std::string_view extraHeaders = {});
-
 std::string_view reasonPhrase(unsigned status);
 
 // A 36-character random UUID (version 4 layout) from two 64-bit random values, into `out`

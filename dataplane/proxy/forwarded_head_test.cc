@@ -153,14 +153,6 @@ TEST(ForwardedHeadTest, ResponseLosesHopByHopHeadersAndSaysCloseWhenClosing) {
   EXPECT_THAT(out, HasSubstr("connection: close\r\n"));
 }
 
-TEST(ForwardedHeadTest, LocalResponseCarriesLengthAndExtraHeaders) {
-  std::string out;
-  writeLocalResponse(out, 503, "busy\n", true, "x-meshgate-overflow: 1\r\n");
-  EXPECT_EQ(out,
-            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            "content-length: 5\r\nx-meshgate-overflow: 1\r\n\r\nbusy\n");
-}
-
 TEST(ForwardedHeadTest, RequestIdsAreVersion4Uuids) {
   std::string id, other;
   formatRequestId(id, 0x0123456789abcdefULL, 0xfedcba9876543210ULL);

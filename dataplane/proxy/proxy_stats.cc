@@ -26,6 +26,10 @@ ProxyStats::ProxyStats()
       downstreamRejected(registry_.counter(
           "meshgate_proxy_downstream_connections_rejected_total",
           "Client connections shed at accept (answered 503 or closed), by reason", {"reason"})),
+      requestsShed(registry_.counter(
+          "meshgate_proxy_requests_shed_total",
+          "Requests answered 503 for want of proxy memory, before their body was read, by reason",
+          {"reason"})),
       upstreamActive(registry_.gauge("meshgate_proxy_upstream_connections_active",
                                      "Open upstream connections, by cluster", {"cluster"})),
       upstreamTotal(registry_.counter("meshgate_proxy_upstream_connections_total",

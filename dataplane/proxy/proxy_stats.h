@@ -38,6 +38,8 @@ class ProxyStats {
   metrics::CounterFamily& downstreamTotal;  // meshgate_proxy_downstream_connections_total
   // meshgate_proxy_downstream_connections_rejected_total{reason}: shed at accept.
   metrics::CounterFamily& downstreamRejected;
+  // meshgate_proxy_requests_shed_total{reason}: answered 503 before their body was read.
+  metrics::CounterFamily& requestsShed;
   metrics::GaugeFamily& upstreamActive;    // meshgate_proxy_upstream_connections_active{cluster}
   metrics::CounterFamily& upstreamTotal;   // meshgate_proxy_upstream_connections_total{cluster}
   metrics::CounterFamily& upstreamErrors;  // meshgate_proxy_upstream_errors_total{cluster,kind}

@@ -6,6 +6,7 @@
 #include "api/duration.h"
 #include "base/ascii.h"
 #include "dataplane/config/cluster_index.h"
+#include "dataplane/proxy/redirect_filter.h"
 
 namespace meshgate::dp {
 
@@ -257,13 +258,17 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
           compiled.rewritePathPrefix = rule.filters->rewrite->pathPrefix;
           compiled.rewriteHostname = rule.filters->rewrite->hostname;
         }
-        compiled.redirect = rule.filters->redirect;
       }
       for (const auto& match : rule.matches)
         if (match.path && match.path->type.value_or("PathPrefix") == "PathPrefix")
           compiled.pathPrefixes.push_back(match.path->value.value_or("/"));
       if (rule.matches.empty()) compiled.pathPrefixes.push_back("/");
-      compiled.redirectToHttps = route.spec.tls && route.spec.tls->redirectHTTP.value_or(false);
+      // spec.tls.redirectHTTP sends plain-HTTP requests to https; a rule's own redirect wins.
+      const bool redirectToHttps = route.spec.tls && route.spec.tls->redirectHTTP.value_or(false);
+      std::optional<api::Redirect> redirect = rule.filters ? rule.filters->redirect : std::nullopt;
+      if (redirect || redirectToHttps)
+        compiled.filters.push_back(
+            std::make_unique<RedirectFilter>(std::move(redirect), redirectToHttps));
       if (rule.retries) {
         auto retries = retryPolicy(rule.retries);
         if (!retries) return "route " + routeName + ": " + retries.error();

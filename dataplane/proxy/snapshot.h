@@ -19,6 +19,7 @@
 #include "dataplane/config/proxy_config.h"
 #include "dataplane/proxy/endpoint_health.h"
 #include "dataplane/proxy/proxy_stats.h"
+#include "dataplane/proxy/request_filter.h"
 #include "dataplane/proxy/tls_contexts.h"
 #include "dataplane/router/route_table.h"
 #include "dataplane/upstream/circuit_breaker.h"
@@ -89,8 +90,7 @@ struct CompiledRule {
   std::vector<std::string> pathPrefixes;  // the rule's PathPrefix values, for rewrite
   std::optional<std::string> rewritePathPrefix;
   std::optional<std::string> rewriteHostname;
-  std::optional<api::Redirect> redirect;
-  bool redirectToHttps = false;        // spec.tls.redirectHTTP on a plain listener
+  FilterChain filters;                 // run before the upstream: redirects (request_filter.h)
   std::optional<RetryPolicy> retries;  // overrides the cluster's
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<std::chrono::milliseconds> perTryTimeout;

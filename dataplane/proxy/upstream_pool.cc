@@ -14,15 +14,17 @@ bool stillOpenAndQuiet(tcp::socket& socket) {
 }
 }  // namespace
 
-UpstreamConnectionPtr UpstreamPool::take(const std::string& key) {
+UpstreamConnectionPtr UpstreamPool::take(const std::string& key, bool canReplay) {
   auto found = idle_.find(key);
   if (found == idle_.end()) return nullptr;
   auto& connections = found->second;
+  const auto now = std::chrono::steady_clock::now();
   while (!connections.empty()) {
     // Most recently used first: the warmest connection, and the least likely to have been
     // closed by the server's own idle timeout.
     UpstreamConnectionPtr candidate = std::move(connections.back());
     connections.pop_back();
+    if (canReplay && now - candidate->idleSince < kUncheckedReuse) return candidate;
     if (stillOpenAndQuiet(candidate->stream.socket())) return candidate;
   }
   return nullptr;
@@ -32,7 +34,8 @@ void UpstreamPool::give(const std::string& key, UpstreamConnectionPtr connection
                         std::chrono::milliseconds idleTimeout) {
   auto& connections = idle_[key];
   if (connections.size() >= maxIdle) return;  // closed by the destructor
-  connection->idleUntil = std::chrono::steady_clock::now() + idleTimeout;
+  connection->idleSince = std::chrono::steady_clock::now();
+  connection->idleUntil = connection->idleSince + idleTimeout;
   connections.push_back(std::move(connection));
 }
 

@@ -13,6 +13,7 @@
 
 #include "dataplane/proxy/downstream_session.h"
 #include "dataplane/proxy/forwarded_head.h"
+#include "dataplane/proxy/local_reply.h"
 
 namespace meshgate::dp {
 
@@ -40,6 +41,7 @@ Worker::Worker(size_t index, size_t workerCount, ProxyStats& stats, AccessLog* a
       downstreamTotal_(stats.downstreamTotal.with({})),
       rejectedOverCapacity_(stats.downstreamRejected.with({"connection_limit"})),
       activeRequests_(stats.activeRequests.with({})),
+      shedBodyBuffer_(stats.requestsShed.with({"body_buffer"})),
       unrouted_(stats.routeCluster("-", "-")) {}
 
 Worker::~Worker() {
@@ -144,6 +146,18 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
   }
 }
 
+bool Worker::reserveBodyBuffer(uint64_t bytes) {
+  const LimitsConfig& limits = view_->snapshot().config().limits;
+  const uint64_t share = std::max<uint64_t>(
+      (limits.maxBufferedBodyBytes + workerCount_ - 1) / workerCount_, limits.maxRetryBufferBytes);
+  if (bufferedBodyBytes_ + bytes > share) {
+    shedBodyBuffer_.inc();
+    return false;
+  }
+  bufferedBodyBytes_ += bytes;
+  return true;
+}
+
 void Worker::rejectOverCapacity(tcp::socket& socket, bool tls) {
   rejectedOverCapacity_.inc();
   // Nothing waits on this socket: what the client already sent is read and dropped (closing with
@@ -158,8 +172,8 @@ void Worker::rejectOverCapacity(tcp::socket& socket, bool tls) {
   if (!tls) {
     static const std::string response = [] {
       std::string out;
-      writeLocalResponse(out, 503, "over capacity: too many connections\n", false,
-                         "retry-after: 1\r\n");
+      formatLocalReply(out, 503, "over capacity: too many connections\n", "retry-after: 1\r\n",
+                       /*keepAlive=*/false, /*announceOnly=*/false);
       return out;
     }();
     socket.write_some(asio::buffer(response), ec);

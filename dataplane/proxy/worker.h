@@ -56,7 +56,25 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   DeadlineSweeper& sweeper() { return sweeper_; }
   ProxyStats& stats() { return stats_; }
-  metrics::Gauge& activeRequests() { return activeRequests_; }
+  // Requests between head and response end (ActiveRequest), as a gauge and a plain count.
+  void requestStarted() {
+    activeRequests_.inc();
+    ++requestsInFlight_;
+  }
+  void requestEnded() {
+    activeRequests_.dec();
+    --requestsInFlight_;
+  }
+  // A connection about to read bytes that cannot have arrived yet (a response to a request just
+  // written, the next request of a client just answered) first yields one turn of the event loop
+  // when other requests are in flight here: they run meanwhile, and the read usually finds its
+  // bytes instead of failing with EAGAIN (a system call) and waiting for the next poll.
+  size_t requestsInFlight() const { return requestsInFlight_; }
+  // Request bodies buffered for replay: this worker's share of limits.maxBufferedBodyBytes (at
+  // least one body of maxRetryBufferBytes). False, counted as shed, when `bytes` do not fit.
+  bool reserveBodyBuffer(uint64_t bytes);
+  void releaseBodyBuffer(uint64_t bytes) { bufferedBodyBytes_ -= bytes; }
+  uint64_t bufferedBodyBytes() const { return bufferedBodyBytes_; }
   void sessionStarted(DownstreamSession* session);
   void sessionEnded(DownstreamSession* session);
   void countBadRequest(std::string_view reason);
@@ -104,19 +122,43 @@ class Worker {
   metrics::Counter& downstreamTotal_;
   metrics::Counter& rejectedOverCapacity_;
   metrics::Gauge& activeRequests_;
+  size_t requestsInFlight_ = 0;
+  uint64_t bufferedBodyBytes_ = 0;
+  metrics::Counter& shedBodyBuffer_;
   RouteClusterCounters unrouted_;  // requests no route took
 };
 
 // Counts a request in flight for its lifetime.
 class ActiveRequest {
  public:
-  explicit ActiveRequest(Worker& worker) : gauge_(&worker.activeRequests()) { gauge_->inc(); }
-  ~ActiveRequest() { gauge_->dec(); }
+  explicit ActiveRequest(Worker& worker) : worker_(&worker) { worker_->requestStarted(); }
+  ~ActiveRequest() { worker_->requestEnded(); }
   ActiveRequest(const ActiveRequest&) = delete;
   ActiveRequest& operator=(const ActiveRequest&) = delete;
 
  private:
-  metrics::Gauge* gauge_;
+  Worker* worker_;
+};
+
+// Body bytes reserved in the worker's buffered-body budget for one request, given back with it.
+class BodyBufferLease {
+ public:
+  explicit BodyBufferLease(Worker& worker) : worker_(worker) {}
+  ~BodyBufferLease() {
+    if (bytes_ > 0) worker_.releaseBodyBuffer(bytes_);
+  }
+  BodyBufferLease(const BodyBufferLease&) = delete;
+  BodyBufferLease& operator=(const BodyBufferLease&) = delete;
+
+  bool reserve(uint64_t bytes) {
+    if (!worker_.reserveBodyBuffer(bytes)) return false;
+    bytes_ += bytes;
+    return true;
+  }
+
+ private:
+  Worker& worker_;
+  uint64_t bytes_ = 0;
 };
 
 // A read buffer borrowed from the worker for one upstream attempt.

@@ -1,0 +1,29 @@
+// LocalReply: a response the proxy answers itself instead of an upstream — 404 without a route,
+// redirects, 4xx for bad input, 502/503/504 when the upstream failed, 503 on overflow — like
+// Envoy's sendLocalReply. Whoever decides on such an answer (the session, a request filter, the
+// upstream router) fills one in; DownstreamSession::sendLocalReply is the one place that writes it
+// to the client, and formatLocalReply below the one place that formats it. Pure data and a pure
+// function; no thread of its own.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace meshgate::dp {
+
+struct LocalReply {
+  unsigned status = 0;
+  std::string body;          // text/plain; announced with content-length
+  std::string extraHeaders;  // complete lines: "location: https://…\r\n"
+  // The client connection must end after this reply even when the request allowed keep-alive
+  // (e.g. an unread request body the stream cannot skip).
+  bool closeConnection = false;
+};
+
+// The whole reply, head and body, into `out` (its capacity reused). `keepAlive` false adds
+// `connection: close`. `announceOnly` (a HEAD request): the head announces the body's length, as
+// the same GET would get it, but the body is not sent (RFC 9110 section 9.3.2).
+void formatLocalReply(std::string& out, unsigned status, std::string_view body,
+                      std::string_view extraHeaders, bool keepAlive, bool announceOnly);
+
+}  // namespace meshgate::dp

@@ -1,0 +1,189 @@
+// One try of a request on one upstream endpoint: connection, request out, response head in.
+#include "dataplane/proxy/upstream_attempt.h"
+
+#include <array>
+#include <cstring>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base/assert.h"
+#include "dataplane/proxy/worker.h"
+
+namespace meshgate::dp {
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+using Steady = std::chrono::steady_clock;
+
+// A new connection to `request.endpoint`, or null with `error` set (Overflow, ConnectFailure or
+// Timeout).
+asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
+                                               const AttemptRequest& request, AttemptError& error) {
+  const Cluster& cluster = request.cluster;
+  auto connectionSlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::Connections);
+  if (!connectionSlot) {
+    cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Connections)]->inc();
+    error = AttemptError::Overflow;
+    co_return nullptr;
+  }
+  auto pendingSlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::PendingRequests);
+  if (!pendingSlot) {
+    cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::PendingRequests)]->inc();
+    error = AttemptError::Overflow;
+    co_return nullptr;
+  }
+  AttemptWatch& watch = context.watch;
+  tcp::socket socket(co_await asio::this_coro::executor);
+  watch.connecting = &socket;
+  context.deadline.arm(std::min(request.deadline, Steady::now() + cluster.config->connectTimeout));
+  watch.timedOut = false;
+  auto [ec] = co_await socket.async_connect(request.endpoint.address, kNoThrow);
+  watch.connecting = nullptr;
+  if (ec) {
+    cluster.connectErrors->inc();
+    // The connect timeout is a connect failure (retried as one); the attempt's own deadline is a
+    // timeout.
+    error = watch.timedOut && Steady::now() >= request.deadline ? AttemptError::Timeout
+                                                                : AttemptError::ConnectFailure;
+    co_return nullptr;
+  }
+  context.deadline.arm(request.deadline);
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto connection = std::make_unique<UpstreamConnection>(
+      cluster.tls ? ByteStream(std::move(socket), *cluster.tls) : ByteStream(std::move(socket)));
+  connection->connectionSlot = std::move(connectionSlot);
+  connection->keepAlive = context.snapshot;
+  connection->active = cluster.connectionsActive;
+  cluster.connectionsActive->inc();
+  cluster.connectionsOpened->inc();
+  if (cluster.tls) {
+    watch.connection = connection.get();
+    const error_code handshake =
+        co_await connection->stream.handshakeAsClient(cluster.config->tls->serverName);
+    watch.connection = nullptr;
+    if (handshake) {
+      cluster.connectErrors->inc();
+      error = watch.timedOut ? AttemptError::Timeout : AttemptError::ConnectFailure;
+      co_return nullptr;
+    }
+  }
+  co_return connection;
+}
+
+// Reads until a final (non-1xx, or 101) response head parses. Returns false when the connection
+// failed first; `parsed` tells a complete head from an invalid one.
+asio::awaitable<bool> readResponseHead(const AttemptContext& context, const AttemptRequest& request,
+                                       UpstreamConnection& connection, std::vector<char>& up,
+                                       size_t& received, http::ResponseHead& response,
+                                       http::ParseStatus& parsed) {
+  received = 0;
+  parsed = http::ParseStatus::NeedMore;
+  for (;;) {
+    parsed =
+        http::parseResponseHead({up.data(), received}, request.method, context.limits, response);
+    if (parsed == http::ParseStatus::Complete && response.status < 200 && response.status != 101) {
+      // Interim responses (100, 103) are not forwarded: the proxy answered Expect itself.
+      MESHGATE_ASSERT(response.headBytes <= received, "an interim head lies within the bytes read");
+      std::memmove(up.data(), up.data() + response.headBytes, received - response.headBytes);
+      received -= response.headBytes;
+      continue;
+    }
+    if (parsed != http::ParseStatus::NeedMore) co_return true;
+    if (up.size() - received < 1024) {
+      if (up.size() >= context.limits.maxHeadBytes + 1024u) {
+        parsed = http::ParseStatus::HeadTooLarge;
+        co_return true;
+      }
+      up.resize(up.size() * 2);
+    }
+    // The upstream cannot have answered a request written a moment ago: let the worker's other
+    // requests run first (Worker::requestsInFlight).
+    if (received == 0 && context.worker.requestsInFlight() > 1)
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    auto [readError, n] = co_await connection.stream.readSome(
+        asio::buffer(up.data() + received, up.size() - received));
+    if (readError || n == 0) co_return false;
+    received += n;
+  }
+}
+
+}  // namespace
+
+bool isIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
+asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
+                                          const AttemptRequest& request, std::vector<char>& buffer,
+                                          http::ResponseHead& response) {
+  AttemptWatch& watch = context.watch;
+  context.deadline.arm(request.deadline);
+  watch.timedOut = false;
+  const bool replayable = request.body.complete() && isIdempotent(request.method);
+
+  // A pooled connection first. When the request can be replayed, a connection used moments ago is
+  // taken without checking it: if the server closed it meanwhile, the attempt fails before any
+  // response byte and is replayed below.
+  UpstreamConnectionPtr connection = context.worker.pool().take(request.endpoint.key, replayable);
+  bool reused = connection != nullptr;
+  AttemptResult result;
+  for (;;) {
+    if (!connection) {
+      connection = co_await connect(context, request, result.error);
+      if (!connection) co_return result;
+    }
+    watch.connection = connection.get();
+    connection->requests++;
+
+    const std::span<const char> body = request.body.buffered();
+    std::array<asio::const_buffer, 2> head = {asio::buffer(request.head),
+                                              asio::buffer(body.data(), body.size())};
+    bool ok = true;
+    if (!connection->stream.writeNow(head))
+      ok = !failed(co_await connection->stream.writeAll(head));
+    if (ok && !request.body.complete()) {
+      result.body = co_await request.body.streamRest(connection->stream);
+      if (result.body != BodyOutcome::Done) {
+        // Halfway through a streamed body neither side can be resynchronized: no replay.
+        watch.connection = nullptr;
+        result.error = result.body != BodyOutcome::UpstreamFailed ? AttemptError::RequestBody
+                       : watch.timedOut                           ? AttemptError::Timeout
+                                                                  : AttemptError::Reset;
+        co_return result;
+      }
+    }
+    http::ParseStatus parsed = http::ParseStatus::NeedMore;
+    if (ok)
+      ok = co_await readResponseHead(context, request, *connection, buffer, result.received,
+                                     response, parsed);
+    watch.connection = nullptr;
+    if (ok && parsed != http::ParseStatus::Complete) {
+      result.error = AttemptError::InvalidResponse;
+      result.invalid = parsed;
+      co_return result;
+    }
+    if (!ok) {
+      if (reused && result.received == 0 && replayable && !watch.timedOut) {
+        // The stale pooled connection: replay once on a new one.
+        connection.reset();
+        reused = false;
+        continue;
+      }
+      result.error = watch.timedOut ? AttemptError::Timeout : AttemptError::Reset;
+      co_return result;
+    }
+    break;
+  }
+  MESHGATE_ASSERT(response.headBytes <= result.received,
+                  "the parsed head lies within the bytes read");
+  result.connection = std::move(connection);
+  co_return result;
+}
+
+}  // namespace meshgate::dp
