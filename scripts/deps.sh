@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy
   clang-14 libclang-rt-14-dev
-  wrk nginx-light haproxy valgrind curl jq procps util-linux python3 iproute2
+  wrk nginx-light haproxy valgrind strace curl jq procps util-linux python3 iproute2
 )
 
 missing=()

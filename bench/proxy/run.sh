@@ -3,17 +3,22 @@
 # same run in front of one small keep-alive backend, plus the backend direct. Each proxy runs one
 # worker pinned to CPU 1; wrk and the backend share CPU 0. Per target, medians over REPEATS runs
 # interleaved round-robin (so drift hits every target alike): req/s, p50/p99 latency, and the
-# proxy's CPU time per request (utime+stime from /proc). Then instructions per request under
-# callgrind (meshgate, nginx) and resident memory with IDLE idle keep-alive client connections
-# (meshgate, nginx, HAProxy). Then overload: OVERLOAD (20,000) connection attempts against a
-# meshgate-proxy whose limits.maxConnections is half that — how many it holds, sheds with a 503 or
-# closes, its RSS, and whether it still serves once they go. Prints markdown tables on stdout;
-# progress goes to stderr.
+# proxy's CPU time per request (utime+stime from /proc). Then, on the same proxy processes: latency
+# at a fixed rate RATE, open loop (meshgate-open-loop, wrk2's model: latency from each request's
+# due time), medians over REPEATS interleaved runs per target; and system calls per request of the
+# meshgate and nginx processes over one wrk run (perf's syscall tracepoints, or strace -c where
+# perf cannot count them). Then instructions per request under callgrind (meshgate, nginx) and
+# resident memory with IDLE idle keep-alive client connections (meshgate, nginx, HAProxy). Then
+# overload: OVERLOAD (20,000) connection attempts against a meshgate-proxy whose
+# limits.maxConnections is half that — how many it holds, sheds with a 503 or closes, its RSS, and
+# whether it still serves once they go. Prints markdown tables on stdout; progress goes to stderr.
 #   bash bench/proxy/run.sh                               (DURATION=10 REPEATS=5 CONNECTIONS=32)
 #   DURATION=3 REPEATS=1 bash bench/proxy/run.sh          (a quick look)
 # More knobs: IDLE=10000, SKIP_BUILD=1 (use the binaries already in BUILD_DIR, default
-# build-release). The backend is nginx returning 64 bytes, not meshgate-test-backend: on this
-# 2-core machine nginx served ~25% more req/s in the same setup, so it is less of a ceiling.
+# build-release), RATE=10000 (open-loop req/s), SKIP_OPEN_LOOP=1, SKIP_SYSCALLS=1,
+# SYSCALL_COUNTER=perf|strace.
+# The backend is nginx returning 64 bytes, not meshgate-test-backend: on this 2-core machine nginx
+# served ~25% more req/s in the same setup, so it is less of a ceiling.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -22,6 +27,16 @@ repeats=${REPEATS:-5}
 connections=${CONNECTIONS:-32}
 idle=${IDLE:-10000}
 overload=${OVERLOAD:-20000}
+# Open-loop rate: fixed, not a share of this run's wrk req/s, so p99 compares across commits at
+# the same load. On this 2-core VM it is ~20% of the slowest proxy's wrk req/s and already keeps
+# each proxy's core ~45% busy: spread-out arrivals cost a wake-up per request (~4x the CPU per
+# request of wrk's saturated, batched load), in the proxies and in meshgate-open-loop alike
+# (~25 µs each here), so near 60% of saturation the proxy's core and CPU 0 (generator + backend)
+# would saturate and the table would measure queueing.
+rate=${RATE:-10000}
+skip_open_loop=${SKIP_OPEN_LOOP:-0}
+skip_syscalls=${SKIP_SYSCALLS:-0}
+syscall_seconds=2  # one wrk run under the syscall counter
 build=${BUILD_DIR:-build-release}
 [[ $build = /* ]] || build=$repo/$build
 
@@ -86,11 +101,14 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$tmp/build.log" 2>&1 ||
     die "cmake configure failed: $(tail -5 "$tmp/build.log")"
   cmake --build "$build" --target meshgate-proxy meshgate-test-backend meshgate-idle-clients \
-    -j "$(nproc)" >>"$tmp/build.log" 2>&1 || die "the build failed: $(tail -20 "$tmp/build.log")"
+    meshgate-open-loop -j "$(nproc)" >>"$tmp/build.log" 2>&1 ||
+    die "the build failed: $(tail -20 "$tmp/build.log")"
 fi
 [ -x "$build/bin/meshgate-proxy" ] || die "$build/bin/meshgate-proxy missing"
 idle_clients=$build/bin/meshgate-idle-clients
 [ -x "$idle_clients" ] || die "$idle_clients missing"
+open_loop=$build/bin/meshgate-open-loop
+[ "$skip_open_loop" = 1 ] || [ -x "$open_loop" ] || die "$open_loop missing"
 
 # --- Helpers ------------------------------------------------------------------------------------
 # start NAME CMD... — runs CMD in the background, output in $tmp/NAME.log; sets $started.
@@ -134,6 +152,14 @@ rss_kib() {
   for p in "$@"; do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'
 }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }  # med "RUN RUN …"
+ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
+  if [ -n "$1" ] && [ -n "$2" ]; then
+    awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "—"}'
+  else
+    echo "—"
+  fi
+}
 # wrk's latency ("812.00us", "1.23ms", "2.01s") in ms.
 to_ms() {
   awk -v v="$1" 'BEGIN {n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
@@ -147,6 +173,12 @@ wrk_run() {  # wrk_run PORT SECONDS CONNECTIONS [wrk args] — wrk's output on s
     "http://127.0.0.1:$port/"
 }
 wrk_requests() { awk '/ requests in / {print $1}' <<<"$1"; }
+# open_loop_run PORT RATE SECONDS — meshgate-open-loop's key=value line (1 s warm-up first).
+open_loop_run() {
+  taskset -c 0 "$open_loop" --target "127.0.0.1:$1" --host-header bench.example.com --rate "$2" \
+    --duration "$3" --warmup 1 --connections "$connections" || true
+}
+kv() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k {print $2}'; }  # kv KEY "k=v k=v …"
 # Non-2xx responses plus socket errors (connect, read, write, timeout) of one wrk run.
 wrk_errors() {
   awk '/Non-2xx or 3xx responses:/ {n += $NF}
@@ -314,6 +346,122 @@ for r in $(seq "$repeats"); do
     fi
   done
 done
+
+# --- Latency at a fixed rate (open loop) ----------------------------------------------------------
+# wrk's p99 above is at saturation, where it is mostly queueing. Here every target gets the same
+# fixed rate (well under the slowest proxy's capacity) from meshgate-open-loop, pinned like wrk:
+# latency runs from each request's due time, so a stall counts against every request it held up.
+declare -A ol_p50_runs ol_p99_runs ol_p999_runs ol_rate_runs ol_cpu_runs ol_errors
+if [ "$skip_open_loop" != 1 ]; then
+  lowest=$(for t in nginx haproxy meshgate; do med "${rps_runs[$t]}"; done | sort -g | head -1)
+  rate_share=$(awk -v r="$rate" -v l="$lowest" 'BEGIN {printf "%.0f", 100 * r / l}')
+  [ "$rate_share" -le 60 ] ||
+    log "warning: RATE $rate is $rate_share% of the slowest proxy's wrk req/s: expect queueing"
+  for r in $(seq "$repeats"); do
+    for t in "${targets[@]}"; do
+      log "open loop $r/$repeats: $t (${duration}s at $rate req/s)"
+      procs=()
+      [ "$t" = direct ] || read -ra procs <<<"$(family "${target_pid[$t]}")"
+      [ ${#procs[@]} -eq 0 ] || before=$(cpu_ticks "${procs[@]}")
+      began=$(date +%s%N)
+      out=$(open_loop_run "${target_port[$t]}" "$rate" "$duration")
+      if [ ${#procs[@]} -gt 0 ]; then
+        after=$(cpu_ticks "${procs[@]}")
+        ol_cpu_runs[$t]+="$(awk -v d=$((after - before)) -v hz="$clk_tck" \
+          -v ns=$(($(date +%s%N) - began)) 'BEGIN {printf "%.1f", 100 * d / hz / (ns / 1e9)}') "
+      fi
+      [ -n "$(kv p99_us "$out")" ] || die "meshgate-open-loop against $t gave no figures: $out"
+      ol_p50_runs[$t]+="$(kv p50_us "$out") "
+      ol_p99_runs[$t]+="$(kv p99_us "$out") "
+      ol_p999_runs[$t]+="$(kv p999_us "$out") "
+      ol_rate_runs[$t]+="$(kv achieved_rate "$out") "
+      failed=$(kv errors "$out") unsent=$(kv unsent "$out")
+      ol_errors[$t]=$((${ol_errors[$t]:-0} + ${failed:-0} + ${unsent:-0}))
+    done
+  done
+fi
+
+# --- System calls per request ---------------------------------------------------------------------
+# Counted on the proxy's processes (nginx: master + worker) over one closed-loop wrk run of
+# $syscall_seconds s, divided by the requests wrk completed. perf counts the syscall tracepoints
+# in the kernel without slowing the proxy; strace -c (the fallback) stops it at every call, which
+# lets more events pile up per epoll_wait, so its wake-ups per request read low.
+declare -A sc_requests
+syscall_counter=${SYSCALL_COUNTER:-}
+if [ "$skip_syscalls" != 1 ] && [ -z "$syscall_counter" ]; then
+  if perf stat -x, -e raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait -- true >/dev/null 2>&1
+  then
+    syscall_counter=perf
+  elif command -v strace >/dev/null; then
+    syscall_counter=strace
+  else
+    log "warning: neither perf (syscall tracepoints) nor strace works: no system call counts"
+    skip_syscalls=1
+  fi
+fi
+# perf counts these one by one (those this kernel has a tracepoint for) and every call
+# (raw_syscalls:sys_enter); the difference is "other". Not all ~350 syscalls:sys_enter_*: perf
+# then takes ~15 s to detach, in uninterruptible sleep.
+sc_names=(epoll_wait epoll_pwait epoll_pwait2 epoll_ctl read readv recvfrom recvmsg recvmmsg write
+  writev sendto sendmsg sendmmsg sendfile64 splice accept accept4 connect close shutdown setsockopt
+  getsockopt getsockname getpeername ioctl fcntl futex timerfd_settime eventfd2 io_uring_enter mmap
+  munmap mprotect madvise brk nanosleep clock_nanosleep sched_yield openat newfstatat)
+sc_events=raw_syscalls:sys_enter
+if [ "$syscall_counter" = perf ]; then
+  sc_available=$(perf list 'syscalls:sys_enter_*' 2>/dev/null | awk '{print $1}')
+  for n in "${sc_names[@]}"; do
+    if grep -qx "syscalls:sys_enter_$n" <<<"$sc_available"; then
+      sc_events+=",syscalls:sys_enter_$n"
+    fi
+  done
+fi
+# syscalls_measure NAME PORT PID — "syscall count" lines into $tmp/syscalls.NAME; sets
+# sc_requests[NAME].
+syscalls_measure() {
+  local name=$1 port=$2 raw=$tmp/syscalls.$1.raw counter out p procs args=()
+  read -ra procs <<<"$(family "$3")"
+  if [ "$syscall_counter" = perf ]; then
+    # The last event counts the calls that returned EAGAIN (-11): reads with nothing to read.
+    start "perf-$name" perf stat -x, -o "$raw" -e "$sc_events" -e raw_syscalls:sys_exit \
+      --filter 'ret == -11' -p "$(IFS=,; echo "${procs[*]}")"
+  else
+    for p in "${procs[@]}"; do args+=(-p "$p"); done
+    start "strace-$name" strace -c -f -q -o "$raw" "${args[@]}"
+  fi
+  counter=$started
+  sleep 1  # attached (perf opens its tracepoints per thread; strace stops each thread)
+  out=$(wrk_run "$port" "$syscall_seconds" "$connections")
+  kill -INT "$counter" 2>/dev/null || true  # both print their counts on SIGINT
+  for _ in $(seq 300); do
+    alive "$counter" || break
+    sleep 0.1
+  done
+  stop "$counter"
+  if [ "$syscall_counter" = perf ]; then
+    awk -F, '$1 !~ /^[0-9]+$/ {next}
+      $3 == "raw_syscalls:sys_enter" {all = $1; next}
+      $3 == "raw_syscalls:sys_exit" {print "(failed)", $1; next}
+      $1 > 0 {sub(/^syscalls:sys_enter_/, "", $3); print $3, $1; named += $1}
+      END {if (all > named) print "(other)", all - named}' "$raw" >"$tmp/syscalls.$name" \
+      2>/dev/null || true
+  else
+    # % time, seconds, usecs/call, calls, [errors], syscall
+    awk '$4 ~ /^[0-9]+$/ && $NF != "total" {print $NF, $4; if (NF == 6) failed += $5}
+      END {print "(failed)", failed + 0}' "$raw" >"$tmp/syscalls.$name" 2>/dev/null || true
+  fi
+  sc_requests[$name]=$(wrk_requests "$out")
+  if ! grep -qv '^(' "$tmp/syscalls.$name" || [ -z "${sc_requests[$name]}" ]; then
+    log "warning: $syscall_counter gave no system call counts for $name:" \
+      "$(tail -3 "$tmp/$syscall_counter-$name.log")"
+    sc_requests[$name]=""
+  fi
+}
+if [ "$skip_syscalls" != 1 ]; then
+  for t in meshgate nginx; do
+    log "system calls ($syscall_counter): $t, wrk ${syscall_seconds}s"
+    syscalls_measure "$t" "${target_port[$t]}" "${target_pid[$t]}"
+  done
+fi
 stop "${target_pid[nginx]}" "${target_pid[haproxy]}"
 [ -z "${target_pid[meshgate]:-}" ] || stop "${target_pid[meshgate]}"
 
@@ -440,14 +588,6 @@ alive "$over_pid" && over_alive=yes || over_alive=no
 stop "$over_pid"
 
 # --- Table --------------------------------------------------------------------------------------
-med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }
-ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
-  if [ -n "$1" ] && [ -n "$2" ]; then
-    awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "—"}'
-  else
-    echo "—"
-  fi
-}
 nginx_cpu=$(med "${cpu_runs[nginx]:-}")
 echo
 echo "| target | req/s | p50 (ms) | p99 (ms) | CPU µs/req | CPU ratio to nginx | Ir/req | Ir ratio to nginx | RSS ${idle} idle (MiB) |"
@@ -466,11 +606,11 @@ for t in direct nginx haproxy meshgate; do
     "$(ratio "$ir" "${ir_per_request[nginx]:-}")" "${rss:-—}"
 done
 echo
-echo "Command: \`DURATION=$duration REPEATS=$repeats CONNECTIONS=$connections IDLE=$idle bash bench/proxy/run.sh\`."
+echo "Command: \`DURATION=$duration REPEATS=$repeats CONNECTIONS=$connections IDLE=$idle RATE=$rate bash bench/proxy/run.sh\`."
 echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Medians of $repeats interleaved runs of wrk -t1 -c$connections -d${duration}s per target (wrk and the backend on CPU 0, each proxy one worker on CPU 1)."
 echo "Backend: nginx, worker_processes 1, \`return 200\` of 64 bytes, keep-alive. CPU µs/req: the proxy's utime+stime (all its processes) / requests wrk counted."
-echo "p50/p99 are at saturation (closed-loop wrk): wrk2 is not a Debian package, and a fixed-rate p99 is not measured (wrk's Lua delay() paces each connection but still omits the requests a stall held back)."
+echo "p50/p99 are at saturation (closed-loop wrk); latency at a fixed rate is measured open loop by meshgate-open-loop (wrk2 is not a Debian package, and wrk's Lua delay() paces each connection but still omits the requests a stall held back)."
 echo "Ir/req: instructions under callgrind, 5 s of wrk -c4 after a warm-up, divided by the requests served. RSS: VmRSS of all the proxy's processes with $idle idle keep-alive client connections, each having had one request answered."
 for t in "${targets[@]}"; do
   [ "${errors[$t]:-0}" -eq 0 ] || echo "Warning: $t: ${errors[$t]} non-2xx responses or socket errors over its runs."
@@ -495,6 +635,64 @@ for t in nginx haproxy meshgate; do
     base_rss+=$(awk -v t="$t" -v k="${rss_base[$t]}" 'BEGIN {printf "%s %.1f, ", t, k / 1024}')
 done
 [ -z "$base_rss" ] || echo "RSS before the idle connections, after one request (MiB): ${base_rss%, }."
+if [ "$skip_open_loop" != 1 ]; then
+  nginx_ol_p99=$(med "${ol_p99_runs[nginx]:-}")
+  echo
+  echo "Latency at a fixed rate (open loop): $rate req/s, $rate_share% of the slowest proxy's wrk req/s above."
+  echo
+  echo "| target | achieved req/s | p50 (µs) | p99 (µs) | p99.9 (µs) | p99 ratio to nginx | proxy CPU busy |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for t in direct nginx haproxy meshgate; do
+    label=$t
+    [ "$t" = direct ] && label="direct (no proxy)"
+    [ "$t" = meshgate ] && label=meshgate-proxy
+    p99=$(med "${ol_p99_runs[$t]}")
+    busy=$(med "${ol_cpu_runs[$t]:-}")
+    [ -z "$busy" ] && busy=— || busy="$busy%"
+    printf '| %s | %.0f | %.0f | %.0f | %.0f | %s | %s |\n' "$label" "$(med "${ol_rate_runs[$t]}")" \
+      "$(med "${ol_p50_runs[$t]}")" "$p99" "$(med "${ol_p999_runs[$t]}")" \
+      "$(ratio "$p99" "$nginx_ol_p99")" "$busy"
+  done
+  echo
+  echo "meshgate-open-loop --rate $rate --connections $connections --duration $duration --warmup 1, on CPU 0 like wrk, against the same proxy processes; medians of $repeats interleaved runs per target. Request i is due at t0 + i/rate on connection i mod $connections (keep-alive, no pipelining); latency runs from the due time, not the send, so a stall counts against every request scheduled during it (no coordinated omission). Percentiles are exact over every request due after the warm-up. Proxy CPU busy: its utime+stime over the run's wall time (warm-up included), as a share of its one core."
+  for t in "${targets[@]}"; do
+    [ "${ol_errors[$t]:-0}" -eq 0 ] ||
+      echo "Warning: open loop, $t: ${ol_errors[$t]} requests failed, timed out (2 s), answered non-2xx/3xx or were never sent over its runs."
+  done
+fi
+if [ "$skip_syscalls" != 1 ]; then
+  echo
+  echo "System calls per request ($syscall_counter)."
+  echo
+  echo "| system call | meshgate-proxy | nginx |"
+  echo "|---|---:|---:|"
+  { sed 's/^/m /' "$tmp/syscalls.meshgate" 2>/dev/null || true
+    sed 's/^/n /' "$tmp/syscalls.nginx" 2>/dev/null || true; } |
+    awk -v rm="${sc_requests[meshgate]:-0}" -v rn="${sc_requests[nginx]:-0}" -v failed="$(
+      [ "$syscall_counter" = perf ] && echo "returned EAGAIN" || echo "returned an error")" '
+      function per(n, r) { return r > 0 ? sprintf("%.3f", n / r) : "—" }
+      $2 == "(failed)" { fail[$1] += $3; next }
+      { total[$1] += $3 }
+      $2 == "(other)" { rest[$1] += $3; next }
+      { count[$1, $2] += $3; names[$2] = 1 }
+      $2 ~ /^epoll_(p?wait|pwait2)$/ { wake[$1] += $3 }
+      END {
+        # Sort keys: 0 for the summary rows, then the larger per-request figure, descending.
+        printf "0 3 | all | %s | %s |\n", per(total["m"], rm), per(total["n"], rn)
+        printf "0 2 | of them %s | %s | %s |\n", failed, per(fail["m"], rm), per(fail["n"], rn)
+        printf "0 1 | wake-ups (epoll_wait*) | %s | %s |\n", per(wake["m"], rm), per(wake["n"], rn)
+        for (s in names) {
+          m = rm > 0 ? count["m", s] / rm : 0
+          n = rn > 0 ? count["n", s] / rn : 0
+          v = m > n ? m : n
+          if (v >= 0.001) printf "1 %.6f | %s | %s | %s |\n", v, s, per(count["m", s], rm), per(count["n", s], rn)
+          else { rest["m"] += count["m", s]; rest["n"] += count["n", s] }
+        }
+        printf "2 0 | other | %s | %s |\n", per(rest["m"], rm), per(rest["n"], rn)
+      }' | sort -k1,1n -k2,2gr | cut -d' ' -f3-
+  echo
+  echo "Counted on the proxy's processes (nginx: master and worker) over one wrk -t1 -c$connections -d${syscall_seconds}s run plus ~1 s idle before it, divided by the requests wrk completed (meshgate ${sc_requests[meshgate]:-—}, nginx ${sc_requests[nginx]:-—}). Wake-ups: epoll_wait, epoll_pwait and epoll_pwait2 calls. EAGAIN: a read (or write) that found nothing to do. Other: calls under 0.001 per request each, and with perf those it does not count one by one (all calls come from raw_syscalls:sys_enter). perf stat counts the tracepoints without slowing the proxy; strace -c stops it at every call, so its epoll_wait count per request reads low (more events per wake-up)."
+fi
 echo
 echo "Overload: $overload connection attempts (meshgate-idle-clients --count-shed, each sends one request and holds the connection if answered 200) against meshgate-proxy with limits.maxConnections $over_cap, one worker."
 echo
