@@ -63,6 +63,15 @@ asio::awaitable<IoResult> ByteStream::writeAll(asio::const_buffer buffer) {
   return asio::async_write(socket_, buffer, kNoThrow);
 }
 
+bool ByteStream::writeNow(asio::const_buffer& buffer) {
+  if (tls_) return false;
+  error_code ec;
+  const size_t written = socket_.write_some(buffer, ec);
+  if (ec) return false;
+  buffer += written;
+  return buffer.size() == 0;
+}
+
 bool ByteStream::writeNow(std::span<asio::const_buffer> buffers) {
   if (tls_) return false;
   error_code ec;

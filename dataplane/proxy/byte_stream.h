@@ -55,6 +55,9 @@ class ByteStream {
   // was. A response nearly always fits the socket buffer, and then this one system call replaces
   // an asynchronous operation and its trip through the scheduler. On false, writeAll() the rest.
   bool writeNow(std::span<asio::const_buffer> buffers);
+  // The same for one buffer: send(2) instead of sendmsg(2), which the kernel serves with less
+  // work (no message header or vector to copy in).
+  bool writeNow(asio::const_buffer& buffer);
 
   // Ends the pending operations (they complete with operation_aborted); the socket stays open.
   void cancel() {

@@ -455,6 +455,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
       .hash = hash,
       .head = upstreamHead_,
       .method = method_,
+      .upgrade = request_.upgrade,
       .body = *this,
       .requestDeadline = requestDeadline_,
       .perTryTimeout = rule->perTryTimeout ? rule->perTryTimeout : cluster.perTryTimeout};

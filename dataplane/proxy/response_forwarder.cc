@@ -11,7 +11,8 @@ namespace meshgate::dp {
 
 namespace {
 using Steady = std::chrono::steady_clock;
-}
+constexpr size_t kJoinBodyBytes = 4096;
+}  // namespace
 
 asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamPool& pool) {
   const http::ResponseHead& response = request.response;
@@ -84,11 +85,18 @@ asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamP
       break;
   }
 
-  std::array<asio::const_buffer, 2> out = {asio::buffer(request.head),
-                                           asio::buffer(up.data() + bodyAt, send)};
-  bool clientOk = true;
-  if (!request.client.writeNow(out)) clientOk = !failed(co_await request.client.writeAll(out));
+  // A small first body part joins the head: one send(2) instead of a sendmsg(2) of two parts.
   result.bytesSent = request.head.size() + send;
+  bool clientOk = true;
+  if (send <= kJoinBodyBytes) {
+    request.head.append(up.data() + bodyAt, send);
+    asio::const_buffer out = asio::buffer(request.head);
+    if (!request.client.writeNow(out)) clientOk = !failed(co_await request.client.writeAll(out));
+  } else {
+    std::array<asio::const_buffer, 2> out = {asio::buffer(request.head),
+                                             asio::buffer(up.data() + bodyAt, send)};
+    if (!request.client.writeNow(out)) clientOk = !failed(co_await request.client.writeAll(out));
+  }
   bool upstreamOk = true;
   while (clientOk && !done) {
     auto [readError, n] = co_await upstream.readSome(asio::buffer(up));

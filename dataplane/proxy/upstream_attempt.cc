@@ -75,41 +75,31 @@ asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
   co_return connection;
 }
 
-// Reads until a final (non-1xx, or 101) response head parses. Returns false when the connection
-// failed first; `parsed` tells a complete head from an invalid one.
-asio::awaitable<bool> readResponseHead(const AttemptContext& context, const AttemptRequest& request,
-                                       UpstreamConnection& connection, std::vector<char>& up,
-                                       size_t& received, http::ResponseHead& response,
-                                       http::ParseStatus& parsed) {
-  received = 0;
-  parsed = http::ParseStatus::NeedMore;
+// Parses what was read of the response head, skipping interim responses, and makes room for the
+// next read. NeedMore: read more into buffer[received…]; otherwise `parsed` is final (Complete, or
+// why the head is invalid).
+bool needsMoreOfHead(const AttemptContext& context, const AttemptRequest& request,
+                     std::vector<char>& up, size_t& received, http::ResponseHead& response,
+                     http::ParseStatus& parsed) {
   for (;;) {
     parsed =
         http::parseResponseHead({up.data(), received}, request.method, context.limits, response);
-    if (parsed == http::ParseStatus::Complete && response.status < 200 && response.status != 101) {
-      // Interim responses (100, 103) are not forwarded: the proxy answered Expect itself.
-      MESHGATE_ASSERT(response.headBytes <= received, "an interim head lies within the bytes read");
-      std::memmove(up.data(), up.data() + response.headBytes, received - response.headBytes);
-      received -= response.headBytes;
-      continue;
-    }
-    if (parsed != http::ParseStatus::NeedMore) co_return true;
-    if (up.size() - received < 1024) {
-      if (up.size() >= context.limits.maxHeadBytes + 1024u) {
-        parsed = http::ParseStatus::HeadTooLarge;
-        co_return true;
-      }
-      up.resize(up.size() * 2);
-    }
-    // The upstream cannot have answered a request written a moment ago: let the worker's other
-    // requests run first (Worker::requestsInFlight).
-    if (received == 0 && context.worker.requestsInFlight() > 1)
-      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    auto [readError, n] = co_await connection.stream.readSome(
-        asio::buffer(up.data() + received, up.size() - received));
-    if (readError || n == 0) co_return false;
-    received += n;
+    if (parsed != http::ParseStatus::Complete || response.status >= 200 || response.status == 101)
+      break;
+    // Interim responses (100, 103) are not forwarded: the proxy answered Expect itself.
+    MESHGATE_ASSERT(response.headBytes <= received, "an interim head lies within the bytes read");
+    std::memmove(up.data(), up.data() + response.headBytes, received - response.headBytes);
+    received -= response.headBytes;
   }
+  if (parsed != http::ParseStatus::NeedMore) return false;
+  if (up.size() - received < 1024) {
+    if (up.size() >= context.limits.maxHeadBytes + 1024u) {
+      parsed = http::ParseStatus::HeadTooLarge;
+      return false;
+    }
+    up.resize(up.size() * 2);
+  }
+  return true;
 }
 
 }  // namespace
@@ -127,10 +117,8 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
   watch.timedOut = false;
   const bool replayable = request.body.complete() && isIdempotent(request.method);
 
-  // A pooled connection first. When the request can be replayed, a connection used moments ago is
-  // taken without checking it: if the server closed it meanwhile, the attempt fails before any
-  // response byte and is replayed below.
-  UpstreamConnectionPtr connection = context.worker.pool().take(request.endpoint.key, replayable);
+  // A pooled connection first (checked for a close or stray bytes while it sat idle).
+  UpstreamConnectionPtr connection = context.worker.pool().take(request.endpoint.key);
   bool reused = connection != nullptr;
   AttemptResult result;
   for (;;) {
@@ -145,8 +133,12 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
     std::array<asio::const_buffer, 2> head = {asio::buffer(request.head),
                                               asio::buffer(body.data(), body.size())};
     bool ok = true;
-    if (!connection->stream.writeNow(head))
+    if (body.empty()) {
+      if (!connection->stream.writeNow(head[0]))
+        ok = !failed(co_await connection->stream.writeAll(head[0]));
+    } else if (!connection->stream.writeNow(head)) {
       ok = !failed(co_await connection->stream.writeAll(head));
+    }
     if (ok && !request.body.complete()) {
       result.body = co_await request.body.streamRest(connection->stream);
       if (result.body != BodyOutcome::Done) {
@@ -159,13 +151,28 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
       }
     }
     http::ParseStatus parsed = http::ParseStatus::NeedMore;
-    if (ok)
-      ok = co_await readResponseHead(context, request, *connection, buffer, result.received,
-                                     response, parsed);
+    result.received = 0;
+    while (ok && needsMoreOfHead(context, request, buffer, result.received, response, parsed)) {
+      // The upstream cannot have answered a request written a moment ago: let the worker's other
+      // requests run first (Worker::requestsInFlight).
+      if (result.received == 0 && context.worker.requestsInFlight() > 1)
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      auto [readError, n] = co_await connection->stream.readSome(
+          asio::buffer(buffer.data() + result.received, buffer.size() - result.received));
+      if (readError || n == 0) ok = false;
+      result.received += n;
+    }
     watch.connection = nullptr;
     if (ok && parsed != http::ParseStatus::Complete) {
       result.error = AttemptError::InvalidResponse;
-      result.invalid = parsed;
+      result.invalid = http::describe(parsed);
+      co_return result;
+    }
+    if (ok && response.status == 101 && !request.upgrade) {
+      // 101 is final, and valid only as the answer to an upgrade request (RFC 9110 section
+      // 15.2.2); the connection speaks another protocol from then on and is dropped.
+      result.error = AttemptError::InvalidResponse;
+      result.invalid = "101 Switching Protocols to a request without Upgrade";
       co_return result;
     }
     if (!ok) {

@@ -69,9 +69,9 @@ enum class AttemptError {
 
 struct AttemptResult {
   AttemptError error = AttemptError::None;
-  BodyOutcome body = BodyOutcome::Done;                     // RequestBody: what failed
-  http::ParseStatus invalid = http::ParseStatus::Complete;  // InvalidResponse: why
-  UpstreamConnectionPtr connection;  // None: the connection the rest of the response comes from
+  BodyOutcome body = BodyOutcome::Done;  // RequestBody: what failed
+  std::string_view invalid;              // InvalidResponse: why (static text)
+  UpstreamConnectionPtr connection;      // None: the connection the rest of the response comes from
   size_t received = 0;  // None: bytes in the buffer, the head then the first body bytes
 };
 
@@ -89,6 +89,7 @@ struct AttemptRequest {
   const UpstreamEndpoint& endpoint;
   std::string_view head;    // the request head as the upstream gets it
   std::string_view method;  // a response to HEAD has no body; only idempotent requests replay
+  bool upgrade = false;     // the request asks to switch protocols: only then is a 101 valid
   RequestBody& body;
   SteadyTime deadline;  // this attempt's: the per-try timeout or the request's
 };

@@ -14,17 +14,15 @@ bool stillOpenAndQuiet(tcp::socket& socket) {
 }
 }  // namespace
 
-UpstreamConnectionPtr UpstreamPool::take(const std::string& key, bool canReplay) {
+UpstreamConnectionPtr UpstreamPool::take(const std::string& key) {
   auto found = idle_.find(key);
   if (found == idle_.end()) return nullptr;
   auto& connections = found->second;
-  const auto now = std::chrono::steady_clock::now();
   while (!connections.empty()) {
     // Most recently used first: the warmest connection, and the least likely to have been
     // closed by the server's own idle timeout.
     UpstreamConnectionPtr candidate = std::move(connections.back());
     connections.pop_back();
-    if (canReplay && now - candidate->idleSince < kUncheckedReuse) return candidate;
     if (stillOpenAndQuiet(candidate->stream.socket())) return candidate;
   }
   return nullptr;
@@ -34,8 +32,7 @@ void UpstreamPool::give(const std::string& key, UpstreamConnectionPtr connection
                         std::chrono::milliseconds idleTimeout) {
   auto& connections = idle_[key];
   if (connections.size() >= maxIdle) return;  // closed by the destructor
-  connection->idleSince = std::chrono::steady_clock::now();
-  connection->idleUntil = connection->idleSince + idleTimeout;
+  connection->idleUntil = std::chrono::steady_clock::now() + idleTimeout;
   connections.push_back(std::move(connection));
 }
 

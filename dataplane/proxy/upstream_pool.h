@@ -2,12 +2,11 @@
 // ("127.0.0.2:9000", plus "+tls" for TLS clusters). A connection is taken for one request and
 // given back only when its response ended cleanly with keep-alive. Before reuse, a non-blocking
 // MSG_PEEK tells whether the server closed it (or sent something unsolicited) while it sat idle;
-// such a connection is dropped instead of failing a request. The check is a system call, so it is
-// skipped for a connection back in the pool for less than kUncheckedReuse when the caller can
-// replay the request: a close that recent fails the attempt before any response byte, and the
-// attempt replays on a new connection (upstream_attempt.h); an unsolicited response, which
-// servers send at their idle timeout (seconds), cannot be that recent. Idle connections beyond the
-// per-endpoint cap, or older than the idle timeout, are closed. Used only on its worker's thread.
+// such a connection is dropped instead of failing a request. The check costs a system call and is
+// never skipped: bytes an upstream sent after a response (a wrong Content-Length, a late 408)
+// would otherwise be read as the answer to the next request, which may be another client's. Idle
+// connections beyond the per-endpoint cap, or older than the idle timeout, are closed. Used only on
+// its worker's thread.
 #pragma once
 
 #include <chrono>
@@ -29,7 +28,6 @@ struct UpstreamConnection {
   // Declared after keepAlive, so destroyed first: the slot returns to a breaker still alive.
   std::optional<CircuitBreaker::Slot> connectionSlot;  // held for the connection's life
   metrics::Gauge* active = nullptr;                    // the cluster's open-connections gauge
-  std::chrono::steady_clock::time_point idleSince{};
   std::chrono::steady_clock::time_point idleUntil{};
   uint32_t requests = 0;
 
@@ -43,11 +41,8 @@ using UpstreamConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
 class UpstreamPool {
  public:
-  static constexpr std::chrono::milliseconds kUncheckedReuse{1000};
-
-  // A live idle connection to `key`, or null. `canReplay`: the caller replays the request when the
-  // connection turns out closed, so a recently used one is not checked.
-  UpstreamConnectionPtr take(const std::string& key, bool canReplay = false);
+  // A live idle connection to `key`, or null.
+  UpstreamConnectionPtr take(const std::string& key);
   // Keeps `connection` for reuse unless the endpoint already has maxIdle idle connections.
   void give(const std::string& key, UpstreamConnectionPtr connection, uint32_t maxIdle,
             std::chrono::milliseconds idleTimeout);

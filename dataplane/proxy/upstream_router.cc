@@ -73,6 +73,7 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
                                         .endpoint = endpoint,
                                         .head = request.head,
                                         .method = request.method,
+                                        .upgrade = request.upgrade,
                                         .body = request.body,
                                         .deadline = attemptDeadline};
     AttemptResult attempt = co_await runAttempt(context, attemptRequest, buffer, response);
@@ -105,9 +106,7 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
         if (cluster.outliers) cluster.outliers->reportError(*endpointIndex);
         result.status = 502;
         result.reply = reply(
-            502,
-            "invalid upstream response: " + std::string(http::describe(attempt.invalid)) + "\n",
-            !keepClient);
+            502, "invalid upstream response: " + std::string(attempt.invalid) + "\n", !keepClient);
         co_return result;
       case AttemptError::RequestBody:
         // The client's side failed: nothing to hold against the endpoint.

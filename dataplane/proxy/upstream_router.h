@@ -46,6 +46,7 @@ struct RouteRequest {
   RequestHash hash;
   std::string_view head;
   std::string_view method;
+  bool upgrade = false;  // the request asks to switch protocols (WebSocket)
   RequestBody& body;
   SteadyTime requestDeadline;  // SteadyTime::max() without a request timeout
   std::optional<std::chrono::milliseconds> perTryTimeout;
