@@ -6,9 +6,13 @@ namespace meshgate::dp {
 FilterStatus RedirectFilter::onRequest(const FilterContext& context, LocalReply& reply) const {
   const bool httpsRedirect = toHttps_ && !context.tls;
   if (!redirect_ && !httpsRedirect) return FilterStatus::Continue;
-  // The host without its port (an IPv6 literal keeps its brackets and loses nothing).
+  // The host without its port; an IPv6 literal keeps its brackets.
   std::string_view host = context.request.host;
-  if (!host.empty() && host.front() != '[') host = host.substr(0, host.find(':'));
+  if (!host.empty() && host.front() == '[')
+    host =
+        host.substr(0, host.find(']') == std::string_view::npos ? host.size() : host.find(']') + 1);
+  else
+    host = host.substr(0, host.find(':'));
 
   std::string location;
   unsigned status = 302;
