@@ -702,3 +702,20 @@ printf '| %s | %s | %s → %s | %s | %s | %s |\n' "${over_outcome:-no outcome}" 
   "$(awk -v k="$over_base" 'BEGIN {printf "%.1f", k / 1024}')" \
   "$(awk -v k="$over_rss" 'BEGIN {printf "%.1f", k / 1024}')" "$over_shed_during" "$over_after" "$over_alive"
 
+
+# --- Goals (issue 13) -----------------------------------------------------------------------------
+# met A GOAL — "met" when the ratio A is at most GOAL, "not met" above it, "—" without a figure.
+met() { awk -v a="$1" -v g="$2" 'BEGIN {if (a == "" || a == "—") print "—"; else print (a + 0 <= g + 0) ? "met" : "not met"}'; }
+cpu_ratio=$(ratio "$(med "${cpu_runs[meshgate]:-}")" "$nginx_cpu")
+p99_ratio=—
+[ "$skip_open_loop" = 1 ] || p99_ratio=$(ratio "$(med "${ol_p99_runs[meshgate]:-}")" "$nginx_ol_p99")
+overload_ok="not met"
+[ "$over_alive" = yes ] && [ "$over_after" = 200 ] && overload_ok=met
+echo
+echo "Goals."
+echo
+echo "| goal | measured | |"
+echo "|---|---:|---|"
+echo "| CPU per request at saturation ≤ 0.80 × nginx | $cpu_ratio | $(met "$cpu_ratio" 0.80) |"
+echo "| p99 at a fixed rate ≤ 1.00 × nginx | $p99_ratio | $(met "$p99_ratio" 1.00) |"
+echo "| $overload connections against a cap of $over_cap: shed, never OOM, serves after | ${over_outcome:-—} | $overload_ok |"
