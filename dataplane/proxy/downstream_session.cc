@@ -7,7 +7,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/assert.h"
@@ -124,7 +123,6 @@ void DownstreamSession::closeWhenIdle() {
 
 void DownstreamSession::abort() {
   closeWhenIdle_ = true;
-  watch_.aborted = true;
   stream_.cancel();
   if (watch_.connection) watch_.connection->stream.cancel();
   if (watch_.connecting) watch_.connecting->cancel();
@@ -174,14 +172,6 @@ asio::awaitable<bool> DownstreamSession::readMore() {
   if (in_.size() - inEnd_ < 512) {
     compactInput();
     if (in_.size() - inEnd_ < 512) in_.resize(std::max(in_.size() * 2, kInitialInput));
-  }
-  // A client just answered has not sent its next request yet: let the worker's requests in
-  // flight run first (Worker::requestsInFlight).
-  if (phase_ == Phase::Idle && requestsServed_ > 0 && worker_.requestsInFlight() > 0) {
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    // Nothing was pending to cancel while yielding: a drain, abort or idle timeout that came
-    // meanwhile is honoured here.
-    if (closeWhenIdle_ || watch_.timedOut) co_return false;
   }
   auto [ec, n] = co_await stream_.readSome(asio::buffer(in_.data() + inEnd_, in_.size() - inEnd_));
   if (ec || n == 0) co_return false;

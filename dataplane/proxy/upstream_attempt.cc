@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/assert.h"
@@ -153,16 +152,6 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
     http::ParseStatus parsed = http::ParseStatus::NeedMore;
     result.received = 0;
     while (ok && needsMoreOfHead(context, request, buffer, result.received, response, parsed)) {
-      // The upstream cannot have answered a request written a moment ago: let the worker's other
-      // requests run first (Worker::requestsInFlight).
-      if (result.received == 0 && context.worker.requestsInFlight() > 1) {
-        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-        // No read was pending for the deadline or an abort to cancel meanwhile.
-        if (watch.timedOut || watch.aborted) {
-          ok = false;
-          break;
-        }
-      }
       auto [readError, n] = co_await connection->stream.readSome(
           asio::buffer(buffer.data() + result.received, buffer.size() - result.received));
       if (readError || n == 0) ok = false;

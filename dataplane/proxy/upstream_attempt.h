@@ -55,7 +55,6 @@ struct AttemptWatch {
   UpstreamConnection* connection = nullptr;  // the connection in use
   tcp::socket* connecting = nullptr;         // the socket being connected
   bool timedOut = false;                     // the deadline fired since it was last armed
-  bool aborted = false;                      // the worker is shutting the session down
 };
 
 enum class AttemptError {

@@ -56,20 +56,9 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   DeadlineSweeper& sweeper() { return sweeper_; }
   ProxyStats& stats() { return stats_; }
-  // Requests between head and response end (ActiveRequest), as a gauge and a plain count.
-  void requestStarted() {
-    activeRequests_.inc();
-    ++requestsInFlight_;
-  }
-  void requestEnded() {
-    activeRequests_.dec();
-    --requestsInFlight_;
-  }
-  // A connection about to read bytes that cannot have arrived yet (a response to a request just
-  // written, the next request of a client just answered) first yields one turn of the event loop
-  // when other requests are in flight here: they run meanwhile, and the read usually finds its
-  // bytes instead of failing with EAGAIN (a system call) and waiting for the next poll.
-  size_t requestsInFlight() const { return requestsInFlight_; }
+  // Requests between head and response end (ActiveRequest).
+  void requestStarted() { activeRequests_.inc(); }
+  void requestEnded() { activeRequests_.dec(); }
   // Request bodies buffered for replay: this worker's share of limits.maxBufferedBodyBytes (at
   // least one body of maxRetryBufferBytes). False, counted as shed, when `bytes` do not fit.
   bool reserveBodyBuffer(uint64_t bytes);
@@ -122,7 +111,6 @@ class Worker {
   metrics::Counter& downstreamTotal_;
   metrics::Counter& rejectedOverCapacity_;
   metrics::Gauge& activeRequests_;
-  size_t requestsInFlight_ = 0;
   uint64_t bufferedBodyBytes_ = 0;
   metrics::Counter& shedBodyBuffer_;
   RouteClusterCounters unrouted_;  // requests no route took
