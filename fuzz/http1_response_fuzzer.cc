@@ -12,6 +12,7 @@
 
 #include "dataplane/http/chunked_decoder.h"
 #include "dataplane/http/http1_parser.h"
+#include "fuzz/framed_body.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {
@@ -64,24 +65,7 @@ void parseConnection(std::string_view input, std::string_view method, const Limi
     }
     checkHead(input, method, limits, head);
     input.remove_prefix(head.headBytes);
-    switch (head.framing) {
-      case BodyFraming::None:
-        break;
-      case BodyFraming::ContentLength:
-        if (head.contentLength > input.size()) return;
-        input.remove_prefix(head.contentLength);
-        break;
-      case BodyFraming::Chunked: {
-        chunked.reset();
-        const ChunkedDecoder::Result body = chunked.consume(input);
-        FUZZ_CHECK(body.consumed <= input.size());
-        if (body.status != ChunkedDecoder::Status::Done) return;
-        input.remove_prefix(body.consumed);
-        break;
-      }
-      case BodyFraming::UntilClose:
-        return;
-    }
+    if (!skipFramedBody(input, head.framing, head.contentLength, chunked)) return;
   }
 }
 

@@ -23,14 +23,8 @@ namespace {
 constexpr size_t kInitialInput = 1024;
 constexpr size_t kKeepInput = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-constexpr std::string_view kOverflowHeader = "x-meshgate-overflow: 1\r\n";
 
 using Steady = std::chrono::steady_clock;
-
-LocalReply reply(unsigned status, std::string body, std::string_view extraHeaders = {}) {
-  return LocalReply{
-      .status = status, .body = std::move(body), .extraHeaders = std::string(extraHeaders)};
-}
 
 // Splits "a=1&b=2" into pairs (no percent-decoding: matches compare the raw text, as the
 // Gateway API leaves decoding to the implementation and raw comparison cannot be fooled by
@@ -208,7 +202,7 @@ asio::awaitable<void> DownstreamSession::run() {
       if (!co_await readMore()) {
         if (watch_.timedOut && phase_ == Phase::HeaderRead) {
           worker_.countBadRequest("header read timeout");
-          co_await sendLocalReply(reply(408, "request header timeout\n"), false);
+          co_await sendLocalReply(makeLocalReply(408, "request header timeout\n"), false);
         }
         co_return;
       }
@@ -221,7 +215,7 @@ asio::awaitable<void> DownstreamSession::run() {
       worker_.countBadRequest(http::describe(status));
       std::string body(http::describe(status));
       body.push_back('\n');
-      co_await sendLocalReply(reply(http::statusFor(status), std::move(body)), false);
+      co_await sendLocalReply(makeLocalReply(http::statusFor(status), std::move(body)), false);
       co_return;
     }
     if (!co_await handleRequest()) co_return;
@@ -338,7 +332,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   const bool keepWithoutBody = request_.keepAlive && !hasBody;
   const CompiledRule* rule = snapshot.select(routingView_);
   if (!rule)
-    co_return co_await replyAndFinish(reply(404, "no route for this host and path\n"),
+    co_return co_await replyAndFinish(makeLocalReply(404, "no route for this host and path\n"),
                                       keepWithoutBody, nullptr, std::nullopt);
   {
     LocalReply filtered;
@@ -367,8 +361,8 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
 
   const auto backend = view_->pickBackend(*rule);
   if (!backend)
-    co_return co_await replyAndFinish(reply(503, "no backend with weight\n"), keepWithoutBody, rule,
-                                      std::nullopt);
+    co_return co_await replyAndFinish(makeLocalReply(503, "no backend with weight\n"),
+                                      keepWithoutBody, rule, std::nullopt);
   const BackendRef& ref = rule->backends[*backend];
   const Cluster& cluster = snapshot.clusters()[ref.cluster];
   const auto timeout = rule->timeout ? rule->timeout : cluster.timeout;
@@ -380,8 +374,8 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   if (!requestSlot) {
     cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Requests)]->inc();
     co_return co_await replyAndFinish(
-        reply(503, "upstream overflow: too many requests\n", kOverflowHeader), keepWithoutBody,
-        rule, *backend);
+        makeLocalReply(503, "upstream overflow: too many requests\n", kOverflowHeader),
+        keepWithoutBody, rule, *backend);
   }
 
   const RequestHash hash = requestHash(cluster);
@@ -391,14 +385,14 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   // replayed; larger or chunked ones stream and are not retried.
   if (request_.framing == http::BodyFraming::ContentLength) {
     if (request_.contentLength > config.limits.maxBodyBytes)
-      co_return co_await replyAndFinish(reply(413, "request body too large\n"), false, rule,
-                                        std::nullopt);
+      co_return co_await replyAndFinish(makeLocalReply(413, "request body too large\n"), false,
+                                        rule, std::nullopt);
     if (request_.contentLength <= config.limits.maxRetryBufferBytes) {
       // Memory for bodies held for replay is capped per worker: beyond it, shed before reading.
       if (!bodyLease.reserve(request_.contentLength))
         co_return co_await replyAndFinish(
-            reply(503, "over capacity: buffered request bodies\n", "retry-after: 1\r\n"), false,
-            rule, *backend);
+            makeLocalReply(503, "over capacity: buffered request bodies\n", "retry-after: 1\r\n"),
+            false, rule, *backend);
       // Reads the client: request_'s views are dead after this.
       phase_ = Phase::Body;
       armIn(config.timeouts.idle);
@@ -413,14 +407,14 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     const auto result = chunked_.consume({in_.data() + bodyStart_, inEnd_ - bodyStart_});
     if (result.status == http::ChunkedDecoder::Status::Error) {
       worker_.countBadRequest("invalid chunked body");
-      co_return co_await replyAndFinish(reply(400, "invalid chunked body\n"), false, rule,
+      co_return co_await replyAndFinish(makeLocalReply(400, "invalid chunked body\n"), false, rule,
                                         std::nullopt);
     }
     bodyBuffered_ = result.consumed;
     bodyComplete_ = result.status == http::ChunkedDecoder::Status::Done;
     if (chunked_.payloadBytes() > config.limits.maxBodyBytes)
-      co_return co_await replyAndFinish(reply(413, "request body too large\n"), false, rule,
-                                        std::nullopt);
+      co_return co_await replyAndFinish(makeLocalReply(413, "request body too large\n"), false,
+                                        rule, std::nullopt);
   } else {
     bodyComplete_ = true;
   }

@@ -5,6 +5,14 @@
 
 namespace meshgate::dp {
 
+LocalReply makeLocalReply(unsigned status, std::string body, std::string_view extraHeaders,
+                          bool close) {
+  return LocalReply{.status = status,
+                    .body = std::move(body),
+                    .extraHeaders = std::string(extraHeaders),
+                    .closeConnection = close};
+}
+
 void formatLocalReply(std::string& out, unsigned status, std::string_view body,
                       std::string_view extraHeaders, bool keepAlive, bool announceOnly) {
   out.clear();

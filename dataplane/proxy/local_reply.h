@@ -20,6 +20,14 @@ struct LocalReply {
   bool closeConnection = false;
 };
 
+// The marker of a reply refused for want of capacity (a circuit breaker, the retry budget), so
+// clients and tests can tell overflow from an upstream's own 503 (Envoy's x-envoy-overloaded).
+inline constexpr std::string_view kOverflowHeader = "x-meshgate-overflow: 1\r\n";
+
+// A reply of `status` with a text body; `close` ends the client connection after it.
+LocalReply makeLocalReply(unsigned status, std::string body, std::string_view extraHeaders = {},
+                          bool close = false);
+
 // The whole reply, head and body, into `out` (its capacity reused). `keepAlive` false adds
 // `connection: close`. `announceOnly` (a HEAD request): the head announces the body's length, as
 // the same GET would get it, but the body is not sent (RFC 9110 section 9.3.2).

@@ -18,6 +18,12 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 using Steady = std::chrono::steady_clock;
 
+// GET, HEAD, OPTIONS, PUT, DELETE, TRACE (RFC 9110 section 9.2.2).
+bool isIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
 // A new connection to `request.endpoint`, or null with `error` set (Overflow, ConnectFailure or
 // Timeout).
 asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
@@ -102,11 +108,6 @@ bool needsMoreOfHead(const AttemptContext& context, const AttemptRequest& reques
 }
 
 }  // namespace
-
-bool isIdempotent(std::string_view method) {
-  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
-         method == "DELETE" || method == "TRACE";
-}
 
 asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
                                           const AttemptRequest& request, std::vector<char>& buffer,

@@ -101,7 +101,4 @@ boost::asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
                                                  std::vector<char>& buffer,
                                                  http::ResponseHead& response);
 
-// GET, HEAD, OPTIONS, PUT, DELETE, TRACE (RFC 9110 section 9.2.2).
-bool isIdempotent(std::string_view method);
-
 }  // namespace meshgate::dp

@@ -12,33 +12,24 @@ namespace meshgate::dp {
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::string_view kOverflowHeader = "x-meshgate-overflow: 1\r\n";
 
 using Steady = std::chrono::steady_clock;
-
-LocalReply reply(unsigned status, std::string body, bool close,
-                 std::string_view extraHeaders = {}) {
-  return LocalReply{.status = status,
-                    .body = std::move(body),
-                    .extraHeaders = std::string(extraHeaders),
-                    .closeConnection = close};
-}
 
 // The reply for a request body that failed on the client's side while it streamed.
 LocalReply bodyFailureReply(BodyOutcome outcome) {
   switch (outcome) {
     case BodyOutcome::Invalid:
-      return reply(400, "invalid chunked body\n", true);
+      return makeLocalReply(400, "invalid chunked body\n", {}, true);
     case BodyOutcome::TooLarge:
-      return reply(413, "request body too large\n", true);
+      return makeLocalReply(413, "request body too large\n", {}, true);
     case BodyOutcome::ClientTimeout:
-      return reply(408, "request body timeout\n", true);
+      return makeLocalReply(408, "request body timeout\n", {}, true);
     case BodyOutcome::ClientClosed:
     case BodyOutcome::Done:
     case BodyOutcome::UpstreamFailed:
       break;
   }
-  return reply(400, "request body ended early\n", true);
+  return makeLocalReply(400, "request body ended early\n", {}, true);
 }
 
 }  // namespace
@@ -58,7 +49,7 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
     const auto endpointIndex = view.pickEndpoint(rule, request.backend, request.hash, lastEndpoint);
     if (!endpointIndex) {
       result.status = 503;
-      result.reply = reply(503, "no endpoint\n", true);
+      result.reply = makeLocalReply(503, "no endpoint\n", {}, true);
       co_return result;
     }
     const UpstreamEndpoint& endpoint = cluster.endpoints[*endpointIndex];
@@ -100,13 +91,15 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
         break;  // retried: the connection closes with its unread body
       case AttemptError::Overflow:
         result.status = 503;
-        result.reply = reply(503, "upstream overflow: connections\n", !keepClient, kOverflowHeader);
+        result.reply =
+            makeLocalReply(503, "upstream overflow: connections\n", kOverflowHeader, !keepClient);
         co_return result;
       case AttemptError::InvalidResponse:
         if (cluster.outliers) cluster.outliers->reportError(*endpointIndex);
         result.status = 502;
-        result.reply = reply(
-            502, "invalid upstream response: " + std::string(attempt.invalid) + "\n", !keepClient);
+        result.reply =
+            makeLocalReply(502, "invalid upstream response: " + std::string(attempt.invalid) + "\n",
+                           {}, !keepClient);
         co_return result;
       case AttemptError::RequestBody:
         // The client's side failed: nothing to hold against the endpoint.
@@ -128,12 +121,12 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
                                                                : 502;
         if (!mayRetry || !retry.shouldRetry(outcome, 0, attempts)) {
           result.status = status;
-          result.reply =
-              reply(status,
-                    attempt.error == AttemptError::ConnectFailure ? "upstream connect failure\n"
-                    : attempt.error == AttemptError::Timeout      ? "upstream timeout\n"
-                                                                  : "upstream connection reset\n",
-                    !keepClient);
+          result.reply = makeLocalReply(
+              status,
+              attempt.error == AttemptError::ConnectFailure ? "upstream connect failure\n"
+              : attempt.error == AttemptError::Timeout      ? "upstream timeout\n"
+                                                            : "upstream connection reset\n",
+              {}, !keepClient);
           co_return result;
         }
         break;
@@ -145,7 +138,7 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
       cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Retries)]->inc();
       result.status = status;
       result.reply =
-          reply(status, "upstream failed; retry budget exhausted\n", false, kOverflowHeader);
+          makeLocalReply(status, "upstream failed; retry budget exhausted\n", kOverflowHeader);
       co_return result;
     }
     cluster.retried->inc();
