@@ -3,7 +3,8 @@
 # same run in front of one small keep-alive backend, plus the backend direct. Each proxy runs one
 # worker pinned to CPU 1; wrk and the backend share CPU 0. Per target, medians over REPEATS runs
 # interleaved round-robin (so drift hits every target alike): req/s, p50/p99 latency, and the
-# proxy's CPU time per request (utime+stime from /proc). Then, on the same proxy processes: latency
+# proxy's CPU time per request (utime+stime from /proc, and each alone), and the TCP segments the
+# machine sent per request (TcpOutSegs: what the kernel's share of that time is made of). Then, on the same proxy processes: latency
 # at a fixed rate RATE, open loop (meshgate-open-loop, wrk2's model: latency from each request's
 # due time), medians over REPEATS interleaved runs per target; and system calls per request of the
 # meshgate and nginx processes over one wrk run (perf's syscall tracepoints, or strace -c where
@@ -135,17 +136,23 @@ family() {
   children=$(pgrep -P "$1" | tr '\n' ' ' || true)
   echo "$1 $children"
 }
-# cpu_ticks PID... — utime+stime (fields 14, 15 of /proc/PID/stat), summed. Fields are counted
-# after the last ')' because the command name may hold spaces.
+# cpu_ticks PID... — "UTIME STIME" (fields 14, 15 of /proc/PID/stat), each summed over the PIDs.
+# Fields are counted after the last ')' because the command name may hold spaces.
 cpu_ticks() {
-  local p sum=0 stat
+  local p user=0 kernel=0 stat
   for p in "$@"; do
     stat=$(<"/proc/$p/stat")
     read -ra f <<<"${stat##*) }"
-    sum=$((sum + f[11] + f[12]))
+    user=$((user + f[11]))
+    kernel=$((kernel + f[12]))
   done
-  echo "$sum"
+  echo "$user $kernel"
 }
+# per_request TICKS REQUESTS — CPU ticks as µs per request.
+per_request() { awk -v d="$1" -v hz="$clk_tck" -v n="$2" 'BEGIN {printf "%.2f", d * 1e6 / hz / n}'; }
+# tcp_segments — TCP segments sent by the whole machine so far (TcpOutSegs of /proc/net/snmp).
+tcp_segments() { awk '$1 == "Tcp:" && !h {for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next}
+  $1 == "Tcp:" {print $c["OutSegs"]}' /proc/net/snmp; }
 # rss_kib PID... — VmRSS summed.
 rss_kib() {
   local p
@@ -323,7 +330,7 @@ done
 
 # --- Throughput, latency, CPU per request ---------------------------------------------------------
 clk_tck=$(getconf CLK_TCK)
-declare -A rps_runs p50_runs p99_runs cpu_runs errors
+declare -A rps_runs p50_runs p99_runs cpu_runs user_runs kernel_runs segment_runs errors
 log "warm-up: 2 s per target"
 for t in "${targets[@]}"; do wrk_run "${target_port[$t]}" 2 "$connections" >/dev/null; done
 for r in $(seq "$repeats"); do
@@ -331,18 +338,24 @@ for r in $(seq "$repeats"); do
     log "run $r/$repeats: $t (${duration}s)"
     procs=()
     [ "$t" = direct ] || read -ra procs <<<"$(family "${target_pid[$t]}")"
-    [ ${#procs[@]} -eq 0 ] || before=$(cpu_ticks "${procs[@]}")
+    [ ${#procs[@]} -eq 0 ] || read -r user_before kernel_before <<<"$(cpu_ticks "${procs[@]}")"
+    segments_before=$(tcp_segments)
     out=$(wrk_run "${target_port[$t]}" "$duration" "$connections")
-    [ ${#procs[@]} -eq 0 ] || after=$(cpu_ticks "${procs[@]}")
+    segments_after=$(tcp_segments)
+    [ ${#procs[@]} -eq 0 ] || read -r user_after kernel_after <<<"$(cpu_ticks "${procs[@]}")"
     requests=$(wrk_requests "$out")
     if [ -z "$requests" ] || [ "$requests" -eq 0 ]; then die "wrk against $t served nothing: $out"; fi
     rps_runs[$t]+="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out") "
     p50_runs[$t]+="$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")") "
     p99_runs[$t]+="$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")") "
     errors[$t]=$((${errors[$t]:-0} + $(wrk_errors "$out")))
+    segment_runs[$t]+="$(awk -v d=$((segments_after - segments_before)) -v n="$requests" \
+      'BEGIN {printf "%.2f", d / n}') "
     if [ ${#procs[@]} -gt 0 ]; then
-      cpu_runs[$t]+="$(awk -v d=$((after - before)) -v hz="$clk_tck" -v n="$requests" \
-        'BEGIN {printf "%.2f", d * 1e6 / hz / n}') "
+      user=$((user_after - user_before)) kernel=$((kernel_after - kernel_before))
+      cpu_runs[$t]+="$(per_request $((user + kernel)) "$requests") "
+      user_runs[$t]+="$(per_request "$user" "$requests") "
+      kernel_runs[$t]+="$(per_request "$kernel" "$requests") "
     fi
   done
 done
@@ -362,11 +375,11 @@ if [ "$skip_open_loop" != 1 ]; then
       log "open loop $r/$repeats: $t (${duration}s at $rate req/s)"
       procs=()
       [ "$t" = direct ] || read -ra procs <<<"$(family "${target_pid[$t]}")"
-      [ ${#procs[@]} -eq 0 ] || before=$(cpu_ticks "${procs[@]}")
+      [ ${#procs[@]} -eq 0 ] || before=$(cpu_ticks "${procs[@]}" | awk '{print $1 + $2}')
       began=$(date +%s%N)
       out=$(open_loop_run "${target_port[$t]}" "$rate" "$duration")
       if [ ${#procs[@]} -gt 0 ]; then
-        after=$(cpu_ticks "${procs[@]}")
+        after=$(cpu_ticks "${procs[@]}" | awk '{print $1 + $2}')
         ol_cpu_runs[$t]+="$(awk -v d=$((after - before)) -v hz="$clk_tck" \
           -v ns=$(($(date +%s%N) - began)) 'BEGIN {printf "%.1f", 100 * d / hz / (ns / 1e9)}') "
       fi
@@ -590,8 +603,8 @@ stop "$over_pid"
 # --- Table --------------------------------------------------------------------------------------
 nginx_cpu=$(med "${cpu_runs[nginx]:-}")
 echo
-echo "| target | req/s | p50 (ms) | p99 (ms) | CPU µs/req | CPU ratio to nginx | Ir/req | Ir ratio to nginx | RSS ${idle} idle (MiB) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| target | req/s | p50 (ms) | p99 (ms) | CPU µs/req | user | kernel | CPU ratio to nginx | TCP segments/req | Ir/req | Ir ratio to nginx | RSS ${idle} idle (MiB) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for t in direct nginx haproxy meshgate; do
   label=$t
   [ "$t" = direct ] && label="direct (no proxy)"
@@ -600,16 +613,18 @@ for t in direct nginx haproxy meshgate; do
   ir=${ir_per_request[$t]:-}
   rss=""
   [ -z "${rss_idle[$t]:-}" ] || rss=$(awk -v k="${rss_idle[$t]}" 'BEGIN {printf "%.1f", k / 1024}')
-  printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s |\n' "$label" \
+  user=$(med "${user_runs[$t]:-}") kernel=$(med "${kernel_runs[$t]:-}")
+  printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" \
     "$(med "${rps_runs[$t]}")" "$(med "${p50_runs[$t]}")" "$(med "${p99_runs[$t]}")" \
-    "${cpu:-—}" "$(ratio "$cpu" "$nginx_cpu")" "${ir:-—}" \
+    "${cpu:-—}" "${user:-—}" "${kernel:-—}" "$(ratio "$cpu" "$nginx_cpu")" \
+    "$(med "${segment_runs[$t]}")" "${ir:-—}" \
     "$(ratio "$ir" "${ir_per_request[nginx]:-}")" "${rss:-—}"
 done
 echo
 echo "Command: \`DURATION=$duration REPEATS=$repeats CONNECTIONS=$connections IDLE=$idle RATE=$rate bash bench/proxy/run.sh\`."
 echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Medians of $repeats interleaved runs of wrk -t1 -c$connections -d${duration}s per target (wrk and the backend on CPU 0, each proxy one worker on CPU 1)."
-echo "Backend: nginx, worker_processes 1, \`return 200\` of 64 bytes, keep-alive. CPU µs/req: the proxy's utime+stime (all its processes) / requests wrk counted."
+echo "Backend: nginx, worker_processes 1, \`return 200\` of 64 bytes, keep-alive. CPU µs/req: the proxy's utime+stime (all its processes) / requests wrk counted; user and kernel: utime and stime alone. TCP segments/req: TcpOutSegs of the whole machine (client, proxy and backend) over the run / requests."
 echo "p50/p99 are at saturation (closed-loop wrk); latency at a fixed rate is measured open loop by meshgate-open-loop (wrk2 is not a Debian package, and wrk's Lua delay() paces each connection but still omits the requests a stall held back)."
 echo "Ir/req: instructions under callgrind, 5 s of wrk -c4 after a warm-up, divided by the requests served. RSS: VmRSS of all the proxy's processes with $idle idle keep-alive client connections, each having had one request answered."
 for t in "${targets[@]}"; do
@@ -719,3 +734,8 @@ echo "|---|---:|---|"
 echo "| CPU per request at saturation ≤ 0.80 × nginx | $cpu_ratio | $(met "$cpu_ratio" 0.80) |"
 echo "| p99 at a fixed rate ≤ 1.00 × nginx | $p99_ratio | $(met "$p99_ratio" 1.00) |"
 echo "| $overload connections against a cap of $over_cap: shed, never OOM, serves after | ${over_outcome:-—} | $overload_ok |"
+# The CPU goal's floor: the kernel's share of meshgate's time alone (TCP over loopback, the same
+# segments per request as nginx's) against nginx's total.
+kernel_floor=$(ratio "$(med "${kernel_runs[meshgate]:-}")" "$nginx_cpu")
+echo
+echo "meshgate-proxy's kernel time alone is $kernel_floor × nginx's whole CPU per request, with $(med "${segment_runs[meshgate]}") TCP segments per request on the machine against nginx's $(med "${segment_runs[nginx]}")."
