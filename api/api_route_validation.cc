@@ -20,7 +20,6 @@
 namespace meshgate::api {
 namespace {
 
-constexpr std::size_t kMaxQueryParamNameLength = 256;
 constexpr std::size_t kMaxRateLimitKeyNameLength = 256;
 constexpr std::int64_t kMaxRateLimit = 1000000;
 

@@ -46,7 +46,10 @@ struct JwtAuth {
 
 struct ApiKeyAuth {
   SecretKeyRef secretRef{};
+  // The request header that carries the key (the CRD defaults it to x-api-key).
   std::optional<std::string> header{};
+  // Also accepted from this query parameter when the header is absent (absent: header only).
+  std::optional<std::string> queryParam{};
 
   bool operator==(const ApiKeyAuth&) const = default;
 };

@@ -38,6 +38,7 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
   ObjectReader r(j, path, errors);
   r.read("secretRef", out.secretRef);
   r.read("header", out.header);
+  r.read("queryParam", out.queryParam);
 }
 
 void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors, Auth& out) {
@@ -70,7 +71,11 @@ void to_json(nlohmann::json& j, const JwtAuth& in) {
 }
 
 void to_json(nlohmann::json& j, const ApiKeyAuth& in) {
-  j = ObjectWriter().always("secretRef", in.secretRef).optional("header", in.header).take();
+  j = ObjectWriter()
+          .always("secretRef", in.secretRef)
+          .optional("header", in.header)
+          .optional("queryParam", in.queryParam)
+          .take();
 }
 
 void to_json(nlohmann::json& j, const Auth& in) {

@@ -71,6 +71,11 @@ void validateAuth(const Auth& auth, AuthScope scope, const FieldPath& path, Erro
     validateSecretRef(auth.apiKey->secretRef, apiKey.child("secretRef"), errors);
     if (auth.apiKey->header)
       validateHeaderName(*auth.apiKey->header, apiKey.child("header"), errors);
+    if (auth.apiKey->queryParam) {
+      const FieldPath queryParam = apiKey.child("queryParam");
+      if (validateRequired(*auth.apiKey->queryParam, queryParam, errors))
+        validateMaxLength(*auth.apiKey->queryParam, kMaxQueryParamNameLength, queryParam, errors);
+    }
   }
   if (auth.disabled.has_value()) {
     if (scope == AuthScope::kRouteDefault) {

@@ -1,6 +1,7 @@
 // ProxyConfig: one complete configuration snapshot of meshgate-proxy — listeners, routes
 // (ApiRoute objects whose backends name clusters), clusters (endpoint sets with their traffic
-// policy), timeouts, limits, access log and admin listener. Standalone mode reads it from a file
+// policy), secrets the routes' authentication names, timeouts, limits, access log and admin
+// listener. Standalone mode reads it from a file
 // (docs/PROXY_CONFIG.md); the operator builds it from the cluster and streams it to gateways
 // (docs/CONFIG_STREAM.md). It lives in api/ so that the operator and the proxy share it without
 // the operator depending on dataplane/. Plain data: decoded by proxy_config_codec.h, checked by
@@ -33,6 +34,10 @@ inline constexpr std::int64_t kMaxBodyBytes = std::int64_t{1} << 40;
 inline constexpr std::int64_t kMaxRetryBufferBytes = 64 << 20;
 inline constexpr std::int64_t kMaxConnections = 1'000'000;
 inline constexpr std::int64_t kMaxBufferedBodyBytes = std::int64_t{1} << 40;
+inline constexpr std::int64_t kMaxRateLimitKeys = 10'000'000;
+inline constexpr std::int64_t kMinTokenBytes = 256;
+inline constexpr std::int64_t kMaxTokenBytes = 1 << 20;
+inline constexpr std::int64_t kMaxVerifiedTokenCache = 1'000'000;
 
 // A listener certificate: either files (a config file on disk) or the PEM text itself (what the
 // operator streams from a Secret). Exactly one of the two forms is set.
@@ -124,6 +129,28 @@ struct LimitsConfig {
   // maxRetryBufferBytes), whole proxy (split evenly over the workers); a request whose body does
   // not fit is answered 503 before its body is read, and counted.
   uint64_t maxBufferedBodyBytes = 128 * 1024 * 1024;
+  // Rate-limit keys (client IPs, header values, API-key names, claims) held per rule, whole proxy;
+  // beyond it the least recently used key's bucket is dropped (the key starts afresh, full).
+  uint32_t maxRateLimitKeys = 100000;
+};
+
+// How the proxy checks client credentials (routes' `auth`).
+struct AuthSettings {
+  Millis clockSkew{60'000};                // tolerance on a JWT's exp and nbf
+  uint32_t maxTokenBytes = 8192;           // a longer JWT is refused unread (401)
+  Millis jwksRefreshInterval{300'000};     // JWKS fetched from a `uri`: refetched this often
+  Millis jwksFetchTimeout{5'000};          // a whole JWKS fetch: connect, TLS, request, response
+  uint32_t verifiedTokenCacheSize = 4096;  // verified JWTs remembered per worker (0: none)
+};
+
+// What routes' `secretRef`s name (a Kubernetes Secret's keys): the operator streams the Secrets
+// of the routes' namespaces; a config file lists them, each key inline or read from a file.
+struct SecretConfig {
+  std::string name;
+  // Empty: seen by routes of every namespace (a config file); set: only by that namespace's.
+  std::string namespace_;
+  std::map<std::string, std::string> data;   // key → value; secret: redacted in /config_dump
+  std::map<std::string, std::string> files;  // key → path (file mode), read into data on load
 };
 
 struct AccessLogConfig {
@@ -141,6 +168,8 @@ struct ProxyConfig {
   std::vector<ListenerConfig> listeners;
   std::vector<api::ApiRoute> routes;  // backends[].service names a cluster
   std::vector<ClusterConfig> clusters;
+  std::vector<SecretConfig> secrets;
+  AuthSettings auth;
   TimeoutsConfig timeouts;
   LimitsConfig limits;
   AccessLogConfig accessLog;

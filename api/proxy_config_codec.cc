@@ -372,9 +372,10 @@ void decodeTimeouts(const json& j, const FieldPath& path, ErrorList& errors, Tim
 }
 
 void decodeLimits(const json& j, const FieldPath& path, ErrorList& errors, LimitsConfig& out) {
-  const StrictObject o(j, path, errors,
-                       {"maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes",
-                        "maxRetryBufferBytes", "maxConnections", "maxBufferedBodyBytes"});
+  const StrictObject o(
+      j, path, errors,
+      {"maxRequestLineBytes", "maxHeaderBytes", "maxHeaders", "maxBodyBytes", "maxRetryBufferBytes",
+       "maxConnections", "maxBufferedBodyBytes", "maxRateLimitKeys"});
   readInteger(o, "maxRequestLineBytes", kMinRequestLineBytes, kMaxRequestLineBytes,
               out.maxRequestLineBytes);
   readInteger(o, "maxHeaderBytes", kMinHeaderBytes, kMaxHeaderBytes, out.maxHeaderBytes);
@@ -383,6 +384,27 @@ void decodeLimits(const json& j, const FieldPath& path, ErrorList& errors, Limit
   readInteger(o, "maxRetryBufferBytes", 0, kMaxRetryBufferBytes, out.maxRetryBufferBytes);
   readInteger(o, "maxConnections", 1, kMaxConnections, out.maxConnections);
   readInteger(o, "maxBufferedBodyBytes", 1, kMaxBufferedBodyBytes, out.maxBufferedBodyBytes);
+  readInteger(o, "maxRateLimitKeys", 1, kMaxRateLimitKeys, out.maxRateLimitKeys);
+}
+
+void decodeAuthSettings(const json& j, const FieldPath& path, ErrorList& errors,
+                        AuthSettings& out) {
+  const StrictObject o(j, path, errors,
+                       {"clockSkew", "maxTokenBytes", "jwksRefreshInterval", "jwksFetchTimeout",
+                        "verifiedTokenCacheSize"});
+  readDuration(o, "clockSkew", out.clockSkew);
+  readInteger(o, "maxTokenBytes", kMinTokenBytes, kMaxTokenBytes, out.maxTokenBytes);
+  readDuration(o, "jwksRefreshInterval", out.jwksRefreshInterval);
+  readDuration(o, "jwksFetchTimeout", out.jwksFetchTimeout);
+  readInteger(o, "verifiedTokenCacheSize", 0, kMaxVerifiedTokenCache, out.verifiedTokenCacheSize);
+}
+
+void decodeSecret(const json& j, const FieldPath& path, ErrorList& errors, SecretConfig& out) {
+  const StrictObject o(j, path, errors, {"name", "namespace", "data", "files"});
+  readString(o, "name", out.name);
+  readString(o, "namespace", out.namespace_);
+  readLabels(o, "data", out.data);
+  readLabels(o, "files", out.files);
 }
 
 void decodeAccessLog(const json& j, const FieldPath& path, ErrorList& errors,
@@ -399,14 +421,16 @@ void decodeAdmin(const json& j, const FieldPath& path, ErrorList& errors, AdminC
 }
 
 void decodeConfig(const json& j, ErrorList& errors, ProxyConfig& out) {
-  const StrictObject o(
-      j, FieldPath(), errors,
-      {"version", "admin", "listeners", "routes", "clusters", "timeouts", "limits", "accessLog"});
+  const StrictObject o(j, FieldPath(), errors,
+                       {"version", "admin", "listeners", "routes", "clusters", "secrets", "auth",
+                        "timeouts", "limits", "accessLog"});
   readString(o, "version", out.version);
   if (const json* admin = o.find("admin")) decodeAdmin(*admin, o.path("admin"), errors, out.admin);
   readList<ListenerConfig>(o, "listeners", out.listeners, decodeListener);
   readList<api::ApiRoute>(o, "routes", out.routes, decodeRoute);
   readList<ClusterConfig>(o, "clusters", out.clusters, decodeCluster);
+  readList<SecretConfig>(o, "secrets", out.secrets, decodeSecret);
+  if (const json* a = o.find("auth")) decodeAuthSettings(*a, o.path("auth"), errors, out.auth);
   if (const json* t = o.find("timeouts"))
     decodeTimeouts(*t, o.path("timeouts"), errors, out.timeouts);
   if (const json* l = o.find("limits")) decodeLimits(*l, o.path("limits"), errors, out.limits);
@@ -507,6 +531,18 @@ api::DecodeResult<ProxyConfig> decodeProxyConfig(const json& j) {
   return result;
 }
 
+// A secret's values are the secret part: with kRedact every value reads <redacted> (its keys and
+// file paths stay, so a dump still shows what is there).
+json encodeSecret(const SecretConfig& secret, SecretEncoding secrets) {
+  json data = json::object();
+  for (const auto& [key, value] : secret.data)
+    data[key] = secrets == SecretEncoding::kRedact ? std::string(kRedacted) : value;
+  json j = {{"name", secret.name}, {"data", std::move(data)}};
+  if (!secret.namespace_.empty()) j["namespace"] = secret.namespace_;
+  if (!secret.files.empty()) j["files"] = secret.files;
+  return j;
+}
+
 json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
   json listeners = json::array();
   for (const auto& l : config.listeners)
@@ -517,6 +553,9 @@ json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
   json clusters = json::array();
   for (const auto& c : config.clusters)
     clusters.push_back(encodeCluster(c));
+  json secretList = json::array();
+  for (const auto& s : config.secrets)
+    secretList.push_back(encodeSecret(s, secrets));
   const auto& t = config.timeouts;
   const auto& l = config.limits;
   return {{"version", config.version},
@@ -524,6 +563,13 @@ json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
           {"listeners", std::move(listeners)},
           {"routes", std::move(routes)},
           {"clusters", std::move(clusters)},
+          {"secrets", std::move(secretList)},
+          {"auth",
+           {{"clockSkew", durationText(config.auth.clockSkew)},
+            {"maxTokenBytes", config.auth.maxTokenBytes},
+            {"jwksRefreshInterval", durationText(config.auth.jwksRefreshInterval)},
+            {"jwksFetchTimeout", durationText(config.auth.jwksFetchTimeout)},
+            {"verifiedTokenCacheSize", config.auth.verifiedTokenCacheSize}}},
           {"timeouts",
            {{"headerRead", durationText(t.headerRead)},
             {"idle", durationText(t.idle)},
@@ -536,7 +582,8 @@ json encodeProxyConfig(const ProxyConfig& config, SecretEncoding secrets) {
             {"maxBodyBytes", l.maxBodyBytes},
             {"maxRetryBufferBytes", l.maxRetryBufferBytes},
             {"maxConnections", l.maxConnections},
-            {"maxBufferedBodyBytes", l.maxBufferedBodyBytes}}},
+            {"maxBufferedBodyBytes", l.maxBufferedBodyBytes},
+            {"maxRateLimitKeys", l.maxRateLimitKeys}}},
           {"accessLog", {{"enabled", config.accessLog.enabled}, {"path", config.accessLog.path}}}};
 }
 

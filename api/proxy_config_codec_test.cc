@@ -251,10 +251,11 @@ timeouts: {idle: 1d}
 }
 
 TEST(ProxyConfigCodecTest, UnknownTopLevelFieldIsAnError) {
-  EXPECT_THAT(decodeErrors(yaml("listener: []")),
-              ElementsAre("listener: Invalid value: \"array\": unknown field (known fields: "
-                          "version, admin, listeners, routes, clusters, timeouts, limits, "
-                          "accessLog)"));
+  EXPECT_THAT(
+      decodeErrors(yaml("listener: []")),
+      ElementsAre("listener: Invalid value: \"array\": unknown field (known fields: "
+                  "version, admin, listeners, routes, clusters, secrets, auth, timeouts, limits, "
+                  "accessLog)"));
 }
 
 TEST(ProxyConfigCodecTest, UnknownFieldsOfEveryProxyObjectAreErrors) {
@@ -372,6 +373,39 @@ TEST(ProxyConfigCodecTest, EncodedRoutesAreBareMetadataAndSpec) {
   EXPECT_FALSE(route.contains("status"));
   EXPECT_EQ(route["metadata"]["namespace"], "web");
   EXPECT_EQ(route["spec"]["hosts"], json::array({"shop.example.com"}));
+}
+
+TEST(ProxyConfigCodecTest, SecretsAndAuthSettingsRoundTripAndSecretValuesRedact) {
+  const ProxyConfig c = decodeOk(yaml(R"(
+listeners: [{name: a, address: 127.0.0.1, port: 8080}]
+secrets:
+- {name: keys, namespace: shop, data: {api-keys: "mobile: 0123456789abcdef"}}
+auth: {clockSkew: 30s, maxTokenBytes: 4096, jwksRefreshInterval: 1m, verifiedTokenCacheSize: 0}
+limits: {maxRateLimitKeys: 5000}
+)"));
+  ASSERT_EQ(c.secrets.size(), 1u);
+  EXPECT_EQ(c.secrets[0].namespace_, "shop");
+  EXPECT_EQ(c.secrets[0].data.at("api-keys"), "mobile: 0123456789abcdef");
+  EXPECT_EQ(c.auth.clockSkew, 30s);
+  EXPECT_EQ(c.auth.maxTokenBytes, 4096u);
+  EXPECT_EQ(c.auth.jwksRefreshInterval, 1min);
+  EXPECT_EQ(c.auth.jwksFetchTimeout, 5s);
+  EXPECT_EQ(c.auth.verifiedTokenCacheSize, 0u);
+  EXPECT_EQ(c.limits.maxRateLimitKeys, 5000u);
+  const json encoded = encodeProxyConfig(c);
+  EXPECT_EQ(encodeProxyConfig(decodeOk(encoded)), encoded);
+  const json redacted = encodeProxyConfig(c, SecretEncoding::kRedact);
+  EXPECT_EQ(redacted["secrets"][0]["data"]["api-keys"], std::string(kRedacted));
+  EXPECT_EQ(redacted.dump().find("0123456789abcdef"), std::string::npos);
+}
+
+TEST(ProxyConfigCodecTest, SecretsRejectUnknownFieldsAndNonTextValues) {
+  EXPECT_THAT(
+      decodeErrors(yaml("secrets: [{name: a, stringData: {k: v}, data: {k: 1}}]")),
+      ElementsAre(
+          "secrets[0].stringData: Invalid value: \"object\": unknown field (known fields: name, "
+          "namespace, data, files)",
+          "secrets[0].data[k]: Invalid value: 1: expected a string"));
 }
 
 }  // namespace

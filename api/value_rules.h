@@ -36,6 +36,8 @@ inline constexpr std::string_view kCookieNameMessage = "must be a valid cookie n
 inline constexpr std::string_view kIpAddressMessage = "must be a valid IPv4 or IPv6 address";
 inline constexpr std::string_view kLabelKeyMessage = "must be a valid label key";
 inline constexpr std::string_view kLabelValueMessage = "must be a valid label value";
+// A query parameter's name (matches, an API key's queryParam): 1..256 characters.
+inline constexpr std::size_t kMaxQueryParamNameLength = 256;
 
 inline constexpr std::size_t kMaxDnsLabelLength = 63;
 inline constexpr std::size_t kMaxDnsSubdomainLength = 253;

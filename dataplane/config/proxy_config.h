@@ -9,6 +9,7 @@ namespace meshgate::dp {
 
 using api::AccessLogConfig;
 using api::AdminConfig;
+using api::AuthSettings;
 using api::ClusterConfig;
 using api::ClusterEndpoint;
 using api::ClusterSubset;
@@ -18,6 +19,7 @@ using api::ListenerTls;
 using api::Millis;
 using api::PoolConfig;
 using api::ProxyConfig;
+using api::SecretConfig;
 using api::TimeoutsConfig;
 using api::TlsCertificate;
 using api::UpstreamTls;

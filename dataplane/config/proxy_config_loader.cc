@@ -41,6 +41,32 @@ Expected<ProxyConfig, api::ErrorList> decodeAndValidate(
   return config;
 }
 
+// A config file's `secrets[].files`: each file's content becomes the key's value in `data` (and
+// part of the default version, so a changed secret file is a changed config). Paths as given
+// (relative ones to the working directory, like certFile).
+void readSecretFiles(ProxyConfig& config, std::string& versionInput, api::ErrorList& errors) {
+  for (std::size_t i = 0; i < config.secrets.size(); ++i) {
+    SecretConfig& secret = config.secrets[i];
+    const api::FieldPath files = api::FieldPath("secrets").index(i).child("files");
+    for (const auto& [key, path] : secret.files) {
+      if (secret.data.count(key)) {
+        errors.push_back(api::FieldError::duplicate(files.child(key), key));
+        continue;
+      }
+      std::string error;
+      const auto text = readFileText(path, error);
+      if (!text) {
+        errors.push_back(api::FieldError::invalid(files.child(key), path, error));
+        continue;
+      }
+      versionInput += '\0';
+      versionInput += *text;
+      secret.data[key] = *text;
+    }
+    secret.files.clear();
+  }
+}
+
 void overrideListener(ProxyConfig& config, std::string_view name,
                       const std::optional<ListenAddress>& address) {
   if (!address) return;
@@ -79,8 +105,10 @@ Expected<ProxyConfig, std::string> loadProxyConfigText(std::string_view text,
              std::to_string(yaml.documents.size());
     }
     auto config =
-        decodeAndValidate(yaml.documents.front(), [&](ProxyConfig& config, api::ErrorList&) {
-          if (config.version.empty()) config.version = defaultConfigVersion(text);
+        decodeAndValidate(yaml.documents.front(), [&](ProxyConfig& config, api::ErrorList& errors) {
+          std::string versionInput(text);
+          readSecretFiles(config, versionInput, errors);
+          if (config.version.empty()) config.version = defaultConfigVersion(versionInput);
         });
     if (!config) return formatInvalidProxyConfig(source, errorLines(config.error()));
     return std::move(*config);

@@ -4,6 +4,8 @@
 // Run with the repo root as working directory (as ctest does).
 #include "dataplane/config/proxy_config_loader.h"
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include <gmock/gmock.h>
@@ -238,6 +240,27 @@ TEST(ProxyConfigLoaderTest, StreamedConfigVersionMustBeTheFramesVersion) {
   ASSERT_EQ(loaded.error().size(), 1u);
   EXPECT_THAT(loaded.error()[0], ::testing::HasSubstr("version mismatch"));
   EXPECT_THAT(loaded.error()[0], StartsWith("version: Invalid value: \"v1\""));
+}
+
+TEST(ProxyConfigLoaderTest, SecretFilesAreReadIntoDataAndIntoTheVersion) {
+  const std::string dir = ::testing::TempDir();
+  const std::string keys = dir + "/meshgate-loader-api-keys";
+  const std::string text =
+      std::string(kMinimal) + "secrets: [{name: keys, files: {api-keys: " + keys + "}}]\n";
+  { std::ofstream(keys) << "mobile: 0123456789abcdef0123\n"; }
+  const auto first = loadProxyConfigText(text, "proxy.yaml");
+  ASSERT_TRUE(first.ok()) << first.error();
+  EXPECT_EQ(first->secrets[0].data.at("api-keys"), "mobile: 0123456789abcdef0123\n");
+  EXPECT_TRUE(first->secrets[0].files.empty());
+  { std::ofstream(keys) << "mobile: 0123456789abcdef0124\n"; }
+  const auto second = loadProxyConfigText(text, "proxy.yaml");
+  ASSERT_TRUE(second.ok()) << second.error();
+  EXPECT_NE(second->version, first->version) << "a changed secret file is a changed config";
+  std::remove(keys.c_str());
+  const auto missing = loadProxyConfigText(text, "proxy.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error(), ::testing::HasSubstr("secrets[0].files.api-keys: Invalid value: \"" +
+                                                    keys + "\": cannot read: "));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // sections in docs/PROXY_CONFIG.md (version, admin, listeners, routes, clusters, timeouts, limits,
 // accessLog), which is the order the errors are reported in.
 #include "dataplane/config/proxy_config_validation.h"
+#include "dataplane/config/secret_validation.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -218,26 +219,34 @@ void validateListeners(const std::vector<ListenerConfig>& listeners, const Admin
   }
 }
 
-// Route features the proxy does not implement yet: refusing them beats serving a route whose
-// authentication, rate limit or CORS policy silently does nothing.
+// Route features the proxy does not implement: refusing them beats serving a route that
+// silently does something else. A route's own certificate Secret is not read by the proxy:
+// listener certificates come from `listeners[].tls`.
 void refuseUnsupportedFeatures(const api::ApiRoute& route, const FieldPath& path,
                                ErrorList& errors) {
-  const std::string detail(kNotSupportedYet);
   const FieldPath spec = path.child("spec");
   if (route.spec.tls && route.spec.tls->secretName) {
-    errors.push_back(FieldError::forbidden(spec.child("tls").child("secretName"), detail));
+    errors.push_back(FieldError::forbidden(spec.child("tls").child("secretName"),
+                                           std::string(kNotSupportedYet)));
   }
-  if (route.spec.auth) errors.push_back(FieldError::forbidden(spec.child("auth"), detail));
-  const FieldPath rules = spec.child("rules");
+}
+
+// A rate limit keyed by the API key's name or a JWT claim needs the rule's auth to check that
+// credential: otherwise every request would fall into the one bucket for "no value".
+void validateRateLimitKeys(const api::ApiRoute& route, const FieldPath& path, ErrorList& errors) {
+  const FieldPath rules = path.child("spec").child("rules");
   for (std::size_t r = 0; r < route.spec.rules.size(); ++r) {
     const api::RouteRule& rule = route.spec.rules[r];
-    const FieldPath item = rules.index(r);
-    // `auth: {disabled: true}` only says "no authentication", which is what the proxy does.
-    if (rule.auth && (rule.auth->jwt || rule.auth->apiKey || rule.auth->allowAnonymous)) {
-      errors.push_back(FieldError::forbidden(item.child("auth"), detail));
+    if (!rule.rateLimit || !rule.rateLimit->key || !rule.rateLimit->key->type) continue;
+    const std::string& type = *rule.rateLimit->key->type;
+    std::optional<api::Auth> auth = rule.auth ? rule.auth : route.spec.auth;
+    if (auth && auth->disabled.value_or(false)) auth.reset();
+    const FieldPath field = rules.index(r).child("rateLimit").child("key").child("type");
+    if (type == "ApiKey" && !(auth && auth->apiKey)) {
+      errors.push_back(FieldError::invalid(field, type, "the rule's auth checks no API key"));
+    } else if (type == "JwtClaim" && !(auth && auth->jwt)) {
+      errors.push_back(FieldError::invalid(field, type, "the rule's auth verifies no JWT"));
     }
-    if (rule.rateLimit) errors.push_back(FieldError::forbidden(item.child("rateLimit"), detail));
-    if (rule.cors) errors.push_back(FieldError::forbidden(item.child("cors"), detail));
   }
 }
 
@@ -295,6 +304,7 @@ void validateRoutes(const std::vector<api::ApiRoute>& routes,
           FieldError::duplicate(item.child("metadata").child("name"), route.metadata.name));
     }
     refuseUnsupportedFeatures(route, item, errors);
+    validateRateLimitKeys(route, item, errors);
     validateBackendRefs(route, item, clusters, errors);
   }
   // The validator already compiles every regex with the router's options; this catches any
@@ -419,6 +429,8 @@ void validateLimits(const LimitsConfig& l, const FieldPath& path, ErrorList& err
   api::validateRange(l.maxRetryBufferBytes, 0, kMaxRetryBufferBytes,
                      path.child("maxRetryBufferBytes"), errors);
   api::validateRange(l.maxConnections, 1, kMaxConnections, path.child("maxConnections"), errors);
+  api::validateRange(l.maxRateLimitKeys, 1, api::kMaxRateLimitKeys, path.child("maxRateLimitKeys"),
+                     errors);
   if (l.maxBufferedBodyBytes < 1 ||
       l.maxBufferedBodyBytes > static_cast<std::uint64_t>(kMaxBufferedBodyBytes)) {
     errors.push_back(FieldError::invalid(
@@ -432,6 +444,16 @@ void validateLimits(const LimitsConfig& l, const FieldPath& path, ErrorList& err
   }
 }
 
+void validateAuthSettings(const AuthSettings& a, const FieldPath& path, ErrorList& errors) {
+  validateNonNegativeDuration(a.clockSkew, path.child("clockSkew"), errors);
+  api::validateRange(a.maxTokenBytes, api::kMinTokenBytes, api::kMaxTokenBytes,
+                     path.child("maxTokenBytes"), errors);
+  validatePositiveDuration(a.jwksRefreshInterval, path.child("jwksRefreshInterval"), errors);
+  validatePositiveDuration(a.jwksFetchTimeout, path.child("jwksFetchTimeout"), errors);
+  api::validateRange(a.verifiedTokenCacheSize, 0, api::kMaxVerifiedTokenCache,
+                     path.child("verifiedTokenCacheSize"), errors);
+}
+
 void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorList& errors) {
   if (!log.enabled) return;
   const FieldPath file = path.child("path");
@@ -443,7 +465,8 @@ void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorL
 }  // namespace
 
 ErrorList validateProxyConfig(const ProxyConfig& config,
-                              const std::vector<api::ApiRoute>* validatedRoutes) {
+                              const std::vector<api::ApiRoute>* validatedRoutes,
+                              SecretRefs secretRefs) {
   ErrorList errors;
   try {
     api::validateMaxLength(config.version, kMaxVersionLength, FieldPath("version"), errors);
@@ -451,6 +474,12 @@ ErrorList validateProxyConfig(const ProxyConfig& config,
     validateListeners(config.listeners, config.admin, FieldPath("listeners"), errors);
     validateRoutes(config.routes, config.clusters, FieldPath("routes"), errors, validatedRoutes);
     validateClusters(config.clusters, FieldPath("clusters"), errors);
+    validateSecrets(config.secrets, FieldPath("secrets"), errors);
+    if (secretRefs == SecretRefs::kMustResolve) {
+      for (std::size_t i = 0; i < config.routes.size(); ++i)
+        validateRouteSecretRefs(config, config.routes[i], FieldPath("routes").index(i), errors);
+    }
+    validateAuthSettings(config.auth, FieldPath("auth"), errors);
     validateTimeouts(config.timeouts, FieldPath("timeouts"), errors);
     validateLimits(config.limits, FieldPath("limits"), errors);
     validateAccessLog(config.accessLog, FieldPath("accessLog"), errors);

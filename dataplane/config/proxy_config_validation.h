@@ -1,11 +1,11 @@
 // Semantic validation of a decoded ProxyConfig against docs/PROXY_CONFIG.md: called by the file
 // loader (proxy_config_loader.h) and by whoever hands the proxy a snapshot built in code, before
 // the proxy compiles it. Complete: every rule of the document, each route through
-// api::validateApiRoute (paths prefixed `routes[i].`), references from routes to clusters and
-// subsets, regex compilation through RouteTable::build, and route features the proxy does not
-// implement yet are refused rather than ignored. Returns every error in document order; never
-// throws. Pure except for reading the TLS files it names (listener certificates and keys,
-// upstream CA bundles), which it parses with OpenSSL.
+// api::validateApiRoute (paths prefixed `routes[i].`), references from routes to clusters,
+// subsets and secrets (secret_validation.h), regex compilation through RouteTable::build, and
+// route features the proxy does not implement are refused rather than ignored. Returns every error
+// in document order; never throws. Pure except for reading the TLS files it names (listener
+// certificates and keys, upstream CA bundles), which it parses with OpenSSL.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +22,16 @@ inline constexpr std::string_view kNotSupportedYet = "not supported by meshgate-
 
 inline constexpr std::size_t kMaxVersionLength = 128;
 
+// Whether every route's `secretRef` must resolve to a Secret of `secrets[]` holding what it needs
+// (a config file: a typo is an error), or may be missing (the operator's stream: the rule then
+// answers 503 until the Secret exists, and the route's status says SecretNotFound).
+enum class SecretRefs { kMustResolve, kMayBeMissing };
+
 // `validatedRoutes`: the routes of the config serving now, which passed this validation. When
 // config.routes equals them (an endpoint-only change), only their references to clusters are
 // checked again — not every rule and regex.
 api::ErrorList validateProxyConfig(const ProxyConfig& config,
-                                   const std::vector<api::ApiRoute>* validatedRoutes = nullptr);
+                                   const std::vector<api::ApiRoute>* validatedRoutes = nullptr,
+                                   SecretRefs secretRefs = SecretRefs::kMustResolve);
 
 }  // namespace meshgate::dp

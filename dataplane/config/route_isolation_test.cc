@@ -33,7 +33,7 @@ routes:
     hosts: [limited.test]
     rules:
     - backends: [{service: web, port: 80}]
-      rateLimit: {requests: 5, unit: Second}
+      rateLimit: {requests: 5, unit: Second, key: {type: ApiKey}}
 )";
 
 TEST(RouteIsolationTest, ARefusedRouteServesItsLastGoodFormAndIsReported) {
@@ -48,7 +48,8 @@ TEST(RouteIsolationTest, ARefusedRouteServesItsLastGoodFormAndIsReported) {
   ASSERT_EQ(isolated.refused.size(), 1u);
   EXPECT_EQ(isolated.refused.at("shop/limited"),
             std::vector<std::string>{
-                "spec.rules[0].rateLimit: Forbidden: not supported by meshgate-proxy yet"});
+                "spec.rules[0].rateLimit.key.type: Invalid value: \"ApiKey\": the rule's auth "
+                "checks no API key"});
   EXPECT_EQ(isolated.config.version, "v2");
 }
 

@@ -65,7 +65,32 @@ void formatAccessRecord(std::string& out, const AccessRecord& record) {
   appendField(out, "client", record.client);
   appendField(out, "request_id", record.requestId);
   appendField(out, "listener", record.listener);
+  if (!record.identity.empty()) appendField(out, "identity", record.identity);
   out.append("}\n");
+}
+
+void redactQueryParameter(std::string& target, std::string_view name) {
+  const size_t query = target.find('?');
+  if (query == std::string::npos) return;
+  std::string out = target.substr(0, query + 1);
+  std::string_view rest = std::string_view(target).substr(query + 1);
+  bool first = true;
+  while (true) {
+    const size_t end = rest.find('&');
+    const std::string_view pair = rest.substr(0, end);
+    const size_t equals = pair.find('=');
+    if (!first) out.push_back('&');
+    first = false;
+    if (pair.substr(0, equals) == name && equals != std::string_view::npos) {
+      out.append(pair.substr(0, equals + 1));
+      out.append("redacted");
+    } else {
+      out.append(pair);
+    }
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  target = std::move(out);
 }
 
 AccessLog::AccessLog(std::string path) : path_(std::move(path)), writer_([this] { writeLoop(); }) {}

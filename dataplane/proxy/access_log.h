@@ -24,10 +24,15 @@ struct AccessRecord {
   std::string_view client;
   std::string_view requestId;
   std::string_view listener;
+  std::string_view identity;  // the API key's name or the JWT's subject; never a key or token
 };
 
 // Appends `record` as one JSON object and a newline.
 void formatAccessRecord(std::string& out, const AccessRecord& record);
+
+// Replaces the value of every query parameter `name` in `target` with "redacted" (an API key
+// read from the query must not reach the log).
+void redactQueryParameter(std::string& target, std::string_view name);
 
 class AccessLog {
  public:

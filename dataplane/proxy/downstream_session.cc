@@ -187,6 +187,7 @@ asio::awaitable<void> DownstreamSession::run() {
     if (inStart_ == inEnd_ && in_.size() > kKeepInput) std::vector<char>().swap(in_);
     view_ = worker_.view();
     isHead_ = false;
+    filterState_.clear();
     const ProxyConfig& config = view_->snapshot().config();
     const http::Limits limits{.maxRequestLineBytes = config.limits.maxRequestLineBytes,
                               .maxHeadBytes = config.limits.maxHeaderBytes,
@@ -225,6 +226,9 @@ asio::awaitable<void> DownstreamSession::run() {
 asio::awaitable<bool> DownstreamSession::sendLocalReply(LocalReply reply, bool keepAlive) {
   MESHGATE_ASSERT(reply.status >= 200 && reply.status <= 599, "a local reply is a final response");
   keepAlive = keepAlive && !reply.closeConnection && !closeWhenIdle_;
+  // What the request's filters add to every response (CORS, rate-limit state) goes on local
+  // replies too, so a browser can read them and a client can see its quota.
+  appendHeaderLines(reply.extraHeaders, filterState_.responseHeaders);
   formatLocalReply(responseHead_, reply.status, reply.body, reply.extraHeaders, keepAlive,
                    /*announceOnly=*/isHead_);
   phase_ = Phase::Response;
@@ -339,7 +343,9 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     const FilterContext context{.request = routingView_,
                                 .target = request_.target,
                                 .clientIp = peerIp_,
-                                .tls = stream_.tls()};
+                                .tls = stream_.tls(),
+                                .worker = worker_.index(),
+                                .state = filterState_};
     if (runFilters(rule->filters, context, filtered) == FilterStatus::Reply)
       co_return co_await replyAndFinish(std::move(filtered), keepWithoutBody, rule, std::nullopt);
   }
@@ -354,7 +360,8 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
       .clientIp = peerIp_,
       .requestId = requestId_,
       .tls = stream_.tls(),
-      .edits = rule->requestHeaders.empty() ? nullptr : &rule->requestHeaders};
+      .edits = rule->requestHeaders.empty() ? nullptr : &rule->requestHeaders,
+      .added = filterState_.requestHeaders.empty() ? nullptr : &filterState_.requestHeaders};
   writeUpstreamRequestHead(upstreamHead_, request_, forwarding);
   if (requestId_.empty())
     requestId_.assign(routingView_.header("x-request-id").value_or(std::string_view{}));
@@ -479,6 +486,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
         .keepClient = keepClient && !closeWhenIdle_ && bodyBehind(),
         .clientVersionMinor = request_.versionMinor,
         .edits = rule->responseHeaders.empty() ? nullptr : &rule->responseHeaders,
+        .added = filterState_.responseHeaders.empty() ? nullptr : &filterState_.responseHeaders,
         .head = responseHead_};
     ForwardResult forwarded = co_await forwardResponse(std::move(forward), worker_.pool());
     bytesSent_ += forwarded.bytesSent;
@@ -566,7 +574,9 @@ void DownstreamSession::finishRequest(unsigned status, const CompiledRule* rule,
   } else {
     worker_.countUnrouted(status);
   }
-  if (worker_.accessLogEnabled())
+  if (worker_.accessLogEnabled()) {
+    if (!filterState_.secretQueryParameter.empty())
+      redactQueryParameter(logTarget_, filterState_.secretQueryParameter);
     worker_.logAccess(
         {.method = logMethod_,
          .target = logTarget_,
@@ -579,7 +589,9 @@ void DownstreamSession::finishRequest(unsigned status, const CompiledRule* rule,
          .upstream = upstreamAddress_,
          .client = peerIp_,
          .requestId = requestId_,
-         .listener = listenerName_});
+         .listener = listenerName_,
+         .identity = filterState_.identity});
+  }
 }
 
 }  // namespace meshgate::dp

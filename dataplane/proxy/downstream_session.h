@@ -103,6 +103,7 @@ class DownstreamSession final : public Deadline, private RequestBody {
   http::ResponseHead response_;
   http::ChunkedDecoder chunked_;
   RequestView routingView_;
+  FilterState filterState_;  // cleared before each request; its capacity is reused
   WorkerViewPtr view_;
 
   // Per request.

@@ -104,6 +104,16 @@ void appendHeader(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n", 2);
 }
 
+void appendAdded(std::string& out, const HeaderList* added) {
+  if (!added) return;
+  for (const auto& [name, value] : *added) {
+    out.append(name);
+    out.append(": ");
+    out.append(value);
+    out.append("\r\n");
+  }
+}
+
 void appendEdits(std::string& out, const HeaderEdits* edits) {
   if (!edits) return;
   for (const auto& [name, value] : edits->set)
@@ -159,6 +169,7 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
     appendHeader(out, name, header.value);
   }
   appendEdits(out, forwarding.edits);
+  appendAdded(out, forwarding.added);
 
   out.append("x-forwarded-for: ");
   if (!forwardedFor.empty()) {
@@ -212,6 +223,7 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
     appendHeader(out, name, header.value);
   }
   appendEdits(out, forwarding.edits);
+  appendAdded(out, forwarding.added);
   if (response.upgrade) {
     out.append("connection: upgrade\r\n");
   } else if (!forwarding.keepAlive) {

@@ -23,6 +23,7 @@ struct RequestForwarding {
   std::string_view requestId;  // generated when the request had none; else empty
   bool tls = false;            // x-forwarded-proto https
   const HeaderEdits* edits = nullptr;
+  const HeaderList* added = nullptr;  // the request filters' headers (claims), after the edits
 };
 
 void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request,
@@ -32,6 +33,7 @@ struct ResponseForwarding {
   unsigned clientVersionMinor = 1;
   bool keepAlive = true;  // what the proxy will do with the client connection
   const HeaderEdits* edits = nullptr;
+  const HeaderList* added = nullptr;  // the request filters' headers (CORS, rate limit)
 };
 
 void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& response,

@@ -3,11 +3,13 @@
 // Envoy's sendLocalReply. Whoever decides on such an answer (the session, a request filter, the
 // upstream router) fills one in; DownstreamSession::sendLocalReply is the one place that writes it
 // to the client, and formatLocalReply below the one place that formats it. Pure data and a pure
-// function; no thread of its own.
+// function; no thread of its own. A 204 or 304 goes out without content headers or body.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace meshgate::dp {
 
@@ -27,6 +29,10 @@ inline constexpr std::string_view kOverflowHeader = "x-meshgate-overflow: 1\r\n"
 // A reply of `status` with a text body; `close` ends the client connection after it.
 LocalReply makeLocalReply(unsigned status, std::string body, std::string_view extraHeaders = {},
                           bool close = false);
+
+// Appends "name: value\r\n" lines to `out` (a LocalReply's extraHeaders).
+void appendHeaderLines(std::string& out,
+                       const std::vector<std::pair<std::string, std::string>>& headers);
 
 // The whole reply, head and body, into `out` (its capacity reused). `keepAlive` false adds
 // `connection: close`. `announceOnly` (a HEAD request): the head announces the body's length, as

@@ -39,5 +39,17 @@ TEST(LocalReplyTest, ReusesTheBufferWithoutLeftovers) {
             "content-length: 0\r\nlocation: https://a.example/\r\n\r\n");
 }
 
+TEST(LocalReplyTest, NoContentHasNeitherLengthNorBody) {
+  std::string out;
+  formatLocalReply(out, 204, "ignored", "vary: origin\r\n", true, false);
+  EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\nvary: origin\r\n\r\n");
+}
+
+TEST(LocalReplyTest, HeaderLinesAreAppendedInOrder) {
+  std::string out = "a: 1\r\n";
+  appendHeaderLines(out, {{"retry-after", "3"}, {"ratelimit-limit", "10"}});
+  EXPECT_EQ(out, "a: 1\r\nretry-after: 3\r\nratelimit-limit: 10\r\n");
+}
+
 }  // namespace
 }  // namespace meshgate::dp

@@ -20,6 +20,7 @@ ProxyServer::ProxyServer(ProxyServerOptions options)
       reloadSignal_(main_, SIGHUP),
       stopSignals_(main_, SIGTERM, SIGINT),
       drainTimer_(main_),
+      filterResources_(main_, &stats_.jwksFetches),
       healthChecker_(main_) {}
 
 ProxyServer::~ProxyServer() {
@@ -143,9 +144,19 @@ std::string ProxyServer::install(ProxyConfig config, ConfigOrigin origin, const 
     lastError_.clear();
     return {};
   }
-  auto snapshot = Snapshot::build(std::move(config), health_, stats_, clock_, current_.get());
-  if (!snapshot) return snapshot.error();
-  if (auto opened = openListeners(**snapshot); !opened) return opened.error();
+  auto snapshot = Snapshot::build(std::move(config), health_, stats_, clock_, current_.get(),
+                                  &filterResources_, workers_.size());
+  if (!snapshot) {
+    filterResources_.abandon();
+    return snapshot.error();
+  }
+  if (auto opened = openListeners(**snapshot); !opened) {
+    filterResources_.abandon();
+    return opened.error();
+  }
+  filterResources_.commit();
+  for (const auto& warning : (*snapshot)->warnings())
+    spdlog::warn("config {}: {}", why, warning);
   for (auto& worker : workers_)
     worker->adopt(*snapshot);
   healthChecker_.watch(*snapshot);

@@ -114,6 +114,7 @@ class ProxyServer {
   ProxyStats stats_;
   SteadyClock clock_;
   EndpointHealthRegistry health_;
+  FilterResources filterResources_;  // main thread: Snapshot::build and install()
   std::unique_ptr<AccessLog> accessLog_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::map<std::string, OpenListener> listeners_;

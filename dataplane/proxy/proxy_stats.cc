@@ -53,7 +53,16 @@ ProxyStats::ProxyStats()
           "1 while the config stream from the operator is connected (gateway mode)")),
       configUpdates(registry_.counter(
           "meshgate_proxy_config_updates_total",
-          "Snapshots received from the operator, by the answer sent (ack, nack)", {"result"})) {}
+          "Snapshots received from the operator, by the answer sent (ack, nack)", {"result"})),
+      authDenied(registry_.counter("meshgate_proxy_auth_denied_total",
+                                   "Requests refused by authentication, by route rule and reason",
+                                   {"route", "reason"})),
+      rateLimited(registry_.counter("meshgate_proxy_rate_limited_total",
+                                    "Requests answered 429 by a rate limit, by route rule",
+                                    {"route"})),
+      jwksFetches(registry_.counter("meshgate_proxy_jwks_fetches_total",
+                                    "JWKS fetches from a route's jwks.uri, by result (ok, error)",
+                                    {"uri", "result"})) {}
 
 RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
                                               const std::string& cluster) {

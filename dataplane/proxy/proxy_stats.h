@@ -50,6 +50,13 @@ class ProxyStats {
   // Gateway mode: 1 while the operator's config stream is up.
   metrics::GaugeFamily& controlPlaneConnected;  // meshgate_proxy_control_plane_connected
   metrics::CounterFamily& configUpdates;  // meshgate_proxy_config_updates_total{result=ack|nack}
+  // meshgate_proxy_auth_denied_total{route, reason}: requests refused by authentication (401, or
+  // 503 while the keys it needs are missing).
+  metrics::CounterFamily& authDenied;
+  // meshgate_proxy_rate_limited_total{route}: requests answered 429.
+  metrics::CounterFamily& rateLimited;
+  // meshgate_proxy_jwks_fetches_total{uri, result}: JWKS fetched from a `uri` (ok, error).
+  metrics::CounterFamily& jwksFetches;
 };
 
 }  // namespace meshgate::dp

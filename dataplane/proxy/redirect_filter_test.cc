@@ -16,8 +16,17 @@ RequestView requestFor(std::string_view host, std::string_view path) {
   return view;
 }
 
+FilterState& unusedState() {
+  static FilterState state;
+  return state;
+}
+
 FilterContext contextFor(const RequestView& view, std::string_view target, bool tls) {
-  return FilterContext{.request = view, .target = target, .clientIp = "127.0.0.1", .tls = tls};
+  return FilterContext{.request = view,
+                       .target = target,
+                       .clientIp = "127.0.0.1",
+                       .tls = tls,
+                       .state = unusedState()};
 }
 
 TEST(RedirectFilterTest, PlainRequestGoesToHttpsWithHostWithoutPortAndTheWholeTarget) {

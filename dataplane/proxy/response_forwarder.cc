@@ -36,7 +36,8 @@ asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamP
   writeDownstreamResponseHead(request.head, response,
                               {.clientVersionMinor = request.clientVersionMinor,
                                .keepAlive = keepClient,
-                               .edits = request.edits});
+                               .edits = request.edits,
+                               .added = request.added});
   const size_t bodyAt = response.headBytes;
   const size_t available = request.received - bodyAt;
   bool upstreamReusable = response.keepAlive && !upgraded;

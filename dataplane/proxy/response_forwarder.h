@@ -40,7 +40,8 @@ struct ForwardRequest {
   bool keepClient = true;  // what the request allows: keep-alive, body fully read, no drain
   unsigned clientVersionMinor = 1;
   const HeaderEdits* edits = nullptr;
-  std::string& head;  // scratch for the client head
+  const HeaderList* added = nullptr;  // the request filters' response headers
+  std::string& head;                  // scratch for the client head
 };
 
 struct ForwardResult {

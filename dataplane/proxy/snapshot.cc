@@ -6,7 +6,7 @@
 #include "api/duration.h"
 #include "base/ascii.h"
 #include "dataplane/config/cluster_index.h"
-#include "dataplane/proxy/redirect_filter.h"
+#include "dataplane/proxy/filter_chain_builder.h"
 
 namespace meshgate::dp {
 
@@ -82,7 +82,7 @@ const ListenerRuntime* Snapshot::listener(std::string_view name) const {
 
 Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock,
-    const Snapshot* previous) {
+    const Snapshot* previous, FilterResources* resources, size_t workers) {
   auto snapshot = std::shared_ptr<Snapshot>(new Snapshot());
   snapshot->config_ = std::move(config);
   const ProxyConfig& cfg = snapshot->config_;
@@ -263,12 +263,21 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
         if (match.path && match.path->type.value_or("PathPrefix") == "PathPrefix")
           compiled.pathPrefixes.push_back(match.path->value.value_or("/"));
       if (rule.matches.empty()) compiled.pathPrefixes.push_back("/");
-      // spec.tls.redirectHTTP sends plain-HTTP requests to https; a rule's own redirect wins.
-      const bool redirectToHttps = route.spec.tls && route.spec.tls->redirectHTTP.value_or(false);
-      std::optional<api::Redirect> redirect = rule.filters ? rule.filters->redirect : std::nullopt;
-      if (redirect || redirectToHttps)
-        compiled.filters.push_back(
-            std::make_unique<RedirectFilter>(std::move(redirect), redirectToHttps));
+      const FilterChainInputs filterInputs{.config = cfg,
+                                           .route = route,
+                                           .rule = rule,
+                                           .statName = compiled.statName,
+                                           .stats = stats,
+                                           .resources = resources,
+                                           .workers = workers};
+      BuiltFilters built = buildFilterChain(filterInputs);
+      compiled.filters = std::move(built.chain);
+      for (auto& name : built.stripRequestHeaders)
+        compiled.requestHeaders.remove.push_back(std::move(name));
+      for (auto& name : built.stripResponseHeaders)
+        compiled.responseHeaders.remove.push_back(std::move(name));
+      for (auto& warning : built.warnings)
+        snapshot->warnings_.push_back(std::move(warning));
       if (rule.retries) {
         auto retries = retryPolicy(rule.retries);
         if (!retries) return "route " + routeName + ": " + retries.error();

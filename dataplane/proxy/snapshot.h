@@ -18,6 +18,7 @@
 #include "base/expected.h"
 #include "dataplane/config/proxy_config.h"
 #include "dataplane/proxy/endpoint_health.h"
+#include "dataplane/proxy/filter_resources.h"
 #include "dataplane/proxy/proxy_stats.h"
 #include "dataplane/proxy/request_filter.h"
 #include "dataplane/proxy/tls_contexts.h"
@@ -110,9 +111,11 @@ class Snapshot {
   // Compiles a validated config. Fails only on what validation cannot know (an address that does
   // not parse as a socket address). When `previous` has the same routes (an endpoint-only
   // change), its compiled route table is shared instead of built again.
+  // `resources`: what filters keep across reloads (JWKS fetchers, rate-limit buckets; null in
+  // tests: fresh buckets, no fetcher); `workers`: how many workers keep per-worker filter state.
   static Expected<std::shared_ptr<const Snapshot>, std::string> build(
       ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock,
-      const Snapshot* previous = nullptr);
+      const Snapshot* previous = nullptr, FilterResources* resources = nullptr, size_t workers = 1);
 
   const ProxyConfig& config() const { return config_; }
   const std::string& version() const { return config_.version; }
@@ -120,6 +123,9 @@ class Snapshot {
   const std::vector<std::vector<CompiledRule>>& rules() const { return rules_; }
   const CompiledRule* select(const RequestView& request) const;
   const std::vector<ListenerRuntime>& listeners() const { return listeners_; }
+  // What compiled but will not work as configured (a rule whose auth Secret is missing answers
+  // 503), for the caller to log.
+  const std::vector<std::string>& warnings() const { return warnings_; }
   const ListenerRuntime* listener(std::string_view name) const;
   // The compiled route table (shared with the previous snapshot when the routes did not change).
   const RouteTable* routeTable() const { return table_.get(); }
@@ -131,6 +137,7 @@ class Snapshot {
   std::vector<std::vector<CompiledRule>> rules_;  // [route][rule]
   std::vector<Cluster> clusters_;
   std::vector<ListenerRuntime> listeners_;
+  std::vector<std::string> warnings_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

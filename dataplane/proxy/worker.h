@@ -37,6 +37,7 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   boost::asio::io_context& context() { return context_; }
+  size_t index() const { return index_; }
 
   // Main thread. start() runs the thread; the first snapshot must be adopted before.
   void setAccessLog(AccessLog* log) { accessLog_ = log; }

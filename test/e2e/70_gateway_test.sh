@@ -149,7 +149,7 @@ YAML
   step "a change the gateway refuses: Programmed=False with its message; the old rule serves on"
   version=$(_gateway_version)
   _shop_route "$ns" canary "
-    rateLimit: {requests: 10, unit: Second}"
+    rateLimit: {requests: 10, unit: Second, key: {type: JwtClaim, name: sub}}"
   _wait_route "$ns" shop Programmed False Refused
   assert_contains "$(_route_field "$ns" shop Programmed message)" "gateway~e2e refused route $ns/shop"
   assert_contains "$(_route_field "$ns" shop Programmed message)" "rateLimit"
@@ -356,7 +356,7 @@ test_a_gateway_on_a_standby_replica_is_counted_by_the_leader() {
 
   step "the standby's gateway refuses a change: the leader writes Refused with its message"
   _shop_route "$ns" billing "
-    rateLimit: {requests: 10, unit: Second}"
+    rateLimit: {requests: 10, unit: Second, key: {type: JwtClaim, name: sub}}"
   _wait_route "$ns" shop Programmed False Refused
   message=$(_route_field "$ns" shop Programmed message)
   assert_contains "$message" "gateway~e2e refused route $ns/shop"
