@@ -54,7 +54,11 @@ ApiKeySet::Digest ApiKeySet::digestOf(std::string_view key) {
   unsigned int length = 0;
   // EVP_Digest with SHA-256 fails only when the library cannot allocate; an all-zero digest then
   // matches nothing a real key hashes to.
-  if (EVP_Digest(key.data(), key.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up (locks, name compares)
+  // on every call, which cost more than the hash itself for a short key.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (sha256 == nullptr ||
+      EVP_Digest(key.data(), key.size(), digest.data(), &length, sha256, nullptr) != 1 ||
       length != digest.size()) {
     digest.fill(0);
   }
