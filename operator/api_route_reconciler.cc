@@ -16,6 +16,7 @@
 #include "api/schema_defaults.h"
 #include "kube/wire_time.h"
 #include "operator/api_route_ingress.h"
+#include "operator/auth_secrets.h"
 #include "operator/child_applier.h"
 #include "operator/condition_set.h"
 #include "operator/namespace_state.h"
@@ -129,12 +130,22 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     conditions.set(type::kAccepted, status::kTrue, reason::kAccepted, "");
   }
 
-  if (missing.empty()) {
+  // A missing backend leaves its rules out; a missing auth Secret leaves them served, answering
+  // 503 (never open) until it comes. Both are listed; the reason names the graver one.
+  const std::vector<std::string> missingSecrets =
+      resolveAuthSecrets(route.metadata.namespace_, authSecretRefs(route),
+                         caches_.authSecrets.store())
+          .missing;
+  if (missing.empty() && missingSecrets.empty()) {
     conditions.set(type::kResolvedRefs, status::kTrue, reason::kResolvedRefs, "");
   } else {
-    const std::string message = joinLimited(missing);
-    conditions.set(type::kResolvedRefs, status::kFalse, reason::kBackendNotFound, message);
-    warnIfNew(type::kResolvedRefs, std::string(reason::kBackendNotFound), message);
+    std::vector<std::string> unresolved = missing;
+    unresolved.insert(unresolved.end(), missingSecrets.begin(), missingSecrets.end());
+    const std::string message = joinLimited(unresolved);
+    const std::string_view why =
+        missing.empty() ? reason::kSecretNotFound : reason::kBackendNotFound;
+    conditions.set(type::kResolvedRefs, status::kFalse, why, message);
+    warnIfNew(type::kResolvedRefs, std::string(why), message);
   }
 
   // Host certificate (only when the route asks for TLS without naming a Secret).
@@ -199,6 +210,9 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     programmed = programmedCondition(
         verdict, generation,
         "no gateway of ingress class " + ingressClass + " is connected to the operator");
+    const bool rateLimited = std::any_of(route.spec.rules.begin(), route.spec.rules.end(),
+                                         [](const api::RouteRule& r) { return r.rateLimit; });
+    if (rateLimited) programmed->message += perReplicaRateLimitNote(verdict);
     conditions.set(type::kProgrammed, programmed->status, programmed->reason, programmed->message);
     if (programmed->reason == programmed_reason::kRefused) {
       warnIfNew(type::kProgrammed, programmed->reason, programmed->message);
@@ -218,11 +232,15 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   } else if (programmed->status != status::kTrue) {
     conditions.set(type::kReady, status::kFalse, programmed->reason, programmed->message);
   } else {
-    conditions.set(type::kReady, status::kTrue, "Ready",
-                   std::to_string(plan.hosts.size()) + " host(s) served" +
-                       (missing.empty() && conflicts.empty() && denied.empty()
-                            ? ""
-                            : " (some rules are left out: see Accepted and ResolvedRefs)"));
+    conditions.set(
+        type::kReady, status::kTrue, "Ready",
+        std::to_string(plan.hosts.size()) + " host(s) served" +
+            (missing.empty() && conflicts.empty() && denied.empty()
+                 ? ""
+                 : " (some rules are left out: see Accepted and ResolvedRefs)") +
+            (missingSecrets.empty()
+                 ? ""
+                 : " (rules whose auth Secret is missing answer 503: see ResolvedRefs)"));
   }
 
   if (auto written = statusWriter.write(wanted); !written.empty()) {

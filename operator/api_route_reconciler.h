@@ -1,9 +1,11 @@
 // Reconciles one ApiRoute: validates it, drops hosts its namespace may not claim
 // (meshgate.io/allowed-hosts), resolves conflicts with other routes on the same hosts (oldest
-// wins per host + match), checks that every backend names a MeshService port, issues the host
+// wins per host + match), checks that every backend names a MeshService port and every Secret
+// its auth names exists with the key it names (auth_secrets.h), issues the host
 // certificate when spec.tls names no Secret, applies the Ingress of what is left (or deletes it
 // when nothing is), and writes status conditions that say why (Accepted, ResolvedRefs,
-// Programmed — every connected gateway of its class serves this generation — and Ready).
+// Programmed — every connected gateway of its class serves this generation; with a rate limit
+// and several gateways, that the limit holds per gateway replica — and Ready).
 // Reads only informer caches and the dataplane registry; writes only by server-side apply.
 #pragma once
 
@@ -27,6 +29,7 @@ struct ApiRouteCaches {
   kube::Informer& meshServices;
   kube::Informer& ingresses;
   kube::Informer& namespaces;
+  kube::Informer& authSecrets;  // Secrets of type Opaque
 };
 
 struct ApiRouteReconcilerOptions {

@@ -59,8 +59,8 @@ class ConfigPublisher : public SnapshotSource {
   void stop();
 
   // What changed: something routes depend on (ApiRoutes, MeshServices, Namespaces), or only what
-  // the clusters and listeners are made of (EndpointSlices, TLS Secrets) — then the routes of
-  // the last build are reused and only the clusters are built again.
+  // the clusters, listeners and secrets are made of (EndpointSlices, TLS and auth Secrets) — then
+  // the routes of the last build are reused and only the rest is built again.
   enum class Change { kRoutes, kEndpoints };
   // Something a snapshot may depend on changed. Cheap; any thread.
   void changed(Change change = Change::kRoutes);

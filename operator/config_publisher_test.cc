@@ -55,9 +55,11 @@ class ConfigPublisherTest : public ::testing::Test {
            {"ports", {{{"name", "http"}, {"port", 80}}}}}}});
   }
 
-  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_;
+  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_,
+      authSecrets_;
   ConfigPublisher publisher_{
-      GatewayCaches{apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_},
+      GatewayCaches{apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_,
+                    authSecrets_},
       ConfigPublisherOptions{.ports = {}, .coalesce = 50ms, .keepVersions = 4}};
 };
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/config_stream_protocol.h"
+#include "operator/auth_secrets.h"
 #include "operator/cluster_bootstrap.h"
 #include "operator/config_server_certificates.h"
 #include "operator/dataplane_report.h"
@@ -42,10 +43,11 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
                            metrics::Registry& registry)
     : caches_(caches),
       options_(std::move(options)),
-      publisher_(GatewayCaches{caches.apiRoutes.store(), caches.meshServices.store(),
-                               caches.endpointSlices.store(), caches.tlsSecrets.store(),
-                               caches.namespaces.store(), caches.pods.store()},
-                 ConfigPublisherOptions{.ports = options_.ports}),
+      publisher_(
+          GatewayCaches{caches.apiRoutes.store(), caches.meshServices.store(),
+                        caches.endpointSlices.store(), caches.tlsSecrets.store(),
+                        caches.namespaces.store(), caches.pods.store(), caches.authSecrets.store()},
+          ConfigPublisherOptions{.ports = options_.ports}),
       registry_([this](const std::string& version) { return publisher_.contentsOf(version); }),
       status_(publisher_, registry_),
       server_(serverOptions(options_), publisher_, registry_),
@@ -62,6 +64,20 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
     informer->addEventHandlers(
         onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kEndpoints); }));
   }
+  // Of all the Opaque Secrets, only those a route names change a snapshot. A Secret cached before
+  // the route that names it is read by the route's own (full) build.
+  kube::EventHandlers authSecrets;
+  const auto authSecretChanged = [this](const kube::ObjectSharedPtr& secret) {
+    if (!routesNamingSecret(caches_.apiRoutes.store(), *secret).empty())
+      publisher_.changed(ConfigPublisher::Change::kEndpoints);
+  };
+  authSecrets.onAdd = authSecretChanged;
+  authSecrets.onUpdate = [authSecretChanged](const kube::ObjectSharedPtr& before,
+                                             const kube::ObjectSharedPtr& after) {
+    if (before.get() != after.get()) authSecretChanged(after);
+  };
+  authSecrets.onDelete = authSecretChanged;
+  caches.authSecrets.addEventHandlers(std::move(authSecrets));
   for (kube::Informer* informer : {&caches.managedSecrets, &caches.trustBundle}) {
     informer->addEventHandlers(onAnyChange([this] { loadCredentials(); }));
   }

@@ -27,12 +27,13 @@
 namespace meshgate::op {
 
 struct ConfigStreamCaches {
-  kube::Informer& apiRoutes;  // with kApiRoutesByHost
+  kube::Informer& apiRoutes;  // with kApiRoutesByHost and kApiRoutesByAuthSecret
   kube::Informer& meshServices;
   kube::Informer& endpointSlices;  // with kEndpointSlicesByService
   kube::Informer& tlsSecrets;      // type kubernetes.io/tls
   kube::Informer& namespaces;
   kube::Informer& pods;            // their labels, for subsets
+  kube::Informer& authSecrets;     // type Opaque: what routes' auth names (auth_secrets.h)
   kube::Informer& managedSecrets;  // where meshgate-config-server-tls is
   kube::Informer& trustBundle;     // the meshgate-ca-bundle ConfigMap
   // The other replicas' reports of their proxies (dataplane_report.h), in the system namespace.

@@ -43,4 +43,10 @@ ProgrammedCondition programmedCondition(const DataplaneVerdict& verdict, std::in
   return {"True", std::string(programmed_reason::kProgrammed), counts};
 }
 
+std::string perReplicaRateLimitNote(const DataplaneVerdict& verdict) {
+  if (verdict.total < 2) return "";
+  return "; rate limits apply per gateway replica (" + std::to_string(verdict.total) +
+         " connected)";
+}
+
 }  // namespace meshgate::op

@@ -50,6 +50,11 @@ struct ProgrammedCondition {
 ProgrammedCondition programmedCondition(const DataplaneVerdict& verdict, std::int64_t generation,
                                         const std::string& noDataplane);
 
+// Appended to an ApiRoute's Programmed message when it has a rate limit: each gateway replica
+// keeps its own buckets, so N replicas admit up to N times the limit. "" unless more than one
+// gateway is connected; else "; rate limits apply per gateway replica (N connected)".
+std::string perReplicaRateLimitNote(const DataplaneVerdict& verdict);
+
 namespace programmed_reason {
 inline constexpr std::string_view kProgrammed = "Programmed";
 inline constexpr std::string_view kPending = "Pending";

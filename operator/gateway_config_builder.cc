@@ -11,6 +11,7 @@
 #include "api/schema_defaults.h"
 #include "base/sha256.h"
 #include "operator/api_route_reconciler.h"
+#include "operator/auth_secrets.h"
 #include "operator/mesh_service_children.h"
 #include "operator/mesh_service_reconciler.h"
 #include "operator/namespace_state.h"
@@ -173,6 +174,8 @@ GatewayRoutes buildGatewayRoutes(const GatewayCaches& caches, const std::string&
       for (const auto& rule : piece.spec.rules)
         for (const auto& backend : rule.backends)
           out.services.insert(ns + "/" + backend.service);
+      for (const auto& ref : authSecretRefs(piece))
+        out.authSecrets[ns][ref.name].insert(ref.key);
       out.routes.push_back(std::move(piece));
     }
     const auto& tls = admission->route.spec.tls;
@@ -228,6 +231,22 @@ GatewaySnapshot assembleGatewaySnapshot(const GatewayRoutes& routes, const Gatew
     https.port = ports.https;
     https.tls = std::move(listenerTls);
     config.listeners.push_back(std::move(https));
+  }
+
+  // The auth Secrets, by namespace and name (both map orders), with only the keys routes name.
+  // Their values are in the config, so a rotated key makes a new version.
+  for (const auto& [ns, names] : routes.authSecrets) {
+    std::vector<AuthSecretRef> refs;
+    for (const auto& [name, keys] : names)
+      for (const auto& key : keys)
+        refs.push_back({name, key});
+    for (auto& [name, data] : resolveAuthSecrets(ns, refs, caches.authSecrets).found) {
+      api::SecretConfig secret;
+      secret.name = name;
+      secret.namespace_ = ns;
+      secret.data = std::move(data);
+      config.secrets.push_back(std::move(secret));
+    }
   }
 
   // The version: the config without it, and what it was built from.

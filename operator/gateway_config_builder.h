@@ -4,7 +4,9 @@
 // static endpoints — loopback ones included, which no EndpointSlice may hold — and the ready
 // endpoints of the EndpointSlices Kubernetes keeps for its selector, labelled with their pods'
 // labels for subsets), the listener certificates
-// of the routes' spec.tls (the named Secret, or the host certificate the operator issued), an
+// of the routes' spec.tls (the named Secret, or the host certificate the operator issued), the
+// keys of the Secrets the routes' auth names (auth_secrets.h: only those keys, decoded; a Secret
+// or key that is missing is left out, and the gateway answers 503 on the rules that need it), an
 // `http` listener and, when there is a certificate, an `https` one. The version is a digest of
 // the config and of the generations it was built from (SnapshotContents), so every operator
 // replica gives the same content the same version and an object's new generation always makes a
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,7 +31,8 @@ struct GatewayCaches {
   const kube::ThreadSafeStore& endpointSlices;  // with kEndpointSlicesByService
   const kube::ThreadSafeStore& tlsSecrets;      // Secrets of type kubernetes.io/tls
   const kube::ThreadSafeStore& namespaces;
-  const kube::ThreadSafeStore& pods;  // the labels subsets select endpoints by
+  const kube::ThreadSafeStore& pods;         // the labels subsets select endpoints by
+  const kube::ThreadSafeStore& authSecrets;  // Secrets of type Opaque (JWKS, API keys)
 };
 
 struct GatewayListenerPorts {
@@ -52,6 +56,8 @@ struct GatewayRoutes {
   SnapshotContents contents;       // the ApiRoutes' generations and the route owners
   std::set<std::string> services;  // "ns/name" of the MeshServices they name
   std::set<std::string> secrets;   // "ns/name" of their TLS Secrets
+  // What their auth names: namespace → Secret name → keys.
+  std::map<std::string, std::map<std::string, std::set<std::string>>> authSecrets;
 };
 
 // The object keys of SnapshotContents.

@@ -1,11 +1,12 @@
 // Informer caches → a gateway's snapshot: admitted routes only (class, allowed hosts, conflicts,
 // backends), per-host pieces for a claim lost on one host, clusters from MeshServices with
 // static and discovered ready endpoints, listener certificates, and versions that follow content
-// and generations.
+// and generations; the Secrets routes' auth names, with only the referenced keys.
 #include "operator/gateway_config_builder.h"
 
 #include <gtest/gtest.h>
 
+#include "api/proxy_config_codec.h"
 #include "api/route_conflicts.h"
 #include "base/base64.h"
 #include "operator/api_route_reconciler.h"
@@ -52,13 +53,34 @@ class GatewayConfigBuilderTest : public ::testing::Test {
 
   GatewaySnapshot build(const std::string& ingressClass = "meshgate") {
     return buildGatewaySnapshot(
-        {apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_}, ingressClass,
-        {.http = 8080, .https = 8443});
+        {apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_, authSecrets_},
+        ingressClass, {.http = 8080, .https = 8443});
   }
 
   static json backendRule(const std::string& path, const std::string& service) {
     return {{"matches", json::array({{{"path", {{"type", "PathPrefix"}, {"value", path}}}}})},
             {"backends", json::array({{{"service", service}, {"port", 80}}})}};
+  }
+
+  void opaqueSecret(const std::string& ns, const std::string& name,
+                    const std::map<std::string, std::string>& data) {
+    json encoded = json::object();
+    for (const auto& [key, value] : data)
+      encoded[key] = base64Encode(value);
+    put(authSecrets_, {{"metadata", {{"name", name}, {"namespace", ns}}},
+                       {"type", "Opaque"},
+                       {"data", std::move(encoded)}});
+  }
+
+  static json jwtAuth(const std::string& secret) {
+    return {{"jwt",
+             {{"issuer", "https://issuer.example.com"},
+              {"audiences", {"shop"}},
+              {"jwks", {{"secretRef", {{"name", secret}}}}}}}};
+  }
+
+  static json apiKeyAuth(const std::string& secret, const std::string& key) {
+    return {{"apiKey", {{"secretRef", {{"name", secret}, {"key", key}}}}}};
   }
 
   static json webSpec() {
@@ -68,7 +90,8 @@ class GatewayConfigBuilderTest : public ::testing::Test {
             {"timeout", "3s"}};
   }
 
-  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_;
+  kube::ThreadSafeStore apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_,
+      authSecrets_;
 };
 
 TEST_F(GatewayConfigBuilderTest, AdmittedRoutesOfTheClassBecomeRoutesAndClusters) {
@@ -240,6 +263,96 @@ TEST_F(GatewayConfigBuilderTest, VersionFollowsContentAndGenerations) {
   spec["endpoints"].push_back({{"address", "127.0.0.3"}});
   meshService("shop", "web", spec);
   EXPECT_NE(build().version, second.version);
+}
+
+TEST_F(GatewayConfigBuilderTest, AuthSecretsCarryOnlyTheReferencedKeysDecoded) {
+  meshService("shop", "web", webSpec());
+  auto partners = backendRule("/partners", "web");
+  partners["auth"] = apiKeyAuth("keys", "partners");
+  auto health = backendRule("/health", "web");
+  health["auth"] = {{"disabled", true}};
+  route("shop", "store",
+        {{"hosts", {"shop.example.com"}},
+         {"auth", jwtAuth("jwks")},
+         {"rules", {backendRule("/", "web"), partners, health}}});
+  auto mobile = backendRule("/", "web");
+  mobile["auth"] = apiKeyAuth("keys", "mobile");
+  route("shop", "app", {{"hosts", {"app.example.com"}}, {"rules", {mobile}}});
+  opaqueSecret("shop", "keys",
+               {{"partners", "acme: 0123456789abcdef0123"},
+                {"mobile", "ios: fedcba9876543210fedc"},
+                {"unreferenced", "never streamed"}});
+  opaqueSecret("shop", "jwks", {{"jwks.json", R"({"keys":[]})"}, {"jwk.private", "never"}});
+  opaqueSecret("shop", "unrelated", {{"api-keys", "never streamed"}});
+  opaqueSecret("other", "jwks", {{"jwks.json", "another namespace's"}});
+
+  const auto snapshot = build();
+  ASSERT_EQ(snapshot.config.secrets.size(), 2u);
+  const auto& jwks = snapshot.config.secrets[0];
+  EXPECT_EQ(jwks.name, "jwks");
+  EXPECT_EQ(jwks.namespace_, "shop");
+  const std::map<std::string, std::string> jwksData = {{"jwks.json", R"({"keys":[]})"}};
+  EXPECT_EQ(jwks.data, jwksData);
+  EXPECT_TRUE(jwks.files.empty());
+  // Two routes naming two keys of one Secret: one entry with both.
+  const auto& keys = snapshot.config.secrets[1];
+  EXPECT_EQ(keys.name, "keys");
+  EXPECT_EQ(keys.namespace_, "shop");
+  const std::map<std::string, std::string> keysData = {{"mobile", "ios: fedcba9876543210fedc"},
+                                                       {"partners", "acme: 0123456789abcdef0123"}};
+  EXPECT_EQ(keys.data, keysData);
+}
+
+TEST_F(GatewayConfigBuilderTest, AMissingAuthSecretOrKeyIsLeftOutAndTheRouteStillServed) {
+  meshService("shop", "web", webSpec());
+  auto partners = backendRule("/partners", "web");
+  partners["auth"] = apiKeyAuth("keys", "partners");
+  route("shop", "store",
+        {{"hosts", {"shop.example.com"}},
+         {"auth", jwtAuth("absent")},
+         {"rules", {backendRule("/", "web"), partners}}});
+  opaqueSecret("shop", "keys", {{"api-keys", "app: 0123456789abcdef0123"}});
+  opaqueSecret("other", "absent", {{"jwks.json", "{}"}});
+  const auto snapshot = build();
+  EXPECT_TRUE(snapshot.config.secrets.empty());
+  ASSERT_EQ(snapshot.config.routes.size(), 1u);
+  EXPECT_EQ(snapshot.config.routes[0].spec.rules.size(), 2u);
+}
+
+TEST_F(GatewayConfigBuilderTest, AuthSecretsAreDeterministicAndTheirContentMakesTheVersion) {
+  meshService("shop", "web", webSpec());
+  auto a = backendRule("/", "web");
+  a["auth"] = apiKeyAuth("b-keys", "api-keys");
+  route("shop", "a", {{"hosts", {"a.example.com"}}, {"auth", jwtAuth("a-jwks")}, {"rules", {a}}});
+  opaqueSecret("shop", "b-keys", {{"api-keys", "app: 0123456789abcdef0123"}});
+  opaqueSecret("shop", "a-jwks", {{"jwks.json", R"({"keys":[1]})"}, {"extra", "x"}});
+  const auto first = build();
+  ASSERT_EQ(first.config.secrets.size(), 2u);
+  EXPECT_EQ(first.config.secrets[0].name, "a-jwks");
+  EXPECT_EQ(first.config.secrets[1].name, "b-keys");
+
+  // The same Secrets cached in another order (a relist) give the same snapshot.
+  authSecrets_.replace({}, "1");
+  opaqueSecret("shop", "a-jwks", {{"extra", "x"}, {"jwks.json", R"({"keys":[1]})"}});
+  opaqueSecret("shop", "b-keys", {{"api-keys", "app: 0123456789abcdef0123"}});
+  const auto again = build();
+  EXPECT_EQ(again.version, first.version);
+  EXPECT_EQ(api::encodeProxyConfig(again.config), api::encodeProxyConfig(first.config));
+
+  // A key no route names changes nothing; a rotated JWKS makes a new version.
+  opaqueSecret("shop", "a-jwks", {{"extra", "changed"}, {"jwks.json", R"({"keys":[1]})"}});
+  EXPECT_EQ(build().version, first.version);
+  opaqueSecret("shop", "a-jwks", {{"extra", "changed"}, {"jwks.json", R"({"keys":[2]})"}});
+  const auto rotated = build();
+  EXPECT_NE(rotated.version, first.version);
+  EXPECT_EQ(rotated.config.secrets[0].data.at("jwks.json"), R"({"keys":[2]})");
+
+  // The Secret goes: it leaves the snapshot, and the version changes again.
+  authSecrets_.remove("shop/a-jwks");
+  const auto gone = build();
+  ASSERT_EQ(gone.config.secrets.size(), 1u);
+  EXPECT_EQ(gone.config.secrets[0].name, "b-keys");
+  EXPECT_NE(gone.version, rotated.version);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "metrics/probe_server.h"
 #include "metrics/registry.h"
 #include "operator/api_route_reconciler.h"
+#include "operator/auth_secrets.h"
 #include "operator/cluster_bootstrap.h"
 #include "operator/config_server_certificates.h"
 #include "operator/config_stream.h"
@@ -164,6 +165,7 @@ int main(int argc, char** argv) {
   kube::Informer apiRoutes(rest, kube::resources::kApiRoutes, ns, informerOptions, clock);
   apiRoutes.addIndexer(meshgate::op::kApiRoutesByHost, meshgate::api::apiRouteHostIndex);
   apiRoutes.addIndexer(meshgate::op::kApiRoutesByBackend, meshgate::op::apiRouteBackendIndex);
+  apiRoutes.addIndexer(meshgate::op::kApiRoutesByAuthSecret, meshgate::op::apiRouteAuthSecretIndex);
   kube::Informer ingresses(rest, kube::resources::kIngresses, ns, managedOnly, clock);
   // Namespaces carry meshgate.io/allowed-hosts; cluster-scoped, so watched whole.
   kube::Informer namespaces(rest, kube::resources::kNamespaces, "", informerOptions, clock);
@@ -190,6 +192,12 @@ int main(int argc, char** argv) {
   kube::InformerOptions tlsSecretsOnly = informerOptions;
   tlsSecretsOnly.reflector.fieldSelector = "type=kubernetes.io/tls";
   kube::Informer tlsSecrets(rest, kube::resources::kSecrets, ns, tlsSecretsOnly, clock);
+  // The Secrets ApiRoute auth names (JWKS, API keys), for gateway snapshots and ResolvedRefs.
+  // Only type Opaque (what `kubectl create secret generic` makes): service-account tokens, Helm
+  // releases, registry credentials and certificates are never cached for it.
+  kube::InformerOptions opaqueSecretsOnly = informerOptions;
+  opaqueSecretsOnly.reflector.fieldSelector = "type=Opaque";
+  kube::Informer authSecrets(rest, kube::resources::kSecrets, ns, opaqueSecretsOnly, clock);
   // Pod labels: MeshService subsets select discovered endpoints by them.
   kube::Informer pods(rest, kube::resources::kPods, ns, informerOptions, clock);
   // The other replicas' reports of the proxies connected to them, for the leader's verdicts.
@@ -199,6 +207,7 @@ int main(int argc, char** argv) {
                                   reportsOnly, clock);
   const std::vector<kube::Informer*> informers = {&meshServices,
                                                   &tlsSecrets,
+                                                  &authSecrets,
                                                   &pods,
                                                   &services,
                                                   &endpointSlices,
@@ -216,8 +225,8 @@ int main(int argc, char** argv) {
   const std::string replica = meshgate::op::replicaLabel(replicaId(options, leaderIdentity));
   metrics::Registry registry;
   meshgate::op::ConfigStream configStream(
-      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, secrets, trustBundle,
-       dataplaneReports},
+      {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, authSecrets, secrets,
+       trustBundle, dataplaneReports},
       {.bindAddress = options.configServerBindAddress,
        .systemNamespace = options.systemNamespace,
        .trustDomain = options.trustDomain,
@@ -271,8 +280,9 @@ int main(int argc, char** argv) {
       secrets, [](const nlohmann::json& secret) { return ownersOfKind(secret, "MeshService"); });
 
   meshgate::op::ApiRouteReconciler apiRouteReconciler(
-      rest, {apiRoutes, meshServices, ingresses, namespaces}, issuer, configStream.status(), events,
-      clock, {.hostCertificateLifetime = std::chrono::hours(24 * 90)});
+      rest, {apiRoutes, meshServices, ingresses, namespaces, authSecrets}, issuer,
+      configStream.status(), events, clock,
+      {.hostCertificateLifetime = std::chrono::hours(24 * 90)});
   kube::ControllerOptions apiRouteControllerOptions;
   apiRouteControllerOptions.workers = options.workers;
   kube::Controller apiRouteController("apiroute", apiRouteReconciler,
@@ -291,6 +301,10 @@ int main(int argc, char** argv) {
     for (const auto& route : apiRoutes.store().byIndex(meshgate::op::kApiRoutesByBackend, key))
       out.push_back(kube::Request::fromKey(kube::keyOf(*route)));
     return out;
+  });
+  // A Secret a route's auth names appears, changes or goes: its ResolvedRefs may change.
+  apiRouteController.watchMapped(authSecrets, [&](const nlohmann::json& secret) {
+    return meshgate::op::routesNamingSecret(apiRoutes.store(), secret);
   });
   apiRouteController.watchMapped(namespaces, [&](const nlohmann::json& namespaceObject) {
     std::vector<kube::Request> out;
