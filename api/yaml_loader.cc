@@ -1,6 +1,7 @@
 // YAML to JSON conversion with yaml-cpp; see api/yaml_loader.h.
 #include "api/yaml_loader.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -297,6 +298,17 @@ YamlLoadResult loadYaml(std::string_view text, std::string_view source) {
         return result;
       }
     }
+    // YAML allows no NUL in a stream, and yaml-cpp would take one for the end of the input and
+    // quietly drop what follows.
+    if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+      YAML::Mark mark;
+      mark.line = static_cast<int>(std::count(text.begin(), text.begin() + nul, '\n'));
+      const size_t lineStart = text.rfind('\n', nul);
+      mark.column =
+          static_cast<int>(lineStart == std::string_view::npos ? nul : nul - lineStart - 1);
+      result.error = position(source, mark) + ": a NUL byte, which YAML does not allow";
+      return result;
+    }
     const std::string yamlText(text);
     if (const auto unparsable = findUnparsableToken(yamlText)) {
       result.error = position(source, *unparsable) + ": unexpected token: no node starts here";
@@ -312,6 +324,8 @@ YamlLoadResult loadYaml(std::string_view text, std::string_view source) {
         result.error = converter.error();
         return result;
       }
+      // A document that is only a tag or an anchor on nothing is as empty as an empty one.
+      if (doc.is_null()) continue;
       result.documents.push_back(std::move(doc));
     }
   } catch (const YAML::Exception& e) {

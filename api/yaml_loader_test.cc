@@ -148,6 +148,23 @@ TEST(YamlLoaderTest, StopsAliasExpansionBombs) {
   EXPECT_NE(result.error.find("too many nodes"), std::string::npos) << result.error;
 }
 
+// Found by the yaml_loader fuzzer: a NUL byte ended yaml-cpp's input early, and a document of a
+// tag and an anchor on an empty scalar came out as a null document.
+TEST(YamlLoaderTest, RefusesNulBytesWithTheirPosition) {
+  const std::string text("a: 1\nb: x\0y\n", 13);
+  const YamlLoadResult result = loadYaml(text, "in.yaml");
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(result.documents.empty());
+  EXPECT_EQ(result.error, "in.yaml:2:5: a NUL byte, which YAML does not allow");
+}
+
+TEST(YamlLoaderTest, ADocumentOfOnlyATagAndAnAnchorIsSkippedLikeAnEmptyOne) {
+  const YamlLoadResult result = loadYaml("a: 1\n---\n!- &anchor\n...\n", "in.yaml");
+  ASSERT_TRUE(result.ok()) << result.error;
+  ASSERT_EQ(result.documents.size(), 1u);
+  EXPECT_EQ(result.documents[0], nlohmann::json({{"a", 1}}));
+}
+
 TEST(YamlLoaderTest, ParsesJsonInput) {
   const json doc =
       loadOne(R"(  {"kind": "MeshService", "spec": {"ports": [{"port": 8080}], "x": null}})");

@@ -38,42 +38,15 @@ port_cg_cached=18203 admin_cg_cached=18213 port_cg_nocache=18204 admin_cg_nocach
 
 cd "$repo"
 bash scripts/deps.sh
-log() { echo "bench/proxy/auth: $*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
-for p in $port_backend $port_cached $admin_cached $port_nocache $admin_nocache $port_cg_cached \
-  $admin_cg_cached $port_cg_nocache $admin_cg_nocache; do
-  [ -z "$(ss -ltnH "sport = :$p")" ] || die "port $p is in use"
-done
-
+BENCH_NAME=bench/proxy/auth
 tmp=$(mktemp -d)
 pids=()
-# alive PID — running (an exited child stays a zombie until waited for; that does not count).
-alive() { [ -r "/proc/$1/stat" ] && [[ $(<"/proc/$1/stat") != *") Z "* ]]; }
-stop() {  # stop PID... — TERM, then KILL whatever is still there after 3 s
-  local p
-  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "$@"; do
-    for _ in $(seq 30); do
-      alive "$p" || break
-      sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  # Forget them, so the exit trap never signals a reused pid.
-  local keep=() q
-  for q in "${pids[@]}"; do [[ " $* " = *" $q "* ]] || keep+=("$q"); done
-  pids=("${keep[@]}")
-}
-cleanup() {
-  [ ${#pids[@]} -eq 0 ] || stop "${pids[@]}"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/proxy/lib.sh
+source "$here/lib.sh"
+
+die_if_port_used $port_backend $port_cached $admin_cached $port_nocache $admin_nocache $port_cg_cached \
+  $admin_cg_cached $port_cg_nocache $admin_cg_nocache
+
 
 # --- Build ------------------------------------------------------------------------------------
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -89,46 +62,6 @@ mint=$build/bin/meshgate-jwt-mint
 [ -x "$mint" ] || die "$mint missing"
 
 # --- Helpers ------------------------------------------------------------------------------------
-# start NAME CMD... — runs CMD in the background, output in $tmp/NAME.log; sets $started.
-start() {
-  local name=$1
-  shift
-  "$@" >"$tmp/$name.log" 2>&1 &
-  started=$!
-  pids+=("$started")
-}
-# wait_http URL SECONDS [curl args] — until URL answers 2xx, or die.
-wait_http() {
-  local url=$1 seconds=$2
-  shift 2
-  for _ in $(seq $((seconds * 10))); do
-    curl -fsS -o /dev/null --max-time 2 "$@" "$url" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "$url did not answer within ${seconds}s"
-}
-# cpu_ticks PID — "UTIME STIME" (fields 14, 15 of /proc/PID/stat), all threads. Fields are
-# counted after the last ')' because the command name may hold spaces.
-cpu_ticks() {
-  local stat
-  stat=$(<"/proc/$1/stat")
-  read -ra f <<<"${stat##*) }"
-  echo "${f[11]} ${f[12]}"
-}
-# per_request TICKS REQUESTS — CPU ticks as µs per request.
-per_request() { awk -v d="$1" -v hz="$clk_tck" -v n="$2" 'BEGIN {printf "%.2f", d * 1e6 / hz / n}'; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }  # med "RUN RUN …"
-ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
-  if [ -n "$1" ] && [ -n "$2" ]; then
-    awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "—"}'
-  else
-    echo "—"
-  fi
-}
-# met A GOAL — "met" when the ratio A is at most GOAL, "not met" above it, "—" without a figure.
-met() { awk -v a="$1" -v g="$2" 'BEGIN {if (a == "" || a == "—") print "—"; else print (a + 0 <= g + 0) ? "met" : "not met"}'; }
-wrk_requests() { awk '/ requests in / {print $1}' <<<"$1"; }
 # Socket errors (connect, read, write, timeout) of one wrk run.
 wrk_socket_errors() {
   awk '/Socket errors:/ {for (i = 3; i <= NF; i += 2) n += $(i + 1) + 0} END {print n + 0}' <<<"$1"
@@ -293,7 +226,6 @@ wrk_run() {  # wrk_run VARIANT SECONDS — wrk's output on stdout
   taskset -c 0 wrk -t1 -c"$connections" -d"$2s" "${args[@]}" \
     "http://127.0.0.1:${proc_port[${variant_proc[$v]}]}/"
 }
-clk_tck=$(getconf CLK_TCK)
 declare -A rps_runs cpu_runs user_runs cpu_ratio_runs rps_ratio_runs socket_errors
 log "warm-up: 2 s per variant"
 for v in "${variants[@]}"; do wrk_run "$v" 2 >/dev/null; done

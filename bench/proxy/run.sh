@@ -50,17 +50,15 @@ port_over_meshgate=18189 admin_over_meshgate=18193
 
 cd "$repo"
 bash scripts/deps.sh
-log() { echo "bench/proxy: $*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
+BENCH_NAME=bench/proxy
+tmp=$(mktemp -d)
+pids=()
+# shellcheck source=bench/proxy/lib.sh
+source "$here/lib.sh"
 
-for p in $port_backend $port_nginx $port_haproxy $port_meshgate $admin_meshgate $port_cg_nginx \
+die_if_port_used $port_backend $port_nginx $port_haproxy $port_meshgate $admin_meshgate $port_cg_nginx \
   $port_cg_meshgate $admin_cg_meshgate $port_rss_nginx $port_rss_meshgate $admin_rss_meshgate \
-  $port_rss_haproxy $port_over_meshgate $admin_over_meshgate; do
-  [ -z "$(ss -ltnH "sport = :$p")" ] || die "port $p is in use"
-done
+  $port_rss_haproxy $port_over_meshgate $admin_over_meshgate
 # Proxies and idle clients inherit this: 10,000 connections need more than the usual 1024.
 fd_limit=$(ulimit -Hn)
 [ "$fd_limit" != unlimited ] || fd_limit=1048576
@@ -70,31 +68,6 @@ ulimit -n "$fd_limit"
 haproxy_maxconn=$(((fd_limit - 500) / 2))
 [ "$haproxy_maxconn" -le $((idle + 200)) ] || haproxy_maxconn=$((idle + 200))
 
-tmp=$(mktemp -d)
-pids=()
-# alive PID — running (an exited child stays a zombie until waited for; that does not count).
-alive() { [ -r "/proc/$1/stat" ] && [[ $(<"/proc/$1/stat") != *") Z "* ]]; }
-stop() {  # stop PID... — TERM, then KILL whatever is still there after 3 s
-  local p
-  for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "$@"; do
-    for _ in $(seq 30); do
-      alive "$p" || break
-      sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  # Forget them, so the exit trap never signals a reused pid.
-  local keep=() q
-  for q in "${pids[@]}"; do [[ " $* " = *" $q "* ]] || keep+=("$q"); done
-  pids=("${keep[@]}")
-}
-cleanup() {
-  [ ${#pids[@]} -eq 0 ] || stop "${pids[@]}"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # --- Build ------------------------------------------------------------------------------------
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
@@ -112,44 +85,12 @@ open_loop=$build/bin/meshgate-open-loop
 [ "$skip_open_loop" = 1 ] || [ -x "$open_loop" ] || die "$open_loop missing"
 
 # --- Helpers ------------------------------------------------------------------------------------
-# start NAME CMD... — runs CMD in the background, output in $tmp/NAME.log; sets $started.
-start() {
-  local name=$1
-  shift
-  "$@" >"$tmp/$name.log" 2>&1 &
-  started=$!
-  pids+=("$started")
-}
-# wait_http URL SECONDS [curl args] — until URL answers 2xx, or die.
-wait_http() {
-  local url=$1 seconds=$2
-  shift 2
-  for _ in $(seq $((seconds * 10))); do
-    curl -fsS -o /dev/null --max-time 2 "$@" "$url" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  die "$url did not answer within ${seconds}s"
-}
 # family PID — the PID and its children (nginx: master + worker; the worker does the work).
 family() {
   local children
   children=$(pgrep -P "$1" | tr '\n' ' ' || true)
   echo "$1 $children"
 }
-# cpu_ticks PID... — "UTIME STIME" (fields 14, 15 of /proc/PID/stat), each summed over the PIDs.
-# Fields are counted after the last ')' because the command name may hold spaces.
-cpu_ticks() {
-  local p user=0 kernel=0 stat
-  for p in "$@"; do
-    stat=$(<"/proc/$p/stat")
-    read -ra f <<<"${stat##*) }"
-    user=$((user + f[11]))
-    kernel=$((kernel + f[12]))
-  done
-  echo "$user $kernel"
-}
-# per_request TICKS REQUESTS — CPU ticks as µs per request.
-per_request() { awk -v d="$1" -v hz="$clk_tck" -v n="$2" 'BEGIN {printf "%.2f", d * 1e6 / hz / n}'; }
 # tcp_segments — TCP segments sent by the whole machine so far (TcpOutSegs of /proc/net/snmp).
 tcp_segments() { awk '$1 == "Tcp:" && !h {for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next}
   $1 == "Tcp:" {print $c["OutSegs"]}' /proc/net/snmp; }
@@ -157,15 +98,6 @@ tcp_segments() { awk '$1 == "Tcp:" && !h {for (i = 1; i <= NF; i++) c[$i] = i; h
 rss_kib() {
   local p
   for p in "$@"; do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'
-}
-median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-med() { tr ' ' '\n' <<<"$1" | { grep . || true; } | median; }  # med "RUN RUN …"
-ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
-  if [ -n "$1" ] && [ -n "$2" ]; then
-    awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "—"}'
-  else
-    echo "—"
-  fi
 }
 # wrk's latency ("812.00us", "1.23ms", "2.01s") in ms.
 to_ms() {
@@ -179,7 +111,6 @@ wrk_run() {  # wrk_run PORT SECONDS CONNECTIONS [wrk args] — wrk's output on s
   taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -H 'Host: bench.example.com' "$@" \
     "http://127.0.0.1:$port/"
 }
-wrk_requests() { awk '/ requests in / {print $1}' <<<"$1"; }
 # open_loop_run PORT RATE SECONDS — meshgate-open-loop's key=value line (1 s warm-up first).
 open_loop_run() {
   taskset -c 0 "$open_loop" --target "127.0.0.1:$1" --host-header bench.example.com --rate "$2" \
@@ -329,7 +260,6 @@ for t in "${targets[@]}"; do
 done
 
 # --- Throughput, latency, CPU per request ---------------------------------------------------------
-clk_tck=$(getconf CLK_TCK)
 declare -A rps_runs p50_runs p99_runs cpu_runs user_runs kernel_runs segment_runs errors
 log "warm-up: 2 s per target"
 for t in "${targets[@]}"; do wrk_run "${target_port[$t]}" 2 "$connections" >/dev/null; done
@@ -719,8 +649,6 @@ printf '| %s | %s | %s → %s | %s | %s | %s |\n' "${over_outcome:-no outcome}" 
 
 
 # --- Goals (issue 13) -----------------------------------------------------------------------------
-# met A GOAL — "met" when the ratio A is at most GOAL, "not met" above it, "—" without a figure.
-met() { awk -v a="$1" -v g="$2" 'BEGIN {if (a == "" || a == "—") print "—"; else print (a + 0 <= g + 0) ? "met" : "not met"}'; }
 cpu_ratio=$(ratio "$(med "${cpu_runs[meshgate]:-}")" "$nginx_cpu")
 p99_ratio=—
 [ "$skip_open_loop" = 1 ] || p99_ratio=$(ratio "$(med "${ol_p99_runs[meshgate]:-}")" "$nginx_ol_p99")

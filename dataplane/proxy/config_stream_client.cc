@@ -20,6 +20,7 @@
 
 #include "api/config_delta.h"
 #include "base/read_file.h"
+#include "dataplane/proxy/tls_contexts.h"
 
 namespace meshgate::dp {
 
@@ -76,14 +77,6 @@ std::string requireServerIdentity(SSL* ssl, const ControlPlaneEndpoint& endpoint
   if (set != 1) return "cannot verify the server as " + endpoint.host;
   SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
   return {};
-}
-
-std::string describeTlsFailure(SSL* ssl, const error_code& ec) {
-  const long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK)
-    return "TLS handshake: server certificate refused: " +
-           std::string(X509_verify_cert_error_string(verify));
-  return "TLS handshake: " + ec.message();
 }
 
 }  // namespace

@@ -22,6 +22,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include "dataplane/proxy/tls_contexts.h"
+
 namespace meshgate::dp {
 
 namespace asio = boost::asio;
@@ -35,7 +37,7 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 constexpr std::chrono::milliseconds kBackoffBase{1'000};
-constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+constexpr std::uint32_t kMaxResponseHeadBytes = 64 * 1024;
 
 std::int64_t steadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -60,14 +62,6 @@ std::shared_ptr<asio::ssl::context> systemTrustContext() {
   context->set_default_verify_paths(ec);
   if (ec) spdlog::warn("jwks: cannot load the system's trusted roots: {}", ec.message());
   return context;
-}
-
-std::string describeTlsFailure(SSL* ssl, const error_code& ec) {
-  const long verify = SSL_get_verify_result(ssl);
-  if (verify != X509_V_OK)
-    return "TLS handshake: server certificate refused: " +
-           std::string(X509_verify_cert_error_string(verify));
-  return "TLS handshake: " + ec.message();
 }
 
 }  // namespace
@@ -302,7 +296,7 @@ asio::awaitable<RemoteJwks::FetchResult> RemoteJwks::fetchOnce(std::shared_ptr<F
   const std::string tooLarge = "the body is over " + std::to_string(kMaxBodyBytes) + " bytes";
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.header_limit(kMaxHeaderBytes);
+  parser.header_limit(kMaxResponseHeadBytes);
   parser.body_limit(kMaxBodyBytes);
   auto [headerError, headerBytes] =
       co_await http::async_read_header(fetch->stream, buffer, parser, kNoThrow);

@@ -127,4 +127,12 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> buildClientTls(
   return context;
 }
 
+std::string describeTlsFailure(SSL* ssl, const boost::system::error_code& ec) {
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK)
+    return "TLS handshake: server certificate refused: " +
+           std::string(X509_verify_cert_error_string(verify));
+  return "TLS handshake: " + ec.message();
+}
+
 }  // namespace meshgate::dp

@@ -4,6 +4,7 @@
 // TLS 1.2 or 1.3 minimum, ALPN offers http/1.1 only. Client side (upstream TLS): verification
 // against the cluster's CA file (or the system roots) and hostname checks by SAN only (see
 // ByteStream::handshakeAsClient). Built when a config is loaded, so a bad file refuses the config.
+// Also how a client handshake's failure is described (the config stream, JWKS fetches).
 #pragma once
 
 #include <memory>
@@ -30,5 +31,9 @@ class ServerTls {
 
 Expected<std::shared_ptr<boost::asio::ssl::context>, std::string> buildClientTls(
     const UpstreamTls& config);
+
+// Why a client handshake on `ssl` failed with `ec`, for a log line: the certificate verification
+// error when there is one ("server certificate refused: certificate has expired"), else `ec`.
+std::string describeTlsFailure(SSL* ssl, const boost::system::error_code& ec);
 
 }  // namespace meshgate::dp
