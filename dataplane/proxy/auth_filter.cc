@@ -48,10 +48,12 @@ std::int64_t unixNow() {
 
 AuthFilter::AuthFilter(AuthFilterConfig config, AuthCounters counters)
     : config_(std::move(config)), counters_(std::move(counters)) {
-  if (config_.jwt && config_.tokenCacheCapacity > 0) {
-    caches_.reserve(config_.workers);
+  caches_ = std::move(config_.tokenCaches);
+  if (!caches_ && config_.jwt && config_.tokenCacheCapacity > 0) {
+    caches_ = std::make_shared<std::vector<auth::VerifiedTokenCache>>();
+    caches_->reserve(config_.workers);
     for (size_t i = 0; i < config_.workers; ++i)
-      caches_.emplace_back(config_.tokenCacheCapacity);
+      caches_->emplace_back(config_.tokenCacheCapacity);
   }
 }
 
@@ -78,7 +80,7 @@ AuthFilter::Verdict AuthFilter::checkJwt(std::string_view token, const FilterCon
   }
   const std::int64_t now = config_.unixNow ? config_.unixNow() : unixNow();
   auth::VerifiedTokenCache* cache =
-      context.worker < caches_.size() ? &caches_[context.worker] : nullptr;
+      caches_ && context.worker < caches_->size() ? &(*caches_)[context.worker] : nullptr;
   std::shared_ptr<const auth::VerifiedJwt> verified;
   std::optional<auth::JwtFailure> failure;
   if (cache) verified = cache->find(token, keys);

@@ -52,6 +52,9 @@ struct AuthFilterConfig {
   size_t workers = 1;                   // per-worker token caches
   size_t tokenCacheCapacity = 0;        // per worker; 0: no cache
   std::int64_t (*unixNow)() = nullptr;  // the time tokens are checked at; null: the system clock
+  // The caches to use (one per worker), shared with the previous snapshot's filter when the rule's
+  // JWT settings did not change; null: the filter makes its own.
+  std::shared_ptr<std::vector<auth::VerifiedTokenCache>> tokenCaches;
 };
 
 // The counters of one rule's refusals, by reason.
@@ -77,7 +80,7 @@ class AuthFilter final : public RequestFilter {
   AuthFilterConfig config_;
   AuthCounters counters_;
   // One cache per worker: each is touched only by its worker's thread.
-  mutable std::vector<auth::VerifiedTokenCache> caches_;
+  std::shared_ptr<std::vector<auth::VerifiedTokenCache>> caches_;
 };
 
 }  // namespace meshgate::dp

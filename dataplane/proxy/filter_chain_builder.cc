@@ -41,14 +41,21 @@ JwtRequirement jwtRequirement(const FilterChainInputs& in, const api::JwtAuth& j
                              " not found: JWT requests answer 503");
       return requirement;
     }
-    auto keys = auth::JwkSet::parse(*value);
+    Expected<std::shared_ptr<const JwksSource>, std::string> keys = std::string();
+    if (in.resources) {
+      keys = in.resources->staticJwks(*value);
+    } else if (auto parsed = auth::JwkSet::parse(*value)) {
+      keys = std::shared_ptr<const JwksSource>(std::make_shared<StaticJwks>(std::move(*parsed)));
+    } else {
+      keys = parsed.error();
+    }
     if (!keys) {
       out.warnings.push_back("rule " + in.statName + ": secret " +
                              secretName(ns, ref, api::kDefaultJwksKey) + " is not a usable JWKS (" +
                              keys.error() + "): JWT requests answer 503");
       return requirement;
     }
-    requirement.keys = std::make_shared<StaticJwks>(std::move(*keys));
+    requirement.keys = std::move(*keys);
   } else if (jwt.jwks.uri) {
     if (in.resources) {
       const RemoteJwksSettings settings{.refreshInterval = in.config.auth.jwksRefreshInterval,
@@ -132,6 +139,15 @@ BuiltFilters buildFilterChain(const FilterChainInputs& in) {
     config.allowAnonymous = auth->allowAnonymous.value_or(false);
     config.workers = in.workers;
     config.tokenCacheCapacity = in.config.auth.verifiedTokenCacheSize;
+    if (auth->jwt && in.resources && config.tokenCacheCapacity > 0) {
+      // A cached token was verified under this issuer and these audiences: the caches are the
+      // rule's only while those stay the same.
+      std::string identity = in.statName + "|" + auth->jwt->issuer;
+      for (const auto& audience : auth->jwt->audiences)
+        identity += "|" + audience;
+      config.tokenCaches =
+          in.resources->tokenCaches(identity, in.workers, config.tokenCacheCapacity);
+    }
     out.chain.push_back(std::make_unique<AuthFilter>(
         std::move(config), AuthCounters{.family = &in.stats.authDenied, .route = in.statName}));
   }
