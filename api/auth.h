@@ -40,6 +40,10 @@ struct JwtAuth {
   std::vector<std::string> audiences{};
   Jwks jwks{};
   std::vector<ClaimHeader> claimHeaders{};
+  // Where the token is read instead of `Authorization: Bearer`: a request header (its value, with
+  // a "Bearer " prefix dropped) and/or a cookie, tried in that order. Absent: Authorization.
+  std::optional<std::string> tokenHeader{};
+  std::optional<std::string> tokenCookie{};
 
   bool operator==(const JwtAuth&) const = default;
 };

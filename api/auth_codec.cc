@@ -31,6 +31,8 @@ void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& error
   r.read("audiences", out.audiences);
   r.read("jwks", out.jwks);
   r.read("claimHeaders", out.claimHeaders);
+  r.read("tokenHeader", out.tokenHeader);
+  r.read("tokenCookie", out.tokenCookie);
 }
 
 void decodeInto(const nlohmann::json& j, const FieldPath& path, ErrorList& errors,
@@ -67,6 +69,8 @@ void to_json(nlohmann::json& j, const JwtAuth& in) {
           .always("audiences", in.audiences)
           .always("jwks", in.jwks)
           .nonEmpty("claimHeaders", in.claimHeaders)
+          .optional("tokenHeader", in.tokenHeader)
+          .optional("tokenCookie", in.tokenCookie)
           .take();
 }
 

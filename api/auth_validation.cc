@@ -60,6 +60,14 @@ void validateJwt(const JwtAuth& jwt, const FieldPath& path, ErrorList& errors) {
       validateHeaderName(ch.header, item.child("header"), errors);
     }
   }
+  if (jwt.tokenHeader) validateHeaderName(*jwt.tokenHeader, path.child("tokenHeader"), errors);
+  if (jwt.tokenCookie) {
+    const std::string& cookie = *jwt.tokenCookie;
+    if (cookie.size() > kMaxHeaderNameLength || !isCookieName(cookie)) {
+      errors.push_back(
+          FieldError::invalid(path.child("tokenCookie"), cookie, std::string(kCookieNameMessage)));
+    }
+  }
 }
 
 }  // namespace

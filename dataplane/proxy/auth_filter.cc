@@ -38,6 +38,48 @@ std::optional<std::string> claimValue(const nlohmann::json& claim) {
   return value;
 }
 
+// The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when absent.
+std::optional<std::string_view> cookieValue(std::string_view cookies, std::string_view name) {
+  while (!cookies.empty()) {
+    const size_t end = cookies.find(';');
+    std::string_view pair = cookies.substr(0, end);
+    while (!pair.empty() && pair.front() == ' ')
+      pair.remove_prefix(1);
+    const size_t equals = pair.find('=');
+    if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
+      std::string_view value = pair.substr(equals + 1);
+      while (!value.empty() && value.back() == ' ')
+        value.remove_suffix(1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      return value;
+    }
+    if (end == std::string_view::npos) break;
+    cookies.remove_prefix(end + 1);
+  }
+  return std::nullopt;
+}
+
+// Where the rule reads its token: Authorization's bearer token, or the configured header (a
+// "Bearer " prefix dropped) and then the configured cookie.
+std::optional<std::string_view> presentedToken(const RequestView& request,
+                                               const JwtRequirement& jwt) {
+  if (jwt.tokenHeader.empty() && jwt.tokenCookie.empty()) {
+    if (auto authorization = request.header("authorization")) return bearerToken(*authorization);
+    return std::nullopt;
+  }
+  if (!jwt.tokenHeader.empty()) {
+    if (auto value = request.header(jwt.tokenHeader)) {
+      if (auto bearer = bearerToken(*value)) return bearer;
+      return value;
+    }
+  }
+  if (!jwt.tokenCookie.empty()) {
+    if (auto cookies = request.header("cookie")) return cookieValue(*cookies, jwt.tokenCookie);
+  }
+  return std::nullopt;
+}
+
 std::int64_t unixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -148,11 +190,9 @@ FilterStatus AuthFilter::onRequest(const FilterContext& context, LocalReply& rep
     }
   }
   if (config_.jwt) {
-    if (auto authorization = request.header("authorization")) {
-      if (auto token = bearerToken(*authorization)) {
-        presented = true;
-        if (checkJwt(*token, context, reply) != Verdict::Pass) return FilterStatus::Reply;
-      }
+    if (auto token = presentedToken(request, *config_.jwt)) {
+      presented = true;
+      if (checkJwt(*token, context, reply) != Verdict::Pass) return FilterStatus::Reply;
     }
   }
   if (presented || config_.allowAnonymous) return FilterStatus::Continue;

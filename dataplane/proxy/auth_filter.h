@@ -9,12 +9,13 @@
 //   - bad credentials (any presented credential that fails): 401, even with `allowAnonymous`;
 //   - the keys it needs are missing (a Secret not found or not parseable, a JWKS never fetched):
 //     503 — never open.
-// A 401 carries `WWW-Authenticate: Bearer realm="meshgate", error="invalid_token",
-// error_description="<category>"` (RFC 6750; only the category, e.g. "token expired"), or without
-// error when no token came; API-key failures answer `WWW-Authenticate: ApiKey realm="meshgate"`.
-// Neither a token nor a key is ever logged. The incoming copies of the claim headers are removed
-// by the rule's request-header edits (snapshot.cc), whatever this filter decides.
-// See request_filter.h for threading.
+// The token comes from `Authorization: Bearer`, or from the rule's `tokenHeader` / `tokenCookie`
+// instead when it names them. A 401 carries `WWW-Authenticate: Bearer realm="meshgate",
+// error="invalid_token", error_description="<category>"` (RFC 6750; only the category, e.g. "token
+// expired"), or without error when no token came; API-key failures answer `WWW-Authenticate: ApiKey
+// realm="meshgate"`. Neither a token nor a key is ever logged. The incoming copies of the claim
+// headers are removed by the rule's request-header edits (snapshot.cc), whatever this filter
+// decides. See request_filter.h for threading.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,9 @@ struct JwtRequirement {
   auth::JwtPolicy policy;
   std::shared_ptr<const JwksSource> keys;      // null: the keys are missing (503)
   std::vector<api::ClaimHeader> claimHeaders;  // header names lower-case
+  // Read the token from this header (lower-case) and/or cookie instead of Authorization.
+  std::string tokenHeader;
+  std::string tokenCookie;
 };
 
 struct ApiKeyRequirement {

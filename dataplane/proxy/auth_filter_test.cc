@@ -188,5 +188,36 @@ TEST(AuthFilterTest, AnonymousPassesOnlyWithoutCredentials) {
   EXPECT_EQ(bad.reply.status, 401u);
 }
 
+TEST(AuthFilterTest, ATokenHeaderOrCookieReplacesAuthorization) {
+  AuthFilterConfig config;
+  config.jwt = jwt(std::make_shared<StaticJwks>(testKeys().set));
+  config.jwt->tokenHeader = "x-id-token";
+  config.jwt->tokenCookie = "session";
+  config.unixNow = testNow;
+  clockSeconds = kNow;
+  const AuthFilter filter(std::move(config), AuthCounters{});
+  const std::string token = testKeys().validToken("ES256");
+
+  Request header(Headers{{"X-Id-Token", token}});
+  EXPECT_EQ(header.run(filter), FilterStatus::Continue);
+  EXPECT_EQ(header.state.identity, "alice");
+  const std::string bearer = "Bearer " + token;
+  Request bearerHeader(Headers{{"x-id-token", bearer}});
+  EXPECT_EQ(bearerHeader.run(filter), FilterStatus::Continue) << "a Bearer prefix is dropped";
+  const std::string cookies = "theme=dark; session=" + token + "; lang=en";
+  Request cookie(Headers{{"Cookie", cookies}});
+  EXPECT_EQ(cookie.run(filter), FilterStatus::Continue);
+  EXPECT_EQ(cookie.state.identity, "alice");
+
+  // Authorization is not read when the rule names its own sources: no credentials, 401.
+  Request authorization(Headers{{"authorization", bearer}});
+  ASSERT_EQ(authorization.run(filter), FilterStatus::Reply);
+  EXPECT_EQ(authorization.reply.status, 401u);
+  const std::string badCookie = "session=" + token + "x";
+  Request tampered(Headers{{"cookie", badCookie}});
+  ASSERT_EQ(tampered.run(filter), FilterStatus::Reply);
+  EXPECT_THAT(tampered.reply.extraHeaders, HasSubstr("invalid_token"));
+}
+
 }  // namespace
 }  // namespace meshgate::dp

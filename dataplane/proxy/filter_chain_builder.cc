@@ -26,6 +26,8 @@ JwtRequirement jwtRequirement(const FilterChainInputs& in, const api::JwtAuth& j
   requirement.policy.clockSkew =
       std::chrono::duration_cast<std::chrono::seconds>(in.config.auth.clockSkew);
   requirement.policy.maxTokenBytes = in.config.auth.maxTokenBytes;
+  requirement.tokenHeader = asciiLower(jwt.tokenHeader.value_or(""));
+  requirement.tokenCookie = jwt.tokenCookie.value_or("");
   for (const auto& claimHeader : jwt.claimHeaders) {
     api::ClaimHeader lower{claimHeader.claim, asciiLower(claimHeader.header)};
     out.stripRequestHeaders.push_back(lower.header);
