@@ -85,28 +85,6 @@ forged_first=A
 token_es_forged=${token_es%.*}.$forged_first${signature:1}
 api_key=$(openssl rand -hex 16)  # 32 characters
 
-body=$(printf 'x%.0s' $(seq 63))  # + "\n" = 64 bytes
-backend_dir=$tmp/backend
-mkdir -p "$backend_dir"
-cat >"$backend_dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $backend_dir/nginx.pid;
-error_log $backend_dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $backend_dir/body; proxy_temp_path $backend_dir/proxy;
-  fastcgi_temp_path $backend_dir/fastcgi; uwsgi_temp_path $backend_dir/uwsgi;
-  scgi_temp_path $backend_dir/scgi;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:$port_backend backlog=4096;
-    location / { default_type text/plain; return 200 "$body\n"; }
-  }
-}
-EOF
 # meshgate_conf NAME PORT ADMIN_PORT [extra top-level YAML] — one route per variant, by host.
 meshgate_conf() {
   local file=$tmp/$1.yaml
@@ -207,8 +185,7 @@ check_variants() {
 }
 
 # --- Backend and proxies ----------------------------------------------------------------------
-start backend taskset -c 0 nginx -p "$backend_dir" -c "$backend_dir/nginx.conf" \
-  -e "$backend_dir/error.log"
+start_nginx backend "$(backend_conf)" taskset -c 0
 wait_http "http://127.0.0.1:$port_backend/" 10
 start proxy-cached taskset -c 1 "$proxy" --config "$conf_cached" --concurrency 1 --log-level warn
 proc_pid[cached]=$started

@@ -87,3 +87,39 @@ ratio() {  # ratio A B — A/B with 2 decimals, or — when either is missing
 # met A GOAL — "met" when the ratio A is at most GOAL, "not met" above it, "—" without a figure.
 met() { awk -v a="$1" -v g="$2" 'BEGIN {if (a == "" || a == "—") print "—"; else print (a + 0 <= g + 0) ? "met" : "not met"}'; }
 wrk_requests() { awk '/ requests in / {print $1}' <<<"$1"; }
+
+# The backend both benchmarks proxy to: nginx, one worker, answering every request 200 with 64
+# bytes, keep-alive, on 127.0.0.1:$port_backend. backend_conf writes its config and prints its
+# directory.
+body=$(printf 'x%.0s' $(seq 63))  # + "\n" = 64 bytes
+temp_paths() {  # nginx must not touch /var/lib/nginx: every temp path in its own dir
+  echo "client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fastcgi;"
+  echo "uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;"
+}
+backend_conf() {
+  local dir=$tmp/backend
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  $(temp_paths "$dir")
+  keepalive_requests 1000000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:$port_backend backlog=4096;
+    location / { default_type text/plain; return 200 "$body\n"; }
+  }
+}
+EOF
+  echo "$dir"
+}
+start_nginx() {  # start_nginx NAME DIR [prefix cmd...] — sets $started to the master (or only) process
+  local name=$1 dir=$2
+  shift 2
+  start "$name" "$@" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+}

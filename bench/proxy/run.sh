@@ -124,33 +124,6 @@ wrk_errors() {
 }
 
 # --- Configs ------------------------------------------------------------------------------------
-body=$(printf 'x%.0s' $(seq 63))  # + "\n" = 64 bytes
-temp_paths() {  # nginx must not touch /var/lib/nginx: every temp path in its own dir
-  echo "client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fastcgi;"
-  echo "uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;"
-}
-backend_conf() {
-  local dir=$tmp/backend
-  mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  $(temp_paths "$dir")
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:$port_backend backlog=4096;
-    location / { default_type text/plain; return 200 "$body\n"; }
-  }
-}
-EOF
-  echo "$dir"
-}
 nginx_proxy_conf() {  # nginx_proxy_conf NAME PORT MASTER(on|off)
   local dir=$tmp/$1
   mkdir -p "$dir"
@@ -225,11 +198,6 @@ clusters:
 timeouts: {idle: 300s}
 EOF
   echo "$file"
-}
-start_nginx() {  # start_nginx NAME DIR [prefix cmd...] — sets $started to the master (or only) process
-  local name=$1 dir=$2
-  shift 2
-  start "$name" "$@" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
 }
 
 # --- Backend and proxies ----------------------------------------------------------------------
