@@ -38,28 +38,6 @@ std::optional<std::string> claimValue(const nlohmann::json& claim) {
   return value;
 }
 
-// The value of cookie `name` in a Cookie header ("a=1; b=2"); nullopt when absent.
-std::optional<std::string_view> cookieValue(std::string_view cookies, std::string_view name) {
-  while (!cookies.empty()) {
-    const size_t end = cookies.find(';');
-    std::string_view pair = cookies.substr(0, end);
-    while (!pair.empty() && pair.front() == ' ')
-      pair.remove_prefix(1);
-    const size_t equals = pair.find('=');
-    if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
-      std::string_view value = pair.substr(equals + 1);
-      while (!value.empty() && value.back() == ' ')
-        value.remove_suffix(1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-        value = value.substr(1, value.size() - 2);
-      return value;
-    }
-    if (end == std::string_view::npos) break;
-    cookies.remove_prefix(end + 1);
-  }
-  return std::nullopt;
-}
-
 // Where the rule reads its token: Authorization's bearer token, or the configured header (a
 // "Bearer " prefix dropped) and then the configured cookie.
 std::optional<std::string_view> presentedToken(const RequestView& request,

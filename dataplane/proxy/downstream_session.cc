@@ -47,21 +47,6 @@ void splitQuery(std::string_view query,
   }
 }
 
-std::optional<std::string_view> cookieValue(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const size_t semi = header.find(';');
-    std::string_view item = header.substr(0, semi);
-    while (!item.empty() && item.front() == ' ')
-      item.remove_prefix(1);
-    if (item.size() > name.size() && item.substr(0, name.size()) == name &&
-        item[name.size()] == '=')
-      return item.substr(name.size() + 1);
-    if (semi == std::string_view::npos) break;
-    header.remove_prefix(semi + 1);
-  }
-  return std::nullopt;
-}
-
 asio::awaitable<void> pump(ByteStream& from, ByteStream& to) {
   std::array<char, 16 * 1024> buffer;
   for (;;) {

@@ -17,4 +17,19 @@ std::optional<std::string_view> RequestView::queryParam(std::string_view name) c
   return std::nullopt;
 }
 
+std::optional<std::string_view> cookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const size_t semi = header.find(';');
+    std::string_view item = header.substr(0, semi);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    if (item.size() > name.size() && item.substr(0, name.size()) == name &&
+        item[name.size()] == '=')
+      return item.substr(name.size() + 1);
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return std::nullopt;
+}
+
 }  // namespace meshgate::dp

@@ -22,4 +22,8 @@ struct RequestView {
   std::optional<std::string_view> queryParam(std::string_view name) const;
 };
 
+// The value of cookie `name` in a Cookie header's value ("a=1; b=2"); nullopt when absent. Read by
+// ring-hash balancing and by JWT authentication from a cookie.
+std::optional<std::string_view> cookieValue(std::string_view header, std::string_view name);
+
 }  // namespace meshgate::dp
