@@ -1,9 +1,15 @@
-// Oldest-wins conflict resolution over (ingress class, host, match) claims.
+// Oldest-wins conflict resolution over (ingress class, host, match) claims, and which stored
+// routes take part in it.
 #include "api/route_conflicts.h"
 
+#include "api/allowed_hosts.h"
+#include "api/api_route_codec.h"
+#include "api/api_route_validation.h"
 #include "base/ascii.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 namespace meshgate::api {
 
@@ -97,6 +103,34 @@ std::vector<std::string> apiRouteHostIndex(const nlohmann::json& route) {
   for (const auto& host : spec->value("hosts", nlohmann::json::array())) {
     if (host.is_string()) out.push_back(meshgate::asciiLower(host.get<std::string>()));
   }
+  return out;
+}
+
+std::vector<api::ApiRoute> competingRoutes(const api::ApiRoute& route,
+                                           const std::vector<StoredObjectPtr>& candidates,
+                                           const NamespaceLookup& namespaces) {
+  std::vector<api::ApiRoute> out;
+  std::set<std::string> seen = {keyOf(route)};
+  for (const StoredObjectPtr& candidate : candidates) {
+    if (!candidate) continue;
+    auto decoded = api::decodeApiRoute(*candidate);
+    if (!decoded.ok()) continue;
+    api::ApiRoute& other = *decoded.object;
+    if (!seen.insert(keyOf(other)).second) continue;
+    if (!api::validateApiRoute(other).empty()) continue;
+    std::optional<std::vector<std::string>> globs;
+    if (const StoredObjectPtr ns = namespaces(other.metadata.namespace_)) {
+      globs = api::allowedHostGlobs(*ns);
+    }
+    if (globs) {
+      std::erase_if(other.spec.hosts,
+                    [&](const std::string& host) { return !api::hostAllowed(host, *globs); });
+    }
+    if (other.spec.hosts.empty()) continue;
+    out.push_back(std::move(other));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const api::ApiRoute& a, const api::ApiRoute& b) { return olderThan(a, b); });
   return out;
 }
 

@@ -1,9 +1,17 @@
-// Decoding of apiserver `Status` bodies into ApiError.
+// Decoding of apiserver `Status` bodies into ApiError, and the failures of this side of the wire.
 #include "kube/api_error.h"
 
 namespace kube {
 
 namespace {
+
+ApiError localFailure(FailureKind kind, std::string message) {
+  ApiError err;
+  err.kind = kind;
+  err.message = std::move(message);
+  return err;
+}
+
 std::string reasonForCode(int code) {
   switch (code) {
     case 400:
@@ -34,10 +42,12 @@ std::string reasonForCode(int code) {
       return "Unknown";
   }
 }
+
 }  // namespace
 
 ApiError ApiError::fromResponse(int code, const std::string& body, int retryAfterSeconds) {
   ApiError err;
+  err.kind = FailureKind::ApiStatus;
   err.code = code;
   err.retryAfterSeconds = retryAfterSeconds;
   auto status = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -68,16 +78,48 @@ bool ApiError::isNamespaceGone() const {
   return false;
 }
 
-ApiError ApiError::transport(std::string message) {
-  ApiError err;
-  err.code = 0;
-  err.reason = "TransportError";
-  err.message = std::move(message);
-  return err;
+ApiError ApiError::cancelled() {
+  return localFailure(FailureKind::Cancelled, "request cancelled");
+}
+
+ApiError ApiError::timeout(std::string message) {
+  return localFailure(FailureKind::Timeout, std::move(message));
+}
+
+ApiError ApiError::network(std::string message) {
+  return localFailure(FailureKind::Network, std::move(message));
+}
+
+ApiError ApiError::invalidConfig(std::string message) {
+  return localFailure(FailureKind::InvalidConfig, std::move(message));
+}
+
+ApiError ApiError::invalidResponse(std::string message) {
+  return localFailure(FailureKind::InvalidResponse, std::move(message));
+}
+
+const char* toString(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::ApiStatus:
+      return "ApiStatus";
+    case FailureKind::Cancelled:
+      return "Cancelled";
+    case FailureKind::Timeout:
+      return "Timeout";
+    case FailureKind::Network:
+      return "Network";
+    case FailureKind::InvalidConfig:
+      return "InvalidConfig";
+    case FailureKind::InvalidResponse:
+      return "InvalidResponse";
+  }
+  return "Unknown";
 }
 
 std::string ApiError::toString() const {
-  std::string out = "ApiError{code=" + std::to_string(code) + ", reason=" + reason + "}";
+  std::string out = kind == FailureKind::ApiStatus
+                        ? "ApiError{code=" + std::to_string(code) + ", reason=" + reason + "}"
+                        : "ApiError{" + std::string(kube::toString(kind)) + "}";
   if (!message.empty()) out += ": " + message;
   return out;
 }

@@ -31,13 +31,18 @@ constexpr size_t kMaxIdleConnections = 8;
 constexpr uint64_t kMaxResponseBody = 512ull * 1024 * 1024;  // a 10k-object list is ~20 MiB
 
 ApiError networkError(const std::string& what, const boost::system::error_code& ec) {
-  return ApiError::transport(what + ": " + ec.message());
+  return ApiError::network(what + ": " + ec.message());
 }
 
-ApiError cancelledError() {
-  ApiError err = ApiError::transport("request cancelled");
-  err.reason = "Cancelled";
-  return err;
+// A failed write or read of a request: past its deadline it may have reached the server, which
+// the caller must know (a Timeout is not sent again); anything else is a Network failure.
+ApiError exchangeError(const HttpRequest& request, const boost::system::error_code& ec,
+                       std::chrono::milliseconds timeout) {
+  const std::string what = request.method + " " + request.target;
+  if (ec == beast::error::timeout) {
+    return ApiError::timeout(what + ": timed out after " + std::to_string(timeout.count()) + "ms");
+  }
+  return networkError(what, ec);
 }
 
 // A reused keep-alive connection that the server closed in the meantime fails like this before
@@ -87,7 +92,7 @@ class BeastResponseStream : public ResponseStream {
 
   Result<std::string> read(std::chrono::milliseconds idleTimeout) override {
     while (true) {
-      if (cancelled_.load()) return cancelledError();
+      if (cancelled_.load()) return ApiError::cancelled();
       if (parser_->is_done()) return std::string();
       auto& body = parser_->get().body();
       body.data = chunk_.data();
@@ -98,10 +103,10 @@ class BeastResponseStream : public ResponseStream {
                             [&](boost::system::error_code e, size_t) { ec = e; });
       connection_->run();
       if (ec == http::error::need_buffer) ec = {};
-      if (cancelled_.load()) return cancelledError();
+      if (cancelled_.load()) return ApiError::cancelled();
       if (ec == beast::error::timeout) {
-        return ApiError::transport("no data on the stream for " +
-                                   std::to_string(idleTimeout.count()) + "ms");
+        return ApiError::timeout("no data on the stream for " +
+                                 std::to_string(idleTimeout.count()) + "ms");
       }
       if (ec) return networkError("reading stream", ec);
       const size_t n = chunk_.size() - parser_->get().body().size;
@@ -128,10 +133,7 @@ class BeastResponseStream : public ResponseStream {
 Result<std::unique_ptr<BeastTransport>> BeastTransport::create(const RestConfig& config) {
   auto url = boost::urls::parse_uri(config.server);
   if (!url || url->scheme() != "https" || url->host().empty()) {
-    ApiError err =
-        ApiError::transport("server must be an https:// URL, got \"" + config.server + "\"");
-    err.reason = "InvalidConfig";
-    return err;
+    return ApiError::invalidConfig("server must be an https:// URL, got \"" + config.server + "\"");
   }
   std::string host = url->host_type() == boost::urls::host_type::ipv6
                          ? url->host_ipv6_address().to_string()
@@ -228,7 +230,7 @@ Result<std::unique_ptr<BeastTransport::Connection>> BeastTransport::connect() {
   if (auto problem = configureServerVerification(connection->stream.native_handle(), expectedName,
                                                  !config_.insecureSkipTlsVerify);
       !problem.empty()) {
-    return ApiError::transport(problem);
+    return ApiError::invalidConfig(problem);
   }
   connection->tcpStream().expires_after(config_.connectTimeout);
   connection->stream.async_handshake(asio::ssl::stream_base::client,
@@ -239,7 +241,7 @@ Result<std::unique_ptr<BeastTransport::Connection>> BeastTransport::connect() {
     const long verify = SSL_get_verify_result(connection->stream.native_handle());
     if (verify != X509_V_OK)
       detail += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
-    return ApiError::transport("TLS handshake with " + expectedName + ": " + detail);
+    return ApiError::network("TLS handshake with " + expectedName + ": " + detail);
   }
   return connection;
 }
@@ -288,7 +290,7 @@ Result<HttpResponse> BeastTransport::roundTrip(const HttpRequest& request) {
     connection->run();
     if (ec) {
       if (reused && attempt == 0 && ec != beast::error::timeout) continue;
-      return networkError(request.method + " " + request.target, ec);
+      return exchangeError(request, ec, timeout);
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);
@@ -297,14 +299,7 @@ Result<HttpResponse> BeastTransport::roundTrip(const HttpRequest& request) {
     connection->run();
     if (ec) {
       if (reused && attempt == 0 && !parser.got_some() && isStaleConnectionError(ec)) continue;
-      if (ec == beast::error::timeout) {
-        ApiError err =
-            ApiError::transport(request.method + " " + request.target + ": timed out after " +
-                                std::to_string(timeout.count()) + "ms");
-        err.reason = "Timeout";
-        return err;
-      }
-      return networkError(request.method + " " + request.target, ec);
+      return exchangeError(request, ec, timeout);
     }
     auto message = parser.release();
     HttpResponse response;
@@ -330,7 +325,7 @@ Result<ResponseStreamPtr> BeastTransport::stream(const HttpRequest& request) {
   connection->tcpStream().expires_after(timeout);
   http::async_write(connection->stream, req, [&](boost::system::error_code e, size_t) { ec = e; });
   connection->run();
-  if (ec) return networkError(request.method + " " + request.target, ec);
+  if (ec) return exchangeError(request, ec, timeout);
 
   auto parser = std::make_unique<http::response_parser<http::buffer_body>>();
   parser->body_limit(
@@ -338,7 +333,7 @@ Result<ResponseStreamPtr> BeastTransport::stream(const HttpRequest& request) {
   http::async_read_header(connection->stream, connection->buffer, *parser,
                           [&](boost::system::error_code e, size_t) { ec = e; });
   connection->run();
-  if (ec) return networkError(request.method + " " + request.target, ec);
+  if (ec) return exchangeError(request, ec, timeout);
   const int status = static_cast<int>(parser->get().result_int());
   auto stream = std::make_unique<BeastResponseStream>(std::move(connection), std::move(parser));
   if (status >= 200 && status < 300) return ResponseStreamPtr(std::move(stream));

@@ -123,7 +123,7 @@ TEST_F(ControllerTest, RetriesAFailedReconcileUntilItSucceeds) {
 
 TEST_F(ControllerTest, DoesNotStartBeforeCachesSync) {
   transport_->setFallback([](const HttpRequest&) -> Result<HttpResponse> {
-    return ApiError::transport("connection refused");
+    return ApiError::network("connection refused");
   });
   Informer informer(*client_, resources::kConfigMaps, "", {}, clock_);
   RecordingReconciler reconciler;

@@ -29,11 +29,10 @@ class FakeResponseStream : public ResponseStream {
     }
     if (!holdOpen_) return std::string();
     if (!cv_.wait_for(lock, idleTimeout, [this] { return cancelled_; })) {
-      return ApiError::transport("idle timeout");
+      return ApiError::timeout("no data on the stream for " + std::to_string(idleTimeout.count()) +
+                               "ms");
     }
-    ApiError err = ApiError::transport("request cancelled");
-    err.reason = "Cancelled";
-    return err;
+    return ApiError::cancelled();
   }
   void cancel() override {
     std::lock_guard lock(mutex_);
@@ -98,7 +97,7 @@ class FakeTransport : public Transport {
         handler = fallback_;
       }
     }
-    if (!handler) return ApiError::transport("FakeTransport: no response scripted");
+    if (!handler) return ApiError::network("FakeTransport: no response scripted");
     return handler(request);
   }
   Result<ResponseStreamPtr> stream(const HttpRequest& request) override {
@@ -111,7 +110,7 @@ class FakeTransport : public Transport {
         streams_.pop_front();
       }
     }
-    if (!handler) return ApiError::transport("FakeTransport: no stream scripted");
+    if (!handler) return ApiError::network("FakeTransport: no stream scripted");
     return handler(request);
   }
 

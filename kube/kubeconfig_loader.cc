@@ -17,10 +17,7 @@ namespace kube {
 namespace {
 
 ApiError configError(const std::string& message) {
-  ApiError err;
-  err.reason = "InvalidConfig";
-  err.message = message;
-  return err;
+  return ApiError::invalidConfig(message);
 }
 
 bool readFile(const std::filesystem::path& path, std::string& out) {

@@ -93,6 +93,7 @@ users: []
 )");
   auto missing = loadKubeconfig(path);
   ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, FailureKind::InvalidConfig);
   EXPECT_NE(missing.error().message.find("context nope not found"), std::string::npos);
 
   auto http = write("http", R"(current-context: c
@@ -102,6 +103,7 @@ users: [{name: u, user: {}}]
 )");
   auto plain = loadKubeconfig(http);
   ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().kind, FailureKind::InvalidConfig);
   EXPECT_NE(plain.error().message.find("https://"), std::string::npos);
 }
 

@@ -136,7 +136,7 @@ bool Reflector::watchUntilGone() {
       if (!event) {
         if (event.error().isGone()) {
           gone = true;
-        } else if (event.error().reason != "Cancelled") {
+        } else if (!event.error().isCancelled()) {
           spdlog::warn("reflector {}: watch broke: {}", gvr_.toString(), event.error().toString());
           failed = true;
         }

@@ -2,14 +2,13 @@
 #include "kube/rest_client.h"
 
 #include <random>
-#include <thread>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "kube/beast_transport.h"
-#include "kube/clock.h"
 #include "kube/token_bucket.h"
 
 namespace kube {
@@ -42,8 +41,8 @@ std::string listTarget(const GroupVersionResource& gvr, const std::string& ns,
 Result<nlohmann::json> decodeBody(const HttpResponse& response) {
   auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) {
-    return ApiError::transport("response is not JSON (status " + std::to_string(response.status) +
-                               ")");
+    return ApiError::invalidResponse("response is not JSON (status " +
+                                     std::to_string(response.status) + ")");
   }
   return body;
 }
@@ -80,23 +79,27 @@ std::string queryEscape(const std::string& value) {
 
 RestClient::RestClient(TransportSharedPtr transport, RestClientOptions options)
     : transport_(std::move(transport)), options_(std::move(options)) {
+  Clock* clock = options_.clock;
+  if (clock == nullptr && (options_.qps > 0 || !options_.sleep)) {
+    throw std::invalid_argument("RestClient: options.clock is required for a QPS limit or waits");
+  }
   if (!options_.sleep) {
-    options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    options_.sleep = [clock](std::chrono::milliseconds d) { clock->sleepFor(d); };
   }
   if (options_.qps > 0) {
-    static SystemClock clock;
-    limiter_ = std::make_unique<TokenBucket>(clock, options_.qps, std::max(1, options_.burst));
+    limiter_ = std::make_unique<TokenBucket>(*clock, options_.qps, std::max(1, options_.burst));
   }
 }
 
 RestClient::~RestClient() = default;
 
-Result<std::unique_ptr<RestClient>> RestClient::create(const RestConfig& config) {
+Result<std::unique_ptr<RestClient>> RestClient::create(const RestConfig& config, Clock& clock) {
   auto transport = BeastTransport::create(config);
   if (!transport) return transport.error();
   RestClientOptions options;
   options.qps = config.qps;
   options.burst = config.burst;
+  options.clock = &clock;
   return std::make_unique<RestClient>(TransportSharedPtr(std::move(transport).value()), options);
 }
 
@@ -130,8 +133,9 @@ Result<HttpResponse> RestClient::send(HttpRequest request, bool idempotent) {
     const bool lastAttempt = attempt >= options_.maxRetries;
     if (!response) {
       const auto& err = response.error();
-      // The request may have reached the server: only idempotent requests are sent again.
-      if (lastAttempt || !idempotent || err.reason == "InvalidConfig" || err.reason == "Timeout") {
+      // Only a network failure is worth sending again, and only for an idempotent request, since
+      // it may have reached the server. A timeout is not: the server may still be working on it.
+      if (lastAttempt || !idempotent || !err.isNetwork()) {
         return err;
       }
       const auto wait =

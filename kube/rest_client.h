@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kube/clock.h"
 #include "kube/group_version_resource.h"
 #include "kube/rest_config.h"
 #include "kube/result.h"
@@ -54,20 +55,26 @@ struct PatchOptions {
 };
 
 struct RestClientOptions {
-  double qps = 50;
+  double qps = 50;  // <= 0: no client-side limit
   int burst = 100;
   int maxRetries = 5;
   std::chrono::milliseconds maxRetryWait{std::chrono::seconds(10)};
-  // How the client waits (QPS, Retry-After, backoff); tests substitute a recorder.
+  // The time the QPS limit is measured in, and what the client waits on (QPS, Retry-After,
+  // backoff) unless `sleep` is set. Must outlive the client. Required, except with qps <= 0 and
+  // a `sleep`.
+  Clock* clock = nullptr;
+  // How the client waits instead of clock->sleepFor; tests substitute a recorder.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 class RestClient {
  public:
+  // Throws std::invalid_argument when `options` lacks the clock it needs.
   RestClient(TransportSharedPtr transport, RestClientOptions options);
   ~RestClient();
-  // A client over a BeastTransport for `config` (QPS/burst taken from it).
-  static Result<std::unique_ptr<RestClient>> create(const RestConfig& config);
+  // A client over a BeastTransport for `config` (QPS/burst taken from it) that measures and
+  // waits on `clock`, which must outlive it.
+  static Result<std::unique_ptr<RestClient>> create(const RestConfig& config, Clock& clock);
 
   Result<nlohmann::json> get(const GroupVersionResource& gvr, const std::string& ns,
                              const std::string& name, const std::string& subresource = "");

@@ -1,8 +1,13 @@
-// RestClient over a scripted transport: URLs, retries, error decoding, pagination, accounting.
+// RestClient over a scripted transport: URLs, retries by failure kind, error decoding, pagination,
+// accounting, and the QPS limit on an injected clock.
 #include "kube/rest_client.h"
+
+#include <stdexcept>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "kube/fake_clock.h"
 #include "kube/fake_transport.h"
 
 namespace kube {
@@ -83,18 +88,133 @@ TEST_F(RestClientTest, GivesUpAfterMaxRetries) {
 
 TEST_F(RestClientTest, RetriesConnectionErrorsOnlyForIdempotentRequests) {
   transport_->enqueue([](const HttpRequest&) -> Result<HttpResponse> {
-    return ApiError::transport("connection refused");
+    return ApiError::network("connection refused");
   });
   transport_->enqueueResponse(200, R"({"metadata":{"name":"x"}})");
   EXPECT_TRUE(client_->get(resources::kConfigMaps, "ns", "x").ok());
+  EXPECT_EQ(slept_.size(), 1u);  // the backoff before the second try
 
   transport_->enqueue([](const HttpRequest&) -> Result<HttpResponse> {
-    return ApiError::transport("connection reset");
+    return ApiError::network("connection reset");
   });
   auto created = client_->create(resources::kConfigMaps, "ns", {{"metadata", {{"name", "y"}}}});
   ASSERT_FALSE(created.ok());
-  EXPECT_TRUE(created.error().isTransport());
+  EXPECT_TRUE(created.error().isNetwork());
   EXPECT_EQ(transport_->sent().size(), 3u);
+}
+
+TEST_F(RestClientTest, DoesNotResendATimedOutRequestEvenAnIdempotentOne) {
+  transport_->enqueue([](const HttpRequest&) -> Result<HttpResponse> {
+    return ApiError::timeout("GET /api/v1/namespaces/ns/configmaps/x: timed out after 30000ms");
+  });
+  transport_->enqueueResponse(200, R"({"metadata":{"name":"x"}})");
+  auto result = client_->get(resources::kConfigMaps, "ns", "x");
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(result.error().isTimeout());
+  EXPECT_EQ(transport_->sent().size(), 1u);
+  EXPECT_TRUE(slept_.empty());
+}
+
+TEST_F(RestClientTest, SendsOnlyNetworkFailuresAgain) {
+  for (const ApiError& failure : {ApiError::cancelled(), ApiError::invalidConfig("bad SNI name"),
+                                  ApiError::invalidResponse("garbled")}) {
+    auto transport = std::make_shared<FakeTransport>();
+    transport->enqueue([failure](const HttpRequest&) -> Result<HttpResponse> { return failure; });
+    transport->enqueueResponse(200, R"({"metadata":{"name":"x"}})");
+    RestClientOptions options;
+    options.qps = 0;
+    options.sleep = [](std::chrono::milliseconds) {};
+    RestClient client(transport, options);
+    auto result = client.get(resources::kConfigMaps, "ns", "x");
+    ASSERT_FALSE(result.ok()) << failure.toString();
+    EXPECT_EQ(result.error().kind, failure.kind);
+    EXPECT_EQ(transport->sent().size(), 1u) << failure.toString();
+  }
+}
+
+TEST_F(RestClientTest, ABodyThatIsNotJsonIsAnInvalidResponse) {
+  transport_->enqueueResponse(200, "<html>login</html>");
+  auto result = client_->get(resources::kConfigMaps, "ns", "x");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, FailureKind::InvalidResponse);
+  EXPECT_FALSE(result.error().retryable());
+}
+
+TEST_F(RestClientTest, AWatchReadAfterCancelIsCancelled) {
+  transport_->enqueueStream([](const HttpRequest&) -> Result<ResponseStreamPtr> {
+    return ResponseStreamPtr(std::make_unique<FakeResponseStream>(std::deque<std::string>{},
+                                                                  /*holdOpen=*/true));
+  });
+  auto stream = client_->watchStream(resources::kConfigMaps, "ns", {});
+  ASSERT_TRUE(stream.ok());
+  (*stream)->cancel();
+  auto read = (*stream)->read(std::chrono::minutes(1));
+  ASSERT_FALSE(read.ok());
+  EXPECT_TRUE(read.error().isCancelled());
+}
+
+TEST(RestClientClockTest, TheQpsLimitWaitsAsLongAsTheInjectedClockSays) {
+  auto transport = std::make_shared<FakeTransport>();
+  transport->setFallback([](const HttpRequest&) -> Result<HttpResponse> {
+    HttpResponse response;
+    response.status = 200;
+    response.body = R"({"metadata":{"name":"x"}})";
+    return response;
+  });
+  FakeClock clock;
+  std::vector<std::chrono::milliseconds> waits;
+  RestClientOptions options;
+  options.qps = 2;  // a token every 500ms
+  options.burst = 1;
+  options.clock = &clock;
+  options.sleep = [&](std::chrono::milliseconds d) { waits.push_back(d); };
+  RestClient client(transport, options);
+
+  ASSERT_TRUE(client.get(resources::kConfigMaps, "ns", "x").ok());  // the burst token
+  ASSERT_TRUE(client.get(resources::kConfigMaps, "ns", "x").ok());  // reserves the next one
+  ASSERT_EQ(waits, std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(500)});
+  // Only the injected clock's time counts: once it has moved past both reservations, no wait.
+  clock.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(client.get(resources::kConfigMaps, "ns", "x").ok());
+  EXPECT_EQ(waits.size(), 1u);
+  clock.advance(std::chrono::milliseconds(100));
+  ASSERT_TRUE(client.get(resources::kConfigMaps, "ns", "x").ok());
+  ASSERT_EQ(waits.size(), 2u);
+  EXPECT_EQ(waits[1], std::chrono::milliseconds(400));
+}
+
+TEST(RestClientClockTest, WithoutASleepFunctionTheClientWaitsOnItsClock) {
+  auto transport = std::make_shared<FakeTransport>();
+  transport->setFallback([](const HttpRequest&) -> Result<HttpResponse> {
+    HttpResponse response;
+    response.status = 200;
+    response.body = R"({"metadata":{"name":"x"}})";
+    return response;
+  });
+  FakeClock clock;
+  RestClientOptions options;
+  options.qps = 1;
+  options.burst = 1;
+  options.clock = &clock;
+  RestClient client(transport, options);
+  ASSERT_TRUE(client.get(resources::kConfigMaps, "ns", "x").ok());
+
+  std::thread second([&] { EXPECT_TRUE(client.get(resources::kConfigMaps, "ns", "x").ok()); });
+  ASSERT_TRUE(clock.awaitWaiters(1));
+  EXPECT_EQ(transport->sent().size(), 1u);  // parked on the clock, not yet sent
+  clock.advance(std::chrono::seconds(1));
+  second.join();
+  EXPECT_EQ(transport->sent().size(), 2u);
+}
+
+TEST(RestClientClockTest, RefusesAQpsLimitWithoutAClock) {
+  RestClientOptions options;
+  options.qps = 5;
+  EXPECT_THROW(RestClient(std::make_shared<FakeTransport>(), options), std::invalid_argument);
+  options.qps = 0;  // no limit, but nothing to wait on either
+  EXPECT_THROW(RestClient(std::make_shared<FakeTransport>(), options), std::invalid_argument);
+  options.sleep = [](std::chrono::milliseconds) {};
+  EXPECT_NO_THROW(RestClient(std::make_shared<FakeTransport>(), options));
 }
 
 TEST_F(RestClientTest, ListAllFollowsContinueTokens) {
@@ -134,35 +254,6 @@ TEST_F(RestClientTest, DeleteCarriesPropagationPolicyAndPreconditions) {
   auto body = nlohmann::json::parse(transport_->sent().at(0).body);
   EXPECT_EQ(body["propagationPolicy"], "Foreground");
   EXPECT_EQ(body["preconditions"]["uid"], "u-1");
-}
-
-TEST(ApiErrorTest, KeepsAnExcerptOfANonStatusBody) {
-  auto err = ApiError::fromResponse(502, "<html>bad gateway</html>");
-  EXPECT_EQ(err.reason, "Unknown");
-  EXPECT_EQ(err.message, "<html>bad gateway</html>");
-  EXPECT_TRUE(err.retryable());
-}
-
-TEST(ApiErrorTest, NamespaceGoneIsANotFoundNamingTheNamespace) {
-  auto gone = ApiError::fromResponse(404, R"({"kind":"Status","reason":"NotFound","code":404,
-               "message":"namespaces \"a\" not found","details":{"name":"a","kind":"namespaces"}})");
-  EXPECT_TRUE(gone.isNamespaceGone());
-  auto objectGone = ApiError::fromResponse(404, R"({"kind":"Status","reason":"NotFound","code":404,
-               "details":{"name":"x","group":"meshgate.io","kind":"meshservices"}})");
-  EXPECT_TRUE(objectGone.isNotFound());
-  EXPECT_FALSE(objectGone.isNamespaceGone());
-}
-
-TEST(ApiErrorTest, NamespaceGoneIsAForbiddenCausedByTermination) {
-  auto terminating = ApiError::fromResponse(
-      403,
-      R"({"kind":"Status","reason":"Forbidden","code":403,"details":{"name":"x","kind":"services",
-               "causes":[{"reason":"NamespaceTerminating","field":"metadata.namespace"}]}})");
-  EXPECT_TRUE(terminating.isNamespaceGone());
-  auto rbac = ApiError::fromResponse(
-      403,
-      R"({"kind":"Status","reason":"Forbidden","code":403,"details":{"name":"x","kind":"services"}})");
-  EXPECT_FALSE(rbac.isNamespaceGone());
 }
 
 }  // namespace

@@ -12,8 +12,7 @@ namespace kube {
 namespace {
 
 ApiError tlsError(const std::string& what) {
-  ApiError err = ApiError::transport(what);
-  err.reason = "InvalidConfig";
+  ApiError err = ApiError::invalidConfig(what);
   const unsigned long code = ERR_get_error();
   if (code != 0) {
     char buf[256];

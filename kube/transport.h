@@ -37,10 +37,11 @@ struct HttpResponse {
 class ResponseStream {
  public:
   virtual ~ResponseStream() = default;
-  // Blocks until body bytes arrive; an empty string means the body ended cleanly. Fails when no
-  // byte arrives within `idleTimeout`, on a network error, or after cancel().
+  // Blocks until body bytes arrive; an empty string means the body ended cleanly. Fails with
+  // isTimeout() when no byte arrives within `idleTimeout`, isNetwork() on a network error, and
+  // isCancelled() after cancel().
   virtual Result<std::string> read(std::chrono::milliseconds idleTimeout) = 0;
-  // Callable from any thread; a blocked read() returns promptly with reason "Cancelled".
+  // Callable from any thread; a blocked read() returns promptly with an isCancelled() error.
   virtual void cancel() = 0;
 };
 using ResponseStreamPtr = std::unique_ptr<ResponseStream>;

@@ -21,9 +21,7 @@ const char* toString(WatchEventType type) {
 
 namespace {
 ApiError decodeError(const std::string& message) {
-  ApiError err = ApiError::transport("watch stream: " + message);
-  err.reason = "InvalidWatchEvent";
-  return err;
+  return ApiError::invalidResponse("watch stream: " + message);
 }
 }  // namespace
 

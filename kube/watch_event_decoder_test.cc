@@ -91,7 +91,10 @@ TEST(WatchEventDecoderTest, ReportsErrorEventsAsErrorType) {
 TEST(WatchEventDecoderTest, RejectsMalformedJsonAndUnknownTypes) {
   std::vector<WatchEvent> events;
   WatchEventDecoder broken;
-  EXPECT_FALSE(broken.feed("{not json}\n", events).ok());
+  const auto malformed = broken.feed("{not json}\n", events);
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().kind, FailureKind::InvalidResponse);
+  EXPECT_FALSE(malformed.error().retryable());
   WatchEventDecoder unknown;
   EXPECT_FALSE(unknown.feed(eventLine("EXPLODED", "a"), events).ok());
   WatchEventDecoder noObject;

@@ -27,6 +27,7 @@ Result<std::optional<WatchEvent>> Watcher::next() {
   if (event.type == WatchEventType::Error) {
     const auto& status = *event.object;
     ApiError err;
+    err.kind = FailureKind::ApiStatus;
     err.code = status.value("code", 0);
     err.reason = status.value("reason", "");
     err.message = status.value("message", "");

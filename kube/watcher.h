@@ -20,7 +20,7 @@ class Watcher {
 
   // An event; std::nullopt when the server closed the watch cleanly.
   Result<std::optional<WatchEvent>> next();
-  // Thread-safe; next() returns promptly with reason "Cancelled".
+  // Thread-safe; next() returns promptly with an isCancelled() error.
   void stop();
 
  private:

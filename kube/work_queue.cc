@@ -1,4 +1,5 @@
-// WorkQueue: the dirty/processing bookkeeping behind dedup and one-worker-per-key.
+// WorkQueue: the dirty/processing bookkeeping behind dedup and one-worker-per-key, and the
+// two lanes that put first reconciles ahead.
 #include "kube/work_queue.h"
 
 namespace kube {
@@ -17,7 +18,7 @@ void WorkQueue::addLocked(const std::string& key) {
   metrics_->recordAdd(key);
   // A key held by a worker waits in dirty_ only; done() queues it.
   if (processing_.count(key) != 0) return;
-  queue_.push_back(key);
+  (handedOut_.count(key) == 0 ? firstQueue_ : queue_).push_back(key);
   ready_.notify_one();
 }
 
@@ -25,7 +26,7 @@ std::optional<std::string> WorkQueue::get() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     promoteReadyLocked();
-    if (!queue_.empty()) break;
+    if (!firstQueue_.empty() || !queue_.empty()) break;
     if (shuttingDown_) return std::nullopt;
     if (auto readyAt = nextReadyAtLocked()) {
       clock_.waitUntil(ready_, lock, *readyAt);
@@ -33,8 +34,10 @@ std::optional<std::string> WorkQueue::get() {
       ready_.wait(lock);
     }
   }
-  std::string key = std::move(queue_.front());
-  queue_.pop_front();
+  auto& lane = firstQueue_.empty() ? queue_ : firstQueue_;
+  std::string key = std::move(lane.front());
+  lane.pop_front();
+  handedOut_.insert(key);
   dirty_.erase(key);
   processing_.insert(key);
   metrics_->recordGet(key);
@@ -55,7 +58,7 @@ void WorkQueue::done(const std::string& key) {
 std::size_t WorkQueue::len() {
   std::lock_guard<std::mutex> guard(mutex_);
   promoteReadyLocked();
-  return queue_.size();
+  return firstQueue_.size() + queue_.size();
 }
 
 void WorkQueue::shutDown() {

@@ -18,10 +18,15 @@
 namespace kube {
 
 /**
- * A FIFO of keys with two guarantees controllers rely on:
+ * A FIFO of keys with three guarantees controllers rely on:
  *  - a key added while it is already pending is collapsed into the pending entry (dirty set);
  *  - a key is never handed to two workers at once: a key added while a worker holds it is
- *    queued again only when that worker calls done(key), and then exactly once.
+ *    queued again only when that worker calls done(key), and then exactly once;
+ *  - a key never handed out before goes ahead of every key that was (two FIFO lanes): after a
+ *    bulk apply or a restart, every object gets its first reconcile before the re-reconciles
+ *    its neighbours' writes cause, so the time until all are Ready is not spent on objects that
+ *    already are. forget()-ing a key of a deleted object is not needed: a key seen once is
+ *    remembered (one string per object the controller ever reconciled).
  *
  * All methods are thread-safe. The owner must shut the queue down and join every thread that
  * uses it before destroying it.
@@ -82,7 +87,9 @@ class WorkQueue {
 
  private:
   // All guarded by mutex_.
-  std::deque<std::string> queue_;               // ready keys, in order; each also in dirty_
+  std::deque<std::string> firstQueue_;          // ready keys never handed out, in order
+  std::deque<std::string> queue_;               // ready keys handed out before, in order
+  std::unordered_set<std::string> handedOut_;   // every key get() ever returned
   std::unordered_set<std::string> dirty_;       // keys needing processing
   std::unordered_set<std::string> processing_;  // keys held by workers
   bool shuttingDown_ = false;

@@ -1,5 +1,5 @@
-// Tests for WorkQueue: dedup, one worker per key, shutdown and drain, metrics, and a
-// multi-producer / multi-worker stress test of those invariants.
+// Tests for WorkQueue: dedup, one worker per key, first reconciles ahead, shutdown and drain,
+// metrics, and a multi-producer / multi-worker stress test of those invariants.
 #include "kube/work_queue.h"
 
 #include <atomic>
@@ -55,6 +55,30 @@ TEST(WorkQueueTest, KeyAddedWhileProcessingComesBackOnceAfterDone) {
   ASSERT_EQ(queue.get(), "ns/a");
   queue.done("ns/a");
   EXPECT_EQ(queue.len(), 0u);
+}
+
+TEST(WorkQueueTest, KeysNeverHandedOutGoAheadOfReReconciles) {
+  FakeClock clock;
+  WorkQueue queue(clock);
+  queue.add("ns/a");
+  ASSERT_EQ(queue.get(), "ns/a");
+  queue.done("ns/a");
+  // A neighbour's write re-enqueues a, then a bulk apply brings b and c.
+  queue.add("ns/a");
+  queue.add("ns/b");
+  queue.add("ns/c");
+  EXPECT_EQ(queue.len(), 3u);
+  EXPECT_EQ(queue.get(), "ns/b");
+  EXPECT_EQ(queue.get(), "ns/c");
+  EXPECT_EQ(queue.get(), "ns/a");
+  queue.done("ns/b");
+  queue.done("ns/c");
+  queue.done("ns/a");
+  // Once every key has been handed out, order is plain FIFO again.
+  queue.add("ns/c");
+  queue.add("ns/a");
+  EXPECT_EQ(queue.get(), "ns/c");
+  EXPECT_EQ(queue.get(), "ns/a");
 }
 
 TEST(WorkQueueTest, DoneForKeyNotBeingProcessedIsIgnored) {

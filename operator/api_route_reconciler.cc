@@ -22,6 +22,7 @@
 #include "operator/namespace_state.h"
 #include "operator/owner_reference.h"
 #include "operator/route_admission.h"
+#include "operator/route_admission_conditions.h"
 #include "operator/status_writer.h"
 
 namespace meshgate::op {
@@ -30,17 +31,6 @@ namespace {
 namespace status = api::condition_status;
 namespace type = api::condition_type;
 namespace reason = api::condition_reason;
-
-// "a, b, c" — and "… and N more" past `limit`, so a condition message stays readable.
-std::string joinLimited(const std::vector<std::string>& items, size_t limit = 5) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < limit; i++) {
-    if (!out.empty()) out += "; ";
-    out += items[i];
-  }
-  if (items.size() > limit) out += "; and " + std::to_string(items.size() - limit) + " more";
-  return out;
-}
 
 }  // namespace
 
@@ -82,7 +72,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
     return kube::ReconcileResult::done();  // the namespace controller deletes it, or did
   auto decoded = api::decodeApiRoute(*live);
   const int64_t generation = (*live)["metadata"].value("generation", int64_t{0});
-  StatusWriter statusWriter(client_, kube::resources::kApiRoutes, *live);
+  StatusWriter statusWriter(client_, kube::resources::kApiRoutes, *live, &recentWrites_);
   api::ApiRouteStatus wanted;
   if (decoded.ok()) wanted = decoded.object->status;
   const api::ApiRouteStatus previous = wanted;
@@ -98,9 +88,10 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
 
   auto admission = admitRoute(
       *live, {caches_.apiRoutes.store(), caches_.meshServices.store(), caches_.namespaces.store()});
+  const ConditionVerdict accepted = acceptedCondition(admission);
   if (!admission) {
-    const std::string message = api::joinErrors(admission.error());
-    conditions.set(type::kAccepted, status::kFalse, reason::kInvalid, message);
+    const std::string& message = accepted.message;
+    conditions.set(type::kAccepted, accepted.status, accepted.reason, message);
     conditions.set(type::kReady, status::kFalse, reason::kInvalid,
                    "the spec is invalid: " + message);
     warnIfNew(type::kAccepted, std::string(reason::kInvalid), message);
@@ -116,19 +107,9 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   const std::vector<std::string>& conflicts = admission->conflicts;
   const std::vector<std::string>& missing = admission->missingBackends;
 
-  if (!denied.empty()) {
-    std::string message = "hosts not allowed in namespace " + route.metadata.namespace_ + " (" +
-                          api::kAllowedHostsAnnotation + "): " + joinLimited(denied);
-    if (!conflicts.empty()) message += "; also conflicted: " + joinLimited(conflicts);
-    conditions.set(type::kAccepted, status::kFalse, reason::kNotAllowed, message);
-    warnIfNew(type::kAccepted, std::string(reason::kNotAllowed), message);
-  } else if (!conflicts.empty()) {
-    const std::string message = joinLimited(conflicts);
-    conditions.set(type::kAccepted, status::kFalse, reason::kConflicted, message);
-    warnIfNew(type::kAccepted, std::string(reason::kConflicted), message);
-  } else {
-    conditions.set(type::kAccepted, status::kTrue, reason::kAccepted, "");
-  }
+  conditions.set(type::kAccepted, accepted.status, accepted.reason, accepted.message);
+  if (accepted.status != status::kTrue)
+    warnIfNew(type::kAccepted, std::string(accepted.reason), accepted.message);
 
   // A missing backend leaves its rules out; a missing auth Secret leaves them served, answering
   // 503 (never open) until it comes. Both are listed; the reason names the graver one.
@@ -136,17 +117,11 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
       resolveAuthSecrets(route.metadata.namespace_, authSecretRefs(route),
                          caches_.authSecrets.store())
           .missing;
-  if (missing.empty() && missingSecrets.empty()) {
-    conditions.set(type::kResolvedRefs, status::kTrue, reason::kResolvedRefs, "");
-  } else {
-    std::vector<std::string> unresolved = missing;
-    unresolved.insert(unresolved.end(), missingSecrets.begin(), missingSecrets.end());
-    const std::string message = joinLimited(unresolved);
-    const std::string_view why =
-        missing.empty() ? reason::kSecretNotFound : reason::kBackendNotFound;
-    conditions.set(type::kResolvedRefs, status::kFalse, why, message);
-    warnIfNew(type::kResolvedRefs, std::string(why), message);
-  }
+  const ConditionVerdict resolvedRefs = resolvedRefsCondition(*admission, missingSecrets);
+  conditions.set(type::kResolvedRefs, resolvedRefs.status, resolvedRefs.reason,
+                 resolvedRefs.message);
+  if (resolvedRefs.status != status::kTrue)
+    warnIfNew(type::kResolvedRefs, std::string(resolvedRefs.reason), resolvedRefs.message);
 
   // Host certificate (only when the route asks for TLS without naming a Secret).
   std::string certificateProblem;
@@ -180,7 +155,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   }
 
   // The Ingress of what is left.
-  ChildApplier applier(client_, events_, *live);
+  ChildApplier applier(client_, events_, *live, &recentWrites_);
   std::string programmedProblem;
   auto ingress = desiredIngress(route, plan);
   if (ingress) {
@@ -194,11 +169,11 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   // generation.
   std::optional<ProgrammedCondition> programmed;
   if (!programmedProblem.empty()) {
-    conditions.set(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
+    conditions.set(type::kProgrammed, status::kFalse, reason::kApplyFailed, programmedProblem);
     wanted.ingress.reset();
     wanted.dataplanes.reset();
   } else if (!ingress) {
-    conditions.set(type::kProgrammed, status::kFalse, "NothingToServe",
+    conditions.set(type::kProgrammed, status::kFalse, reason::kNothingToServe,
                    "no host, match and backend of this route is left to serve");
     wanted.ingress.reset();
     wanted.dataplanes.reset();
@@ -214,7 +189,7 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
                                          [](const api::RouteRule& r) { return r.rateLimit; });
     if (rateLimited) programmed->message += perReplicaRateLimitNote(verdict);
     conditions.set(type::kProgrammed, programmed->status, programmed->reason, programmed->message);
-    if (programmed->reason == programmed_reason::kRefused) {
+    if (programmed->reason == reason::kRefused) {
       warnIfNew(type::kProgrammed, programmed->reason, programmed->message);
     }
     wanted.ingress = route.metadata.name;
@@ -223,17 +198,17 @@ kube::ReconcileResult ApiRouteReconciler::reconcile(const kube::Request& request
   }
 
   if (!programmedProblem.empty()) {
-    conditions.set(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
+    conditions.set(type::kReady, status::kFalse, reason::kNotProgrammed, programmedProblem);
   } else if (!certificateProblem.empty()) {
-    conditions.set(type::kReady, status::kFalse, "CertificateNotReady", certificateProblem);
+    conditions.set(type::kReady, status::kFalse, reason::kCertificateNotReady, certificateProblem);
   } else if (!ingress) {
-    conditions.set(type::kReady, status::kFalse, "NothingToServe",
+    conditions.set(type::kReady, status::kFalse, reason::kNothingToServe,
                    "no host, match and backend of this route is left to serve");
   } else if (programmed->status != status::kTrue) {
     conditions.set(type::kReady, status::kFalse, programmed->reason, programmed->message);
   } else {
     conditions.set(
-        type::kReady, status::kTrue, "Ready",
+        type::kReady, status::kTrue, reason::kReady,
         std::to_string(plan.hosts.size()) + " host(s) served" +
             (missing.empty() && conflicts.empty() && denied.empty()
                  ? ""

@@ -20,6 +20,7 @@
 #include "operator/certificate_issuer.h"
 #include "operator/dataplane_status.h"
 #include "operator/namespace_state.h"
+#include "operator/recent_writes.h"
 #include "operator/route_admission.h"
 
 namespace meshgate::op {
@@ -56,6 +57,7 @@ class ApiRouteReconciler : public kube::Reconciler {
   const DataplaneStatus& dataplanes_;
   kube::EventRecorder& events_;
   GoneNamespaces goneNamespaces_;
+  RecentWrites recentWrites_;  // children and status written, not yet in the caches
   kube::Clock& clock_;
   ApiRouteReconcilerOptions options_;
 };

@@ -7,8 +7,8 @@
 namespace meshgate::op {
 
 ChildApplier::ChildApplier(kube::RestClient& client, kube::EventRecorder& events,
-                           const nlohmann::json& owner)
-    : client_(client), events_(events), owner_(owner) {}
+                           const nlohmann::json& owner, RecentWrites* recent)
+    : client_(client), events_(events), owner_(owner), recent_(recent) {}
 
 std::string ChildApplier::apply(const kube::GroupVersionResource& gvr, nlohmann::json desired,
                                 const kube::ThreadSafeStore& cache) {
@@ -18,12 +18,21 @@ std::string ChildApplier::apply(const kube::GroupVersionResource& gvr, nlohmann:
   const std::string key = ns.empty() ? name : ns + "/" + name;
   const auto live = cache.get(key);
   if (!needsApply(desired, live.get())) return "";
+  const std::string writeKey = gvr.resource + "/" + key;
+  const std::string digest = desired["metadata"]["annotations"][kAppliedHashAnnotation];
+  const std::string cachedVersion =
+      live ? (*live)["metadata"].value("resourceVersion", "") : std::string();
+  if (recent_ != nullptr && recent_->alreadyWritten(writeKey, digest, cachedVersion)) return "";
   auto applied = client_.apply(gvr, desired, kFieldManager);
   const std::string what = gvr.kind + " " + key;
   if (!applied) {
     const std::string problem = "applying " + what + ": " + applied.error().toString();
     events_.record(owner_, kube::EventType::Warning, "ApplyFailed", "Apply", problem);
     return problem;
+  }
+  if (recent_ != nullptr && applied->contains("metadata")) {
+    recent_->record(writeKey, digest, cachedVersion,
+                    (*applied)["metadata"].value("resourceVersion", ""));
   }
   writes_++;
   events_.record(owner_, kube::EventType::Normal, live ? "Updated" : "Created", "Apply",

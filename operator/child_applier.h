@@ -1,7 +1,8 @@
 // ChildApplier writes the objects an owner (MeshService or ApiRoute) stands for: server-side
 // apply with field manager "meshgate", but only when the cached live object does not already
-// hold the desired state (zero writes at steady state), with a Normal Event for every write and
-// a Warning for every failure. One per reconcile; not thread-safe.
+// hold the desired state (zero writes at steady state) and the same write is not already on its
+// way to the cache (RecentWrites), with a Normal Event for every write and a Warning for every
+// failure. One per reconcile; not thread-safe.
 #pragma once
 
 #include <string>
@@ -12,12 +13,15 @@
 #include "kube/group_version_resource.h"
 #include "kube/rest_client.h"
 #include "kube/thread_safe_store.h"
+#include "operator/recent_writes.h"
 
 namespace meshgate::op {
 
 class ChildApplier {
  public:
-  ChildApplier(kube::RestClient& client, kube::EventRecorder& events, const nlohmann::json& owner);
+  // `recent` (the reconciler's, may be null) remembers writes the cache has not shown yet.
+  ChildApplier(kube::RestClient& client, kube::EventRecorder& events, const nlohmann::json& owner,
+               RecentWrites* recent = nullptr);
 
   // Returns "" on success (written or already up to date), else the reason it failed.
   std::string apply(const kube::GroupVersionResource& gvr, nlohmann::json desired,
@@ -31,6 +35,7 @@ class ChildApplier {
   kube::RestClient& client_;
   kube::EventRecorder& events_;
   const nlohmann::json& owner_;
+  RecentWrites* recent_;
   int writes_ = 0;
 };
 

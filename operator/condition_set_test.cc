@@ -6,10 +6,14 @@
 namespace meshgate::op {
 namespace {
 
-api::Condition ready(std::string status, std::string reason) {
-  return {.type = "Ready",
-          .status = std::move(status),
-          .reason = std::move(reason),
+namespace status = api::condition_status;
+namespace type = api::condition_type;
+namespace reason = api::condition_reason;
+
+api::Condition ready(std::string_view conditionStatus, std::string_view why) {
+  return {.type = std::string(type::kReady),
+          .status = std::string(conditionStatus),
+          .reason = std::string(why),
           .message = "",
           .observedGeneration = 1,
           .lastTransitionTime = ""};
@@ -17,18 +21,18 @@ api::Condition ready(std::string status, std::string reason) {
 
 TEST(ConditionSetTest, TransitionTimeChangesOnlyWhenStatusFlips) {
   std::vector<api::Condition> conditions;
-  setCondition(conditions, ready("False", "NoReadyEndpoints"), "t1");
+  setCondition(conditions, ready(status::kFalse, reason::kNoReadyEndpoints), "t1");
   ASSERT_EQ(conditions.size(), 1u);
   EXPECT_EQ(conditions[0].lastTransitionTime, "t1");
 
-  setCondition(conditions, ready("False", "NotProgrammed"), "t2");
+  setCondition(conditions, ready(status::kFalse, reason::kNotProgrammed), "t2");
   EXPECT_EQ(conditions[0].lastTransitionTime, "t1");
-  EXPECT_EQ(conditions[0].reason, "NotProgrammed");
+  EXPECT_EQ(conditions[0].reason, reason::kNotProgrammed);
 
-  setCondition(conditions, ready("True", "Ready"), "t3");
+  setCondition(conditions, ready(status::kTrue, reason::kReady), "t3");
   EXPECT_EQ(conditions[0].lastTransitionTime, "t3");
-  EXPECT_TRUE(isConditionTrue(conditions, "Ready"));
-  EXPECT_FALSE(isConditionTrue(conditions, "Accepted"));
+  EXPECT_TRUE(isConditionTrue(conditions, type::kReady));
+  EXPECT_FALSE(isConditionTrue(conditions, type::kAccepted));
 }
 
 }  // namespace

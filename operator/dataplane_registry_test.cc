@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/condition.h"
 #include "operator/dataplane_status.h"
 
 namespace meshgate::op {
@@ -217,18 +218,18 @@ TEST_F(DataplaneRegistryTest, AReportNamesTheClassesItTouchedAndAnEmptyOneIsForg
 TEST(ProgrammedConditionTest, SaysWhyInEveryCase) {
   auto none =
       programmedCondition({.total = 0, .programmed = 0, .refusal = std::nullopt}, 3, "nobody");
-  EXPECT_EQ(none.status, "False");
-  EXPECT_EQ(none.reason, "NoDataplane");
+  EXPECT_EQ(none.status, api::condition_status::kFalse);
+  EXPECT_EQ(none.reason, api::condition_reason::kNoDataplane);
   EXPECT_EQ(none.message, "nobody");
   auto pending = programmedCondition({.total = 2, .programmed = 1, .refusal = std::nullopt}, 3, "");
-  EXPECT_EQ(pending.reason, "Pending");
+  EXPECT_EQ(pending.reason, api::condition_reason::kPending);
   EXPECT_EQ(pending.message, "1 of 2 dataplane(s) serve generation 3");
   auto refused = programmedCondition({.total = 1, .programmed = 0, .refusal = "gw refused"}, 3, "");
-  EXPECT_EQ(refused.reason, "Refused");
+  EXPECT_EQ(refused.reason, api::condition_reason::kRefused);
   EXPECT_EQ(refused.message, "gw refused (0 of 1 dataplane(s) serve generation 3)");
   auto done = programmedCondition({.total = 2, .programmed = 2, .refusal = std::nullopt}, 3, "");
-  EXPECT_EQ(done.status, "True");
-  EXPECT_EQ(done.reason, "Programmed");
+  EXPECT_EQ(done.status, api::condition_status::kTrue);
+  EXPECT_EQ(done.reason, api::condition_reason::kProgrammed);
 }
 
 }  // namespace

@@ -1,10 +1,16 @@
 // Programmed from the connected proxies' ACKs; see dataplane_status.h.
 #include "operator/dataplane_status.h"
 
+#include "api/condition.h"
 #include "api/config_stream_protocol.h"
 #include "operator/gateway_config_builder.h"
 
 namespace meshgate::op {
+
+namespace {
+namespace status = api::condition_status;
+namespace reason = api::condition_reason;
+}  // namespace
 
 DataplaneVerdict GatewayDataplaneStatus::apiRoute(const std::string& ns, const std::string& name,
                                                   std::int64_t generation,
@@ -31,16 +37,16 @@ DataplaneVerdict GatewayDataplaneStatus::meshService(const std::string& ns, cons
 ProgrammedCondition programmedCondition(const DataplaneVerdict& verdict, std::int64_t generation,
                                         const std::string& noDataplane) {
   if (verdict.total == 0)
-    return {"False", std::string(programmed_reason::kNoDataplane), noDataplane};
+    return {std::string(status::kFalse), std::string(reason::kNoDataplane), noDataplane};
   const std::string counts = std::to_string(verdict.programmed) + " of " +
                              std::to_string(verdict.total) + " dataplane(s) serve generation " +
                              std::to_string(generation);
   if (verdict.refusal)
-    return {"False", std::string(programmed_reason::kRefused),
+    return {std::string(status::kFalse), std::string(reason::kRefused),
             *verdict.refusal + " (" + counts + ")"};
   if (verdict.programmed < verdict.total)
-    return {"False", std::string(programmed_reason::kPending), counts};
-  return {"True", std::string(programmed_reason::kProgrammed), counts};
+    return {std::string(status::kFalse), std::string(reason::kPending), counts};
+  return {std::string(status::kTrue), std::string(reason::kProgrammed), counts};
 }
 
 std::string perReplicaRateLimitNote(const DataplaneVerdict& verdict) {

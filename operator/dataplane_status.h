@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "operator/config_publisher.h"
 #include "operator/dataplane_registry.h"
@@ -41,8 +40,9 @@ class GatewayDataplaneStatus : public DataplaneStatus {
 };
 
 struct ProgrammedCondition {
-  std::string status;  // "True" / "False"
-  std::string reason;  // Programmed, Pending, Refused, NoDataplane
+  std::string status;  // api::condition_status: True or False
+  // api::condition_reason: kProgrammed, kPending, kRefused or kNoDataplane.
+  std::string reason;
   std::string message;
 };
 
@@ -54,12 +54,5 @@ ProgrammedCondition programmedCondition(const DataplaneVerdict& verdict, std::in
 // keeps its own buckets, so N replicas admit up to N times the limit. "" unless more than one
 // gateway is connected; else "; rate limits apply per gateway replica (N connected)".
 std::string perReplicaRateLimitNote(const DataplaneVerdict& verdict);
-
-namespace programmed_reason {
-inline constexpr std::string_view kProgrammed = "Programmed";
-inline constexpr std::string_view kPending = "Pending";
-inline constexpr std::string_view kRefused = "Refused";
-inline constexpr std::string_view kNoDataplane = "NoDataplane";
-}  // namespace programmed_reason
 
 }  // namespace meshgate::op

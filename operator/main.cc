@@ -3,26 +3,27 @@
 // 15012, docs/CONFIG_STREAM.md). Loads the client config and starts the informers at once —
 // every replica serves the config stream from its own caches — then elects a leader on a Lease;
 // the leader bootstraps the mesh CA and the IngressClass and runs the controllers. Serves
-// /metrics, /healthz and /readyz. SIGTERM/SIGINT stop it cleanly (the Lease is released).
+// /metrics, /healthz and /readyz. kube::Manager starts the parts in order and, on SIGTERM/SIGINT
+// at any moment, stops them in reverse (the Lease released last of the leader's work): exit 0.
 #include <unistd.h>
 
 #include <climits>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "api/route_conflicts.h"
 #include "base/logging.h"
+#include "base/termination_signals.h"
 #include "kube/clock.h"
 #include "kube/controller.h"
 #include "kube/event_recorder.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig_loader.h"
 #include "kube/leader_elector.h"
+#include "kube/manager.h"
 #include "metrics/probe_server.h"
 #include "metrics/registry.h"
 #include "operator/api_route_reconciler.h"
@@ -113,12 +114,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   meshgate::configureLogging(options.logLevel, options.logFormat, "meshgate-operator");
 
-  // Signals are taken on a dedicated thread (blocked everywhere else, inherited by every thread).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread: SIGTERM and SIGINT are taken on a thread of its own, never elsewhere.
+  meshgate::TerminationSignals signals;
 
   auto config = kube::resolveConfig(options.kubeconfig);
   if (!config) {
@@ -129,7 +126,8 @@ int main(int argc, char** argv) {
   kube::RestConfig controllersConfig = *config;
   controllersConfig.qps = options.kubeApiQps;
   controllersConfig.burst = options.kubeApiBurst;
-  auto client = kube::RestClient::create(controllersConfig);
+  kube::SystemClock clock;
+  auto client = kube::RestClient::create(controllersConfig, clock);
   if (!client) {
     spdlog::error("{}", client.error().toString());
     return 1;
@@ -138,12 +136,11 @@ int main(int argc, char** argv) {
   // Events and the Lease go through a client of their own, as client-go does for leader
   // election: a burst of reconciles cannot starve renewals, and the request metric below counts
   // only what the controllers write.
-  auto sideClient = kube::RestClient::create(*config);
+  auto sideClient = kube::RestClient::create(*config, clock);
   if (!sideClient) {
     spdlog::error("{}", sideClient.error().toString());
     return 1;
   }
-  kube::SystemClock clock;
   kube::EventRecorder events(**sideClient, clock);
 
   // Caches. Children are filtered to what meshgate manages; EndpointSlices are all read because
@@ -223,6 +220,21 @@ int main(int argc, char** argv) {
 
   const std::string leaderIdentity = kube::defaultLeaderIdentity();
   const std::string replica = meshgate::op::replicaLabel(replicaId(options, leaderIdentity));
+  // The manager owns the order of start and stop (kube/manager.h); wired at the end of main.
+  kube::ManagerOptions managerOptions;
+  managerOptions.name = "meshgate-operator";
+  if (options.leaderElect) {
+    kube::LeaderElectorConfig electorConfig;
+    electorConfig.leaseNamespace = options.systemNamespace;
+    electorConfig.leaseName = options.leaderElectionId;
+    electorConfig.identity = leaderIdentity;
+    electorConfig.callbacks.onNewLeader = [](const std::string& who) {
+      spdlog::info("leader is {}", who);
+    };
+    managerOptions.leaderElection.emplace(
+        kube::ManagerLeaderElection{.client = **sideClient, .config = std::move(electorConfig)});
+  }
+  kube::Manager manager(clock, std::move(managerOptions));
   metrics::Registry registry;
   meshgate::op::ConfigStream configStream(
       {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, authSecrets, secrets,
@@ -238,7 +250,7 @@ int main(int argc, char** argv) {
   // a client of its own with a short timeout: a slow write delays a report, never a reconcile.
   kube::RestConfig reportsConfig = *config;
   reportsConfig.timeout = std::chrono::seconds(10);
-  auto reportsClient = kube::RestClient::create(reportsConfig);
+  auto reportsClient = kube::RestClient::create(reportsConfig, clock);
   if (!reportsClient) {
     spdlog::error("{}", reportsClient.error().toString());
     return 1;
@@ -411,123 +423,95 @@ int main(int argc, char** argv) {
     }
   });
   metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
-  // Every replica: caches and the config stream, whether it leads or not.
-  std::atomic<bool> synced{false};
-  std::atomic<bool> ready{false};
-  if (!options.configServerBindAddress.empty()) {
-    auto port = configStream.start();
-    if (!port) {
-      spdlog::error("config server: {}", port.error());
-      return 1;
-    }
-    spdlog::info("config server listening on port {}", *port);
-  }
-  for (auto* informer : informers)
-    informer->start();
-  std::thread([&] {
-    for (auto* informer : informers) {
-      if (!informer->waitForSync(std::chrono::minutes(2))) {
-        spdlog::error("caches did not sync; exiting so that a restart tries again");
-        std::_Exit(1);
-      }
-    }
-    configStream.cachesSynced();
-    synced.store(true);
-  }).detach();
   metrics::ProbeServer probeServer(
       {.routes = {.registry = nullptr,
                   .health = true,
                   .liveness = nullptr,
                   .readiness = [&]() -> metrics::HealthStatus {
-                    if (ready.load()) return {true, ""};
-                    return {false, "caches not synced or not leading yet"};
+                    if (manager.ready()) return {true, ""};
+                    return {false, std::string("not ready: ") + kube::toString(manager.phase())};
                   }}});
-  if (auto port = metricsServer.start(options.metricsBindAddress); !port) {
-    spdlog::error("metrics server: {}", port.error());
-    return 1;
-  }
-  if (auto port = probeServer.start(options.healthProbeBindAddress); !port) {
-    spdlog::error("probe server: {}", port.error());
-    return 1;
-  }
 
-  std::atomic<bool> stopping{false};
-  std::mutex runMutex;
-  std::condition_variable runCv;
-  auto lead = [&] {
-    spdlog::info("leading: bootstrapping the mesh CA and starting controllers");
-    reportWriter.startedLeading();
-    configStream.startedLeading();
-    meshgate::op::ClusterBootstrap bootstrap(rest, options.systemNamespace, ca, clock);
-    for (std::chrono::milliseconds backoff{500};;
-         backoff = std::min(backoff * 2, std::chrono::milliseconds(30000))) {
-      auto problem = bootstrap.run();
-      if (problem.empty()) break;
-      spdlog::warn("bootstrap: {} (retrying in {} ms)", problem, backoff.count());
-      std::unique_lock lock(runMutex);
-      if (runCv.wait_for(lock, backoff, [&] { return stopping.load(); })) return;
-    }
-    if (!meshServiceController.start() || !apiRouteController.start() ||
-        !webhookController.start() || !configCertificateController.start() ||
-        !trustController.start()) {
-      spdlog::error("caches did not sync; exiting so that a restart tries again");
-      std::_Exit(1);
-    }
-    // The webhook certificate is wanted whether or not anything has changed yet.
-    webhookController.queue().add(webhookReconciler.request().key());
-    trustController.queue().add(trustReconciler.request().key());
-    configCertificateController.queue().add(configCertificateReconciler.request().key());
-    ready.store(true);
+  // What every replica runs, in start order (stopped in reverse): the Event sender, the
+  // dataplane report writer (its stop deletes this replica's report, after the config stream's
+  // sessions ended), the config server, the metrics and probe servers; then the caches.
+  const auto nothingToStart = [](const kube::StopToken&) { return std::string(); };
+  manager.addServer({.name = "events", .start = nothingToStart, .stop = [&] { events.stop(); }});
+  manager.addServer(
+      {.name = "dataplane reports", .start = nothingToStart, .stop = [&] { reportWriter.stop(); }});
+  if (!options.configServerBindAddress.empty()) {
+    manager.addServer({.name = "config server",
+                       .start = [&](const kube::StopToken&) -> std::string {
+                         auto port = configStream.start();
+                         if (!port) return port.error();
+                         spdlog::info("config server listening on port {}", *port);
+                         return "";
+                       },
+                       .stop = [&] { configStream.stop(); }});
+  }
+  const auto serverPart = [](const char* name, metrics::ProbeServer& server,
+                             const std::string& address) {
+    return kube::ManagedPart{.name = name,
+                             .start = [&server, address](const kube::StopToken&) -> std::string {
+                               auto port = server.start(address);
+                               return port ? std::string() : port.error();
+                             },
+                             .stop = [&server] { server.stop(); }};
   };
-
-  std::unique_ptr<kube::LeaderElector> elector;
-  std::thread leaderThread;
-  if (options.leaderElect) {
-    kube::LeaderElectorConfig electorConfig;
-    electorConfig.leaseNamespace = options.systemNamespace;
-    electorConfig.leaseName = options.leaderElectionId;
-    electorConfig.identity = leaderIdentity;
-    electorConfig.callbacks.onStartedLeading = [&] { std::thread(lead).detach(); };
-    electorConfig.callbacks.onStoppedLeading = [&] {
-      if (stopping.load()) return;
-      // Another replica may act from now on: stop at once, as controller-runtime does.
-      spdlog::error("leader election lost; exiting");
-      std::_Exit(1);
-    };
-    electorConfig.callbacks.onNewLeader = [](const std::string& who) {
-      spdlog::info("leader is {}", who);
-    };
-    elector = std::make_unique<kube::LeaderElector>(**sideClient, clock, electorConfig);
-    leaderThread = std::thread([&] { elector->run(); });
-  } else {
-    std::thread(lead).detach();
-  }
-
-  int signal = 0;
-  sigwait(&signals, &signal);
-  spdlog::info("signal {}: shutting down", signal);
-  {
-    std::lock_guard lock(runMutex);
-    stopping.store(true);
-    runCv.notify_all();
-  }
-  ready.store(false);
-  reportWriter.stop();  // deletes this replica's report
-  configStream.stop();
-  meshServiceController.stop();
-  apiRouteController.stop();
-  webhookController.stop();
-  configCertificateController.stop();
-  trustController.stop();
+  manager.addServer(serverPart("metrics server", metricsServer, options.metricsBindAddress));
+  manager.addServer(serverPart("probe server", probeServer, options.healthProbeBindAddress));
   for (auto* informer : informers)
-    informer->stop();
-  if (elector) {
-    elector->stop();
-    leaderThread.join();
-  }
-  events.stop();
+    manager.addInformer(*informer);
+  manager.addSyncedPart({.name = "config stream caches",
+                         .start =
+                             [&](const kube::StopToken&) {
+                               configStream.cachesSynced();
+                               return std::string();
+                             },
+                         .stop = nullptr});
+
+  // What the leader runs, in order: the mesh CA and IngressClass (retried until they exist),
+  // then the controllers, then the reconciles wanted whether or not anything changed yet.
+  manager.addLeaderPart({.name = "leading",
+                         .start =
+                             [&](const kube::StopToken&) {
+                               spdlog::info("leading: bootstrapping the mesh CA, then controllers");
+                               reportWriter.startedLeading();
+                               configStream.startedLeading();
+                               return std::string();
+                             },
+                         .stop = nullptr});
+  manager.addLeaderPart(
+      {.name = "cluster bootstrap",
+       .start = [&](const kube::StopToken& stop) -> std::string {
+         meshgate::op::ClusterBootstrap bootstrap(rest, options.systemNamespace, ca, clock);
+         for (std::chrono::milliseconds backoff{500};;
+              backoff = std::min(backoff * 2, std::chrono::milliseconds(30000))) {
+           auto problem = bootstrap.run();
+           if (problem.empty()) return "";
+           spdlog::warn("bootstrap: {} (retrying in {} ms)", problem, backoff.count());
+           if (stop.waitFor(backoff)) return "stopped while retrying: " + problem;
+         }
+       },
+       .stop = nullptr});
+  for (const auto& [name, controller] : controllers)
+    manager.addController(*controller);
+  manager.addLeaderPart({.name = "initial reconciles",
+                         .start =
+                             [&](const kube::StopToken&) {
+                               webhookController.queue().add(webhookReconciler.request().key());
+                               trustController.queue().add(trustReconciler.request().key());
+                               configCertificateController.queue().add(
+                                   configCertificateReconciler.request().key());
+                               return std::string();
+                             },
+                         .stop = nullptr});
+
+  signals.start([&](int signal) {
+    spdlog::info("signal {}: shutting down", signal);
+    manager.requestStop();
+  });
+  const int exitCode = manager.run();
   collector.reset();
-  probeServer.stop();
-  metricsServer.stop();
-  return 0;
+  return exitCode;
 }

@@ -1,6 +1,7 @@
 // MeshService → Service and EndpointSlices.
 #include "operator/mesh_service_children.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -32,6 +33,14 @@ bool isSliceAddress(const std::string& address) {
   if (ip.is_loopback()) return false;
   if (ip.is_v6()) return !ip.to_v6().is_link_local();
   return (ip.to_v4().to_uint() & 0xffff0000u) != 0xa9fe0000u;  // 169.254.0.0/16
+}
+
+bool isStaticEndpointSlice(const nlohmann::json& slice) {
+  const auto metadata = slice.find("metadata");
+  if (metadata == slice.end() || !metadata->is_object()) return false;
+  const auto labels = metadata->find("labels");
+  if (labels == metadata->end() || !labels->is_object()) return false;
+  return labels->value("endpointslice.kubernetes.io/managed-by", "") == kEndpointSliceManager;
 }
 
 std::string serviceAccountOf(const api::MeshService& ms) {
@@ -102,12 +111,24 @@ std::vector<nlohmann::json> desiredEndpointSlices(const api::MeshService& ms) {
   return slices;
 }
 
-api::EndpointCounts countEndpoints(const std::vector<const nlohmann::json*>& slices) {
+std::vector<std::string> proxyOnlyAddresses(const api::MeshService& ms) {
+  std::vector<std::string> out;
+  for (const auto& endpoint : ms.spec.endpoints) {
+    if (isSliceAddress(endpoint.address)) continue;
+    if (std::find(out.begin(), out.end(), endpoint.address) == out.end())
+      out.push_back(endpoint.address);
+  }
+  return out;
+}
+
+api::EndpointCounts countEndpoints(const api::MeshService& ms,
+                                   const std::vector<nlohmann::json>& applied,
+                                   const std::vector<const nlohmann::json*>& cached) {
   std::set<std::string> all;
   std::set<std::string> ready;
-  for (const auto* slice : slices) {
-    const auto endpoints = slice->find("endpoints");
-    if (endpoints == slice->end() || !endpoints->is_array()) continue;
+  auto countSlice = [&](const nlohmann::json& slice) {
+    const auto endpoints = slice.find("endpoints");
+    if (endpoints == slice.end() || !endpoints->is_array()) return;
     for (const auto& endpoint : *endpoints) {
       const auto addresses = endpoint.find("addresses");
       if (addresses == endpoint.end() || !addresses->is_array() || addresses->empty()) continue;
@@ -119,6 +140,16 @@ api::EndpointCounts countEndpoints(const std::vector<const nlohmann::json*>& sli
       }
       if (isReady) ready.insert(address);
     }
+  };
+  for (const auto& slice : applied)
+    countSlice(slice);
+  for (const auto* slice : cached) {
+    if (isStaticEndpointSlice(*slice)) continue;
+    countSlice(*slice);
+  }
+  for (const auto& address : proxyOnlyAddresses(ms)) {
+    all.insert(address);
+    ready.insert(address);
   }
   return {static_cast<int64_t>(ready.size()), static_cast<int64_t>(all.size())};
 }

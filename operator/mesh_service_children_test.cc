@@ -70,9 +70,48 @@ TEST(MeshServiceChildrenTest, CountsDistinctAndReadyEndpointsAcrossSlices) {
                         {{"addresses", {"10.0.0.2"}}, {"conditions", {{"ready", false}}}}}}};
   nlohmann::json b = {
       {"endpoints", {{{"addresses", {"10.0.0.1"}}}, {{"addresses", {"10.0.0.3"}}}}}};
-  auto counts = countEndpoints({&a, &b});
+  auto counts = countEndpoints(meshService(), {}, {&a, &b});
   EXPECT_EQ(counts.total, 3);
   EXPECT_EQ(counts.ready, 2);
+}
+
+TEST(MeshServiceChildrenTest, CountsAppliedStaticSlicesInsteadOfTheirCachedCopies) {
+  auto ms = meshService();
+  ms.spec.endpoints = {{.address = "10.0.0.1", .port = std::nullopt, .weight = std::nullopt},
+                       {.address = "10.0.0.2", .port = std::nullopt, .weight = std::nullopt}};
+  const auto applied = desiredEndpointSlices(ms);
+  // The cache still holds an older copy of the static slice (one endpoint, not ready) and a slice
+  // kube-controller-manager keeps for the same Service.
+  nlohmann::json stale = applied[0];
+  stale["endpoints"] = {{{"addresses", {"10.0.0.9"}}, {"conditions", {{"ready", false}}}}};
+  nlohmann::json discovered = {
+      {"metadata",
+       {{"name", "billing-abcde"},
+        {"labels",
+         {{"kubernetes.io/service-name", "billing"},
+          {"endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"}}}}},
+      {"endpoints", {{{"addresses", {"10.1.0.5"}}, {"conditions", {{"ready", true}}}}}}};
+  EXPECT_TRUE(isStaticEndpointSlice(stale));
+  EXPECT_FALSE(isStaticEndpointSlice(discovered));
+
+  auto counts = countEndpoints(ms, applied, {&stale, &discovered});
+  EXPECT_EQ(counts.total, 3);  // 10.0.0.1, 10.0.0.2 as applied, 10.1.0.5 discovered
+  EXPECT_EQ(counts.ready, 3);
+  counts = countEndpoints(ms, applied, {});
+  EXPECT_EQ(counts.total, 2) << "an empty cache does not hide what was just applied";
+  EXPECT_EQ(counts.ready, 2);
+}
+
+TEST(MeshServiceChildrenTest, ProxyOnlyAddressesCountAsReadyOnce) {
+  auto ms = meshService();
+  ms.spec.endpoints = {{.address = "127.0.0.1", .port = std::nullopt, .weight = std::nullopt},
+                       {.address = "10.0.0.1", .port = std::nullopt, .weight = std::nullopt},
+                       {.address = "fe80::1", .port = 7000, .weight = std::nullopt},
+                       {.address = "127.0.0.1", .port = 7001, .weight = std::nullopt}};
+  EXPECT_EQ(proxyOnlyAddresses(ms), (std::vector<std::string>{"127.0.0.1", "fe80::1"}));
+  auto counts = countEndpoints(ms, desiredEndpointSlices(ms), {});
+  EXPECT_EQ(counts.total, 3);
+  EXPECT_EQ(counts.ready, 3);
 }
 
 TEST(MeshServiceChildrenTest, IdentityDefaultsToTheObjectName) {

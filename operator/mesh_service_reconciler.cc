@@ -19,6 +19,19 @@ namespace meshgate::op {
 namespace {
 namespace status = api::condition_status;
 namespace type = api::condition_type;
+namespace reason = api::condition_reason;
+
+// "1 static endpoint (127.0.0.1) is …" / "2 static endpoints (127.0.0.1, ::1) are …".
+std::string proxyOnlyNote(const std::vector<std::string>& addresses) {
+  std::string list;
+  for (const auto& address : addresses)
+    list += (list.empty() ? "" : ", ") + address;
+  const bool one = addresses.size() == 1;
+  return std::to_string(addresses.size()) + (one ? " static endpoint (" : " static endpoints (") +
+         list + (one ? ") is" : ") are") +
+         " served by meshgate proxies only: an EndpointSlice cannot hold loopback or link-local "
+         "addresses";
+}
 
 }  // namespace
 
@@ -69,10 +82,11 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   auto decoded = api::decodeMeshService(*live);
   const std::string now = kube::formatTime(clock_.wallNow());
   const int64_t generation = (*live)["metadata"].value("generation", int64_t{0});
-  StatusWriter statusWriter(client_, kube::resources::kMeshServices, *live);
+  StatusWriter statusWriter(client_, kube::resources::kMeshServices, *live, &recentWrites_);
 
   api::MeshServiceStatus wanted;
   if (decoded.ok()) wanted = decoded.object->status;
+  const api::MeshServiceStatus previous = wanted;
   wanted.observedGeneration = generation;
   ConditionSetter conditions(wanted.conditions, generation, now);
 
@@ -80,42 +94,43 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   if (decoded.ok()) errors = api::validateMeshService(*decoded.object);
   if (!errors.empty()) {
     const std::string message = api::joinErrors(errors);
-    conditions.set(type::kAccepted, status::kFalse, api::condition_reason::kInvalid, message);
-    conditions.set(type::kReady, status::kFalse, api::condition_reason::kInvalid,
+    conditions.set(type::kAccepted, status::kFalse, reason::kInvalid, message);
+    conditions.set(type::kReady, status::kFalse, reason::kInvalid,
                    "the spec is invalid: " + message);
-    events_.record(*live, kube::EventType::Warning, "Invalid", "Validate", message);
+    events_.record(*live, kube::EventType::Warning, std::string(reason::kInvalid), "Validate",
+                   message);
     if (auto written = statusWriter.write(wanted); !written.empty()) {
       return statusFailure(statusWriter, written, goneNamespaces_);
     }
     return kube::ReconcileResult::terminal("invalid spec: " + message);
   }
   const api::MeshService& ms = *decoded.object;
-  conditions.set(type::kAccepted, status::kTrue, api::condition_reason::kAccepted, "");
+  conditions.set(type::kAccepted, status::kTrue, reason::kAccepted, "");
 
   // Children.
-  ChildApplier applier(client_, events_, *live);
+  ChildApplier applier(client_, events_, *live, &recentWrites_);
   std::string programmedProblem;
   if (auto problem =
           applier.apply(kube::resources::kServices, desiredService(ms), caches_.services.store());
       !problem.empty()) {
     programmedProblem = problem;
   }
+  const std::vector<nlohmann::json> staticSlices = desiredEndpointSlices(ms);
   std::vector<std::string> wantedSlices;
-  for (auto& slice : desiredEndpointSlices(ms)) {
+  for (const auto& slice : staticSlices) {
     wantedSlices.push_back(slice["metadata"]["name"].get<std::string>());
-    if (auto problem = applier.apply(kube::resources::kEndpointSlices, std::move(slice),
-                                     caches_.endpointSlices.store());
+    if (auto problem =
+            applier.apply(kube::resources::kEndpointSlices, slice, caches_.endpointSlices.store());
         !problem.empty() && programmedProblem.empty()) {
       programmedProblem = problem;
     }
   }
   // Static slices we own but no longer want (an endpoint family or port went away).
   const std::string serviceKey = request.key();
-  for (const auto& slice :
-       caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey)) {
-    const auto& labels = (*slice)["metadata"].value("labels", nlohmann::json::object());
-    if (labels.value("endpointslice.kubernetes.io/managed-by", "") != kEndpointSliceManager)
-      continue;
+  const auto cachedSlices =
+      caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey);
+  for (const auto& slice : cachedSlices) {
+    if (!isStaticEndpointSlice(*slice)) continue;
     const std::string name = (*slice)["metadata"]["name"];
     if (std::find(wantedSlices.begin(), wantedSlices.end(), name) != wantedSlices.end()) continue;
     if (auto problem =
@@ -127,18 +142,32 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
   // Programmed: the children are applied and every connected proxy that carries this
   // MeshService serves its generation. None carrying it is said (NoDataplane) but does not make
   // the service unready: nothing routes to it through meshgate yet.
-  std::optional<ProgrammedCondition> programmed;
+  ProgrammedCondition programmed;
   if (programmedProblem.empty()) {
     programmed = programmedCondition(
         dataplanes_.meshService(ms.metadata.namespace_, ms.metadata.name, generation), generation,
         "Service " + ms.metadata.name + " and " + std::to_string(wantedSlices.size()) +
             " static EndpointSlice(s) are applied; no connected dataplane carries this "
             "MeshService (no gateway serves a route to it)");
-    conditions.set(type::kProgrammed, programmed->status, programmed->reason, programmed->message);
   } else {
-    conditions.set(type::kProgrammed, status::kFalse, "ApplyFailed", programmedProblem);
+    programmed = {std::string(status::kFalse), std::string(reason::kApplyFailed),
+                  programmedProblem};
   }
-  conditions.set(type::kResolvedRefs, status::kTrue, api::condition_reason::kResolvedRefs, "");
+  // Static endpoints left out of the EndpointSlices are still served, by the proxies alone: say
+  // so where the children are reported. A Warning, not Normal: traffic that does not go through
+  // a meshgate proxy (the Service's ClusterIP via kube-proxy, its DNS name from an unmeshed pod)
+  // finds none of these endpoints, which is worth noticing in `kubectl get events
+  // --field-selector type=Warning`. Recorded when the note first appears or changes, not on
+  // every reconcile.
+  if (const auto proxyOnly = proxyOnlyAddresses(ms); !proxyOnly.empty()) {
+    const std::string note = proxyOnlyNote(proxyOnly);
+    programmed.message += "; " + note;
+    const auto* before = findCondition(previous.conditions, type::kProgrammed);
+    if (before == nullptr || before->message.find(note) == std::string::npos)
+      events_.record(*live, kube::EventType::Warning, "ProxyOnlyEndpoints", "Reconcile", note);
+  }
+  conditions.set(type::kProgrammed, programmed.status, programmed.reason, programmed.message);
+  conditions.set(type::kResolvedRefs, status::kTrue, reason::kResolvedRefs, "");
 
   // Identity.
   const std::string serviceAccount = serviceAccountOf(ms);
@@ -170,46 +199,37 @@ kube::ReconcileResult MeshServiceReconciler::reconcile(const kube::Request& requ
     wanted.certificate =
         api::CertificateStatus{.secretName = issued->secretName, .notAfter = issued->notAfter};
     conditions.set(
-        type::kCertificateReady, status::kTrue, "Issued",
+        type::kCertificateReady, status::kTrue, reason::kIssued,
         "Secret " + issued->secretName + " holds " + identity + " until " + issued->notAfter);
     if (issued->written) {
       events_.record(*live, kube::EventType::Normal, "CertificateIssued", "Issue",
                      "Secret " + issued->secretName + ": " + issued->reason);
     }
   } else {
-    conditions.set(type::kCertificateReady, status::kFalse, "IssueFailed", issued.error());
+    conditions.set(type::kCertificateReady, status::kFalse, reason::kIssueFailed, issued.error());
     events_.record(*live, kube::EventType::Warning, "CertificateFailed", "Issue", issued.error());
   }
 
-  // Endpoints and readiness.
-  std::vector<const nlohmann::json*> slices;
-  const auto sliceObjects =
-      caches_.endpointSlices.store().byIndex(kEndpointSlicesByService, serviceKey);
-  for (const auto& slice : sliceObjects)
-    slices.push_back(slice.get());
-  wanted.endpoints = countEndpoints(slices);
-  // Static endpoints no EndpointSlice can hold (loopback, link-local) are served by the proxy
-  // from its config all the same: count them as ready.
-  for (const auto& endpoint : ms.spec.endpoints) {
-    if (!isSliceAddress(endpoint.address)) {
-      wanted.endpoints->total++;
-      wanted.endpoints->ready++;
-    }
-  }
+  // Endpoints and readiness, counted from the static slices as applied above rather than from the
+  // cache, which holds them only once their watch event arrives: the first reconcile already
+  // writes the settled count, and the event that follows finds nothing to change.
+  std::vector<const nlohmann::json*> cached;
+  for (const auto& slice : cachedSlices)
+    cached.push_back(slice.get());
+  wanted.endpoints = countEndpoints(ms, staticSlices, cached);
   if (!programmedProblem.empty()) {
-    conditions.set(type::kReady, status::kFalse, "NotProgrammed", programmedProblem);
+    conditions.set(type::kReady, status::kFalse, reason::kNotProgrammed, programmedProblem);
   } else if (!certificateReady) {
-    conditions.set(type::kReady, status::kFalse, "CertificateNotReady", issued.error());
-  } else if (programmed->status != status::kTrue &&
-             programmed->reason != programmed_reason::kNoDataplane) {
-    conditions.set(type::kReady, status::kFalse, programmed->reason, programmed->message);
+    conditions.set(type::kReady, status::kFalse, reason::kCertificateNotReady, issued.error());
+  } else if (programmed.status != status::kTrue && programmed.reason != reason::kNoDataplane) {
+    conditions.set(type::kReady, status::kFalse, programmed.reason, programmed.message);
   } else if (wanted.endpoints->ready == 0) {
     std::string why = ms.spec.selector.empty() ? "no static endpoint is ready"
                                                : "no ready pod matches the selector";
-    conditions.set(type::kReady, status::kFalse, "NoReadyEndpoints",
+    conditions.set(type::kReady, status::kFalse, reason::kNoReadyEndpoints,
                    "0 of " + std::to_string(wanted.endpoints->total) + " endpoints ready: " + why);
   } else {
-    conditions.set(type::kReady, status::kTrue, "Ready",
+    conditions.set(type::kReady, status::kTrue, reason::kReady,
                    std::to_string(wanted.endpoints->ready) + " of " +
                        std::to_string(wanted.endpoints->total) + " endpoints ready");
   }

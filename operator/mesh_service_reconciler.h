@@ -1,8 +1,12 @@
 // Reconciles one MeshService: validates it, applies its Service and static EndpointSlices (only
 // when they differ from what is live), deletes EndpointSlices it no longer wants, makes sure the
 // identity certificate of its service account is valid, and writes status conditions that say
-// why (Accepted, ResolvedRefs, CertificateReady, Programmed, Ready). Called by the MeshService
-// controller's workers; reads only informer caches, writes only by server-side apply.
+// why (Accepted, ResolvedRefs, CertificateReady, Programmed, Ready; reasons in api/condition.h).
+// The status is settled on the first reconcile: static endpoints count as applied, not as the
+// EndpointSlice cache shows them a moment later. Static endpoints no EndpointSlice can hold
+// (loopback, link-local) are named in Programmed, with a Warning Event when that list changes.
+// Called by the MeshService controller's workers; reads only informer caches, writes only by
+// server-side apply.
 #pragma once
 
 #include <string>
@@ -15,6 +19,7 @@
 #include "operator/certificate_issuer.h"
 #include "operator/dataplane_status.h"
 #include "operator/namespace_state.h"
+#include "operator/recent_writes.h"
 
 namespace meshgate::op {
 
@@ -56,6 +61,7 @@ class MeshServiceReconciler : public kube::Reconciler {
   const DataplaneStatus& dataplanes_;
   kube::EventRecorder& events_;
   GoneNamespaces goneNamespaces_;
+  RecentWrites recentWrites_;  // children and status written, not yet in the caches
   kube::Clock& clock_;
   MeshServiceReconcilerOptions options_;
 };

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <set>
 
 #include "api/allowed_hosts.h"
 #include "api/api_route_codec.h"
@@ -16,25 +15,18 @@ namespace meshgate::op {
 
 namespace {
 
-// A valid route, or nullopt.
-std::optional<api::ApiRoute> validRoute(const nlohmann::json& object) {
-  auto decoded = api::decodeApiRoute(object);
-  if (!decoded.ok() || !api::validateApiRoute(*decoded.object).empty()) return std::nullopt;
-  return std::move(*decoded.object);
-}
-
-// The route's hosts its namespace allows; the others go to `denied` when given.
+// The route's hosts its namespace allows; the others go to `denied`.
 std::vector<std::string> allowedHosts(const api::ApiRoute& route,
                                       const kube::ThreadSafeStore& namespaces,
-                                      std::vector<std::string>* denied) {
+                                      std::vector<std::string>& denied) {
   std::optional<std::vector<std::string>> globs;
   if (auto ns = namespaces.get(route.metadata.namespace_)) globs = api::allowedHostGlobs(*ns);
   std::vector<std::string> allowed;
   for (const auto& host : route.spec.hosts) {
     if (!globs || api::hostAllowed(host, *globs)) {
       allowed.push_back(host);
-    } else if (denied != nullptr) {
-      denied->push_back(host);
+    } else {
+      denied.push_back(host);
     }
   }
   return allowed;
@@ -75,18 +67,14 @@ Expected<RouteAdmission, api::ErrorList> admitRoute(const nlohmann::json& live,
   const std::string routeKey = kube::keyOf(live);
 
   // Hosts the namespace allows, then claims older routes already hold.
-  out.plan.hosts = allowedHosts(route, caches.namespaces, &out.deniedHosts);
-  std::vector<api::ApiRoute> competitors;
-  std::set<std::string> seen = {routeKey};
+  out.plan.hosts = allowedHosts(route, caches.namespaces, out.deniedHosts);
+  std::vector<kube::ObjectSharedPtr> candidates;
   for (const auto& host : api::apiRouteHostIndex(live)) {
-    for (const auto& other : caches.apiRoutes.byIndex(kApiRoutesByHost, host)) {
-      if (!seen.insert(kube::keyOf(*other)).second) continue;
-      auto competitor = validRoute(*other);
-      if (!competitor) continue;  // an invalid route claims nothing
-      competitor->spec.hosts = allowedHosts(*competitor, caches.namespaces, nullptr);
-      competitors.push_back(std::move(*competitor));
-    }
+    const auto named = caches.apiRoutes.byIndex(kApiRoutesByHost, host);
+    candidates.insert(candidates.end(), named.begin(), named.end());
   }
+  const std::vector<api::ApiRoute> competitors = api::competingRoutes(
+      route, candidates, [&](const std::string& ns) { return caches.namespaces.get(ns); });
   api::ApiRoute admitted = route;
   admitted.spec.hosts = out.plan.hosts;
   std::vector<const api::ApiRoute*> contenders = {&admitted};

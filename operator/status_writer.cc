@@ -3,14 +3,16 @@
 
 #include "api/api_route_codec.h"
 #include "api/mesh_service_codec.h"
+#include "base/sha256.h"
+#include "kube/thread_safe_store.h"
 #include "operator/desired_state.h"
 #include "operator/owner_reference.h"
 
 namespace meshgate::op {
 
 StatusWriter::StatusWriter(kube::RestClient& client, kube::GroupVersionResource gvr,
-                           const nlohmann::json& live)
-    : client_(client), gvr_(std::move(gvr)), live_(live) {}
+                           const nlohmann::json& live, RecentWrites* recent)
+    : client_(client), gvr_(std::move(gvr)), live_(live), recent_(recent) {}
 
 std::string StatusWriter::write(const api::MeshServiceStatus& status) {
   api::MeshService carrier;
@@ -27,6 +29,10 @@ std::string StatusWriter::write(const api::ApiRouteStatus& status) {
 std::string StatusWriter::writeJson(const nlohmann::json& status) {
   const auto liveStatus = live_.find("status");
   if (liveStatus != live_.end() && isSubsetOf(status, *liveStatus)) return "";
+  const std::string writeKey = gvr_.resource + "/status/" + kube::keyOf(live_);
+  const std::string digest = sha256Hex(status.dump(), 32);
+  const std::string cachedVersion = live_["metadata"].value("resourceVersion", "");
+  if (recent_ != nullptr && recent_->alreadyWritten(writeKey, digest, cachedVersion)) return "";
   nlohmann::json body = {{"apiVersion", live_.value("apiVersion", gvr_.apiVersion())},
                          {"kind", live_.value("kind", gvr_.kind)},
                          {"metadata",
@@ -38,6 +44,10 @@ std::string StatusWriter::writeJson(const nlohmann::json& status) {
     targetGone_ = applied.error().isNotFound() || applied.error().isNamespaceGone();
     namespaceGone_ = applied.error().code == 404 && applied.error().isNamespaceGone();
     return "writing status: " + applied.error().toString();
+  }
+  if (recent_ != nullptr && applied->contains("metadata")) {
+    recent_->record(writeKey, digest, cachedVersion,
+                    (*applied)["metadata"].value("resourceVersion", ""));
   }
   wrote_ = true;
   return "";

@@ -1,6 +1,7 @@
 // StatusWriter writes an object's status through the status subresource by server-side apply,
-// and only when the status we want is not already what the cached object shows — so a
-// reconcile that reaches the same verdict writes nothing. One per reconcile.
+// and only when the status we want is not already what the cached object shows, nor the same
+// write already made and not yet cached (RecentWrites) — so a reconcile that reaches the same
+// verdict writes nothing. One per reconcile.
 #pragma once
 
 #include <string>
@@ -13,13 +14,15 @@
 #include "kube/reconciler.h"
 #include "kube/rest_client.h"
 #include "operator/namespace_state.h"
+#include "operator/recent_writes.h"
 
 namespace meshgate::op {
 
 class StatusWriter {
  public:
-  StatusWriter(kube::RestClient& client, kube::GroupVersionResource gvr,
-               const nlohmann::json& live);
+  // `recent` (the reconciler's, may be null) remembers writes the cache has not shown yet.
+  StatusWriter(kube::RestClient& client, kube::GroupVersionResource gvr, const nlohmann::json& live,
+               RecentWrites* recent = nullptr);
 
   // "" on success (written or unchanged), else the failure.
   std::string write(const api::MeshServiceStatus& status);
@@ -39,6 +42,7 @@ class StatusWriter {
   kube::RestClient& client_;
   kube::GroupVersionResource gvr_;
   const nlohmann::json& live_;
+  RecentWrites* recent_;
   bool wrote_ = false;
   bool targetGone_ = false;
   bool namespaceGone_ = false;

@@ -2,21 +2,24 @@
 // MeshServices and ApiRoutes (defaulting, validation, admission policy). Loads its config file and
 // serving certificate (both reloaded on change), fills informer caches of Namespaces, ApiRoutes
 // and MeshServices, then serves HTTPS on --bind-address, and /metrics, /healthz and /readyz on
-// plain HTTP. SIGTERM/SIGINT stop it: the listener closes first, answers in flight complete.
+// plain HTTP. kube::Manager orders start and stop; on SIGTERM/SIGINT at any moment the listener
+// closes first, answers in flight complete, then the caches and servers stop: exit 0.
 #include <atomic>
-#include <csignal>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include "api/route_conflicts.h"
 #include "base/logging.h"
+#include "base/termination_signals.h"
 #include "kube/clock.h"
 #include "kube/informer.h"
 #include "kube/kubeconfig_loader.h"
+#include "kube/manager.h"
 #include "metrics/probe_server.h"
 #include "metrics/registry.h"
 #include "webhook/admission/api_route_admission.h"
@@ -75,6 +78,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   meshgate::configureLogging(options.logLevel, options.logFormat, "meshgate-webhook");
 
+  // Before any thread: SIGTERM and SIGINT are taken on a thread of its own, never elsewhere.
+  meshgate::TerminationSignals signals;
   // Declared first so it outlives the watchers whose timers and descriptors it serves.
   boost::asio::io_context main;
   metrics::Registry registry;
@@ -97,12 +102,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("connecting to {}", kubeConfig->describe());
-  auto client = kube::RestClient::create(*kubeConfig);
+  kube::SystemClock clock;
+  auto client = kube::RestClient::create(*kubeConfig, clock);
   if (!client) {
     spdlog::error("{}", client.error().toString());
     return 1;
   }
-  kube::SystemClock clock;
+  kube::ManagerOptions managerOptions;
+  managerOptions.name = "meshgate-webhook";
+  kube::Manager manager(clock, std::move(managerOptions));
   kube::InformerOptions informerOptions;
   informerOptions.resyncPeriod = std::chrono::seconds(options.resyncSeconds);
   kube::Informer namespaces(**client, kube::resources::kNamespaces, "", informerOptions, clock);
@@ -113,7 +121,7 @@ int main(int argc, char** argv) {
   // whole call 5 s (timeoutSeconds).
   kube::RestConfig liveConfig = *kubeConfig;
   liveConfig.timeout = std::chrono::seconds(2);
-  auto liveClient = kube::RestClient::create(liveConfig);
+  auto liveClient = kube::RestClient::create(liveConfig, clock);
   if (!liveClient) {
     spdlog::error("{}", liveClient.error().toString());
     return 1;
@@ -138,9 +146,8 @@ int main(int argc, char** argv) {
                 return wh::validateApiRoute(r, *settings.current(), cluster);
               }});
 
-  // Metrics and probes. Ready once the caches hold the cluster and the certificate is valid;
-  // live while the process runs.
-  std::atomic<bool> synced{false};
+  // Metrics and probes. Ready once the caches hold the cluster, the admission server listens and
+  // the certificate is valid; live while the process runs.
   auto certificateExpiry = registry.addCollector([&serving](metrics::SampleWriter& out) {
     out.gauge("meshgate_webhook_certificate_expiry_seconds",
               "Unix time at which the serving certificate in use expires", {},
@@ -149,75 +156,77 @@ int main(int argc, char** argv) {
                                       .count()));
   });
   metrics::ProbeServer metricsServer({.routes = {.registry = &registry, .health = false}});
-  metrics::ProbeServer probeServer({.routes = {.registry = nullptr,
-                                               .health = true,
-                                               .liveness = nullptr,
-                                               .readiness = [&]() -> metrics::HealthStatus {
-                                                 if (!synced.load())
-                                                   return {false, "caches not synced"};
-                                                 if (serving.notAfter() <=
-                                                     std::chrono::system_clock::now())
-                                                   return {false, "serving certificate expired"};
-                                                 return {true, ""};
-                                               }}});
-  if (auto port = metricsServer.start(options.metricsBindAddress); !port) {
-    spdlog::error("metrics server: {}", port.error());
-    return 1;
-  }
-  if (auto port = probeServer.start(options.healthProbeBindAddress); !port) {
-    spdlog::error("probe server: {}", port.error());
-    return 1;
-  }
-
-  // Watches (config, certificate) and signals run on this io_context's thread.
-  settings.watch(main);
-  serving.watch(main);
-  boost::asio::signal_set signals(main, SIGTERM, SIGINT);
-
-  namespaces.start();
-  apiRoutes.start();
-  meshServices.start();
-  // Serving before the caches hold the cluster would inject by empty namespace labels and miss
-  // conflicts, so the listener opens only once they are synced (the apiserver retries meanwhile,
-  // or applies the failurePolicy).
-  std::atomic<bool> stopping{false};
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", signal);
-    stopping.store(true);
-    main.stop();
-  });
-  std::thread watchThread([&] { main.run(); });
-  while (!stopping.load() && !(namespaces.waitForSync(std::chrono::seconds(1)) &&
-                               apiRoutes.waitForSync(std::chrono::seconds(1)) &&
-                               meshServices.waitForSync(std::chrono::seconds(1)))) {
-    spdlog::info("waiting for the namespace, ApiRoute and MeshService caches to sync");
-  }
-
+  metrics::ProbeServer probeServer(
+      {.routes = {.registry = nullptr,
+                  .health = true,
+                  .liveness = nullptr,
+                  .readiness = [&]() -> metrics::HealthStatus {
+                    if (!manager.ready())
+                      return {false, std::string("not ready: ") + kube::toString(manager.phase())};
+                    if (serving.notAfter() <= std::chrono::system_clock::now())
+                      return {false, "serving certificate expired"};
+                    return {true, ""};
+                  }}});
   wh::AdmissionServer server(
       {.bindAddress = options.bindAddress, .threads = options.threads}, serving,
       [&router](const wh::HttpRequest& request) { return router.handle(request); });
-  int exitCode = 0;
-  if (!stopping.load()) {
-    if (auto port = server.start(); !port) {
-      spdlog::error("admission server: {}", port.error());
-      exitCode = 1;
-      main.stop();
-    } else {
-      synced.store(true);
-      spdlog::info("serving admission on {} (port {}), certificate valid until {}",
-                   options.bindAddress, *port,
-                   std::chrono::system_clock::to_time_t(serving.notAfter()));
-    }
-  }
-  watchThread.join();
-  synced.store(false);
-  server.drain(std::chrono::seconds(10));
-  server.stop();
-  namespaces.stop();
-  apiRoutes.stop();
-  meshServices.stop();
-  metricsServer.stop();
-  probeServer.stop();
-  return exitCode;
+
+  // Start order (stopped in reverse): the metrics and probe servers, the watches of the config
+  // and certificate files, the caches; then, once they hold the cluster, the admission listener —
+  // serving before would inject by empty namespace labels and miss conflicts (the apiserver
+  // retries meanwhile, or applies the failurePolicy). On stop the listener closes first and the
+  // answers in flight complete.
+  const auto serverPart = [](const char* name, metrics::ProbeServer& probes,
+                             const std::string& address) {
+    return kube::ManagedPart{.name = name,
+                             .start = [&probes, address](const kube::StopToken&) -> std::string {
+                               auto port = probes.start(address);
+                               return port ? std::string() : port.error();
+                             },
+                             .stop = [&probes] { probes.stop(); }};
+  };
+  manager.addServer(serverPart("metrics server", metricsServer, options.metricsBindAddress));
+  manager.addServer(serverPart("probe server", probeServer, options.healthProbeBindAddress));
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      keepRunning;
+  std::thread watchThread;
+  manager.addServer({.name = "file watches",
+                     .start =
+                         [&](const kube::StopToken&) {
+                           settings.watch(main);
+                           serving.watch(main);
+                           keepRunning.emplace(main.get_executor());
+                           watchThread = std::thread([&] { main.run(); });
+                           return std::string();
+                         },
+                     .stop =
+                         [&] {
+                           keepRunning.reset();
+                           main.stop();
+                           watchThread.join();
+                         }});
+  manager.addInformer(namespaces);
+  manager.addInformer(apiRoutes);
+  manager.addInformer(meshServices);
+  manager.addSyncedPart({.name = "admission server",
+                         .start = [&](const kube::StopToken&) -> std::string {
+                           auto port = server.start();
+                           if (!port) return port.error();
+                           spdlog::info(
+                               "serving admission on {} (port {}), certificate valid until {}",
+                               options.bindAddress, *port,
+                               std::chrono::system_clock::to_time_t(serving.notAfter()));
+                           return "";
+                         },
+                         .stop =
+                             [&] {
+                               server.drain(std::chrono::seconds(10));
+                               server.stop();
+                             }});
+
+  signals.start([&](int signal) {
+    spdlog::info("signal {}: shutting down", signal);
+    manager.requestStop();
+  });
+  return manager.run();
 }

@@ -72,14 +72,14 @@ int main(int argc, char** argv) {
   }
   config->qps = 1000;
   config->burst = 1000;
-  auto client = kube::RestClient::create(*config);
+  kube::SystemClock clock;
+  auto client = kube::RestClient::create(*config, clock);
   if (!client) {
     std::cerr << client.error().toString() << "\n";
     return 1;
   }
   if (mode == "populate") return populate(**client, std::stoi(argv[2]), argv[3]);
   const long rssBefore = statusKiB("VmRSS");
-  kube::SystemClock clock;
   const auto started = std::chrono::steady_clock::now();
   kube::Informer informer(**client, kube::resources::kConfigMaps, "", {}, clock);
   informer.start();

@@ -44,7 +44,7 @@ void ClusterFixture::SetUp() {
   config_ = loaded.value();
   config_.qps = 1000;
   config_.burst = 1000;
-  auto client = kube::RestClient::create(config_);
+  auto client = kube::RestClient::create(config_, clock_);
   ASSERT_TRUE(client.ok()) << client.error().toString();
   client_ = std::move(client).value();
 

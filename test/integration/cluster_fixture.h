@@ -20,6 +20,8 @@ class ClusterFixture : public ::testing::Test {
 
   kube::RestConfig config() const { return config_; }
   kube::RestClient& client() { return *client_; }
+  // The clock client() runs on; give it to every other client a test creates.
+  kube::Clock& clock() { return clock_; }
   // A namespace unique to this test, deleted at TearDown.
   const std::string& ns() const { return namespace_; }
 
@@ -34,6 +36,7 @@ class ClusterFixture : public ::testing::Test {
 
  private:
   kube::RestConfig config_;
+  kube::SystemClock clock_;  // declared before client_, which uses it until destroyed
   kube::RestClientPtr client_;
   std::string clusterDir_;
   std::string namespace_;

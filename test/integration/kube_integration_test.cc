@@ -185,8 +185,7 @@ TEST_F(KubeClientIntegrationTest, ListPaginatesTwelveHundredConfigMaps) {
 }
 
 TEST_F(KubeClientIntegrationTest, InformerWatchSurvivesApiserverRestart) {
-  kube::SystemClock clock;
-  kube::Informer informer(client(), kConfigMaps, ns(), {}, clock);
+  kube::Informer informer(client(), kConfigMaps, ns(), {}, clock());
   SeenNames seen;
   informer.addEventHandlers(seen.handlers());
   informer.start();
@@ -219,8 +218,7 @@ TEST_F(KubeClientIntegrationTest, InformerWatchSurvivesApiserverRestart) {
 }
 
 TEST_F(KubeClientIntegrationTest, InformerRelistsAfterGone) {
-  kube::SystemClock clock;
-  kube::Informer informer(client(), kConfigMaps, ns(), {}, clock);
+  kube::Informer informer(client(), kConfigMaps, ns(), {}, clock());
   SeenNames seen;
   informer.addEventHandlers(seen.handlers());
   informer.start();
@@ -258,23 +256,23 @@ TEST_F(KubeClientIntegrationTest, TlsVerifiesTheSanNotTheCommonName) {
   // the kubernetes service names: a name only in the CN must be refused.
   auto cnOnly = config();
   cnOnly.tlsServerName = "kube-apiserver";
-  auto client = kube::RestClient::create(cnOnly);
+  auto client = kube::RestClient::create(cnOnly, clock());
   ASSERT_TRUE(client.ok());
   auto refused = (*client)->get(kube::resources::kNamespaces, "", "default");
   ASSERT_FALSE(refused.ok());
-  EXPECT_TRUE(refused.error().isTransport());
+  EXPECT_TRUE(refused.error().isNetwork());
   EXPECT_NE(refused.error().message.find("TLS handshake"), std::string::npos)
       << refused.error().toString();
 
   auto sanName = config();
   sanName.tlsServerName = "localhost";
-  auto good = kube::RestClient::create(sanName);
+  auto good = kube::RestClient::create(sanName, clock());
   ASSERT_TRUE(good.ok());
   EXPECT_TRUE((*good)->get(kube::resources::kNamespaces, "", "default").ok());
 
   auto untrusted = config();
   untrusted.caPem.clear();  // system roots do not include the local CA
-  auto strangers = kube::RestClient::create(untrusted);
+  auto strangers = kube::RestClient::create(untrusted, clock());
   ASSERT_TRUE(strangers.ok());
   EXPECT_FALSE((*strangers)->get(kube::resources::kNamespaces, "", "default").ok());
 }
@@ -283,7 +281,7 @@ TEST_F(KubeClientIntegrationTest, OperatorIdentityHoldsOnlyItsRbac) {
   std::string dir = clusterDir();
   auto operatorConfig = kube::loadKubeconfig(dir + "/operator.kubeconfig");
   ASSERT_TRUE(operatorConfig.ok()) << operatorConfig.error().toString();
-  auto operatorClient = kube::RestClient::create(*operatorConfig);
+  auto operatorClient = kube::RestClient::create(*operatorConfig, clock());
   ASSERT_TRUE(operatorClient.ok());
   // Deployments: nothing in config/rbac grants them to the operator (it reads pods, for subsets).
   auto denied = (*operatorClient)->list(kube::resources::kDeployments, ns());

@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
     std::cerr << config.error().toString() << "\n";
     return 1;
   }
-  auto client = kube::RestClient::create(*config);
+  kube::SystemClock clock;
+  auto client = kube::RestClient::create(*config, clock);
   if (!client) {
     std::cerr << client.error().toString() << "\n";
     return 1;
@@ -58,7 +59,6 @@ int main(int argc, char** argv) {
   electorConfig.callbacks.onStoppedLeading = [identity] { say("STOPPED", identity); };
   electorConfig.callbacks.onNewLeader = [](const std::string& leader) { say("NEWLEADER", leader); };
 
-  kube::SystemClock clock;
   kube::LeaderElector elector(**client, clock, electorConfig);
 
   // Signals are taken synchronously on a dedicated thread, which asks the elector to stop.

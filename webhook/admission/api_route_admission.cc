@@ -73,36 +73,35 @@ std::vector<bool> checkAllowedHosts(const api::ApiRoute& route, const std::strin
   return denied;
 }
 
-// A route of another namespace that can hold claims against `route`: valid (an invalid route
-// claims nothing), older, and allowed to serve `host` in its own namespace — the operator
-// ignores the rest, so the webhook must too.
+// A competing route (api::competingRoutes: valid, only the hosts its namespace allows) with the
+// claims it holds.
 struct Competitor {
   api::ApiRoute route;
   std::set<api::RouteClaim> claims;
 };
 
-std::vector<Competitor> olderCompetitors(const api::ApiRoute& route, const std::string& host,
-                                         bool creating, const ClusterView& view) {
+// The competitors for the hosts of `route` not skipped, narrowed by the webhook's own policy:
+// other namespaces only (same-namespace collisions are the operator's to mark Conflicted), and
+// on UPDATE only older routes. Oldest first, as competingRoutes orders them.
+std::vector<Competitor> olderCompetitors(const api::ApiRoute& route, bool creating,
+                                         const std::vector<bool>& skipHost,
+                                         const ClusterView& view) {
+  std::vector<ObjectPtr> candidates;
+  for (std::size_t h = 0; h < route.spec.hosts.size(); ++h) {
+    if (skipHost[h]) continue;
+    const auto named = view.apiRoutesWithHost(route.spec.hosts[h]);
+    candidates.insert(candidates.end(), named.begin(), named.end());
+  }
+  std::vector<api::ApiRoute> competing = api::competingRoutes(
+      route, candidates, [&view](const std::string& ns) { return view.namespaceObject(ns); });
   std::vector<Competitor> out;
-  for (const ObjectPtr& object : view.apiRoutesWithHost(host)) {
-    if (!object) continue;
-    auto decoded = api::decodeApiRoute(*object);
-    if (!decoded.ok()) continue;
-    api::ApiRoute& other = *decoded.object;
+  for (api::ApiRoute& other : competing) {
     if (other.metadata.namespace_ == route.metadata.namespace_) continue;
-    if (!api::validateApiRoute(other).empty()) continue;
-    if (const ObjectPtr ns = view.namespaceObject(other.metadata.namespace_)) {
-      const auto globs = api::allowedHostGlobs(*ns);
-      if (globs && !api::hostAllowed(host, *globs)) continue;
-    }
     // A route being created has no creationTimestamp yet: everything stored is older.
     if (!creating && !api::olderThan(other, route)) continue;
     auto claims = api::claimsOf(other);
     out.push_back({std::move(other), {claims.begin(), claims.end()}});
   }
-  std::sort(out.begin(), out.end(), [](const Competitor& a, const Competitor& b) {
-    return api::olderThan(a.route, b.route);
-  });
   return out;
 }
 
@@ -121,16 +120,14 @@ api::RouteClaim claimOf(const api::ApiRoute& route, const std::string& host,
 
 void checkConflicts(const api::ApiRoute& route, bool creating, const std::vector<bool>& skipHost,
                     const ClusterView& view, api::ErrorList& errors) {
-  std::vector<std::vector<Competitor>> competitors(route.spec.hosts.size());
-  for (std::size_t h = 0; h < route.spec.hosts.size(); ++h) {
-    if (!skipHost[h]) competitors[h] = olderCompetitors(route, route.spec.hosts[h], creating, view);
-  }
+  const std::vector<Competitor> competitors = olderCompetitors(route, creating, skipHost, view);
   auto check = [&](const FieldPath& path, const api::RouteMatch* match) {
     for (std::size_t h = 0; h < route.spec.hosts.size(); ++h) {
+      if (skipHost[h]) continue;
       const std::string& host = route.spec.hosts[h];
       const api::RouteClaim claim = claimOf(route, host, match);
       // Oldest first: the one the operator lets keep the claim.
-      for (const Competitor& owner : competitors[h]) {
+      for (const Competitor& owner : competitors) {
         if (owner.claims.count(claim) == 0) continue;
         errors.push_back(FieldError::forbidden(
             path, "host " + api::quote(host) + " " + claim.match +

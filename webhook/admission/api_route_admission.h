@@ -22,8 +22,9 @@ AdmissionDecision mutateApiRoute(const AdmissionRequest& request);
 //   - hosts outside the namespace's meshgate.io/allowed-hosts annotation, or any host when the
 //     policy requires the annotation and the namespace has none;
 //   - (host, match) claims an older route of another namespace holds in the same ingress class,
-//     by the operator's rules (api/route_conflicts.h); same-namespace collisions are left to
-//     the operator, which marks the younger route Conflicted;
+//     among the routes api::competingRoutes finds, as the operator does (api/route_conflicts.h);
+//     same-namespace collisions are left to the operator, which marks the younger route
+//     Conflicted;
 //   - the policy flags: requireTLS, requireAuth, maxRateLimitBurst.
 // Cluster and policy denials alone are 403 Forbidden. Backends naming a missing MeshService or
 // port are warnings only: the route starts serving them once they exist.
