@@ -46,6 +46,10 @@ class ApiRouteReconciler : public kube::Reconciler {
   // kube::Reconciler
   kube::ReconcileResult reconcile(const kube::Request& request) override;
 
+  // The writes made and not yet seen in the caches; its forgetOnEvents() handlers go on the
+  // informers of the objects this reconciler writes (see recent_writes.h).
+  RecentWrites& recentWrites() { return recentWrites_; }
+
   // The routes to look at again when `route` changes or goes: every route sharing a host with
   // it (a loser is re-admitted when its winner goes away).
   std::vector<kube::Request> routesSharingHosts(const nlohmann::json& route) const;

@@ -22,17 +22,23 @@ std::string ChildApplier::apply(const kube::GroupVersionResource& gvr, nlohmann:
   const std::string digest = desired["metadata"]["annotations"][kAppliedHashAnnotation];
   const std::string cachedVersion =
       live ? (*live)["metadata"].value("resourceVersion", "") : std::string();
-  if (recent_ != nullptr && recent_->alreadyWritten(writeKey, digest, cachedVersion)) return "";
+  if (recent_ != nullptr) {
+    if (recent_->alreadyWritten(writeKey, digest, cachedVersion)) return "";
+    recent_->begin(writeKey);
+  }
   auto applied = client_.apply(gvr, desired, kFieldManager);
   const std::string what = gvr.kind + " " + key;
   if (!applied) {
+    if (recent_ != nullptr) recent_->abandon(writeKey);
     const std::string problem = "applying " + what + ": " + applied.error().toString();
     events_.record(owner_, kube::EventType::Warning, "ApplyFailed", "Apply", problem);
     return problem;
   }
-  if (recent_ != nullptr && applied->contains("metadata")) {
+  if (recent_ != nullptr) {
     recent_->record(writeKey, digest, cachedVersion,
-                    (*applied)["metadata"].value("resourceVersion", ""));
+                    applied->contains("metadata")
+                        ? (*applied)["metadata"].value("resourceVersion", "")
+                        : std::string());
   }
   writes_++;
   events_.record(owner_, kube::EventType::Normal, live ? "Updated" : "Created", "Apply",

@@ -276,6 +276,19 @@ int main(int argc, char** argv) {
       rest, {meshServices, services, endpointSlices, namespaces}, issuer, configStream.status(),
       events, clock,
       {.trustDomain = options.trustDomain, .workloadCertificateLifetime = std::chrono::hours(24)});
+  // Writes not yet seen in the caches are remembered until the informer delivers the object's
+  // next event (recent_writes.h), so a reconcile woken by another event does not repeat them.
+  // Registered before the controllers' handlers: the entry is gone before the reconcile that
+  // event causes can look.
+  const auto forgetOnEvents = [](kube::Informer& informer, meshgate::op::RecentWrites& writes,
+                                 const kube::GroupVersionResource& gvr, const char* suffix) {
+    informer.addEventHandlers(writes.forgetOnEvents(gvr.resource + suffix));
+  };
+  forgetOnEvents(services, meshServiceReconciler.recentWrites(), kube::resources::kServices, "");
+  forgetOnEvents(endpointSlices, meshServiceReconciler.recentWrites(),
+                 kube::resources::kEndpointSlices, "");
+  forgetOnEvents(meshServices, meshServiceReconciler.recentWrites(), kube::resources::kMeshServices,
+                 "/status");
   kube::ControllerOptions controllerOptions;
   controllerOptions.workers = options.workers;
   kube::Controller meshServiceController("meshservice", meshServiceReconciler,
@@ -295,6 +308,9 @@ int main(int argc, char** argv) {
       rest, {apiRoutes, meshServices, ingresses, namespaces, authSecrets}, issuer,
       configStream.status(), events, clock,
       {.hostCertificateLifetime = std::chrono::hours(24 * 90)});
+  forgetOnEvents(ingresses, apiRouteReconciler.recentWrites(), kube::resources::kIngresses, "");
+  forgetOnEvents(apiRoutes, apiRouteReconciler.recentWrites(), kube::resources::kApiRoutes,
+                 "/status");
   kube::ControllerOptions apiRouteControllerOptions;
   apiRouteControllerOptions.workers = options.workers;
   kube::Controller apiRouteController("apiroute", apiRouteReconciler,

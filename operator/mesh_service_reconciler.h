@@ -54,6 +54,10 @@ class MeshServiceReconciler : public kube::Reconciler {
   // kube::Reconciler
   kube::ReconcileResult reconcile(const kube::Request& request) override;
 
+  // The writes made and not yet seen in the caches; its forgetOnEvents() handlers go on the
+  // informers of the objects this reconciler writes (see recent_writes.h).
+  RecentWrites& recentWrites() { return recentWrites_; }
+
  private:
   kube::RestClient& client_;
   MeshServiceCaches caches_;

@@ -32,7 +32,10 @@ std::string StatusWriter::writeJson(const nlohmann::json& status) {
   const std::string writeKey = gvr_.resource + "/status/" + kube::keyOf(live_);
   const std::string digest = sha256Hex(status.dump(), 32);
   const std::string cachedVersion = live_["metadata"].value("resourceVersion", "");
-  if (recent_ != nullptr && recent_->alreadyWritten(writeKey, digest, cachedVersion)) return "";
+  if (recent_ != nullptr) {
+    if (recent_->alreadyWritten(writeKey, digest, cachedVersion)) return "";
+    recent_->begin(writeKey);
+  }
   nlohmann::json body = {{"apiVersion", live_.value("apiVersion", gvr_.apiVersion())},
                          {"kind", live_.value("kind", gvr_.kind)},
                          {"metadata",
@@ -41,13 +44,16 @@ std::string StatusWriter::writeJson(const nlohmann::json& status) {
                          {"status", status}};
   auto applied = client_.apply(gvr_, body, kFieldManager, true, "status");
   if (!applied) {
+    if (recent_ != nullptr) recent_->abandon(writeKey);
     targetGone_ = applied.error().isNotFound() || applied.error().isNamespaceGone();
     namespaceGone_ = applied.error().code == 404 && applied.error().isNamespaceGone();
     return "writing status: " + applied.error().toString();
   }
-  if (recent_ != nullptr && applied->contains("metadata")) {
+  if (recent_ != nullptr) {
     recent_->record(writeKey, digest, cachedVersion,
-                    (*applied)["metadata"].value("resourceVersion", ""));
+                    applied->contains("metadata")
+                        ? (*applied)["metadata"].value("resourceVersion", "")
+                        : std::string());
   }
   wrote_ = true;
   return "";
