@@ -1,6 +1,7 @@
-// meshgatectl: offline tools for meshgate manifests — `validate -f FILE…` checks them,
-// `render -f PATH…` prints what the operator would write for them. The work is done in
-// cli/validate_command.cc and cli/render_command.cc; main only parses the command line.
+// meshgatectl: tools for meshgate manifests — `validate -f FILE…` checks them, `render -f PATH…`
+// prints what the operator would write for them, `diff -f PATH…` compares that with the cluster.
+// The work is done in cli/validate_command.cc, cli/render_command.cc and cli/diff_command.cc;
+// main only parses the command line.
 #include <algorithm>
 #include <iostream>
 #include <string>
@@ -8,11 +9,31 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/cluster_connection.h"
+#include "cli/diff_command.h"
 #include "cli/render_command.h"
 #include "cli/validate_command.h"
+#include "kube/clock.h"
+
+namespace {
+
+// -f (files, directories, -) and -n (the namespace of objects that name none), as render and
+// diff read manifests the same way.
+void addManifestOptions(CLI::App& command, std::vector<std::string>& paths,
+                        std::string& defaultNamespace) {
+  command
+      .add_option("-f,--filename", paths,
+                  "Manifest file or directory (recursive: *.yaml, *.yml, *.json), - for stdin; "
+                  "repeatable")
+      ->required();
+  command.add_option("-n,--namespace", defaultNamespace, "Namespace of objects that name none")
+      ->capture_default_str();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"meshgatectl: offline tools for meshgate manifests"};
+  CLI::App app{"meshgatectl: tools for meshgate manifests"};
   app.require_subcommand(1);
 
   std::vector<std::string> files;
@@ -29,14 +50,7 @@ int main(int argc, char** argv) {
       "Services, EndpointSlices and Ingresses, status conditions and gateway snapshots, as one "
       "YAML stream sorted by kind, namespace and name. Exit 0: every object accepted; 1: one "
       "is invalid, not allowed or conflicted (named on stderr); 2: a path cannot be read");
-  renderCommand
-      ->add_option("-f,--filename", render.paths,
-                   "Manifest file or directory (recursive: *.yaml, *.yml, *.json), - for stdin; "
-                   "repeatable")
-      ->required();
-  renderCommand
-      ->add_option("-n,--namespace", render.defaultNamespace, "Namespace of objects that name none")
-      ->capture_default_str();
+  addManifestOptions(*renderCommand, render.paths, render.defaultNamespace);
   renderCommand
       ->add_option("--show", sections,
                    "Sections to print, comma-separated: objects (Kubernetes objects only, for "
@@ -44,6 +58,18 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::IsMember({"objects", "status", "snapshots"}))
       ->capture_default_str();
+
+  meshgate::cli::DiffOptions diff;
+  std::string kubeconfig;
+  CLI::App* diffCommand = app.add_subcommand(
+      "diff",
+      "Compare the Services, EndpointSlices and Ingresses `render` prints with the cluster, like "
+      "kubectl diff: what would be created, updated (each differing field) or deleted. Exit 0: "
+      "no differences; 1: differences; 2: a path cannot be read or a usage error; 3: the "
+      "cluster cannot be read (named on stderr)");
+  addManifestOptions(*diffCommand, diff.paths, diff.defaultNamespace);
+  diffCommand->add_option("--kubeconfig", kubeconfig,
+                          "Kubeconfig file; default $KUBECONFIG, else the in-cluster config");
 
   try {
     app.parse(argc, argv);
@@ -63,6 +89,12 @@ int main(int argc, char** argv) {
     render.status = shown("status");
     render.snapshots = shown("snapshots");
     return meshgate::cli::runRender(render, std::cin, std::cout, std::cerr);
+  }
+  if (diffCommand->parsed()) {
+    kube::SystemClock clock;
+    return meshgate::cli::runDiff(
+        diff, [&] { return meshgate::cli::connectToCluster(kubeconfig, clock); }, std::cin,
+        std::cout, std::cerr);
   }
   return 0;
 }
