@@ -196,7 +196,12 @@ up() {
   kubectl apply -f config/rbac/namespace.yaml >/dev/null
   kubectl apply -R -f config/rbac/ >/dev/null
   kubectl apply -f crds/ >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
+  # A CRD created a moment ago may have no conditions yet, which `kubectl wait` refuses at once.
+  for attempt in 1 2 3 4 5 6; do
+    kubectl wait --for condition=established --timeout=10s \
+      crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null 2>&1 && break
+    [ "$attempt" -lt 6 ] || { echo "the CRDs were not established within 60 s" >&2; exit 1; }
+  done
   webhook_certificate
 
   say "Starting meshgate-operator, meshgate-webhook and the sample backends"

@@ -10,7 +10,7 @@ _apply_crds() {
   [ -e "${files[0]}" ] || files=()
   assert_ge "${#files[@]}" 2 "CRD files in crds/"
   kubectl apply -f crds/ >/dev/null
-  kubectl wait --for condition=established --timeout=60s \
+  wait_for 60 kubectl wait --for condition=established --timeout=10s \
     crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
 }
 

@@ -10,7 +10,7 @@ _prepare() {
   ensure_namespace meshgate-system
   kubectl apply -R -f config/rbac/ >/dev/null
   kubectl apply -f crds/ >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
+  wait_for 60 kubectl wait --for condition=established --timeout=10s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
 }
 
 test_kube_client_integration_suite() {

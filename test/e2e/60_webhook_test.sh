@@ -14,7 +14,7 @@ source "$REPO_ROOT/test/e2e/webhook_lib.sh"
 _webhook_setup() {
   kubectl apply -R -f config/rbac/ >/dev/null
   kubectl apply -f crds/ >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
+  wait_for 60 kubectl wait --for condition=established --timeout=10s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
   WEBHOOK_DIR=$(mktemp -d)
   _webhook_ca "$WEBHOOK_DIR"
   _webhook_issue "$WEBHOOK_DIR" >/dev/null

@@ -8,7 +8,7 @@ _prepare_operator() {
   ensure_namespace meshgate-system
   kubectl apply -R -f config/rbac/ >/dev/null
   kubectl apply -f crds/ >/dev/null
-  kubectl wait --for condition=established --timeout=60s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
+  wait_for 60 kubectl wait --for condition=established --timeout=10s crd/meshservices.meshgate.io crd/apiroutes.meshgate.io >/dev/null
 }
 
 # _launch_operator LOG [ARGS...] — starts the operator in the background and waits for its probe
