@@ -8,8 +8,9 @@ MESHGATE_SANITIZE ?=
 JOBS ?= $(shell nproc)
 CLUSTER_DIR ?= .local/cluster
 FUZZ_SECONDS ?= 60
+OUT ?= $(BUILD_DIR)/images
 
-.PHONY: help deps configure build unit e2e test fuzz fmt lint cluster-up cluster-down control-plane demo demo-down clean
+.PHONY: help deps configure build unit e2e test fuzz fmt lint cluster-up cluster-down control-plane demo demo-down images clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -37,6 +38,9 @@ e2e: build control-plane ## Bring a real control plane up, run the e2e suite, te
 	@MESHGATE_BUILD_DIR=$(BUILD_DIR) bash test/e2e/run.sh $(E2E)
 
 test: deps build unit e2e ## Everything: deps, build, unit tests, e2e against a real control plane
+
+images: build ## OCI archives of operator, webhook, proxy in OUT (build/images); umoci, no daemon
+	@bash scripts/images.sh $(BUILD_DIR) $(OUT) $(VERSION)
 
 fuzz: deps ## Build the libFuzzer targets with clang (build-fuzz), run each for FUZZ_SECONDS (60)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh

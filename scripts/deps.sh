@@ -11,6 +11,7 @@ packages=(
   clang-format clang-tidy
   clang-14 libclang-rt-14-dev
   wrk nginx-light haproxy valgrind strace curl jq procps util-linux python3 iproute2
+  umoci skopeo ca-certificates
 )
 
 missing=()
