@@ -3,16 +3,46 @@
 // JSON parser under the JWKS (dataplane/auth/strict_json.h), from the same input. Invariants:
 // nothing throws or crashes; a parsed JWKS has at least one key, each with an EVP key and a kid
 // that find() returns; a parsed API-key set is not empty, and an error message never contains a
-// line of the input that could be a key (16 visible characters or more).
+// key: no mapping value of 16 visible characters or more, as YAML itself reads the input (a line
+// that merely looks like "name: key" may be a name — `&a: x` is the anchor "a:" on the name x —
+// and names may be quoted in messages).
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "dataplane/auth/api_key_set.h"
 #include "dataplane/auth/jwk_set.h"
 #include "dataplane/auth/strict_json.h"
 #include "fuzz/fuzz_check.h"
+
+namespace {
+
+// The scalar values of a top-level YAML mapping that are not also one of its names: what
+// ApiKeySet reads as keys. Empty when the input is not such a mapping.
+std::vector<std::string> mappingValues(std::string_view text) {
+  std::vector<std::string> values;
+  std::set<std::string> names;
+  try {
+    const YAML::Node root = YAML::Load(std::string(text));
+    if (!root.IsMap()) return values;
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const YAML::detail::iterator_value pair = *it;  // a copy: the iterator's pair is temporary
+      if (pair.first.IsScalar()) names.insert(pair.first.Scalar());
+      if (pair.second.IsScalar()) values.push_back(pair.second.Scalar());
+    }
+  } catch (const std::exception&) {
+    return {};
+  }
+  std::erase_if(values, [&](const std::string& value) { return names.count(value) > 0; });
+  return values;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace meshgate::auth;
@@ -33,22 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (apiKeys.ok()) {
     FUZZ_CHECK(apiKeys.value()->size() > 0);
   } else {
-    // No run of 16+ visible characters that is not also in the message's own vocabulary may
-    // leak: check the values after "name: " on each line.
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string_view::npos) end = text.size();
-      const std::string_view line = text.substr(start, end - start);
-      const size_t colon = line.find(": ");
-      if (colon != std::string_view::npos) {
-        const std::string_view value = line.substr(colon + 2);
-        bool visible = value.size() >= 16;
-        for (const char c : value)
-          if (c < 0x21 || c > 0x7e) visible = false;
-        if (visible) FUZZ_CHECK(apiKeys.error().find(value) == std::string::npos);
-      }
-      start = end + 1;
+    for (const std::string& key : mappingValues(text)) {
+      bool visible = key.size() >= 16;
+      for (const char c : key)
+        if (c < 0x21 || c > 0x7e) visible = false;
+      if (visible) FUZZ_CHECK(apiKeys.error().find(key) == std::string::npos);
     }
   }
   return 0;
