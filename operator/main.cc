@@ -263,11 +263,6 @@ int main(int argc, char** argv) {
   meshgate::op::DataplaneReportWriter reportWriter(**reportsClient, configStream.registry(),
                                                    reportOptions);
   configStream.onLocalDataplanesChange([&] { reportWriter.changed(); });
-  // Whichever way main() returns, the sessions end (and report) before the writer goes.
-  struct StopStreamFirst {
-    meshgate::op::ConfigStream& stream;
-    ~StopStreamFirst() { stream.stop(); }
-  } stopStreamFirst{configStream};
   spdlog::info("dataplane reports: this replica is {}", replica);
 
   meshgate::op::MeshCa ca;
