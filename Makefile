@@ -9,6 +9,8 @@ JOBS ?= $(shell nproc)
 CLUSTER_DIR ?= .local/cluster
 FUZZ_SECONDS ?= 60
 OUT ?= $(BUILD_DIR)/images
+# 1: the e2e cluster gets a real node (containerd, kubelet; root needed) and the node tests run.
+MESHGATE_NODE ?= 0
 
 .PHONY: help deps configure build unit e2e test fuzz fmt lint cluster-up cluster-down control-plane demo demo-down images clean
 
@@ -34,19 +36,21 @@ unit: build ## Run the unit tests (ctest)
 control-plane: ## Build kube-apiserver, etcd, kube-controller-manager, kubectl from Go modules (cached)
 	@bash test/e2e/cluster/build.sh
 
-e2e: build control-plane ## Bring a real control plane up, run the e2e suite, tear it down
-	@MESHGATE_BUILD_DIR=$(BUILD_DIR) bash test/e2e/run.sh $(E2E)
+e2e: build control-plane ## Bring a real control plane up, run the e2e suite, tear it down (MESHGATE_NODE=1: with a node)
+	@if [ "$(MESHGATE_NODE)" = 1 ]; then bash scripts/images.sh $(BUILD_DIR) $(BUILD_DIR)/images >/dev/null; fi
+	@MESHGATE_NODE=$(MESHGATE_NODE) MESHGATE_BUILD_DIR=$(BUILD_DIR) bash test/e2e/run.sh $(E2E)
 
 test: deps build unit e2e ## Everything: deps, build, unit tests, e2e against a real control plane
 
-images: build ## OCI archives of operator, webhook, proxy in OUT (build/images); umoci, no daemon
+images: build ## OCI archives of operator, webhook, proxy, pause in OUT (build/images); umoci, no daemon
 	@bash scripts/images.sh $(BUILD_DIR) $(OUT) $(VERSION)
 
 fuzz: deps ## Build the libFuzzer targets with clang (build-fuzz), run each for FUZZ_SECONDS (60)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh
 
-cluster-up: control-plane ## Start a local control plane in $(CLUSTER_DIR)
-	@bash test/e2e/cluster/up.sh $(CLUSTER_DIR)
+cluster-up: control-plane ## Start a local control plane in $(CLUSTER_DIR) (MESHGATE_NODE=1: with a node)
+	@if [ "$(MESHGATE_NODE)" = 1 ]; then $(MAKE) --no-print-directory images >/dev/null; fi
+	@MESHGATE_NODE=$(MESHGATE_NODE) MESHGATE_NODE_IMAGES=$(abspath $(OUT)) bash test/e2e/cluster/up.sh $(CLUSTER_DIR)
 
 cluster-down: ## Stop the local control plane in $(CLUSTER_DIR)
 	@bash test/e2e/cluster/down.sh $(CLUSTER_DIR)

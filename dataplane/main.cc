@@ -1,9 +1,12 @@
-// meshgate-proxy: the gateway proxy — see docs/PROXY_CONFIG.md.
+// meshgate-proxy: the gateway proxy — see docs/PROXY_CONFIG.md — and the mesh sidecar's first
+// slice (sidecar_server.h: the workload identity and the admin endpoint, no traffic yet).
 //   meshgate-proxy --config proxy.yaml [--concurrency N] [--log-level info] [--no-watch]
 //   meshgate-proxy --mode gateway --control-plane https://HOST:15012 --cert-dir DIR
 //                  [--ingress-class meshgate] [--node gateway~<hostname>] [--snapshot-file PATH]
 //                  [--http-address 0.0.0.0:8080] [--https-address 0.0.0.0:8443]
 //                  [--admin-address 127.0.0.1:15000] [--access-log PATH]
+//   meshgate-proxy --mode sidecar --cert-dir DIR [--control-plane https://HOST:15012]
+//                  [--node sidecar~<hostname>] [--admin-address 0.0.0.0:15000]
 #include <unistd.h>
 
 #include <csignal>
@@ -17,6 +20,7 @@
 
 #include "api/config_stream_protocol.h"
 #include "dataplane/proxy/proxy_server.h"
+#include "dataplane/proxy/sidecar_server.h"
 #include "metrics/bind_address.h"
 
 namespace {
@@ -57,20 +61,25 @@ int main(int argc, char** argv) {
   std::string adminAddress = "127.0.0.1:15000";
   std::string accessLog;
 
-  CLI::App app{"meshgate-proxy: the meshgate gateway proxy"};
+  CLI::App app{"meshgate-proxy: the meshgate gateway proxy and mesh sidecar"};
   app.add_option("--config", options.configPath, "Config file (YAML or JSON); file mode");
   app.add_option("--mode", mode, "file (default with --config), gateway, or sidecar")
       ->check(CLI::IsMember({"file", "gateway", "sidecar"}));
-  auto* controlPlaneOption =
-      app.add_option("--control-plane", controlPlane,
-                     "Gateway mode: the operator's config stream, https://HOST:PORT");
-  auto* certDirOption = app.add_option("--cert-dir", certDir,
-                                       "Gateway mode: directory with ca.crt, tls.crt and tls.key");
+  auto* controlPlaneOption = app.add_option(
+      "--control-plane", controlPlane,
+      "Gateway and sidecar mode: the operator's config stream, https://HOST:PORT (sidecar mode "
+      "does not connect yet)");
+  auto* certDirOption = app.add_option(
+      "--cert-dir", certDir,
+      "Gateway and sidecar mode: directory with ca.crt, tls.crt and tls.key (sidecar mode: the "
+      "workload identity, which may be empty until a MeshService uses the service account)");
   auto* ingressClassOption =
       app.add_option("--ingress-class", ingressClass,
                      "Gateway mode: the ApiRoutes to serve (by ingressClassName)");
-  auto* nodeOption = app.add_option("--node", node,
-                                    "Gateway mode: this proxy's name (default gateway~<hostname>)");
+  auto* nodeOption =
+      app.add_option("--node", node,
+                     "Gateway and sidecar mode: this proxy's name (default gateway~<hostname> or "
+                     "sidecar~<hostname>)");
   auto* snapshotFileOption =
       app.add_option("--snapshot-file", snapshotFile,
                      "Gateway mode: keep the last applied snapshot here (mode 0600)");
@@ -78,32 +87,62 @@ int main(int argc, char** argv) {
                                     "Gateway mode: address of the listener named http");
   auto* httpsOption = app.add_option("--https-address", httpsAddress,
                                      "Gateway mode: address of the listener named https");
-  auto* adminOption =
-      app.add_option("--admin-address", adminAddress, "Gateway mode: the admin listener's address");
+  auto* adminOption = app.add_option(
+      "--admin-address", adminAddress,
+      "Gateway and sidecar mode: the admin listener's address (default 127.0.0.1:15000; sidecar "
+      "mode 0.0.0.0:15000, for the kubelet's probes)");
   auto* accessLogOption =
       app.add_option("--access-log", accessLog, "Gateway mode: enable the access log at this path");
-  app.add_option("--concurrency", options.concurrency, "Worker threads (default: cores)")
+  app.add_option("--concurrency", options.concurrency,
+                 "Worker threads (default: cores; sidecar mode runs none yet)")
       ->check(CLI::Range(1, 256));
   app.add_option("--log-level", logLevel, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  app.add_flag("--no-watch", noWatch,
-               "File mode: reload only on SIGHUP, not when the file changes");
+  auto* noWatchOption = app.add_flag("--no-watch", noWatch,
+                                     "File mode: reload only on SIGHUP, not when the file changes");
   CLI11_PARSE(app, argc, argv);
   options.watchFile = !noWatch;
 
   if (mode.empty()) {
     if (options.configPath.empty())
-      return usageError("--config FILE or --mode gateway is required (see --help)");
+      return usageError("--config FILE, --mode gateway or --mode sidecar is required (see --help)");
     mode = "file";
   }
-  if (mode == "sidecar") return usageError("sidecar mode is not built yet");
-  if (mode == "file") {
-    if (options.configPath.empty()) return usageError("--mode file requires --config FILE");
+  std::optional<meshgate::dp::SidecarOptions> sidecar;
+  if (mode == "sidecar") {
+    if (!options.configPath.empty())
+      return usageError(
+          "--config cannot be used with --mode sidecar (the sidecar has no config file)");
     for (const auto* gatewayOnly :
-         {controlPlaneOption, certDirOption, ingressClassOption, nodeOption, snapshotFileOption,
-          httpOption, httpsOption, adminOption, accessLogOption})
+         {ingressClassOption, snapshotFileOption, httpOption, httpsOption, accessLogOption})
       if (gatewayOnly->count() > 0)
         return usageError(gatewayOnly->get_name() + " is only valid with --mode gateway");
+    if (noWatchOption->count() > 0) return usageError("--no-watch is only valid with --mode file");
+    if (certDir.empty()) return usageError("--mode sidecar requires --cert-dir DIR");
+    sidecar.emplace();
+    if (controlPlaneOption->count() > 0) {
+      auto endpoint = meshgate::dp::parseControlPlaneUrl(controlPlane);
+      if (!endpoint) return usageError(endpoint.error());
+      sidecar->controlPlane = std::move(*endpoint);
+    }
+    if (nodeOption->count() == 0) node = "sidecar~" + hostName();
+    if (node.empty()) return usageError("--node must not be empty");
+    if (adminOption->count() == 0) adminAddress = "0.0.0.0:15000";
+    if (auto admin = parseListenAddress("--admin-address", adminAddress); !admin)
+      return usageError(admin.error());
+    sidecar->certDir = certDir;
+    sidecar->node = node;
+    sidecar->adminAddress = adminAddress;
+    sidecar->concurrency = options.concurrency;
+  } else if (mode == "file") {
+    if (options.configPath.empty()) return usageError("--mode file requires --config FILE");
+    for (const auto* gatewayOnly :
+         {ingressClassOption, snapshotFileOption, httpOption, httpsOption, accessLogOption})
+      if (gatewayOnly->count() > 0)
+        return usageError(gatewayOnly->get_name() + " is only valid with --mode gateway");
+    for (const auto* streamOnly : {controlPlaneOption, certDirOption, nodeOption, adminOption})
+      if (streamOnly->count() > 0)
+        return usageError(streamOnly->get_name() + " is only valid with --mode gateway or sidecar");
   } else {
     if (!options.configPath.empty())
       return usageError(
@@ -144,6 +183,10 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   // A client that disconnects mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  if (sidecar) {
+    meshgate::dp::SidecarServer server(std::move(*sidecar));
+    return server.run();
+  }
   meshgate::dp::ProxyServer server(std::move(options));
   return server.run();
 }

@@ -92,6 +92,13 @@ class Manager {
 
   // Every part started (and, with leader election, leading).
   bool ready() const { return phase_.load() == ManagerPhase::kRunning; }
+  // A standby replica (campaigning) with every part a replica runs whatever its role, or a
+  // replica for which ready() holds. What a readiness probe asks when every replica serves
+  // traffic (the leader's own parts still starting count as not serving: that lasts a moment).
+  bool serving() const {
+    const ManagerPhase phase = phase_.load();
+    return phase == ManagerPhase::kCampaigning || phase == ManagerPhase::kRunning;
+  }
   ManagerPhase phase() const { return phase_.load(); }
 
  private:

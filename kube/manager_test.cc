@@ -233,6 +233,24 @@ TEST_F(ManagerTest, SigtermWhileCampaigningStartsNoLeaderPart) {
   EXPECT_EQ(apiserver_.leaseHolder(), "another-replica");
 }
 
+TEST_F(ManagerTest, AStandbyReplicaServesButIsNotReadyUntilItLeads) {
+  apiserver_.holdLease("another-replica");
+  Manager manager(clock_, options(true));
+  wire(manager);
+  EXPECT_FALSE(manager.serving());
+  meshgate::TerminationSignals signals;
+  signals.start([&manager](int) { manager.requestStop(); });
+  int exitCode = -1;
+  std::thread runner([&] { exitCode = manager.run(); });
+  ASSERT_TRUE(await("phase campaigning for the Lease"));
+  EXPECT_TRUE(manager.serving());
+  EXPECT_FALSE(manager.ready());
+  EXPECT_EQ(kill(getpid(), SIGTERM), 0);
+  runner.join();
+  EXPECT_EQ(exitCode, 0);
+  EXPECT_FALSE(manager.serving());
+}
+
 TEST_F(ManagerTest, SigtermDuringABootstrapThatRetriesEndsItAndReleasesTheLease) {
   Manager manager(clock_, options(true));
   manager.addServer(part("metrics"));

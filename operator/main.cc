@@ -438,8 +438,10 @@ int main(int argc, char** argv) {
       {.routes = {.registry = nullptr,
                   .health = true,
                   .liveness = nullptr,
+                  // Every replica serves the config stream from its caches, so a standby is
+                  // ready too: the Service spreads proxies over all replicas.
                   .readiness = [&]() -> metrics::HealthStatus {
-                    if (manager.ready()) return {true, ""};
+                    if (manager.serving()) return {true, ""};
                     return {false, std::string("not ready: ") + kube::toString(manager.phase())};
                   }}});
 

@@ -12,6 +12,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   wrk nginx-light haproxy valgrind strace curl jq procps util-linux python3 iproute2
   umoci skopeo ca-certificates
+  containerd runc containernetworking-plugins iptables
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the OCI images of meshgate-operator, meshgate-webhook and meshgate-proxy from binaries
-# already built, with umoci and skopeo: no container daemon, no network. Called by `make images`.
+# Builds the OCI images of meshgate-operator, meshgate-webhook, meshgate-proxy and meshgate-pause
+# (the test node's pod sandbox) from binaries already built, with umoci and skopeo: no container
+# daemon, no network. Called by `make images`.
 #
 #   scripts/images.sh BUILD_DIR OUT_DIR [VERSION]
 #
@@ -13,7 +14,9 @@
 # VERSION defaults to project(... VERSION) in CMakeLists.txt, else `git describe --always`.
 # Environment: IMAGE_REGISTRY (default localhost/meshgate): images are named
 # ${IMAGE_REGISTRY}/<name>:${VERSION}; IMAGE_STRIP (default 1): strip debug sections from the
-# binary copied into the image (symbols stay, so sanitizer stacks still name functions).
+# binary copied into the image (symbols stay, so sanitizer stacks still name functions);
+# IMAGE_NAMES: which binaries of BUILD_DIR/bin to package (default the four above; the e2e tests
+# also package meshgate-test-backend).
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
@@ -25,7 +28,7 @@ out_dir=$2
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 registry=${IMAGE_REGISTRY:-localhost/meshgate}
 strip_debug=${IMAGE_STRIP:-1}
-names=(meshgate-operator meshgate-webhook meshgate-proxy)
+read -r -a names <<<"${IMAGE_NAMES:-meshgate-operator meshgate-webhook meshgate-proxy meshgate-pause}"
 
 for tool in umoci skopeo ldd; do
   command -v "$tool" >/dev/null || {
@@ -83,15 +86,18 @@ populate_rootfs() {
     install -m 0755 "$bin" "$rootfs/usr/local/bin/$name"
   fi
   # "libfoo.so => /path/libfoo.so (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO
-  # has no path. "not found" is an error: the image would not start.
-  if ldd "$bin" | grep -q 'not found'; then
-    echo "images: $bin has unresolved libraries:" >&2
-    ldd "$bin" | grep 'not found' >&2
-    return 1
+  # has no path. "not found" is an error: the image would not start. A static binary
+  # (meshgate-pause) is not dynamic for ldd and needs none of this.
+  if ldd "$bin" >/dev/null 2>&1; then
+    if ldd "$bin" | grep -q 'not found'; then
+      echo "images: $bin has unresolved libraries:" >&2
+      ldd "$bin" | grep 'not found' >&2
+      return 1
+    fi
+    while read -r lib; do
+      copy_with_path "$lib" "$rootfs"
+    done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
   fi
-  while read -r lib; do
-    copy_with_path "$lib" "$rootfs"
-  done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
   cp "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
   chmod 0644 "$rootfs/etc/ssl/certs/ca-certificates.crt"
   printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' \

@@ -7,33 +7,40 @@
 
 namespace meshgate::webhook {
 
-meshgate::Expected<WebhookConfigPtr, std::string> ConfigReloader::read(const std::string& path) {
-  if (path.empty()) return WebhookConfigPtr(std::make_shared<const WebhookConfig>());
-  std::string error;
-  auto text = meshgate::readFileText(path, error);
-  if (!text) return path + ": " + error;
-  auto config = parseWebhookConfig(*text);
-  if (!config) return path + ": " + config.error();
-  return WebhookConfigPtr(std::make_shared<const WebhookConfig>(std::move(*config)));
+meshgate::Expected<WebhookConfigPtr, std::string> ConfigReloader::read(
+    const std::string& path, const ConfigOverrides& overrides) {
+  WebhookConfig config;
+  if (!path.empty()) {
+    std::string error;
+    auto text = meshgate::readFileText(path, error);
+    if (!text) return path + ": " + error;
+    auto parsed = parseWebhookConfig(*text);
+    if (!parsed) return path + ": " + parsed.error();
+    config = std::move(*parsed);
+  }
+  applyOverrides(config, overrides);
+  return WebhookConfigPtr(std::make_shared<const WebhookConfig>(std::move(config)));
 }
 
 meshgate::Expected<std::unique_ptr<ConfigReloader>, std::string> ConfigReloader::load(
-    const std::string& path, metrics::Registry& registry) {
-  auto initial = read(path);
+    const std::string& path, metrics::Registry& registry, ConfigOverrides overrides) {
+  auto initial = read(path, overrides);
   if (!initial) return initial.error();
-  return std::unique_ptr<ConfigReloader>(new ConfigReloader(path, std::move(*initial), registry));
+  return std::unique_ptr<ConfigReloader>(
+      new ConfigReloader(path, std::move(overrides), std::move(*initial), registry));
 }
 
-ConfigReloader::ConfigReloader(std::string path, WebhookConfigPtr initial,
-                               metrics::Registry& registry)
+ConfigReloader::ConfigReloader(std::string path, ConfigOverrides overrides,
+                               WebhookConfigPtr initial, metrics::Registry& registry)
     : path_(std::move(path)),
+      overrides_(std::move(overrides)),
       current_(std::move(initial)),
       reloads_(registry.counter(
           "meshgate_webhook_config_reloads_total",
           "Reloads of the webhook's config file by result (applied, rejected)", {"result"})) {}
 
 meshgate::Expected<meshgate::Ok, std::string> ConfigReloader::reload() {
-  auto next = read(path_);
+  auto next = read(path_, overrides_);
   if (!next) {
     reloads_.with({"rejected"}).inc();
     return next.error();

@@ -22,9 +22,10 @@ using WebhookConfigPtr = std::shared_ptr<const WebhookConfig>;
 
 class ConfigReloader {
  public:
-  // Reads and parses `path` ("" = no file: every default); the error names the file.
+  // Reads and parses `path` ("" = no file: every default); the error names the file. Every
+  // version read, the first and each reload, gets `overrides` applied.
   static meshgate::Expected<std::unique_ptr<ConfigReloader>, std::string> load(
-      const std::string& path, metrics::Registry& registry);
+      const std::string& path, metrics::Registry& registry, ConfigOverrides overrides = {});
 
   WebhookConfigPtr current() const { return current_.load(); }
 
@@ -36,10 +37,13 @@ class ConfigReloader {
   void watch(boost::asio::io_context& context);
 
  private:
-  ConfigReloader(std::string path, WebhookConfigPtr initial, metrics::Registry& registry);
-  static meshgate::Expected<WebhookConfigPtr, std::string> read(const std::string& path);
+  ConfigReloader(std::string path, ConfigOverrides overrides, WebhookConfigPtr initial,
+                 metrics::Registry& registry);
+  static meshgate::Expected<WebhookConfigPtr, std::string> read(const std::string& path,
+                                                                const ConfigOverrides& overrides);
 
   const std::string path_;
+  const ConfigOverrides overrides_;
   std::atomic<WebhookConfigPtr> current_;
   metrics::CounterFamily& reloads_;
   std::unique_ptr<meshgate::FileWatcher> watcher_;

@@ -61,6 +61,25 @@ TEST_F(ConfigReloaderTest, ABadNewFileKeepsTheLastGoodConfig) {
   EXPECT_EQ((*reloader)->current()->policy.maxRateLimitBurst, 50);
 }
 
+TEST_F(ConfigReloaderTest, TheSidecarImageFlagWinsOverTheFileOnEveryReload) {
+  write("injection:\n  image: file.example/proxy:1\n");
+  auto plain = ConfigReloader::load(path_, registry_);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_EQ((*plain)->current()->injection.image, "file.example/proxy:1");
+
+  auto reloader = ConfigReloader::load(path_, registry_, {.sidecarImage = "flag.example/proxy:2"});
+  ASSERT_TRUE(reloader.ok()) << reloader.error();
+  EXPECT_EQ((*reloader)->current()->injection.image, "flag.example/proxy:2");
+  write("injection:\n  image: file.example/proxy:3\n  imagePullPolicy: Never\n");
+  ASSERT_TRUE((*reloader)->reload().ok());
+  EXPECT_EQ((*reloader)->current()->injection.image, "flag.example/proxy:2");
+  EXPECT_EQ((*reloader)->current()->injection.imagePullPolicy, "Never");
+
+  auto withoutFile = ConfigReloader::load("", registry_, {.sidecarImage = "flag.example/proxy:2"});
+  ASSERT_TRUE(withoutFile.ok()) << withoutFile.error();
+  EXPECT_EQ((*withoutFile)->current()->injection.image, "flag.example/proxy:2");
+}
+
 TEST_F(ConfigReloaderTest, AChangedFileIsReloadedByTheWatcher) {
   write("policy:\n  requireAuth: false\n");
   // Declared first: the watcher's descriptor and timer must go before the context they use.

@@ -43,6 +43,7 @@ struct WebhookOptions {
   std::string bindAddress = ":9443";
   std::string certDir = "/etc/meshgate/webhook-certs";
   std::string configPath;
+  wh::ConfigOverrides overrides;
   std::string kubeconfig;
   std::string metricsBindAddress = ":8080";
   std::string healthProbeBindAddress = ":8081";
@@ -61,6 +62,13 @@ int main(int argc, char** argv) {
   app.add_option("--cert-dir", options.certDir, "directory with tls.crt and tls.key");
   app.add_option("--config", options.configPath,
                  "injection and policy settings (YAML; default: built-in defaults)");
+  app.add_option("--sidecar-image", options.overrides.sidecarImage,
+                 "the injected proxy's image; wins over injection.image of --config (the "
+                 "install sets it from the images of config/default)")
+      ->check([](const std::string& image) -> std::string {
+        if (image.find_first_of(" \t\r\n") == std::string::npos) return "";
+        return "must not contain whitespace";
+      });
   app.add_option("--kubeconfig", options.kubeconfig,
                  "kubeconfig file (else $KUBECONFIG, else in-cluster)");
   app.add_option("--metrics-bind-address", options.metricsBindAddress, "address of /metrics");
@@ -83,7 +91,7 @@ int main(int argc, char** argv) {
   // Declared first so it outlives the watchers whose timers and descriptors it serves.
   boost::asio::io_context main;
   metrics::Registry registry;
-  auto config = wh::ConfigReloader::load(options.configPath, registry);
+  auto config = wh::ConfigReloader::load(options.configPath, registry, options.overrides);
   if (!config) {
     spdlog::error("{}", config.error());
     return 1;

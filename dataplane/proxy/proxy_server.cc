@@ -2,7 +2,6 @@
 #include "dataplane/proxy/proxy_server.h"
 
 #include <csignal>
-#include <ctime>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -10,6 +9,7 @@
 #include "api/proxy_config_codec.h"
 #include "dataplane/config/proxy_config_loader.h"
 #include "dataplane/proxy/persisted_snapshot.h"
+#include "dataplane/proxy/rfc3339_time.h"
 
 namespace meshgate::dp {
 
@@ -94,15 +94,6 @@ Expected<bool, std::string> ProxyServer::openListeners(const Snapshot& snapshot)
 }
 
 namespace {
-
-std::string rfc3339(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
 
 std::vector<std::string> splitLines(const std::string& text) {
   std::vector<std::string> lines;

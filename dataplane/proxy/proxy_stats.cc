@@ -62,7 +62,11 @@ ProxyStats::ProxyStats()
                                     {"route"})),
       jwksFetches(registry_.counter("meshgate_proxy_jwks_fetches_total",
                                     "JWKS fetches from a route's jwks.uri, by result (ok, error)",
-                                    {"uri", "result"})) {}
+                                    {"uri", "result"})),
+      identityReloads(registry_.counter(
+          "meshgate_proxy_identity_reloads_total",
+          "Sets of workload identity files read (sidecar mode), by result (ok, rejected)",
+          {"result"})) {}
 
 RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
                                               const std::string& cluster) {

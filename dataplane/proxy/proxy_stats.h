@@ -57,6 +57,9 @@ class ProxyStats {
   metrics::CounterFamily& rateLimited;
   // meshgate_proxy_jwks_fetches_total{uri, result}: JWKS fetched from a `uri` (ok, error).
   metrics::CounterFamily& jwksFetches;
+  // meshgate_proxy_identity_reloads_total{result}: sets of workload identity files read in sidecar
+  // mode (ok, rejected).
+  metrics::CounterFamily& identityReloads;
 };
 
 }  // namespace meshgate::dp

@@ -16,7 +16,30 @@ test_apiserver_listens_on_loopback_only() {
   local port
   port=${MESHGATE_APISERVER##*:}
   assert_eq "https://127.0.0.1:$port" "$MESHGATE_APISERVER"
-  assert_eq "127.0.0.1:$port" "$(_listeners "$port")" "listening sockets on the apiserver port"
+  if [ -z "${MESHGATE_NODE_NAME:-}" ]; then
+    assert_eq "127.0.0.1:$port" "$(_listeners "$port")" "listening sockets on the apiserver port"
+    return
+  fi
+  # With the node, pods reach it at the node address, so it listens on every address; any
+  # interface but loopback and the node's bridge is dropped. Proven from a namespace of our own
+  # linked to the host by a veth pair, as any other network would be.
+  assert_eq "0.0.0.0:$port" "$(_listeners "$port")" "listening sockets on the apiserver port"
+  local netns=e2e-outside-$$ host_if=e2eo$$ server=""
+  trap 'kill "$server" 2>/dev/null || true; ip link del "$host_if" 2>/dev/null || true; ip netns del "$netns" 2>/dev/null || true' RETURN
+  ip netns add "$netns"
+  ip link add "$host_if" type veth peer name eth0 netns "$netns"
+  ip addr add 10.254.254.1/30 dev "$host_if"
+  ip link set "$host_if" up
+  ip -n "$netns" addr add 10.254.254.2/30 dev eth0
+  ip -n "$netns" link set eth0 up
+  step "the host answers the namespace on another port (the link works)"
+  python3 -m http.server --bind 10.254.254.1 18080 >/dev/null 2>&1 &
+  server=$!
+  wait_for 10 ip netns exec "$netns" curl -s --max-time 1 -o /dev/null http://10.254.254.1:18080/
+  step "the apiserver's port does not answer it"
+  expect_fail ip netns exec "$netns" curl -sk --max-time 2 "https://10.254.254.1:$port/readyz" >/dev/null
+  step "loopback still does"
+  curl -sk --max-time 5 -o /dev/null "https://127.0.0.1:$port/readyz"
 }
 
 # _listeners PORT — the addresses listening on PORT, from /proc/net/tcp{,6} (state 0A = LISTEN).

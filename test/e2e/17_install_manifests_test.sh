@@ -28,15 +28,40 @@ test_default_kustomization_renders_with_one_image_registry() {
     assert_contains "$out" "kind: $kind"
   done
   # Every container's image, whatever the kind: exactly the three, under the one registry and tag.
-  # (Not the ConfigMap meshgate-webhook-config: its injection.image, meshgate/proxy:0.1.0, is data
-  # that kustomize cannot rewrite; it is set in config/webhook/configmap.yaml.)
-  images=$(printf '%s\n' "$out" | sed -nE 's/^ +(- )?image: +//p' | grep -v '^meshgate/proxy' | sort -u)
+  # (Not the ConfigMap meshgate-webhook-config's injection.image: the webhook's --sidecar-image,
+  # checked below, wins over it.)
+  images=$(printf '%s\n' "$out" | sed -nE 's/^ +(- )?image: +//p' | sort -u)
   assert_eq "$registry/meshgate-operator:$tag
 $registry/meshgate-proxy:$tag
 $registry/meshgate-webhook:$tag" "$images" "container images of config/default"
   for image in $images; do
     [[ $image == "$registry/"*":$tag" ]]
   done
+  # The sidecar the webhook injects is the gateway's image, also when an overlay moves it.
+  _assert_sidecar_image "$out" "$registry/meshgate-proxy:$tag"
+  local overlay
+  overlay=$(mktemp -d "$REPO_ROOT/config/.e2e-overlay.XXXXXX")
+  trap 'rm -rf "$overlay"' RETURN
+  cat >"$overlay/kustomization.yaml" <<YAML
+resources: [../default]
+images:
+  - {name: localhost/meshgate/meshgate-proxy, newName: registry.example/mesh/proxy, newTag: "7.1"}
+YAML
+  out=$(kubectl kustomize "$overlay")
+  _assert_sidecar_image "$out" registry.example/mesh/proxy:7.1
+}
+
+# _assert_sidecar_image RENDERED IMAGE — the webhook Deployment's MESHGATE_SIDECAR_IMAGE, which
+# its --sidecar-image=$(MESHGATE_SIDECAR_IMAGE) argument passes on.
+_assert_sidecar_image() {
+  local deployment
+  deployment=$(printf '%s\n' "$1" | kubectl create --dry-run=client -f - -o json 2>/dev/null |
+    jq -c '.items[]? // . | select(.kind == "Deployment" and .metadata.name == "meshgate-webhook")')
+  assert_eq "$2" "$(jq -r '.spec.template.spec.containers[0].env[] |
+    select(.name == "MESHGATE_SIDECAR_IMAGE") | .value' <<<"$deployment")" "the webhook's sidecar image"
+  # shellcheck disable=SC2016 # a literal $(VAR), expanded by the kubelet
+  assert_contains "$(jq -c '.spec.template.spec.containers[0].args' <<<"$deployment")" \
+    '"--sidecar-image=$(MESHGATE_SIDECAR_IMAGE)"'
 }
 
 test_shared_folders_still_apply_as_plain_directories() {

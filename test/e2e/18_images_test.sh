@@ -5,7 +5,7 @@
 # every library (the ASan/UBSan runtimes of a sanitized build too) and the loader. The chroot
 # needs root; without it the test says so and checks the archives only. Run by test/e2e/run.sh.
 
-_image_names=(meshgate-operator meshgate-webhook meshgate-proxy)
+_image_names=(meshgate-operator meshgate-webhook meshgate-proxy meshgate-pause)
 
 # _build_images OUT_DIR [VERSION] — scripts/images.sh on the binaries under test.
 _build_images() {
@@ -39,6 +39,25 @@ _run_in_rootfs() {
   fi
 }
 
+# _pause_exits_zero_on_term ROOTFS — the pause binary runs in its image as 65532 until TERM, and
+# TERM ends it with 0 (a pod sandbox stopped by the runtime is not a failure).
+_pause_exits_zero_on_term() {
+  local rootfs=$1 job pid rc=0
+  step "meshgate-pause inside its root filesystem as 65532:65532, then TERM"
+  _run_in_rootfs "$rootfs" /usr/local/bin/meshgate-pause &
+  job=$!
+  # unshare, sh and chroot exec one another, so the job's status is the binary's.
+  wait_for 10 pgrep -x meshgate-pause
+  pid=$(pgrep -n -x meshgate-pause)
+  # TERM is caught (bit 15 of SigCgt) once the handlers are in.
+  # shellcheck disable=SC2016 # expanded by the inner shell (or a literal)
+  wait_for 10 bash -c '(( 0x$(awk "/^SigCgt:/ {print \$2}" /proc/$0/status) & 0x4000 ))' "$pid"
+  assert_eq 65532 "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" "meshgate-pause uid"
+  kill -TERM "$pid"
+  wait "$job" || rc=$?
+  assert_eq 0 "$rc" "meshgate-pause exit code after TERM"
+}
+
 test_image_archives_name_user_entrypoint_labels_and_reference() {
   local out name archive config revision
   out=$(mktemp -d)
@@ -63,7 +82,7 @@ test_image_archives_name_user_entrypoint_labels_and_reference() {
   done
   step "a second run replaces the archives"
   IMAGE_REGISTRY=e2e.example/mesh _build_images "$out" 9.8.7-e2e >/dev/null
-  assert_eq 3 "$(find "$out" -mindepth 1 | wc -l)" "only the three archives in OUT_DIR"
+  assert_eq 4 "$(find "$out" -mindepth 1 | wc -l)" "only the four archives in OUT_DIR"
 }
 
 test_images_run_their_binary_as_nonroot_with_only_their_own_files() {
@@ -88,6 +107,10 @@ test_images_run_their_binary_as_nonroot_with_only_their_own_files() {
     assert_contains "$(cat "$rootfs/etc/group")" "nonroot:x:65532:"
     if [ "$(id -u)" -ne 0 ]; then
       echo "NOTE: not root, so no chroot: $name is not run inside its image (archives checked)"
+      continue
+    fi
+    if [ "$name" = meshgate-pause ]; then
+      _pause_exits_zero_on_term "$rootfs"
       continue
     fi
     step "$name --help inside its root filesystem as 65532:65532"

@@ -226,18 +226,21 @@ test_two_operators_one_leader_and_failover_on_kill() {
   _launch_operator "$log_b" --leader-elect --leader-election-id e2e-two
   pid_b=$OPERATOR_PID ready_b=$READYZ_URL
   OPERATOR_PID=""
-  wait_for 60 bash -c "curl -sf --max-time 2 $ready_a || curl -sf --max-time 2 $ready_b"
+  wait_for 60 bash -c "grep -q 'meshgate-operator: running' $log_a || grep -q 'meshgate-operator: running' $log_b"
 
-  step "exactly one leads (and is ready); the other waits, not ready"
+  step "exactly one leads; the other waits as a standby — ready too, since it serves the config stream"
   local holder
   holder=$(kubectl -n meshgate-system get lease e2e-two -o jsonpath='{.spec.holderIdentity}')
-  if curl -sf --max-time 2 "$ready_a" >/dev/null; then
+  if grep -q 'meshgate-operator: running' "$log_a"; then
     leader=$pid_a leader_log=$log_a survivor=$pid_b survivor_log=$log_b survivor_ready=$ready_b
   else
     leader=$pid_b leader_log=$log_b survivor=$pid_a survivor_log=$log_a survivor_ready=$ready_a
   fi
-  expect_fail curl -sf --max-time 2 "$survivor_ready" >/dev/null
+  wait_for 30 curl -sf --max-time 2 "$ready_a"
+  wait_for 30 curl -sf --max-time 2 "$ready_b"
   assert_eq 0 "$(grep -c 'leading: ' "$survivor_log" || true)" "the standby has not led"
+  assert_eq 0 "$(grep -c 'meshgate-operator: running' "$survivor_log" || true)" "the standby's leader parts"
+  grep -q 'meshgate-operator: campaigning' "$survivor_log"
   grep -q "$holder campaigning" "$leader_log"
   _apply_static_ms "$ns" before
   wait_for 30 bash -c "[ \"\$(kubectl get ms before -n $ns -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]"

@@ -31,10 +31,12 @@ _launch_operator() {
   READYZ_URL="http://127.0.0.1:$(sed -n 2p <<<"$ports")/readyz"
 }
 
-# _start_operator LOG [ARGS...] — _launch_operator, then waits until /readyz says ok.
+# _start_operator LOG [ARGS...] — _launch_operator, then waits until every part has started
+# (with --leader-elect, until it leads: /readyz is ok for a standby as well).
 _start_operator() {
   _launch_operator "$@"
   wait_for 60 curl -sf --max-time 2 "$READYZ_URL"
+  wait_for 60 grep -q 'meshgate-operator: running' "$1"
 }
 
 _stop_operator() {

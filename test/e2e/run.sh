@@ -10,7 +10,10 @@
 # "file:function" matches it. The last line is "N passed, N failed"; any failure exits 1.
 # Environment: E2E_TEST_TIMEOUT (seconds per test, default 180); MESHGATE_BUILD_DIR (where tests
 # find meshgate's binaries; default $BUILD_DIR, which make exports when given on its command
-# line, else build).
+# line, else build); MESHGATE_NODE=1 starts the cluster with a real node (cluster/node.sh) and
+# runs the *_node_test.sh files too (the node imports the images of $MESHGATE_BUILD_DIR/images,
+# `make images`); without the node, or where up.sh had to skip it, those files are not run and
+# the summary says why.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,13 +70,39 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+export MESHGATE_BUILD_DIR=${MESHGATE_BUILD_DIR:-${BUILD_DIR:-build}}
+case "$MESHGATE_BUILD_DIR" in
+  /*) export MESHGATE_NODE_IMAGES=${MESHGATE_NODE_IMAGES:-$MESHGATE_BUILD_DIR/images} ;;
+  *) export MESHGATE_NODE_IMAGES=${MESHGATE_NODE_IMAGES:-$repo_root/$MESHGATE_BUILD_DIR/images} ;;
+esac
 # Only up.sh's first line ("ready in Ns"): its how-to-use lines are for clusters people keep.
 bash "$here/cluster/up.sh" "$cluster_dir" | sed -n '1s/^/e2e: /p'
 # shellcheck source=/dev/null
 source "$cluster_dir/env"
 export REPO_ROOT=$repo_root
-export MESHGATE_BUILD_DIR=${MESHGATE_BUILD_DIR:-${BUILD_DIR:-build}}
 cd "$repo_root"
+
+# The node's tests run only on a cluster with a node.
+if [ -z "${MESHGATE_NODE_NAME:-}" ]; then
+  if [ -f "$cluster_dir/node.skipped" ]; then
+    why="the node was skipped: $(cat "$cluster_dir/node.skipped")"
+  else
+    why="MESHGATE_NODE is not 1 (make test MESHGATE_NODE=1 runs them)"
+  fi
+  kept=()
+  skipped_node_tests=0
+  for t in "${tests[@]}"; do
+    if [[ ${t%:*} == *_node_test.sh ]]; then
+      skipped_node_tests=$((skipped_node_tests + 1))
+    else
+      kept+=("$t")
+    fi
+  done
+  if [ $skipped_node_tests -gt 0 ]; then
+    echo "e2e: $skipped_node_tests node tests not run: $why"
+    tests=("${kept[@]}")
+  fi
+fi
 
 # now_ms — wall clock in milliseconds.
 now_ms() {

@@ -307,4 +307,8 @@ meshgate::Expected<WebhookConfig, std::string> parseWebhookConfig(const std::str
   }
 }
 
+void applyOverrides(WebhookConfig& config, const ConfigOverrides& overrides) {
+  if (!overrides.sidecarImage.empty()) config.injection.image = overrides.sidecarImage;
+}
+
 }  // namespace meshgate::webhook

@@ -5,7 +5,7 @@
 // config in use.
 //
 //   injection:
-//     image: meshgate/proxy:0.1.0
+//     image: localhost/meshgate/meshgate-proxy:0.1.0
 //     imagePullPolicy: IfNotPresent
 //     resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: "1", memory: 256Mi}}
 //     excludedNamespaces: [legacy]        # in addition to kube-system, kube-public, meshgate-system
@@ -33,7 +33,7 @@ inline const std::vector<std::string> kAlwaysExcludedNamespaces = {"kube-system"
                                                                     "meshgate-system"};
 
 struct InjectionSettings {
-  std::string image = "meshgate/proxy:0.1.0";
+  std::string image = "localhost/meshgate/meshgate-proxy:0.1.0";
   std::string imagePullPolicy = "IfNotPresent";
   // A core/v1 ResourceRequirements object, copied as is into the sidecar.
   nlohmann::json resources = {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}},
@@ -54,6 +54,14 @@ struct WebhookConfig {
   InjectionSettings injection;
   AdmissionPolicy policy;
 };
+
+// What meshgate-webhook's command line sets over the config file: a non-empty field wins over
+// the file's, on every reload too.
+struct ConfigOverrides {
+  std::string sidecarImage;  // --sidecar-image: injection.image
+};
+
+void applyOverrides(WebhookConfig& config, const ConfigOverrides& overrides);
 
 // Decodes the YAML (or JSON) text of a config file; the error lists every problem with its
 // field path, e.g. "policy.maxRateLimitBurst: Invalid value: -1: must be >= 0".

@@ -23,7 +23,7 @@ TEST(WebhookConfigTest, EmptyTextGivesAllDefaults) {
   for (const std::string text : {"", "\n", "# only a comment\n", "---\n", "{}", "null"}) {
     const auto parsed = parseWebhookConfig(text);
     ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.error();
-    EXPECT_EQ(parsed->injection.image, "meshgate/proxy:0.1.0") << text;
+    EXPECT_EQ(parsed->injection.image, "localhost/meshgate/meshgate-proxy:0.1.0") << text;
     EXPECT_EQ(parsed->injection.imagePullPolicy, "IfNotPresent");
     EXPECT_EQ(parsed->injection.controlPlaneAddress, "meshgate-operator.meshgate-system.svc:15012");
     EXPECT_EQ(parsed->injection.trustDomain, "cluster.local");
@@ -37,7 +37,7 @@ TEST(WebhookConfigTest, EmptyTextGivesAllDefaults) {
 TEST(WebhookConfigTest, NullSectionsKeepDefaults) {
   const auto parsed = parseWebhookConfig("injection:\npolicy:\n");
   ASSERT_TRUE(parsed.ok()) << parsed.error();
-  EXPECT_EQ(parsed->injection.image, "meshgate/proxy:0.1.0");
+  EXPECT_EQ(parsed->injection.image, "localhost/meshgate/meshgate-proxy:0.1.0");
 }
 
 TEST(WebhookConfigTest, DecodesEveryFieldFromYaml) {
@@ -76,7 +76,7 @@ TEST(WebhookConfigTest, DecodesJson) {
       R"({"injection": {"imagePullPolicy": "Never"}, "policy": {"requireTLS": true}})");
   ASSERT_TRUE(parsed.ok()) << parsed.error();
   EXPECT_EQ(parsed->injection.imagePullPolicy, "Never");
-  EXPECT_EQ(parsed->injection.image, "meshgate/proxy:0.1.0");
+  EXPECT_EQ(parsed->injection.image, "localhost/meshgate/meshgate-proxy:0.1.0");
   EXPECT_TRUE(parsed->policy.requireTLS);
 }
 

@@ -56,6 +56,11 @@ std::string serviceAccountOf(const json& spec) {
 
 }  // namespace
 
+std::string controlPlaneUrl(std::string_view address) {
+  if (address.rfind("https://", 0) == 0) return std::string(address);
+  return "https://" + std::string(address);
+}
+
 std::string identitySecretName(std::string_view serviceAccount) {
   return "meshgate-identity-" + std::string(serviceAccount);
 }
@@ -65,8 +70,12 @@ json sidecarContainer(const InjectionSettings& settings) {
       {"name", kSidecarContainerName},
       {"image", settings.image},
       {"imagePullPolicy", settings.imagePullPolicy},
-      {"args", json::array({"--mode", "sidecar", "--control-plane", settings.controlPlaneAddress,
-                            "--node-id", "$(MESHGATE_NODE_ID)"})},
+      // meshgate-proxy's own flags (dataplane/main.cc); the admin listener on every address of
+      // the pod, since the kubelet probes it at the pod's IP.
+      {"args", json::array({"--mode", "sidecar", "--control-plane",
+                            controlPlaneUrl(settings.controlPlaneAddress), "--cert-dir",
+                            kIdentityMountPath, "--node", "$(MESHGATE_NODE_ID)", "--admin-address",
+                            "0.0.0.0:" + std::to_string(kProxyAdminPort)})},
       // The pod name is unknown at admission when metadata.generateName is used, hence the
       // downward API; the kubelet expands $(VAR) from the entries listed before it.
       {"env", json::array({fieldRefEnv("POD_NAME", "metadata.name"),
@@ -113,7 +122,10 @@ json injectSidecar(const json& pod, const InjectionSettings& settings, std::stri
   if (!hasNamed(volumes, kIdentityVolumeName)) {
     volumes.push_back(
         {{"name", kIdentityVolumeName},
-         {"secret", {{"secretName", secretName}, {"defaultMode", kIdentityFileMode}}}});
+         // Optional: the Secret exists only once a MeshService uses this service account, and
+         // a pod must start without it (the kubelet fills the volume when it appears).
+         {"secret",
+          {{"secretName", secretName}, {"defaultMode", kIdentityFileMode}, {"optional", true}}}});
   }
 
   json& metadata = ensure(out, "metadata", json::value_t::object);

@@ -25,6 +25,10 @@ inline constexpr int kProxyInboundPort = 15006;
 // proxy's own connections.
 inline constexpr int kProxyUid = 1337;
 
+// The sidecar's --control-plane: injection.controlPlaneAddress ("HOST:PORT") as an https URL;
+// an address that already is one is kept.
+std::string controlPlaneUrl(std::string_view address);
+
 // The Secret the operator issues for a service account (docs/API.md "What the operator writes").
 std::string identitySecretName(std::string_view serviceAccount);
 

@@ -66,8 +66,12 @@ TEST(SidecarInjectorTest, SidecarBootstrapsFromArgsAndEnv) {
   settings.controlPlaneAddress = "op.sys.svc:15012";
   settings.trustDomain = "mesh.example";
   const json c = sidecarContainer(settings);
-  EXPECT_EQ(c["args"], json::array({"--mode", "sidecar", "--control-plane", "op.sys.svc:15012",
-                                    "--node-id", "$(MESHGATE_NODE_ID)"}));
+  // The flags meshgate-proxy --mode sidecar accepts; the admin listener on the pod's addresses,
+  // where the kubelet's readiness probe connects.
+  EXPECT_EQ(c["args"],
+            json::array({"--mode", "sidecar", "--control-plane", "https://op.sys.svc:15012",
+                         "--cert-dir", "/var/run/meshgate/identity", "--node",
+                         "$(MESHGATE_NODE_ID)", "--admin-address", "0.0.0.0:15000"}));
   EXPECT_EQ(envNamed(c, "POD_NAME")["valueFrom"]["fieldRef"]["fieldPath"], "metadata.name");
   EXPECT_EQ(envNamed(c, "POD_NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"],
             "metadata.namespace");
@@ -75,6 +79,12 @@ TEST(SidecarInjectorTest, SidecarBootstrapsFromArgsAndEnv) {
   EXPECT_EQ(envNamed(c, "MESHGATE_MODE")["value"], "sidecar");
   EXPECT_EQ(envNamed(c, "MESHGATE_CONTROL_PLANE")["value"], "op.sys.svc:15012");
   EXPECT_EQ(envNamed(c, "MESHGATE_TRUST_DOMAIN")["value"], "mesh.example");
+}
+
+TEST(SidecarInjectorTest, ControlPlaneUrlAddsTheSchemeOnlyWhenMissing) {
+  EXPECT_EQ(controlPlaneUrl("op.sys.svc:15012"), "https://op.sys.svc:15012");
+  EXPECT_EQ(controlPlaneUrl("https://op.sys.svc:15012"), "https://op.sys.svc:15012");
+  EXPECT_EQ(controlPlaneUrl("[fd00::1]:15012"), "https://[fd00::1]:15012");
 }
 
 TEST(SidecarInjectorTest, NodeIdEnvComesAfterTheVariablesItExpands) {
@@ -120,7 +130,8 @@ TEST(SidecarInjectorTest, IdentityVolumeUsesTheServiceAccountSecret) {
   ASSERT_EQ(out["spec"]["volumes"].size(), 2u);
   EXPECT_EQ(out["spec"]["volumes"][0], appPod()["spec"]["volumes"][0]);
   EXPECT_EQ(out["spec"]["volumes"][1], json::parse(R"({"name": "meshgate-identity",
-      "secret": {"secretName": "meshgate-identity-web-sa", "defaultMode": 292}})"));
+      "secret": {"secretName": "meshgate-identity-web-sa", "defaultMode": 292,
+                 "optional": true}})"));
 }
 
 TEST(SidecarInjectorTest, PodWithoutServiceAccountUsesDefault) {

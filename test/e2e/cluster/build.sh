@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the real control plane for the e2e tests (kube-apiserver, kube-controller-manager,
-# kubectl, etcd) from the Go modules pinned in this folder's go.mod. Called by `make control-plane`.
+# Builds the real control plane for the e2e tests from Go modules: kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubectl and etcd; kubelet and kube-proxy for the
+# optional node (node.sh) — all pinned in this folder's go.mod — and CoreDNS (the node's cluster
+# DNS) and KWOK (fake nodes) at the versions below, each with its own module graph.
+# Called by `make control-plane`.
 # Binaries go to ${XDG_CACHE_HOME:-$HOME/.cache}/meshgate/k8s/<version>/bin, outside the clone, so
 # a fresh clone (CI) reuses them. Only missing or out-of-date binaries are built; each is written
 # under a temporary name and renamed, so an interrupted build never leaves a half binary behind.
@@ -22,7 +25,12 @@ binaries=(
   etcd=./etcd
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager
+  kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
   kubectl=k8s.io/kubernetes/cmd/kubectl
+  kubelet=k8s.io/kubernetes/cmd/kubelet
+  kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+  coredns=github.com/coredns/coredns@v1.14.7
+  kwok=sigs.k8s.io/kwok/cmd/kwok@v0.8.0
 )
 
 # A reproducible build date: the release's own timestamp from the module proxy.
@@ -34,13 +42,17 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X ${pkg}.gitCommit= -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${build_date}"
 done
 
-# A binary is current when its stamp matches the inputs it was built from.
+# A binary is current when its stamp matches the inputs it was built from (its entry names the
+# version of a tool built outside this module).
 stamp=$( { cat go.mod go.sum etcd/main.go; echo "$ldflags"; go version; } | sha256sum | cut -c1-16)
+entry_stamp() {
+  echo "$stamp $1" | sha256sum | cut -c1-16
+}
 
 missing=()
 for entry in "${binaries[@]}"; do
   name=${entry%%=*}
-  if [ ! -x "$BIN_DIR/$name" ] || [ "$(cat "$BIN_DIR/.$name.stamp" 2>/dev/null)" != "$stamp" ]; then
+  if [ ! -x "$BIN_DIR/$name" ] || [ "$(cat "$BIN_DIR/.$name.stamp" 2>/dev/null)" != "$(entry_stamp "$entry")" ]; then
     missing+=("$entry")
   fi
 done
@@ -85,8 +97,17 @@ for entry in "${missing[@]}"; do
   heartbeat_pid=$!
   rc=0
   # In the foreground, so Ctrl-C reaches go build and it stops its compilers.
-  CGO_ENABLED=0 go build -p "$GO_JOBS" -trimpath -buildvcs=false -v -ldflags "$ldflags" \
-    -o "$tmp" "$pkg" >"$log" 2>&1 || rc=$?
+  if [[ $pkg == *@* ]]; then
+    # A tool outside this module: go install builds it with its own go.mod, into a private GOBIN.
+    gobin=$(mktemp -d)
+    CGO_ENABLED=0 GOBIN=$gobin go install -p "$GO_JOBS" -trimpath -v -ldflags "-s -w" "$pkg" \
+      >"$log" 2>&1 || rc=$?
+    [ $rc -ne 0 ] || mv -f "$gobin/$(basename "${pkg%@*}")" "$tmp"
+    rm -rf "$gobin"
+  else
+    CGO_ENABLED=0 go build -p "$GO_JOBS" -trimpath -buildvcs=false -v -ldflags "$ldflags" \
+      -o "$tmp" "$pkg" >"$log" 2>&1 || rc=$?
+  fi
   kill "$heartbeat_pid" 2>/dev/null || true
   wait "$heartbeat_pid" 2>/dev/null || true
   heartbeat_pid=""
@@ -96,7 +117,7 @@ for entry in "${missing[@]}"; do
     exit 1
   fi
   mv -f "$tmp" "$BIN_DIR/$name"
-  echo "$stamp" >"$BIN_DIR/.$name.stamp"
+  entry_stamp "$entry" >"$BIN_DIR/.$name.stamp"
   tmp=""
   echo "      done in $((SECONDS - start))s"
 done

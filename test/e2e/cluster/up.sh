@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts a real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager) on
-# loopback, as envtest does, with certificates generated here. Called by `make cluster-up` and by
-# test/e2e/run.sh; the binaries come from build.sh (`make control-plane`).
+# Starts a real local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler) on loopback, as envtest does, with certificates generated here. Called by
+# `make cluster-up` and by test/e2e/run.sh; the binaries come from build.sh (`make control-plane`).
 #
 #   up.sh [DIR]                      start a fresh cluster in DIR (default .local/cluster)
 #   up.sh DIR --stop-apiserver       stop only kube-apiserver (etcd and the rest keep running)
@@ -12,12 +12,20 @@
 #   MESHGATE_ETCD_COMPACTION_INTERVAL  kube-apiserver --etcd-compaction-interval (default 5m;
 #                                      remembered across --start-apiserver unless set again)
 #   MESHGATE_CLUSTER_TIMEOUT           seconds to wait for each component (default 120)
+#   MESHGATE_NODE                      1: also start one real node (node.sh: containerd, runc, CNI
+#                                      bridge, kubelet, kube-proxy, CoreDNS); needs root, else the
+#                                      node is skipped with the reason and the cluster starts
+#                                      without it
+#   MESHGATE_NODE_IMAGES               the folder of `make images`' archives; the node imports
+#                                      its pause image from there (default build/images)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo_root=$(cd "$here/../../.." && pwd)
 # shellcheck source=test/e2e/cluster/daemon.sh
 source "$here/daemon.sh"
+# shellcheck source=test/e2e/cluster/node.sh
+source "$here/node.sh"
 
 dir=${1:-.local/cluster}
 action=${2:-}
@@ -26,6 +34,7 @@ case "$dir" in
   *) dir="$repo_root/$dir" ;;
 esac
 timeout_s=${MESHGATE_CLUSTER_TIMEOUT:-120}
+node_layout "$dir"
 
 k8s_version=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2; exit }' "$here/go.mod")
 bin_dir=${XDG_CACHE_HOME:-$HOME/.cache}/meshgate/k8s/${k8s_version}/bin
@@ -85,7 +94,7 @@ generate_pki() {
   issue_cert apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,${NODE_ENABLED:+IP:${NODE_IP},}DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
 
   client_ext="basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
@@ -94,6 +103,8 @@ extendedKeyUsage=clientAuth"
   # The controller-manager runs every controller under its own identity
   # (--use-service-account-credentials=false), so it needs the rights of system:masters.
   issue_cert controller-manager "/O=system:masters/CN=system:kube-controller-manager" "$client_ext"
+  # The scheduler has the bootstrap role system:kube-scheduler, bound to this user name.
+  issue_cert scheduler "/CN=system:kube-scheduler" "$client_ext"
   # The operator and the webhook authenticate as their service accounts would in a cluster:
   # only what config/rbac grants them.
   local sa
@@ -111,6 +122,11 @@ extendedKeyUsage=clientAuth"
     -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
     -out "$pki/front-proxy-ca.crt" 2>/dev/null
   issue_cert front-proxy-client "/CN=front-proxy-client" "$client_ext" front-proxy-ca
+
+  # What the apiserver shows the kubelet (logs, exec, port-forward), and the node's identities.
+  issue_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" \
+    "$client_ext"
+  [ -z "${NODE_ENABLED:-}" ] || node_issue_certs
 
   # Service-account token signing key pair.
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/sa.key" 2>/dev/null
@@ -181,15 +197,23 @@ start_etcd() {
   wait_until etcd "etcd health" etcd_healthy
 }
 
-# Endpoints may not point at loopback, so the reconciler of the `kubernetes` Service's
-# endpoints is off (it would log a validation error every few seconds). On TERM the apiserver
+# Endpoints may not point at loopback, so without the node the reconciler of the `kubernetes`
+# Service's endpoints is off (it would log a validation error every few seconds). On TERM the apiserver
 # ends open watches (clients see the stream close and re-list or resume); without a watch
 # termination grace period it would wait up to a minute for watch connections to go away.
+#
+# With the node, pods reach the apiserver at the node address: it listens on every address
+# (node.sh's input chain keeps its port to loopback and the bridge), advertises the node
+# address in the `kubernetes` Service's endpoints, and calls webhooks at their pods' addresses.
 start_apiserver() {
-  local pki=$dir/pki
+  local pki=$dir/pki node_flags=(--bind-address=127.0.0.1 --advertise-address=127.0.0.1
+    --endpoint-reconciler-type=none)
+  if [ -n "${NODE_ENABLED:-}" ]; then
+    node_flags=(--bind-address=0.0.0.0 "--advertise-address=${NODE_IP}"
+      --endpoint-reconciler-type=lease --enable-aggregator-routing=true)
+  fi
   daemon_start "$dir" kube-apiserver "$bin_dir/kube-apiserver" \
-    --bind-address=127.0.0.1 \
-    --advertise-address=127.0.0.1 \
+    "${node_flags[@]}" \
     --secure-port="${APISERVER_PORT}" \
     --cert-dir="$dir/apiserver" \
     --tls-cert-file="$pki/apiserver.crt" \
@@ -205,7 +229,10 @@ start_apiserver() {
     --etcd-servers="http://127.0.0.1:${ETCD_PORT}" \
     --etcd-compaction-interval="${ETCD_COMPACTION_INTERVAL}" \
     --service-cluster-ip-range=10.0.0.0/16 \
-    --endpoint-reconciler-type=none \
+    --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" \
+    --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority="$pki/ca.crt" \
+    --kubelet-preferred-address-types=InternalIP \
     --service-account-issuer="https://127.0.0.1:${APISERVER_PORT}" \
     --service-account-key-file="$pki/sa.pub" \
     --service-account-signing-key-file="$pki/sa.key" \
@@ -221,7 +248,9 @@ start_apiserver() {
 
 # The controllers meshgate's tests lean on (namespace deletion, garbage collection of owned
 # objects, EndpointSlices, service accounts and their CA bundle, aggregated ClusterRoles) and
-# the cheap workload ones. No scheduler or kubelet runs, so nothing node-related is started.
+# the cheap workload ones, and the node lifecycle controller (it lifts the not-ready taint a
+# new node is registered with; without a node it has nothing to do). Node IPAM is not needed:
+# the one node (node.sh) gets its pod range from its own CNI configuration.
 controllers=(
   namespace-controller
   garbage-collector-controller
@@ -233,6 +262,7 @@ controllers=(
   clusterrole-aggregation-controller
   deployment-controller
   replicaset-controller
+  node-lifecycle-controller
 )
 
 start_controller_manager() {
@@ -249,6 +279,8 @@ start_controller_manager() {
     --controllers="$list" \
     --leader-elect=false \
     --use-service-account-credentials=false \
+    --kube-api-qps=100 \
+    --kube-api-burst=200 \
     --service-account-private-key-file="$pki/sa.key" \
     --root-ca-file="$pki/ca.crt" \
     --profiling=false \
@@ -259,6 +291,23 @@ start_controller_manager() {
   wait_until kube-controller-manager "the default ServiceAccount" \
     "$bin_dir/kubectl" --kubeconfig="$dir/kubeconfig" --request-timeout=5s \
     get serviceaccount default --namespace=default
+}
+
+# The scheduler places pods on the node of node.sh and on KWOK's fake nodes; without a node,
+# pods stay Pending as before.
+start_scheduler() {
+  local kubeconfig=$dir/scheduler.kubeconfig
+  daemon_start "$dir" kube-scheduler "$bin_dir/kube-scheduler" \
+    --kubeconfig="$kubeconfig" \
+    --authentication-kubeconfig="$kubeconfig" \
+    --authorization-kubeconfig="$kubeconfig" \
+    --bind-address=127.0.0.1 \
+    --secure-port="${SCHEDULER_PORT}" \
+    --leader-elect=false \
+    --profiling=false \
+    --v=1
+  wait_until kube-scheduler "kube-scheduler /healthz" \
+    http_ok --insecure "https://127.0.0.1:${SCHEDULER_PORT}/healthz"
 }
 
 load_cluster_env() {
@@ -289,7 +338,7 @@ case "$action" in
 esac
 
 # --- a fresh cluster -----------------------------------------------------------------------
-for b in etcd kube-apiserver kube-controller-manager kubectl; do
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do
   [ -x "$bin_dir/$b" ] || fail "$bin_dir/$b is missing; build it with: make control-plane"
 done
 command -v openssl >/dev/null || fail "openssl is required (make deps)"
@@ -304,7 +353,7 @@ mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock -n 9 || fail "another up.sh is starting a cluster in $dir"
 running=()
-for name in etcd kube-apiserver kube-controller-manager; do
+for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet; do
   if pid=$(daemon_pid "$dir" "$name"); then
     running+=("$name=$pid")
   fi
@@ -312,6 +361,8 @@ done
 if [ ${#running[@]} -gt 0 ]; then
   fail "a cluster already runs in $dir (${running[*]}); stop it first: test/e2e/cluster/down.sh $dir"
 fi
+# A node left by a crash holds mounts and kernel objects under and after DIR: remove them first.
+node_down "$dir"
 find "$dir" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 touch "$dir/.meshgate-cluster"
 mkdir -p "$dir/logs"
@@ -321,7 +372,8 @@ started=$SECONDS
 cleanup_on_failure() {
   local rc=$?
   if [ $rc -ne 0 ]; then
-    for name in kube-controller-manager kube-apiserver etcd; do
+    node_down "$dir"
+    for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do
       daemon_stop "$dir" "$name" 5
     done
     echo "cluster: start failed; logs are in $dir/logs" >&2
@@ -329,8 +381,23 @@ cleanup_on_failure() {
 }
 trap cleanup_on_failure EXIT
 
+NODE_ENABLED=""
+if [ "${MESHGATE_NODE:-0}" = 1 ]; then
+  node_reason=$(node_unavailable_reason "$bin_dir")
+  if [ -n "$node_reason" ]; then
+    echo "cluster: node skipped: $node_reason" >&2
+    echo "$node_reason" >"$dir/node.skipped"
+  else
+    NODE_ENABLED=1
+    images_dir=${MESHGATE_NODE_IMAGES:-$repo_root/build/images}
+    NODE_PAUSE_ARCHIVE=$images_dir/meshgate-pause.oci.tar
+    [ -f "$NODE_PAUSE_ARCHIVE" ] || fail "node: $NODE_PAUSE_ARCHIVE not found (make images)"
+    NODE_PAUSE_IMAGE=$(tar -xOf "$NODE_PAUSE_ARCHIVE" index.json |
+      jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]')
+  fi
+fi
 generate_pki
-read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT CONTROLLER_MANAGER_PORT < <(pick_ports 4)
+read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT CONTROLLER_MANAGER_PORT SCHEDULER_PORT < <(pick_ports 5)
 ETCD_COMPACTION_INTERVAL=${MESHGATE_ETCD_COMPACTION_INTERVAL:-5m}
 cat >"$dir/cluster.env" <<ENV
 # Written by up.sh: what --start-apiserver needs to start kube-apiserver exactly as before.
@@ -338,12 +405,17 @@ ETCD_PORT=${ETCD_PORT}
 ETCD_PEER_PORT=${ETCD_PEER_PORT}
 APISERVER_PORT=${APISERVER_PORT}
 CONTROLLER_MANAGER_PORT=${CONTROLLER_MANAGER_PORT}
+SCHEDULER_PORT=${SCHEDULER_PORT}
 ETCD_COMPACTION_INTERVAL=${ETCD_COMPACTION_INTERVAL}
+NODE_ENABLED=${NODE_ENABLED}
+NODE_IP=${NODE_ENABLED:+${NODE_IP}}
 ENV
 
 write_kubeconfig "$dir/kubeconfig" admin "$dir/pki/admin.crt" "$dir/pki/admin.key"
 write_kubeconfig "$dir/controller-manager.kubeconfig" system:kube-controller-manager \
   "$dir/pki/controller-manager.crt" "$dir/pki/controller-manager.key"
+write_kubeconfig "$dir/scheduler.kubeconfig" system:kube-scheduler \
+  "$dir/pki/scheduler.crt" "$dir/pki/scheduler.key"
 write_kubeconfig "$dir/operator.kubeconfig" meshgate-operator \
   "$dir/pki/meshgate-operator.crt" "$dir/pki/meshgate-operator.key"
 write_kubeconfig "$dir/webhook.kubeconfig" meshgate-webhook \
@@ -357,14 +429,17 @@ write_kubeconfig "$dir/webhook.kubeconfig" meshgate-webhook \
   printf 'export PATH=%q:"$PATH"\n' "$bin_dir"
 } >"$dir/env"
 
+[ -z "$NODE_ENABLED" ] || node_network_up "$APISERVER_PORT"
 start_etcd
 start_apiserver
 start_controller_manager
+start_scheduler
+[ -z "$NODE_ENABLED" ] || node_start
 trap - EXIT
 
 rel=${dir#"$repo_root"/}
 cat <<USAGE
-control plane ${k8s_version} ready in $((SECONDS - started))s: https://127.0.0.1:${APISERVER_PORT}
+control plane ${k8s_version} ready in $((SECONDS - started))s: https://127.0.0.1:${APISERVER_PORT}${NODE_ENABLED:+, node ${NODE_NAME} Ready (pods in ${NODE_POD_CIDR})}
   source $rel/env && kubectl get namespaces      # admin kubeconfig, the built kubectl first on PATH
   $rel/operator.kubeconfig, $rel/webhook.kubeconfig   # the meshgate service-account identities
   logs: $rel/logs/    stop: make cluster-down  (or test/e2e/cluster/down.sh $rel)
