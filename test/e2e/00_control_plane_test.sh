@@ -23,23 +23,49 @@ test_apiserver_listens_on_loopback_only() {
   # With the node, pods reach it at the node address, so it listens on every address; any
   # interface but loopback and the node's bridge is dropped. Proven from a namespace of our own
   # linked to the host by a veth pair, as any other network would be.
-  assert_eq "0.0.0.0:$port" "$(_listeners "$port")" "listening sockets on the apiserver port"
-  local netns=e2e-outside-$$ host_if=e2eo$$ server=""
-  trap 'kill "$server" 2>/dev/null || true; ip link del "$host_if" 2>/dev/null || true; ip netns del "$netns" 2>/dev/null || true' RETURN
+  assert_eq "[00000000000000000000000000000000]:$port" "$(_listeners "$port")" \
+    "listening sockets on the apiserver port (IPv4 and IPv6)"
+  local netns=e2e-outside-$$ host_if=e2eo$$ server4="" server6=""
+  trap 'kill $server4 $server6 2>/dev/null || true; ip link del "$host_if" 2>/dev/null || true; ip netns del "$netns" 2>/dev/null || true' RETURN
   ip netns add "$netns"
   ip link add "$host_if" type veth peer name eth0 netns "$netns"
   ip addr add 10.254.254.1/30 dev "$host_if"
+  ip addr add fd00:e2e::1/64 dev "$host_if" nodad
   ip link set "$host_if" up
   ip -n "$netns" addr add 10.254.254.2/30 dev eth0
+  ip -n "$netns" addr add fd00:e2e::2/64 dev eth0 nodad
   ip -n "$netns" link set eth0 up
-  step "the host answers the namespace on another port (the link works)"
+  step "the host answers the namespace on another port, over IPv4 and IPv6 (the link works)"
   python3 -m http.server --bind 10.254.254.1 18080 >/dev/null 2>&1 &
-  server=$!
+  server4=$!
+  python3 -m http.server --bind fd00:e2e::1 18080 >/dev/null 2>&1 &
+  server6=$!
   wait_for 10 ip netns exec "$netns" curl -s --max-time 1 -o /dev/null http://10.254.254.1:18080/
-  step "the apiserver's port does not answer it"
+  wait_for 10 ip netns exec "$netns" curl -s --max-time 1 -o /dev/null "http://[fd00:e2e::1]:18080/"
+  step "the apiserver's port answers neither"
   expect_fail ip netns exec "$netns" curl -sk --max-time 2 "https://10.254.254.1:$port/readyz" >/dev/null
-  step "loopback still does"
+  expect_fail ip netns exec "$netns" curl -sk --max-time 2 "https://[fd00:e2e::1]:$port/readyz" >/dev/null
+  step "loopback and the node's address still do"
   curl -sk --max-time 5 -o /dev/null "https://127.0.0.1:$port/readyz"
+  curl -sk --max-time 5 -o /dev/null "https://$MESHGATE_NODE_IP:$port/readyz"
+}
+
+test_node_is_skipped_with_its_reason_without_root() {
+  local out
+  # As user nobody, what up.sh asks before it starts a node (MESHGATE_NODE=1).
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  out=$(setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+    'source "$0/daemon.sh" && source "$0/node.sh" && node_layout /tmp/x && node_unavailable_reason /nonexistent' \
+    "$REPO_ROOT/test/e2e/cluster")
+  assert_contains "$out" "not root"
+  if [ "$(id -u)" -eq 0 ] && [ -n "${MESHGATE_NODE_NAME:-}" ]; then
+    step "as root on this machine, nothing stands in the node's way but what it already uses"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    out=$(MESHGATE_NODE_POD_CIDR=10.246.0.0/24 bash -c 'source "$0/daemon.sh" &&
+      source "$0/node.sh" && node_layout /tmp/x && node_unavailable_reason "$1"' \
+      "$REPO_ROOT/test/e2e/cluster" "$(dirname "$(command -v kube-apiserver)")")
+    assert_eq "" "$out" "reasons to skip a node in 10.246.0.0/24"
+  fi
 }
 
 # _listeners PORT — the addresses listening on PORT, from /proc/net/tcp{,6} (state 0A = LISTEN).

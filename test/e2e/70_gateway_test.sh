@@ -339,10 +339,12 @@ test_a_gateway_on_a_standby_replica_is_counted_by_the_leader() {
   _shop_backends "$ns"
   _shop_route "$ns"
 
-  step "a second operator for the same Lease stands by; both serve the config stream"
+  step "a second operator for the same Lease stands by; both serve the config stream, both ready"
   _gateway_start_standby
   curl -sf --max-time 2 "$READYZ_URL" >/dev/null
-  expect_fail curl -sf --max-time 2 "$STANDBY_READYZ_URL" >/dev/null
+  wait_for 30 curl -sf --max-time 2 "$STANDBY_READYZ_URL"
+  grep -q 'meshgate-operator: campaigning' "$STANDBY_LOG"
+  assert_eq 0 "$(grep -c 'meshgate-operator: running' "$STANDBY_LOG" || true)" "the standby's leader parts"
   _wait_route "$ns" shop Programmed False NoDataplane
 
   step "a gateway connected to the standby only: the leader counts it — programmed 1 of 1"

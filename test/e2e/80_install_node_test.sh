@@ -40,6 +40,18 @@ _serial_differs() {
   [ -n "$serial" ] && [ "$serial" != "$3" ]
 }
 
+# _explain_pods NS — what a failed rollout needs to be understood: the pods, their events and
+# the last lines of each container's log.
+_explain_pods() {
+  local pod
+  kubectl get pods -n "$1" -o wide
+  kubectl get events -n "$1" --sort-by=.lastTimestamp | tail -n 30
+  for pod in $(kubectl get pods -n "$1" -o name); do
+    echo "--- $pod"
+    kubectl logs -n "$1" "$pod" --all-containers --tail=15 2>&1 || true
+  done
+}
+
 test_install_with_kubectl_apply_k_brings_every_component_up() {
   local archive holder operators deployment
   step "import the images of make images into the node's containerd"
@@ -55,7 +67,8 @@ test_install_with_kubectl_apply_k_brings_every_component_up() {
 
   step "operator, webhook and gateway Deployments roll out: every replica Ready"
   for deployment in meshgate-operator meshgate-webhook meshgate-gateway; do
-    kubectl rollout status -n meshgate-system "deployment/$deployment" --timeout=120s
+    kubectl rollout status -n meshgate-system "deployment/$deployment" --timeout=120s ||
+      { _explain_pods meshgate-system; return 1; }
   done
   assert_eq "2 2 2" "$(kubectl get deployment -n meshgate-system -o jsonpath='{.items[?(@.metadata.name=="meshgate-operator")].status.readyReplicas} {.items[?(@.metadata.name=="meshgate-webhook")].status.readyReplicas} {.items[?(@.metadata.name=="meshgate-gateway")].status.readyReplicas}')"
 
@@ -112,7 +125,8 @@ spec:
           readinessProbe: {tcpSocket: {port: http}, periodSeconds: 2}
           securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}
 YAML
-  kubectl rollout status -n "$_app_ns" deployment/web --timeout=120s
+  kubectl rollout status -n "$_app_ns" deployment/web --timeout=120s ||
+    { _explain_pods "$_app_ns"; return 1; }
 
   step "each pod has the injected sidecar, which started once and is Ready"
   pod=$(kubectl get pods -n "$_app_ns" -l app=web -o jsonpath='{.items[0].metadata.name}')

@@ -8,7 +8,8 @@
 # kernel keeps globally, which is named after DIR and removed by node_down even after a crash:
 #   - the bridge mgbr<id> holding the node address (first address of the pod range);
 #   - the iptables chains MESHGATE-NODE-<id> (pod traffic may only go to the bridge) and
-#     MESHGATE-NODE-<id>-IN (the apiserver's port answers loopback and the bridge only), and
+#     MESHGATE-NODE-<id>-IN, IPv4 and IPv6 (the apiserver's port answers loopback and the bridge
+#     only), and
 #     kube-proxy's chains (kube-proxy --cleanup);
 #   - the cgroup meshgate-<id> in every v1 hierarchy (kubelet's cgroupRoot);
 #   - net.ipv4.ip_forward, restored to the value saved in DIR/node/ip_forward.saved.
@@ -48,7 +49,7 @@ node_unavailable_reason() {
     echo "network or mount namespaces are refused here (unshare --net --mount failed)"
     return
   }
-  for b in containerd containerd-shim-runc-v2 runc ctr iptables ip; do
+  for b in containerd containerd-shim-runc-v2 runc ctr iptables ip6tables ip; do
     command -v "$b" >/dev/null || {
       echo "$b not found (make deps installs containerd, runc, containernetworking-plugins)"
       return
@@ -111,6 +112,11 @@ node_network_up() {
   iptables -w -A "$NODE_INPUT_CHAIN" -i "$NODE_BRIDGE" -j RETURN
   iptables -w -A "$NODE_INPUT_CHAIN" -p tcp --dport "$apiserver_port" -j DROP
   iptables -w -I INPUT 1 -j "$NODE_INPUT_CHAIN"
+  # The apiserver's wildcard socket takes IPv6 too; no pod has an IPv6 address.
+  ip6tables -w -N "$NODE_INPUT_CHAIN"
+  ip6tables -w -A "$NODE_INPUT_CHAIN" -i lo -j RETURN
+  ip6tables -w -A "$NODE_INPUT_CHAIN" -p tcp --dport "$apiserver_port" -j DROP
+  ip6tables -w -I INPUT 1 -j "$NODE_INPUT_CHAIN"
   # ClusterIP traffic between pods is routed back onto the bridge after kube-proxy's DNAT.
   echo 1 >/proc/sys/net/ipv4/ip_forward
 }
@@ -351,6 +357,9 @@ ENV
   node_grant_coredns "$bin_dir/kubectl" --kubeconfig="$dir/kubeconfig" --request-timeout=10s
   daemon_start "$dir" coredns "$bin_dir/coredns" -conf "$NODE_DIR/Corefile"
   wait_until kubelet "node ${NODE_NAME} Ready" node_ready
+  # What the node lifecycle controller (not run here) does once a node is Ready.
+  "$bin_dir/kubectl" --kubeconfig="$dir/kubeconfig" --request-timeout=10s taint node \
+    "$NODE_NAME" node.kubernetes.io/not-ready:NoSchedule- >/dev/null
   wait_until coredns "CoreDNS ready" coredns_ready
   wait_until kube-proxy "kube-proxy /healthz" \
     curl -sSf --max-time 2 "http://127.0.0.1:${PROXY_HEALTHZ_PORT}/healthz"
@@ -415,10 +424,13 @@ node_down() {
   fi
   while iptables -w -D FORWARD -j "$NODE_CHAIN" 2>/dev/null; do :; done
   while iptables -w -D INPUT -j "$NODE_INPUT_CHAIN" 2>/dev/null; do :; done
+  while ip6tables -w -D INPUT -j "$NODE_INPUT_CHAIN" 2>/dev/null; do :; done
   for chain in "$NODE_CHAIN" "$NODE_INPUT_CHAIN"; do
     iptables -w -F "$chain" 2>/dev/null || true
     iptables -w -X "$chain" 2>/dev/null || true
   done
+  ip6tables -w -F "$NODE_INPUT_CHAIN" 2>/dev/null || true
+  ip6tables -w -X "$NODE_INPUT_CHAIN" 2>/dev/null || true
   # Mounts under the node's directory (pod volumes, network namespaces, snapshots), deepest first.
   if [ -d "$NODE_DIR" ]; then
     while read -r mount; do

@@ -248,9 +248,9 @@ start_apiserver() {
 
 # The controllers meshgate's tests lean on (namespace deletion, garbage collection of owned
 # objects, EndpointSlices, service accounts and their CA bundle, aggregated ClusterRoles) and
-# the cheap workload ones, and the node lifecycle controller (it lifts the not-ready taint a
-# new node is registered with; without a node it has nothing to do). Node IPAM is not needed:
-# the one node (node.sh) gets its pod range from its own CNI configuration.
+# the cheap workload ones. No node controller: tests create Node objects with no kubelet behind
+# them (the lifecycle controller would mark their pods unready), node.sh lifts its node's
+# not-ready taint itself and its pod range comes from its own CNI configuration.
 controllers=(
   namespace-controller
   garbage-collector-controller
@@ -262,7 +262,6 @@ controllers=(
   clusterrole-aggregation-controller
   deployment-controller
   replicaset-controller
-  node-lifecycle-controller
 )
 
 start_controller_manager() {
