@@ -316,9 +316,10 @@ void validateRoutes(const std::vector<api::ApiRoute>& routes,
 }
 
 void validateEndpoints(const std::vector<ClusterEndpoint>& endpoints, const FieldPath& path,
-                       ErrorList& errors) {
+                       ConfigSource source, ErrorList& errors) {
   if (endpoints.empty()) {
-    errors.push_back(FieldError::required(path, "at least one endpoint"));
+    if (source == ConfigSource::kFile)
+      errors.push_back(FieldError::required(path, "at least one endpoint"));
     return;
   }
   api::validateMaxItems(endpoints.size(), api::kMaxEndpoints, path, errors);
@@ -358,8 +359,9 @@ void validatePool(const PoolConfig& pool, const FieldPath& path, ErrorList& erro
   validatePositiveDuration(pool.idleTimeout, path.child("idleTimeout"), errors);
 }
 
-void validateCluster(const ClusterConfig& cluster, const FieldPath& path, ErrorList& errors) {
-  validateEndpoints(cluster.endpoints, path.child("endpoints"), errors);
+void validateCluster(const ClusterConfig& cluster, const FieldPath& path, ConfigSource source,
+                     ErrorList& errors) {
+  validateEndpoints(cluster.endpoints, path.child("endpoints"), source, errors);
   std::vector<api::Subset> subsets;
   for (const ClusterSubset& s : cluster.subsets)
     subsets.push_back({s.name, s.labels});
@@ -381,7 +383,7 @@ void validateCluster(const ClusterConfig& cluster, const FieldPath& path, ErrorL
 }
 
 void validateClusters(const std::vector<ClusterConfig>& clusters, const FieldPath& path,
-                      ErrorList& errors) {
+                      ConfigSource source, ErrorList& errors) {
   std::set<std::pair<std::string, std::string>> names;
   for (std::size_t i = 0; i < clusters.size(); ++i) {
     const ClusterConfig& cluster = clusters[i];
@@ -397,7 +399,7 @@ void validateClusters(const std::vector<ClusterConfig>& clusters, const FieldPat
         errors.push_back(FieldError::duplicate(name, cluster.name));
       }
     }
-    validateCluster(cluster, item, errors);
+    validateCluster(cluster, item, source, errors);
   }
 }
 
@@ -466,16 +468,16 @@ void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorL
 
 ErrorList validateProxyConfig(const ProxyConfig& config,
                               const std::vector<api::ApiRoute>* validatedRoutes,
-                              SecretRefs secretRefs) {
+                              ConfigSource source) {
   ErrorList errors;
   try {
     api::validateMaxLength(config.version, kMaxVersionLength, FieldPath("version"), errors);
     validateAdmin(config.admin, FieldPath("admin"), errors);
     validateListeners(config.listeners, config.admin, FieldPath("listeners"), errors);
     validateRoutes(config.routes, config.clusters, FieldPath("routes"), errors, validatedRoutes);
-    validateClusters(config.clusters, FieldPath("clusters"), errors);
+    validateClusters(config.clusters, FieldPath("clusters"), source, errors);
     validateSecrets(config.secrets, FieldPath("secrets"), errors);
-    if (secretRefs == SecretRefs::kMustResolve) {
+    if (source == ConfigSource::kFile) {
       for (std::size_t i = 0; i < config.routes.size(); ++i)
         validateRouteSecretRefs(config, config.routes[i], FieldPath("routes").index(i), errors);
     }

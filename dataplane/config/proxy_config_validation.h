@@ -22,16 +22,22 @@ inline constexpr std::string_view kNotSupportedYet = "not supported by meshgate-
 
 inline constexpr std::size_t kMaxVersionLength = 128;
 
-// Whether every route's `secretRef` must resolve to a Secret of `secrets[]` holding what it needs
-// (a config file: a typo is an error), or may be missing (the operator's stream: the rule then
-// answers 503 until the Secret exists, and the route's status says SecretNotFound).
-enum class SecretRefs { kMustResolve, kMayBeMissing };
+// Where the config comes from, which decides what may be incomplete in it:
+// - kFile: a config file, where an incomplete reference is a typo: every route's `secretRef`
+//   must resolve to a Secret of `secrets[]` holding what it needs, and every cluster needs an
+//   endpoint.
+// - kControlPlane: the operator's stream, which mirrors the cluster as it is: a Secret may be
+//   missing (the rule answers 503 until it exists, and the route's status says SecretNotFound)
+//   and a cluster may have no endpoint (its MeshService selects no ready pod yet, or was scaled
+//   to zero: its routes answer 503 "no endpoint", as Envoy's empty clusters do, and every other
+//   route keeps serving).
+enum class ConfigSource { kFile, kControlPlane };
 
 // `validatedRoutes`: the routes of the config serving now, which passed this validation. When
 // config.routes equals them (an endpoint-only change), only their references to clusters are
 // checked again — not every rule and regex.
 api::ErrorList validateProxyConfig(const ProxyConfig& config,
                                    const std::vector<api::ApiRoute>* validatedRoutes = nullptr,
-                                   SecretRefs secretRefs = SecretRefs::kMustResolve);
+                                   ConfigSource source = ConfigSource::kFile);
 
 }  // namespace meshgate::dp

@@ -301,7 +301,7 @@ TEST(ProxyConfigValidationTest, SecretRefsMustResolveToUsableContent) {
                                                "value: \"keys/api-keys\": no usable API keys: "));
   EXPECT_THAT(errors[1], ::testing::Not(::testing::HasSubstr("short")));
   // The operator's stream may name a Secret that does not exist (yet): the rule answers 503.
-  EXPECT_EQ(validateProxyConfig(c, nullptr, SecretRefs::kMayBeMissing).size(), 0u);
+  EXPECT_EQ(validateProxyConfig(c, nullptr, ConfigSource::kControlPlane).size(), 0u);
 }
 
 TEST(ProxyConfigValidationTest, RateLimitKeysNeedTheCredentialTheyAreKeyedBy) {
@@ -340,11 +340,16 @@ TEST(ProxyConfigValidationTest, ClusterNamesAreRequiredUniqueDnsLabels) {
                   "most 63 characters"));
 }
 
-TEST(ProxyConfigValidationTest, ClusterNeedsEndpoints) {
+TEST(ProxyConfigValidationTest, ClusterNeedsEndpointsInAFileOnly) {
   ProxyConfig c = baseConfig();
   cluster(c).endpoints.clear();
   EXPECT_THAT(errorsOf(c),
               ElementsAre("clusters[0].endpoints: Required value: at least one endpoint"));
+  // From the operator, a MeshService that selects no ready pod yet: its routes answer 503.
+  EXPECT_TRUE(validateProxyConfig(c, nullptr, ConfigSource::kControlPlane).empty());
+  // The endpoints it has still follow every rule.
+  cluster(c).endpoints.push_back({});
+  EXPECT_FALSE(validateProxyConfig(c, nullptr, ConfigSource::kControlPlane).empty());
 }
 
 TEST(ProxyConfigValidationTest, EndpointRules) {

@@ -45,7 +45,7 @@ IsolatedConfig isolateRefusedRoutes(ProxyConfig config,
   // Two rounds: the refused routes fall back to their last good form; a last good form that is
   // refused too (it names a cluster that is gone) is left out in the second.
   for (int round = 0; round < 3; ++round) {
-    api::ErrorList errors = validateProxyConfig(config, serving, SecretRefs::kMayBeMissing);
+    api::ErrorList errors = validateProxyConfig(config, serving, ConfigSource::kControlPlane);
     if (errors.empty()) {
       out.config = std::move(config);
       return out;

@@ -4,9 +4,10 @@
 # config/default`, then the operator, webhook and gateway pods Ready with a leader elected; an
 # injected pod that starts with its sidecar and is Ready through the sidecar's admin port; the
 # identity Secret mounted and reloaded by the sidecar when the operator issues a new one; an
-# ApiRoute answered by a backend Deployment through the gateway pods; `kubectl delete -k` removes
-# it all. The tests run in file order and build on one another: the first installs, the last
-# removes. Run by test/e2e/run.sh only when the cluster has a node (MESHGATE_NODE=1).
+# ApiRoute answered by a backend Deployment through the gateway pods; an image that was not
+# imported is never fetched from outside; `kubectl delete -k` removes it all. The tests run in
+# file order and build on one another: the first installs, the last removes. Run by
+# test/e2e/run.sh only when the cluster has a node (MESHGATE_NODE=1).
 
 _install_selector='app.kubernetes.io/name=meshgate'
 _app_ns=e2e-node-app
@@ -196,6 +197,39 @@ YAML
   assert_contains "$body" "x-backend: web"
   step "an unknown host gets the gateway's 404"
   assert_eq 404 "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' -H 'Host: nobody.e2e.test' "http://$gateway_ip/")"
+
+  step "a route to a MeshService with no ready pod answers 503; every other route keeps serving"
+  kubectl apply -n "$_app_ns" -f - >/dev/null <<'YAML'
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: idle}
+spec:
+  selector: {app: nothing-runs-this}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: meshgate.io/v1alpha1
+kind: ApiRoute
+metadata: {name: idle}
+spec:
+  ingressClassName: meshgate
+  hosts: [idle.node.e2e.test]
+  rules:
+    - backends: [{service: idle, port: 80}]
+YAML
+  wait_for 60 bash -c "[ \"\$(kubectl get apiroute idle -n $_app_ns -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}')\" = True ]"
+  assert_eq 503 "$(curl -s --max-time 3 -o /dev/null -w '%{http_code}' -H 'Host: idle.node.e2e.test' "http://$gateway_ip/")"
+  assert_contains "$(curl -s --max-time 3 -D - -H 'Host: web.node.e2e.test' "http://$gateway_ip/")" "x-backend: web"
+}
+
+test_an_image_that_was_not_imported_is_never_fetched_from_outside() {
+  local message
+  step "a pod naming an image of a remote registry: the pull fails on this machine, no lookup"
+  kubectl run remote-image -n "$_app_ns" --image=registry.example/app:1 >/dev/null
+  # The namespace is injected: the pod's own container is the one named remote-image.
+  wait_for 60 bash -c "kubectl get pod remote-image -n $_app_ns -o jsonpath='{.status.containerStatuses[?(@.name==\"remote-image\")].state.waiting.message}' | grep -q proxyconnect"
+  message=$(kubectl get pod remote-image -n "$_app_ns" -o jsonpath='{.status.containerStatuses[?(@.name=="remote-image")].state.waiting.message}')
+  assert_contains "$message" "proxyconnect tcp: dial tcp 127.0.0.1:9: connect: connection refused"
+  kubectl delete pod remote-image -n "$_app_ns" --wait=false >/dev/null
 }
 
 test_delete_k_removes_the_install() {

@@ -1,14 +1,11 @@
 # shellcheck shell=bash
-# The node's life cycle on this machine (cluster/node.sh): a second cluster with a node of its own
-# (its own directory, bridge, pod range, chains and cgroup) runs a pod, is killed with SIGKILL —
-# every control-plane and node process and the container shims, as a crash would — then up.sh on
-# the same directory brings a working cluster back, and down.sh leaves nothing of it: no process,
-# mount, network namespace, bridge, chain, cgroup or shim socket, and ip_forward as it was. Last
-# in the suite: down.sh runs `kube-proxy --cleanup`, which also removes the main node's Service
-# rules until its kube-proxy writes them again (every 30 s). Run by test/e2e/run.sh only on a
-# cluster with a node.
-
-_second_cidr=10.245.0.0/24
+# The node's life cycle on this machine (cluster/node.sh), on the suite's own cluster — which is
+# why this file runs last: a pod runs; every process of the cluster and of its node is killed
+# with SIGKILL, container shims included, as a crash would; up.sh on the same directory brings a
+# working cluster with a working node back; a second crash, then down.sh leaves nothing of it —
+# no process, mount, bridge, route, chain, cgroup or shim socket — and ip_forward as it was
+# before the node. (run.sh's own down.sh then finds nothing left to do.) Run by test/e2e/run.sh
+# only on a cluster with a node.
 
 # _node_traces DIR — everything of DIR's node that the kernel or the machine still holds, one a
 # line; empty when nothing is left.
@@ -16,14 +13,18 @@ _node_traces() {
   local dir=$1 id hierarchy
   id=$(printf '%s' "$dir" | sha256sum | cut -c1-6)
   ip -o link show "mgbr$id" 2>/dev/null | sed 's/^/link: /' || true
-  ip -4 route show "$_second_cidr" | sed 's/^/route: /'
+  ip -4 route show | grep -F "mgbr$id" | sed 's/^/route: /' || true
   iptables -w -S 2>/dev/null | grep -F "MESHGATE-NODE-$id" | sed 's/^/iptables: /' || true
   ip6tables -w -S 2>/dev/null | grep -F "MESHGATE-NODE-$id" | sed 's/^/ip6tables: /' || true
+  iptables-save 2>/dev/null | grep -E '^:KUBE-' | sed 's/^/iptables chain: /' || true
+  ip6tables-save 2>/dev/null | grep -E '^:KUBE-' | sed 's/^/ip6tables chain: /' || true
   awk -v prefix="$dir/" 'index($2, prefix) == 1 {print "mount: " $2}' /proc/self/mounts
   for hierarchy in /sys/fs/cgroup/*/; do
     [ ! -d "${hierarchy}meshgate-$id" ] || echo "cgroup: ${hierarchy}meshgate-$id"
   done
-  pgrep -af -- "$dir" | sed 's/^/process: /' || true
+  pgrep -af -- "$dir/" | sed 's/^/process: /' || true
+  pgrep -a meshgate-pause | sed 's/^/container process: /' || true
+  find /run/containerd/s -mindepth 1 2>/dev/null | sed 's/^/shim socket: /' || true
 }
 
 # _kill_cluster DIR — SIGKILL to every process the cluster in DIR started and to its shims.
@@ -33,51 +34,41 @@ _kill_cluster() {
     kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
   done
   pkill -KILL -f "containerd-shim-runc-v2 .*-address $dir/" || true
+  wait_for 10 bash -c "! pgrep -f 'containerd-shim-runc-v2 .*-address $dir/' >/dev/null"
+}
+
+# _pause_image — the sandbox image the node imports at start.
+_pause_image() {
+  tar -xOf "$MESHGATE_NODE_IMAGES/meshgate-pause.oci.tar" index.json |
+    jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]'
+}
+
+# _run_a_pod NAME — a pod on the node, Ready.
+_run_a_pod() {
+  kubectl run "$1" --image="$(_pause_image)" --image-pull-policy=Never >/dev/null
+  wait_for 60 kubectl wait --for condition=Ready --timeout=5s "pod/$1"
 }
 
 test_a_crashed_node_comes_back_and_down_leaves_nothing() {
-  local dir forward_before sockets_before env pod_ip
-  dir=$(mktemp -d "$REPO_ROOT/.local/e2e-second-node.XXXXXX")
-  trap 'bash "$REPO_ROOT/test/e2e/cluster/down.sh" "$dir" >/dev/null 2>&1 || true' RETURN
-  forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
-  # The main node runs no pod now (80_install_node removed its install): its shim sockets stay.
-  sockets_before=$(ls /run/containerd/s 2>/dev/null || true)
+  local dir=$MESHGATE_CLUSTER_DIR forward_before
+  forward_before=$(cat "$dir/node/ip_forward.saved")
+  step "a pod runs on the node"
+  _run_a_pod before-crash
 
-  step "a second cluster with a node in $_second_cidr runs a pod"
-  MESHGATE_NODE=1 MESHGATE_NODE_POD_CIDR=$_second_cidr \
-    bash "$REPO_ROOT/test/e2e/cluster/up.sh" "$dir" | head -n 1
-  env=(env "KUBECONFIG=$dir/kubeconfig")
-  "${env[@]}" kubectl run sleeper --image="$(_pause_image)" --image-pull-policy=Never >/dev/null
-  wait_for 60 "${env[@]}" kubectl wait --for condition=Ready --timeout=5s pod/sleeper
-  pod_ip=$("${env[@]}" kubectl get pod sleeper -o jsonpath='{.status.podIP}')
-  [[ $pod_ip == 10.245.0.* ]] || { echo "pod address $pod_ip is not in $_second_cidr" >&2; return 1; }
-
-  step "SIGKILL to everything: the cluster's processes and the container shims"
+  step "SIGKILL to everything: the control plane, containerd, kubelet, kube-proxy, CoreDNS, shims"
   _kill_cluster "$dir"
-  wait_for 10 bash -c "! pgrep -f 'containerd-shim-runc-v2 .*-address $dir/' >/dev/null"
+  pgrep -x meshgate-pause >/dev/null # the pod's processes outlived the crash
 
-  step "up.sh on the same directory after the crash: a working cluster again"
-  MESHGATE_NODE=1 MESHGATE_NODE_POD_CIDR=$_second_cidr \
-    bash "$REPO_ROOT/test/e2e/cluster/up.sh" "$dir" | head -n 1
-  "${env[@]}" kubectl run sleeper --image="$(_pause_image)" --image-pull-policy=Never >/dev/null
-  wait_for 60 "${env[@]}" kubectl wait --for condition=Ready --timeout=5s pod/sleeper
+  step "up.sh on the same directory after the crash: a working cluster and node again"
+  MESHGATE_NODE=1 bash "$REPO_ROOT/test/e2e/cluster/up.sh" "$dir" | head -n 1
+  assert_eq 0 "$(pgrep -cx meshgate-pause || true)" "sandboxes running: the crashed pod's are gone"
+  _run_a_pod after-crash
+  assert_eq 1 "$(pgrep -cx meshgate-pause)" "sandboxes running: only the new pod's"
 
   step "SIGKILL again, then down.sh: nothing of the node is left"
   _kill_cluster "$dir"
   bash "$REPO_ROOT/test/e2e/cluster/down.sh" "$dir" >/dev/null
-  assert_eq "" "$(_node_traces "$dir")" "what the second node left behind"
+  assert_eq "" "$(_node_traces "$dir")" "what the node left behind"
   [ ! -e "$dir" ]
   assert_eq "$forward_before" "$(cat /proc/sys/net/ipv4/ip_forward)" "net.ipv4.ip_forward"
-  assert_eq "$sockets_before" "$(ls /run/containerd/s 2>/dev/null || true)" \
-    "shim sockets in /run/containerd/s"
-  step "the main cluster's node still runs pods"
-  kubectl run after-second-node --image="$(_pause_image)" --image-pull-policy=Never >/dev/null
-  wait_for 60 kubectl wait --for condition=Ready --timeout=5s pod/after-second-node
-  kubectl delete pod after-second-node --wait=false >/dev/null
-}
-
-# _pause_image — the sandbox image the node imported (any node of this run has it).
-_pause_image() {
-  tar -xOf "$MESHGATE_NODE_IMAGES/meshgate-pause.oci.tar" index.json |
-    jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]'
 }

@@ -141,8 +141,9 @@ _webhook_namespace() {
   echo "$ns"
 }
 
-# _pod_yaml NAME [ANNOTATIONS_JSON] [HOST_NETWORK] — a minimal pod (it never runs: the test
-# control plane has no scheduler or kubelet; admission is what is under test).
+# _pod_yaml NAME [ANNOTATIONS_JSON] [HOST_NETWORK] — a minimal pod that never runs: admission is
+# what is under test, and a scheduler of that name does not exist, so it is never bound to the
+# node (whose kubelet would try to pull its image).
 _pod_yaml() {
   cat <<YAML
 apiVersion: v1
@@ -151,6 +152,7 @@ metadata:
   name: $1
   annotations: ${2:-{\}}
 spec:
+  schedulerName: meshgate-e2e-admission-only
   hostNetwork: ${3:-false}
   automountServiceAccountToken: false
   containers:
