@@ -27,14 +27,26 @@ _node_traces() {
   find /run/containerd/s -mindepth 1 2>/dev/null | sed 's/^/shim socket: /' || true
 }
 
+# _nothing_left_of DIR — for wait_for: fails, naming them, while DIR's node has traces.
+_nothing_left_of() {
+  local traces
+  traces=$(_node_traces "$1")
+  [ -z "$traces" ] || {
+    echo "the node left behind:"
+    printf '%s\n' "$traces"
+    return 1
+  }
+}
+
 # _kill_cluster DIR — SIGKILL to every process the cluster in DIR started and to its shims.
 _kill_cluster() {
   local dir=$1 pidfile
   for pidfile in "$dir"/*.pid; do
     kill -KILL "$(cat "$pidfile")" 2>/dev/null || true
   done
-  pkill -KILL -f "containerd-shim-runc-v2 .*-address $dir/" || true
-  wait_for 10 bash -c "! pgrep -f 'containerd-shim-runc-v2 .*-address $dir/' >/dev/null"
+  # [c]: the pattern must not match the command lines that carry it (this wait's own bash).
+  pkill -KILL -f "[c]ontainerd-shim-runc-v2 .*-address $dir/" || true
+  wait_for 10 bash -c "! pgrep -f '[c]ontainerd-shim-runc-v2 .*-address $dir/' >/dev/null"
 }
 
 # _pause_image — the sandbox image the node imports at start.
@@ -61,14 +73,16 @@ test_a_crashed_node_comes_back_and_down_leaves_nothing() {
 
   step "up.sh on the same directory after the crash: a working cluster and node again"
   MESHGATE_NODE=1 bash "$REPO_ROOT/test/e2e/cluster/up.sh" "$dir" | head -n 1
-  assert_eq 0 "$(pgrep -cx meshgate-pause || true)" "sandboxes running: the crashed pod's are gone"
+  assert_eq 0 "$(pgrep -cx meshgate-pause || true)" "pause processes: the crashed pod's are gone"
   _run_a_pod after-crash
-  assert_eq 1 "$(pgrep -cx meshgate-pause)" "sandboxes running: only the new pod's"
+  # The pod's container runs the pause image too: its sandbox and its container.
+  assert_eq 2 "$(pgrep -cx meshgate-pause)" "pause processes: only the new pod's"
 
   step "SIGKILL again, then down.sh: nothing of the node is left"
   _kill_cluster "$dir"
   bash "$REPO_ROOT/test/e2e/cluster/down.sh" "$dir" >/dev/null
-  assert_eq "" "$(_node_traces "$dir")" "what the node left behind"
+  # Containers killed a moment ago may still be zombies until their new parent reaps them.
+  wait_for 20 _nothing_left_of "$dir"
   [ ! -e "$dir" ]
   assert_eq "$forward_before" "$(cat /proc/sys/net/ipv4/ip_forward)" "net.ipv4.ip_forward"
 }

@@ -385,7 +385,7 @@ node_kill_containers() {
     done < <(runc --root "$runc_root" list -q 2>/dev/null || true)
   done
   # Shims name the containerd socket they serve on their command line.
-  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address ${NODE_SOCKET}" || true); do
+  for pid in $(pgrep -f "[c]ontainerd-shim-runc-v2 .*-address ${NODE_SOCKET}" || true); do
     kill -KILL "$pid" 2>/dev/null || true
   done
 }
