@@ -181,7 +181,9 @@ spec:
   serviceAccount: web
   ports: [{name: http, port: 80, targetPort: 8080}]
 YAML
-  wait_for 30 kubectl get secret meshgate-identity-web -n "$_app_ns"
+  # Generous waits: after the whole suite, the operator first works through every object the
+  # earlier tests left (at its default 20 writes/s).
+  wait_for 120 kubectl get secret meshgate-identity-web -n "$_app_ns"
 
   step "the kubelet fills the sidecar's volume; the sidecar loads the SPIFFE identity"
   wait_for 90 bash -c "curl -sf --max-time 3 http://\$(kubectl get pods -n $_app_ns -l app=web -o jsonpath='{.items[0].status.podIP}'):15000/identity | jq -e '.spiffeId'"
@@ -194,7 +196,7 @@ YAML
 
   step "the operator issues a new certificate (the Secret is deleted); the sidecar reloads it"
   kubectl delete secret meshgate-identity-web -n "$_app_ns" >/dev/null
-  wait_for 30 kubectl get secret meshgate-identity-web -n "$_app_ns"
+  wait_for 120 kubectl get secret meshgate-identity-web -n "$_app_ns"
   wait_for 90 _serial_differs "$_app_ns" app=web "$serial"
   assert_eq 0 "$(kubectl get pods -n "$_app_ns" -l app=web -o jsonpath='{.items[0].status.containerStatuses[?(@.name=="meshgate-proxy")].restartCount}')" \
     "the reload needed no restart"
