@@ -182,7 +182,7 @@ spec:
   ports: [{name: http, port: 80, targetPort: 8080}]
 YAML
   # Generous waits: after the whole suite, the operator first works through every object the
-  # earlier tests left (at its default 20 writes/s).
+  # earlier tests left (at its default 50 requests/s).
   wait_for 120 kubectl get secret meshgate-identity-web -n "$_app_ns"
 
   step "the kubelet fills the sidecar's volume; the sidecar loads the SPIFFE identity"
