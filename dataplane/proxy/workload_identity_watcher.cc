@@ -125,25 +125,11 @@ void WorkloadIdentityWatcher::forget(std::string_view trigger) {
 
 void WorkloadIdentityWatcher::watch(boost::asio::io_context& context,
                                     std::chrono::milliseconds pollInterval) {
-  pollInterval_ = pollInterval;
-  watcher_ = std::make_unique<FileWatcher>(
+  watch_ = std::make_unique<SecretVolumeWatch>(
       context, directory_,
       std::set<std::string>{WorkloadIdentity::kCertificateFile, WorkloadIdentity::kKeyFile,
-                            WorkloadIdentity::kTrustBundleFile, "..data"},
-      [this] { reload("file change"); });
-  // Without inotify (FileWatcher has said why) the poll alone reloads.
-  watcher_->start();
-  pollTimer_ = std::make_unique<boost::asio::steady_timer>(context);
-  schedulePoll();
-}
-
-void WorkloadIdentityWatcher::schedulePoll() {
-  pollTimer_->expires_after(pollInterval_);
-  pollTimer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    reload("poll");
-    schedulePoll();
-  });
+                            WorkloadIdentity::kTrustBundleFile},
+      pollInterval, [this](std::string_view trigger) { reload(trigger); });
 }
 
 }  // namespace meshgate::dp

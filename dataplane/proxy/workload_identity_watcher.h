@@ -16,9 +16,8 @@
 #include <string_view>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
-#include "base/file_watcher.h"
+#include "base/secret_volume_watch.h"
 #include "dataplane/proxy/workload_identity.h"
 #include "metrics/registry.h"
 
@@ -71,7 +70,6 @@ class WorkloadIdentityWatcher {
   void adopt(WorkloadIdentity identity, std::string digest, std::string_view trigger);
   void refuse(const std::string& reason, std::string digest, std::string_view trigger);
   void forget(std::string_view trigger);
-  void schedulePoll();
 
   const std::string directory_;
   const WallClock clock_;
@@ -86,9 +84,7 @@ class WorkloadIdentityWatcher {
   mutable std::mutex mutex_;
   WorkloadIdentityStatus status_;  // guarded by mutex_
 
-  std::chrono::milliseconds pollInterval_ = kDefaultPollInterval;
-  std::unique_ptr<FileWatcher> watcher_;
-  std::unique_ptr<boost::asio::steady_timer> pollTimer_;
+  std::unique_ptr<SecretVolumeWatch> watch_;
 };
 
 }  // namespace meshgate::dp

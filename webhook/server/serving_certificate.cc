@@ -195,7 +195,7 @@ meshgate::Expected<meshgate::Ok, std::string> ServingCertificate::install(
   return meshgate::Ok{};
 }
 
-void ServingCertificate::reloadIfChanged(const char* trigger) {
+void ServingCertificate::reloadIfChanged(std::string_view trigger) {
   std::lock_guard reloadLock(reloadMutex_);
   auto pair = readPair(directory_);
   // A file missing for a moment (mid-rename) is a distinct state too: warn once, not per poll.
@@ -221,23 +221,9 @@ void ServingCertificate::reloadIfChanged(const char* trigger) {
 
 void ServingCertificate::watch(boost::asio::io_context& context,
                                std::chrono::milliseconds pollInterval) {
-  pollInterval_ = pollInterval;
-  watcher_ = std::make_unique<meshgate::FileWatcher>(
-      context, directory_, std::set<std::string>{kCertificateFile, kKeyFile, "..data"},
-      [this] { reloadIfChanged("file change"); });
-  // Without inotify (FileWatcher has said why) the poll alone reloads.
-  watcher_->start();
-  pollTimer_ = std::make_unique<boost::asio::steady_timer>(context);
-  schedulePoll();
-}
-
-void ServingCertificate::schedulePoll() {
-  pollTimer_->expires_after(pollInterval_);
-  pollTimer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    reloadIfChanged("poll");
-    schedulePoll();
-  });
+  watch_ = std::make_unique<meshgate::SecretVolumeWatch>(
+      context, directory_, std::set<std::string>{kCertificateFile, kKeyFile}, pollInterval,
+      [this](std::string_view trigger) { reloadIfChanged(trigger); });
 }
 
 }  // namespace meshgate::webhook

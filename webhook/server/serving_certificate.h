@@ -15,13 +15,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "base/expected.h"
-#include "base/file_watcher.h"
+#include "base/secret_volume_watch.h"
 
 namespace meshgate::webhook {
 
@@ -93,8 +93,7 @@ class ServingCertificate {
   meshgate::Expected<meshgate::Ok, std::string> install(const std::string& certificatePem,
                                                         const std::string& keyPem);
   // Reloads when the files' content differs from the last content seen; logs the outcome.
-  void reloadIfChanged(const char* trigger);
-  void schedulePoll();
+  void reloadIfChanged(std::string_view trigger);
 
   const std::string directory_;
   mutable std::mutex mutex_;
@@ -105,9 +104,7 @@ class ServingCertificate {
   // change only, so a refused pair is warned about once. Guarded by reloadMutex_.
   std::string lastSeenDigest_;
 
-  std::chrono::milliseconds pollInterval_ = kDefaultPollInterval;
-  std::unique_ptr<meshgate::FileWatcher> watcher_;
-  std::unique_ptr<boost::asio::steady_timer> pollTimer_;
+  std::unique_ptr<meshgate::SecretVolumeWatch> watch_;
 };
 
 using ServingCertificatePtr = std::unique_ptr<ServingCertificate>;
