@@ -42,7 +42,7 @@ e2e: build control-plane ## Bring a real control plane up, run the e2e suite, te
 
 test: deps build unit e2e ## Everything: deps, build, unit tests, e2e against a real control plane
 
-images: build ## OCI archives of operator, webhook, proxy, pause in OUT (build/images); umoci, no daemon
+images: build ## OCI archives of operator, webhook, proxy, init, pause in OUT (build/images); umoci, no daemon
 	@bash scripts/images.sh $(BUILD_DIR) $(OUT) $(VERSION)
 
 fuzz: deps ## Build the libFuzzer targets with clang (build-fuzz), run each for FUZZ_SECONDS (60)

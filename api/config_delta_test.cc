@@ -1,11 +1,13 @@
 // Config deltas: applying the delta of A → B to A gives exactly B, whatever changed; a one-element
 // edit costs about that element; split configs share unchanged elements; deltas that do not fit
-// the base config are errors.
+// the base config are errors; a sidecar's `mesh` section travels as a top-level member.
 #include "api/config_delta.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
+#include "api/proxy_config_codec.h"
 
 namespace meshgate::api::stream {
 namespace {
@@ -107,6 +109,60 @@ TEST(ConfigDelta, EveryKindOfChangeRoundTrips) {
   cases.emplace_back("a scalar became an array", fromScalar);
   for (const auto& [what, to] : cases)
     EXPECT_EQ(roundTrip(from, to), to) << what;
+}
+
+TEST(ConfigDelta, TheMeshSectionTravelsAsATopLevelMember) {
+  ProxyConfig first;
+  first.mesh = MeshConfig{.identity = "spiffe://cluster.local/ns/shop/sa/cart",
+                          .trustDomain = "cluster.local",
+                          .outbound = {{.name = "web",
+                                        .namespace_ = "shop",
+                                        .addresses = {"10.96.0.1"},
+                                        .ports = {80},
+                                        .hosts = {"web"},
+                                        .identity = "",
+                                        .allowed = true}},
+                          .inbound = {}};
+  ProxyConfig second = first;
+  second.mesh->outbound[0].allowed = false;
+  second.mesh->inbound.push_back({.port = 8080,
+                                  .mtlsMode = "Permissive",
+                                  .allow = std::vector<AuthorizationRule>{},
+                                  .service = "shop/cart"});
+  ProxyConfig gone = second;
+  gone.mesh.reset();
+
+  const std::vector<std::pair<ProxyConfig, ProxyConfig>> steps = {
+      {ProxyConfig{}, first}, {first, second}, {second, gone}};
+  for (const auto& [before, after] : steps) {
+    const json from = encodeProxyConfig(before);
+    const json to = encodeProxyConfig(after);
+    const SplitConfig base = splitConfig(from);
+    const SplitConfig target = splitConfig(to, &base);
+    auto decoded = decodeServerMessage(encodeDeltaFrame("v2", "v1", base, target));
+    ASSERT_TRUE(decoded.ok()) << decoded.error();
+    const auto& delta = std::get<Delta>(*decoded);
+    // A change of `mesh` alone is a set or an unset of that member, nothing else.
+    EXPECT_TRUE(delta.patch.empty()) << delta.patch.dump();
+    if (after.mesh) {
+      EXPECT_EQ(delta.set, (json{{"mesh", to["mesh"]}}));
+      EXPECT_TRUE(delta.unset.empty());
+    } else {
+      EXPECT_TRUE(delta.set.empty()) << delta.set.dump();
+      EXPECT_EQ(delta.unset, std::vector<std::string>{"mesh"});
+    }
+    auto applied = applyDelta(from, delta);
+    ASSERT_TRUE(applied.ok()) << applied.error();
+    EXPECT_EQ(*applied, to);
+    // And the proxy reads back the same config.
+    const auto config = decodeProxyConfig(*applied);
+    ASSERT_TRUE(config.ok()) << formatErrors(config.errors);
+    ASSERT_EQ(config.object->mesh.has_value(), after.mesh.has_value());
+    if (after.mesh) {
+      EXPECT_EQ(config.object->mesh->outbound[0].allowed, after.mesh->outbound[0].allowed);
+      EXPECT_EQ(config.object->mesh->inbound.size(), after.mesh->inbound.size());
+    }
+  }
 }
 
 TEST(ConfigDelta, SplitConfigsShareTheElementsTheyHaveInCommon) {

@@ -55,11 +55,18 @@ struct ListenerTls {
   std::string minVersion = "TLSv1.2";  // "TLSv1.2" or "TLSv1.3"
 };
 
+// What a listener serves. Only the sidecar sets the mesh roles, on the listeners it adds itself
+// (never on the wire): kMeshOutbound takes the application's captured connections and routes them
+// by original destination (or Host); kMeshInbound takes the connections captured on their way to
+// the application, terminates mTLS and authorizes them.
+enum class ListenerRole { kGateway, kMeshOutbound, kMeshInbound };
+
 struct ListenerConfig {
   std::string name;
   std::string address;  // an IPv4 or IPv6 literal
   uint16_t port = 0;
   std::optional<ListenerTls> tls;
+  ListenerRole role = ListenerRole::kGateway;  // not encoded: see ListenerRole
 };
 
 struct ClusterEndpoint {
@@ -163,6 +170,45 @@ struct AdminConfig {
   uint16_t port = 15000;
 };
 
+// Sidecar mode (docs/MESH.md): what the operator streams to the sidecars of one workload
+// identity, and nothing of other workloads' inbound policy. The proxy adds its own two listeners
+// (outbound 127.0.0.1:15001, inbound 0.0.0.0:15006) and compiles these into routes of its own.
+
+// A MeshService this workload may call: its cluster is the ClusterConfig of the same name and
+// namespace in `clusters`.
+struct MeshOutboundService {
+  std::string name;
+  std::string namespace_;
+  // Its Service's cluster IPs: the addresses a captured connection was sent to.
+  std::vector<std::string> addresses;
+  std::vector<uint16_t> ports;  // Service ports (HTTP and HTTP2 ones)
+  // The names a client uses in Host, without port: "<name>.<ns>.svc.cluster.local",
+  // "<name>.<ns>.svc", "<name>.<ns>" and, from the same namespace, "<name>".
+  std::vector<std::string> hosts;
+  // The SPIFFE ID its endpoints must present; empty: mtls.mode Disabled, the call goes out in
+  // plaintext.
+  std::string identity;
+  // False: the MeshService's authorization does not admit this workload. The sidecar answers 403
+  // itself and the config carries no cluster (no endpoints) for it.
+  bool allowed = true;
+};
+
+// One port of this workload that a MeshService selecting it declares (its targetPort).
+struct MeshInboundPort {
+  uint16_t port = 0;
+  std::string mtlsMode = "Strict";  // api::mtls_mode: Strict, Permissive or Disabled
+  // Absent: any mesh identity may call. Present: only identities a rule matches (empty: nobody).
+  std::optional<std::vector<api::AuthorizationRule>> allow;
+  std::string service;  // "<ns>/<name>" of the MeshService, for logs and 403 bodies
+};
+
+struct MeshConfig {
+  std::string identity;     // this workload's SPIFFE ID
+  std::string trustDomain;  // "cluster.local"
+  std::vector<MeshOutboundService> outbound;
+  std::vector<MeshInboundPort> inbound;
+};
+
 struct ProxyConfig {
   std::string version;  // shown by /stats and /config_dump; default: a hash of the input
   std::vector<ListenerConfig> listeners;
@@ -174,6 +220,7 @@ struct ProxyConfig {
   LimitsConfig limits;
   AccessLogConfig accessLog;
   AdminConfig admin;
+  std::optional<MeshConfig> mesh;  // sidecar mode only
 };
 
 }  // namespace meshgate::api

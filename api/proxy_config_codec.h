@@ -5,7 +5,10 @@
 // value the struct cannot hold (a port above 65535, a malformed duration) and an unknown field of
 // a proxy-specific object are all FieldErrors with their paths, so a typo cannot silently change
 // behaviour. Route objects (`routes[]`) are decoded by api::decodeApiRoute, whose rules apply
-// inside them. Semantic rules are proxy_config_validation.h's job.
+// inside them. The sidecar section `mesh` (set by the operator for sidecars only) is checked as
+// far as its struct needs: ports 1..65535, mtlsMode one of api::mtls_mode, and an inbound port's
+// `allow` absent (anyone of the mesh) kept apart from an empty list (nobody). Other semantic rules
+// are proxy_config_validation.h's job.
 #pragma once
 
 #include <string_view>
@@ -27,8 +30,8 @@ enum class SecretEncoding { kInclude, kRedact };
 inline constexpr std::string_view kRedacted = "<redacted>";
 
 // Every field, defaults included (so /config_dump shows what the proxy really uses); absent
-// optionals are left out; durations in their canonical text (`1m30s`). With kInclude it decodes
-// back to an equal config.
+// optionals are left out (`mesh` too, unless set); durations in their canonical text (`1m30s`).
+// With kInclude it decodes back to an equal config.
 nlohmann::json encodeProxyConfig(const ProxyConfig& config,
                                  SecretEncoding secrets = SecretEncoding::kInclude);
 

@@ -255,7 +255,7 @@ TEST(ProxyConfigCodecTest, UnknownTopLevelFieldIsAnError) {
       decodeErrors(yaml("listener: []")),
       ElementsAre("listener: Invalid value: \"array\": unknown field (known fields: "
                   "version, admin, listeners, routes, clusters, secrets, auth, timeouts, limits, "
-                  "accessLog)"));
+                  "accessLog, mesh)"));
 }
 
 TEST(ProxyConfigCodecTest, UnknownFieldsOfEveryProxyObjectAreErrors) {
@@ -406,6 +406,155 @@ TEST(ProxyConfigCodecTest, SecretsRejectUnknownFieldsAndNonTextValues) {
           "secrets[0].stringData: Invalid value: \"object\": unknown field (known fields: name, "
           "namespace, data, files)",
           "secrets[0].data[k]: Invalid value: 1: expected a string"));
+}
+
+const char* const kMeshConfig = R"(
+mesh:
+  identity: spiffe://cluster.local/ns/shop/sa/cart
+  trustDomain: cluster.local
+  outbound:
+  - name: payments
+    namespace: pay
+    addresses: [10.96.0.7, "fd00::7"]
+    ports: [80, 8443]
+    hosts: [payments.pay.svc.cluster.local, payments.pay.svc, payments.pay]
+    identity: spiffe://cluster.local/ns/pay/sa/payments
+    allowed: false
+  - {name: web, namespace: shop}
+  inbound:
+  - port: 8080
+    mtlsMode: Permissive
+    allow: [{namespace: front}, {serviceAccount: checkout}, {namespace: ops, serviceAccount: cli}]
+    service: shop/cart
+  - {port: 9090, mtlsMode: Disabled, allow: [], service: shop/cart-admin}
+  - {port: 9100, service: shop/metrics}
+)";
+
+TEST(ProxyConfigCodecTest, DecodesTheMeshSection) {
+  const ProxyConfig c = decodeOk(yaml(kMeshConfig));
+  ASSERT_TRUE(c.mesh.has_value());
+  const MeshConfig& mesh = *c.mesh;
+  EXPECT_EQ(mesh.identity, "spiffe://cluster.local/ns/shop/sa/cart");
+  EXPECT_EQ(mesh.trustDomain, "cluster.local");
+  ASSERT_EQ(mesh.outbound.size(), 2u);
+  const MeshOutboundService& payments = mesh.outbound[0];
+  EXPECT_EQ(payments.name, "payments");
+  EXPECT_EQ(payments.namespace_, "pay");
+  EXPECT_THAT(payments.addresses, ElementsAre("10.96.0.7", "fd00::7"));
+  EXPECT_THAT(payments.ports, ElementsAre(80, 8443));
+  EXPECT_THAT(payments.hosts,
+              ElementsAre("payments.pay.svc.cluster.local", "payments.pay.svc", "payments.pay"));
+  EXPECT_EQ(payments.identity, "spiffe://cluster.local/ns/pay/sa/payments");
+  EXPECT_FALSE(payments.allowed);
+  // Absent members keep the struct's defaults: allowed, no addresses, no identity (plaintext).
+  EXPECT_TRUE(mesh.outbound[1].allowed);
+  EXPECT_THAT(mesh.outbound[1].addresses, IsEmpty());
+  EXPECT_EQ(mesh.outbound[1].identity, "");
+
+  ASSERT_EQ(mesh.inbound.size(), 3u);
+  EXPECT_EQ(mesh.inbound[0].port, 8080);
+  EXPECT_EQ(mesh.inbound[0].mtlsMode, "Permissive");
+  EXPECT_EQ(mesh.inbound[0].service, "shop/cart");
+  ASSERT_TRUE(mesh.inbound[0].allow.has_value());
+  EXPECT_THAT(*mesh.inbound[0].allow,
+              ElementsAre(AuthorizationRule{.namespace_ = "front"},
+                          AuthorizationRule{.serviceAccount = "checkout"},
+                          AuthorizationRule{.namespace_ = "ops", .serviceAccount = "cli"}));
+  // An empty list (nobody) is not an absent one (anyone of the mesh).
+  ASSERT_TRUE(mesh.inbound[1].allow.has_value());
+  EXPECT_THAT(*mesh.inbound[1].allow, IsEmpty());
+  EXPECT_EQ(mesh.inbound[1].mtlsMode, "Disabled");
+  EXPECT_EQ(mesh.inbound[2].allow, std::nullopt);
+  EXPECT_EQ(mesh.inbound[2].mtlsMode, "Strict") << "the struct's default";
+}
+
+TEST(ProxyConfigCodecTest, AbsentOrNullMeshIsNoMesh) {
+  EXPECT_EQ(decodeOk(yaml("version: a")).mesh, std::nullopt);
+  EXPECT_EQ(decodeOk(yaml("mesh: ~")).mesh, std::nullopt);
+  EXPECT_EQ(decodeOk(yaml("mesh: {inbound: [{port: 1, allow: ~}]}")).mesh->inbound[0].allow,
+            std::nullopt);
+  const ProxyConfig empty = decodeOk(yaml("mesh: {}"));
+  ASSERT_TRUE(empty.mesh.has_value());
+  EXPECT_THAT(empty.mesh->outbound, IsEmpty());
+}
+
+TEST(ProxyConfigCodecTest, MeshWrongTypesRangesAndModesAreFieldErrors) {
+  EXPECT_THAT(
+      decodeErrors(yaml(R"(
+mesh:
+  identity: 7
+  outbound:
+  - {name: a, addresses: "10.0.0.1", ports: [0, 65536, x], hosts: [5], allowed: "no"}
+  inbound:
+  - {port: 0, mtlsMode: STRICT, allow: {namespace: a}}
+  - {port: "80", mtlsMode: 1, allow: [{namespace: 3}, 4]}
+)")),
+      ElementsAre(
+          "mesh.identity: Invalid value: 7: expected a string",
+          "mesh.outbound[0].addresses: Invalid value: \"10.0.0.1\": expected an array",
+          "mesh.outbound[0].ports[0]: Invalid value: 0: must be between 1 and 65535, inclusive",
+          "mesh.outbound[0].ports[1]: Invalid value: 65536: must be between 1 and 65535, "
+          "inclusive",
+          "mesh.outbound[0].ports[2]: Invalid value: \"x\": expected an integer",
+          "mesh.outbound[0].hosts[0]: Invalid value: 5: expected a string",
+          "mesh.outbound[0].allowed: Invalid value: \"no\": expected a boolean",
+          "mesh.inbound[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+          "mesh.inbound[0].mtlsMode: Unsupported value: \"STRICT\": supported values: "
+          "\"Strict\", \"Permissive\", \"Disabled\"",
+          "mesh.inbound[0].allow: Invalid value: \"object\": expected an array",
+          "mesh.inbound[1].port: Invalid value: \"80\": expected an integer",
+          "mesh.inbound[1].mtlsMode: Invalid value: 1: expected a string",
+          "mesh.inbound[1].allow[0].namespace: Invalid value: 3: expected a string",
+          "mesh.inbound[1].allow[1]: Invalid value: 4: expected an object"));
+  EXPECT_THAT(decodeErrors(yaml("mesh: [1]")),
+              ElementsAre("mesh: Invalid value: \"array\": expected an object"));
+}
+
+TEST(ProxyConfigCodecTest, UnknownFieldsOfTheMeshSectionAreErrors) {
+  EXPECT_THAT(
+      decodeErrors(yaml(R"(
+mesh:
+  identities: []
+  outbound: [{name: a, port: 80}]
+  inbound: [{port: 80, allowed: []}]
+)")),
+      ElementsAre("mesh.identities: Invalid value: \"array\": unknown field (known fields: "
+                  "identity, trustDomain, outbound, inbound)",
+                  "mesh.outbound[0].port: Invalid value: 80: unknown field (known fields: name, "
+                  "namespace, addresses, ports, hosts, identity, allowed)",
+                  "mesh.inbound[0].allowed: Invalid value: \"array\": unknown field (known "
+                  "fields: port, mtlsMode, allow, service)"));
+  EXPECT_THAT(decodeErrors(yaml("mesh: {inbound: [{port: 80, allow: [{sa: x}]}]}")),
+              ElementsAre("mesh.inbound[0].allow[0].sa: Invalid value: \"x\": unknown field "
+                          "(known fields: namespace, serviceAccount)"));
+}
+
+TEST(ProxyConfigCodecTest, MeshEncodesAndRoundTripsOnlyWhenSet) {
+  EXPECT_FALSE(encodeProxyConfig(ProxyConfig{}).contains("mesh"));
+
+  const ProxyConfig original = decodeOk(yaml(kMeshConfig));
+  const json encoded = encodeProxyConfig(original);
+  ASSERT_TRUE(encoded.contains("mesh"));
+  // Every member is written, defaults included; an absent allow stays absent, an empty one empty.
+  EXPECT_EQ(encoded["mesh"]["outbound"][1], (json{{"name", "web"},
+                                                  {"namespace", "shop"},
+                                                  {"addresses", json::array()},
+                                                  {"ports", json::array()},
+                                                  {"hosts", json::array()},
+                                                  {"identity", ""},
+                                                  {"allowed", true}}));
+  EXPECT_EQ(encoded["mesh"]["inbound"][1]["allow"], json::array());
+  EXPECT_FALSE(encoded["mesh"]["inbound"][2].contains("allow"));
+  EXPECT_EQ(encoded["mesh"]["inbound"][0]["allow"][1], (json{{"serviceAccount", "checkout"}}));
+
+  const ProxyConfig decoded = decodeOk(encoded);
+  EXPECT_EQ(encodeProxyConfig(decoded), encoded);
+  ASSERT_TRUE(decoded.mesh.has_value());
+  EXPECT_EQ(decoded.mesh->inbound[0].allow, original.mesh->inbound[0].allow);
+  EXPECT_EQ(decoded.mesh->inbound[1].allow, original.mesh->inbound[1].allow);
+  EXPECT_EQ(decoded.mesh->inbound[2].allow, std::nullopt);
+  EXPECT_EQ(decoded.mesh->outbound[0].ports, original.mesh->outbound[0].ports);
+  EXPECT_FALSE(decoded.mesh->outbound[0].allowed);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// meshgate-proxy: the gateway proxy — see docs/PROXY_CONFIG.md — and the mesh sidecar's first
-// slice (sidecar_server.h: the workload identity and the admin endpoint, no traffic yet).
+// meshgate-proxy: the gateway proxy — see docs/PROXY_CONFIG.md — and the mesh sidecar
+// (sidecar_server.h, docs/MESH.md).
 //   meshgate-proxy --config proxy.yaml [--concurrency N] [--log-level info] [--no-watch]
 //   meshgate-proxy --mode gateway --control-plane https://HOST:15012 --cert-dir DIR
 //                  [--ingress-class meshgate] [--node gateway~<hostname>] [--snapshot-file PATH]
@@ -93,9 +93,10 @@ int main(int argc, char** argv) {
       "mode 0.0.0.0:15000, for the kubelet's probes)");
   auto* accessLogOption =
       app.add_option("--access-log", accessLog, "Gateway mode: enable the access log at this path");
-  app.add_option("--concurrency", options.concurrency,
-                 "Worker threads (default: cores; sidecar mode runs none yet)")
-      ->check(CLI::Range(1, 256));
+  auto* concurrencyOption =
+      app.add_option("--concurrency", options.concurrency,
+                     "Worker threads (default: cores; sidecar mode: at most 2, as Istio's)")
+          ->check(CLI::Range(1, 256));
   app.add_option("--log-level", logLevel, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   auto* noWatchOption = app.add_flag("--no-watch", noWatch,
@@ -110,9 +111,10 @@ int main(int argc, char** argv) {
   }
   std::optional<meshgate::dp::SidecarOptions> sidecar;
   if (mode == "sidecar") {
-    if (!options.configPath.empty())
+    if (!options.configPath.empty() && controlPlaneOption->count() > 0)
       return usageError(
-          "--config cannot be used with --mode sidecar (the sidecar has no config file)");
+          "--config and --control-plane exclude each other in sidecar mode (a static mesh config "
+          "or the operator's)");
     for (const auto* gatewayOnly :
          {ingressClassOption, snapshotFileOption, httpOption, httpsOption, accessLogOption})
       if (gatewayOnly->count() > 0)
@@ -131,9 +133,12 @@ int main(int argc, char** argv) {
     if (auto admin = parseListenAddress("--admin-address", adminAddress); !admin)
       return usageError(admin.error());
     sidecar->certDir = certDir;
+    sidecar->configPath = options.configPath;
     sidecar->node = node;
     sidecar->adminAddress = adminAddress;
-    sidecar->concurrency = options.concurrency;
+    sidecar->concurrency = concurrencyOption->count() > 0
+                               ? options.concurrency
+                               : std::min<size_t>(2, options.concurrency);
   } else if (mode == "file") {
     if (options.configPath.empty()) return usageError("--mode file requires --config FILE");
     for (const auto* gatewayOnly :
@@ -184,8 +189,9 @@ int main(int argc, char** argv) {
   // A client that disconnects mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
   if (sidecar) {
-    meshgate::dp::SidecarServer server(std::move(*sidecar));
-    return server.run();
+    auto server = meshgate::dp::SidecarServer::create(std::move(*sidecar));
+    if (!server) return usageError(server.error());
+    return (*server)->run();
   }
   meshgate::dp::ProxyServer server(std::move(options));
   return server.run();

@@ -1,9 +1,11 @@
 // ConfigServer is the operator's config stream endpoint (port 15012): meshgate-proxy gateways
-// connect to it and receive the snapshot of their ingress class, then every newer one, over a
-// WebSocket on mutually authenticated TLS (api/config_stream_protocol.h). The operator's main()
-// runs one and gives it the mesh CA's serving certificate and trust bundle:
+// connect to it and receive the snapshot of their ingress class, sidecars the snapshot of their
+// workload identity, then every newer one, over a WebSocket on mutually authenticated TLS
+// (api/config_stream_protocol.h). The operator's main() runs one and gives it the mesh CA's
+// serving certificate and trust bundle:
 //
-//   ConfigServer server({.gatewayIdentities = {gatewaySpiffeId}}, publisher, registry);
+//   ConfigServer server({.gatewayIdentities = {gatewaySpiffeId}, .trustDomain = "cluster.local"},
+//                       publisher, registry);
 //   server.setCredentials({certPem, keyPem, bundlePem});   // again at each renewal / rotation
 //   auto port = server.start();
 //
@@ -15,18 +17,25 @@
 //  2. One HTTP request, read within handshakeTimeout of the accept (TLS included): a target other
 //     than kPath → 404; not a GET WebSocket upgrade → 400; malformed → 400. One-line text body,
 //     then the connection closes.
-//  3. Authorization before the upgrade: one of the certificate's URI SANs must be listed in
-//     gatewayIdentities (that SAN is the peer's identity; otherwise its first spiffe:// URI is).
-//     Otherwise HTTP 403 `forbidden: <identity or "no SPIFFE ID"> may not receive gateway config`.
-//  4. The upgrade is accepted (what is left of handshakeTimeout bounds it); frames are text, at
+//  3. The upgrade is accepted (what is left of handshakeTimeout bounds it); frames are text, at
 //     most kMaxFrameBytes. A binary frame closes with 1003 (unknown_data).
-//  5. The first frame must be a Hello within helloTimeout, else the connection closes with 1008
-//     (policy_error): not a Hello, malformed (the decode error is the reason, cut to 123 bytes),
-//     or mode "sidecar" (`sidecar mode is not served yet`). An empty ingressClass means
-//     defaultIngressClass.
+//  4. The first frame must be a Hello within helloTimeout, else the connection closes with 1008
+//     (policy_error): not a Hello, or malformed (the decode error is the reason, cut to 123
+//     bytes). An empty ingressClass means defaultIngressClass.
+//  5. Authorization, from the client certificate only (the Hello's node is kept for logs and the
+//     registry), by the mode the Hello asks for; a refusal closes with 1008 and the reason:
+//     - gateway: one of the certificate's URI SANs must be listed in gatewayIdentities (that SAN
+//       is the peer's identity), else `forbidden: <its first spiffe:// URI, or "no SPIFFE ID">
+//       may not receive gateway config`;
+//     - sidecar: the certificate must carry exactly one URI SAN, a SPIFFE ID
+//       (api::parseSpiffeId) of trustDomain, which is then the workload identity served; else
+//       `forbidden: a sidecar must present a workload SPIFFE ID of trust domain <trustDomain>`.
+//       A gateway identity is refused too (`forbidden: the gateway identity may not receive
+//       sidecar config`).
 //  6. The proxy is then registered (DataplaneRegistry::connected) and sent gatewaySnapshot(its
-//     class) when there is one. Whenever the SnapshotSource notifies, each session re-reads its
-//     class's snapshot and sends it if its version differs from the last one sent. At most one
+//     class), or sidecarSnapshot(its identity) — which it keeps (keepSidecar) while connected —
+//     when there is one. Whenever the SnapshotSource notifies, each session re-reads its
+//     snapshot and sends it if its version differs from the last one sent. At most one
 //     snapshot is in flight per session and none is queued: after a write the session sends the
 //     newest version, so the ones published meanwhile are skipped (a slow proxy costs no memory).
 //     DataplaneRegistry::sent is called when a write has completed. Frames are shared, not copied.
@@ -69,8 +78,10 @@ struct ConfigServerCredentials {
 struct ConfigServerOptions {
   // "127.0.0.1:15012", "[::1]:0", ":15012" (every IPv4 interface); see metrics/bind_address.h.
   std::string bindAddress = ":15012";
-  // SPIFFE IDs allowed to receive gateway config.
+  // SPIFFE IDs allowed to receive gateway config (and refused sidecar config).
   std::vector<std::string> gatewayIdentities;
+  // The mesh's trust domain: a sidecar's SPIFFE ID must be of it.
+  std::string trustDomain = "cluster.local";
   // Threads running every connection; at least 1.
   std::size_t threads = 1;
   // From the TCP accept to the end of the TLS and WebSocket handshakes.

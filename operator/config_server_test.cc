@@ -1,6 +1,7 @@
 // ConfigServer over real loopback TLS and WebSocket connections, with certificates from a test
 // mesh CA: what a gateway sees (the snapshot, pushes, coalescing, ACK/NACK in the registry), what
-// is refused and how (TLS, HTTP 403/404/400, close frames), keepalive, credentials and stop().
+// a sidecar sees (the snapshot of the identity in its certificate), what is refused and how (TLS,
+// HTTP 404/400, close frames with the reason), keepalive, credentials and stop().
 #include "operator/config_server.h"
 
 #include <openssl/ssl.h>
@@ -30,6 +31,7 @@
 #include "base/testing/eventually.h"
 
 #include "api/config_stream_protocol.h"
+#include "api/mesh_identity.h"
 #include "operator/dataplane_registry.h"
 #include "operator/snapshot_source.h"
 #include "pki/certificate_authority.h"
@@ -50,6 +52,10 @@ using namespace std::chrono_literals;
 
 constexpr const char* kGatewayId = "spiffe://cluster.local/ns/meshgate-system/sa/meshgate-gateway";
 constexpr const char* kOtherId = "spiffe://cluster.local/ns/default/sa/other";
+constexpr const char* kCartId = "spiffe://cluster.local/ns/shop/sa/cart";
+constexpr const char* kForeignCartId = "spiffe://example.org/ns/shop/sa/cart";
+constexpr const char* kSidecarRefusal =
+    "forbidden: a sidecar must present a workload SPIFFE ID of trust domain cluster.local";
 
 using meshgate::testing::eventually;
 
@@ -70,8 +76,17 @@ Pem issue(const pki::CertificateAuthority& ca, const pki::CertificateTemplate& t
   return {must(ca.issue(t, key, now)).toPem(), must(key.toPem())};
 }
 
-// The test mesh: a CA, the server's certificate for localhost, two workload identities; and a
-// foreign CA issuing the gateway's identity.
+// A client certificate of the mesh CA without any SPIFFE ID.
+pki::CertificateTemplate clientWithoutSpiffeId() {
+  pki::CertificateTemplate t;
+  t.commonName = "not-a-workload";
+  t.dnsNames = {"client.example.com"};
+  t.clientAuth = true;
+  return t;
+}
+
+// The test mesh: a CA, the server's certificate for localhost, workload identities (one of another
+// trust domain, one that is no SPIFFE ID at all); and a foreign CA issuing the gateway's identity.
 struct TestPki {
   TestPki()
       : ca(must(pki::CertificateAuthority::generate("meshgate-test-ca",
@@ -81,7 +96,10 @@ struct TestPki {
         server(issue(ca, pki::CertificateTemplate::forHosts({"localhost", "127.0.0.1"}))),
         gateway(issue(ca, pki::CertificateTemplate::forWorkload(kGatewayId))),
         other(issue(ca, pki::CertificateTemplate::forWorkload(kOtherId))),
-        foreignGateway(issue(foreignCa, pki::CertificateTemplate::forWorkload(kGatewayId))) {}
+        foreignGateway(issue(foreignCa, pki::CertificateTemplate::forWorkload(kGatewayId))),
+        cart(issue(ca, pki::CertificateTemplate::forWorkload(kCartId))),
+        foreignTrustDomainCart(issue(ca, pki::CertificateTemplate::forWorkload(kForeignCartId))),
+        noSpiffeId(issue(ca, clientWithoutSpiffeId())) {}
 
   ConfigServerCredentials credentials() const {
     return {server.certificate, server.key, ca.certificatePem()};
@@ -93,15 +111,41 @@ struct TestPki {
   Pem gateway;
   Pem other;
   Pem foreignGateway;
+  Pem cart;
+  Pem foreignTrustDomainCart;
+  Pem noSpiffeId;
 };
 
 // SnapshotSource with snapshots set by the test; publish() notifies on the caller's thread.
+// Gateway snapshots are keyed by class, sidecar ones by "sidecar " + SPIFFE ID.
 class FakeSnapshotSource : public SnapshotSource {
  public:
   PublishedSnapshotPtr gatewaySnapshot(const std::string& ingressClass) override {
     std::lock_guard lock(mutex_);
     const auto found = snapshots_.find(ingressClass);
     return found == snapshots_.end() ? nullptr : found->second;
+  }
+
+  PublishedSnapshotPtr sidecarSnapshot(const api::WorkloadIdentity& identity) override {
+    std::lock_guard lock(mutex_);
+    const auto found = snapshots_.find(sidecarKey(api::spiffeId(identity)));
+    return found == snapshots_.end() ? nullptr : found->second;
+  }
+
+  SubscriptionPtr keepSidecar(const api::WorkloadIdentity& identity) override {
+    std::lock_guard lock(mutex_);
+    const std::string id = api::spiffeId(identity);
+    kept_[id]++;
+    return std::make_unique<Release>(*this, id);
+  }
+
+  static std::string sidecarKey(const std::string& spiffeId) { return "sidecar " + spiffeId; }
+
+  // keepSidecar() handles alive for `spiffeId`.
+  int kept(const std::string& spiffeId) {
+    std::lock_guard lock(mutex_);
+    const auto found = kept_.find(spiffeId);
+    return found == kept_.end() ? 0 : found->second;
   }
 
   SubscriptionPtr subscribe(std::function<void()> listener) override {
@@ -134,6 +178,19 @@ class FakeSnapshotSource : public SnapshotSource {
   }
 
  private:
+  class Release : public Subscription {
+   public:
+    Release(FakeSnapshotSource& source, std::string id) : source_(source), id_(std::move(id)) {}
+    ~Release() override {
+      std::lock_guard lock(source_.mutex_);
+      source_.kept_[id_]--;
+    }
+
+   private:
+    FakeSnapshotSource& source_;
+    const std::string id_;
+  };
+
   class Unsubscribe : public Subscription {
    public:
     Unsubscribe(FakeSnapshotSource& source, int id) : source_(source), id_(id) {}
@@ -150,6 +207,7 @@ class FakeSnapshotSource : public SnapshotSource {
   std::mutex mutex_;
   std::map<std::string, PublishedSnapshotPtr> snapshots_;
   std::map<int, std::function<void()>> listeners_;
+  std::map<std::string, int> kept_;
   int nextId_ = 0;
 };
 
@@ -286,6 +344,7 @@ class ConfigServerTest : public ::testing::Test {
   unsigned short start(ConfigServerOptions options = {}, bool withCredentials = true) {
     options.bindAddress = "127.0.0.1:0";
     options.gatewayIdentities = {kGatewayId};
+    options.trustDomain = "cluster.local";
     options.threads = 2;
     server_ = std::make_unique<ConfigServer>(options, source_, registry_);
     if (withCredentials) {
@@ -410,13 +469,16 @@ TEST_F(ConfigServerTest, SnapshotsPublishedQuicklyCollapseIntoTheNewest) {
   EXPECT_EQ(client.receiveVersion(), "v4");
 }
 
-TEST_F(ConfigServerTest, OtherIdentityIsForbidden) {
+TEST_F(ConfigServerTest, AWorkloadIdentityAskingForGatewayConfigIsRefused) {
+  source_.publish("meshgate", "v1");
   const unsigned short port = start();
   StreamClient client(pki_.ca.certificatePem(), &pki_.other);
-  ASSERT_FALSE(client.connect(port));
-  EXPECT_EQ(client.upgrade(), websocket::error::upgrade_declined);
-  EXPECT_EQ(client.response().result(), http::status::forbidden);
-  EXPECT_EQ(client.response().body(),
+  // The Hello says what is asked for: the identity is judged then.
+  ASSERT_FALSE(client.open(port));
+  ASSERT_FALSE(client.hello("gateway~impostor"));
+  EXPECT_EQ(client.receive().ec, websocket::error::closed);
+  EXPECT_EQ(client.reason().code, websocket::close_code::policy_error);
+  EXPECT_EQ(client.reasonText(),
             std::string("forbidden: ") + kOtherId + " may not receive gateway config");
   EXPECT_TRUE(registry_.list().empty());
 }
@@ -480,14 +542,72 @@ TEST_F(ConfigServerTest, MalformedFrameClosesWithTheDecodeError) {
   EXPECT_EQ(client.reason().reason.size(), 123u);
 }
 
-TEST_F(ConfigServerTest, SidecarHelloIsClosed) {
+TEST_F(ConfigServerTest, SidecarReceivesTheSnapshotOfTheIdentityInItsCertificate) {
+  const auto published =
+      source_.publish(FakeSnapshotSource::sidecarKey(kCartId), "s1", R"({"mesh":{}})");
+  source_.publish(FakeSnapshotSource::sidecarKey(kOtherId), "o1");
+  source_.publish("meshgate", "g1");
   const unsigned short port = start();
-  StreamClient client = gatewayClient();
+
+  StreamClient client(pki_.ca.certificatePem(), &pki_.cart);
   ASSERT_FALSE(client.open(port));
-  ASSERT_FALSE(client.hello("sidecar~pod.default", "", stream::kModeSidecar));
+  // What the Hello names does not matter: only the certificate says who this is.
+  ASSERT_FALSE(client.hello("sidecar~cart-7.shop", "meshgate", stream::kModeSidecar));
+  auto received = client.receive();
+  ASSERT_FALSE(received.ec) << received.ec.message();
+  EXPECT_EQ(received.text, published->frame);
+  ASSERT_FALSE(client.send(stream::encode(stream::ClientMessage{stream::Ack{"s1"}})));
+  ASSERT_TRUE(eventually([&] {
+    const auto state = stateOf("sidecar~cart-7.shop");
+    return state && state->ackedVersion == "s1";
+  }));
+  const auto state = stateOf("sidecar~cart-7.shop");
+  EXPECT_EQ(state->info.mode, "sidecar");
+  EXPECT_EQ(state->info.identity, kCartId);
+  EXPECT_EQ(state->info.ingressClass, "") << "a sidecar serves no class";
+  EXPECT_EQ(state->sentVersion, "s1");
+  EXPECT_EQ(source_.kept(kCartId), 1) << "the session keeps its identity's snapshot";
+
+  // Its identity's next version is pushed; other snapshots are not its business.
+  source_.publish("meshgate", "g2");
+  source_.publish(FakeSnapshotSource::sidecarKey(kCartId), "s2");
+  EXPECT_EQ(client.receiveVersion(), "s2");
+
+  ASSERT_FALSE(client.close());
+  EXPECT_TRUE(eventually([&] { return registry_.list().empty(); }));
+  EXPECT_TRUE(eventually([&] { return source_.kept(kCartId) == 0; }));
+}
+
+TEST_F(ConfigServerTest, SidecarsMustPresentAWorkloadIdentityOfTheTrustDomain) {
+  source_.publish(FakeSnapshotSource::sidecarKey(kForeignCartId), "f1");
+  source_.publish(FakeSnapshotSource::sidecarKey(kGatewayId), "x1");
+  const unsigned short port = start();
+  const std::vector<std::pair<const Pem*, std::string>> cases = {
+      {&pki_.noSpiffeId, kSidecarRefusal},
+      {&pki_.foreignTrustDomainCart, kSidecarRefusal},
+      {&pki_.gateway, "forbidden: the gateway identity may not receive sidecar config"},
+  };
+  for (const auto& [identity, refusal] : cases) {
+    StreamClient client(pki_.ca.certificatePem(), identity);
+    ASSERT_FALSE(client.open(port)) << refusal;
+    ASSERT_FALSE(client.hello("sidecar~pod.shop", "", stream::kModeSidecar));
+    EXPECT_EQ(client.receive().ec, websocket::error::closed) << refusal;
+    EXPECT_EQ(client.reason().code, websocket::close_code::policy_error);
+    EXPECT_EQ(client.reasonText(), refusal);
+  }
+  EXPECT_TRUE(registry_.list().empty());
+  EXPECT_EQ(source_.kept(kForeignCartId), 0);
+  EXPECT_EQ(source_.kept(kGatewayId), 0);
+}
+
+TEST_F(ConfigServerTest, ACertificateWithoutSpiffeIdGetsNoGatewayConfig) {
+  source_.publish("meshgate", "v1");
+  const unsigned short port = start();
+  StreamClient client(pki_.ca.certificatePem(), &pki_.noSpiffeId);
+  ASSERT_FALSE(client.open(port));
+  ASSERT_FALSE(client.hello("gateway~x"));
   EXPECT_EQ(client.receive().ec, websocket::error::closed);
-  EXPECT_EQ(client.reason().code, websocket::close_code::policy_error);
-  EXPECT_EQ(client.reasonText(), "sidecar mode is not served yet");
+  EXPECT_EQ(client.reasonText(), "forbidden: no SPIFFE ID may not receive gateway config");
   EXPECT_TRUE(registry_.list().empty());
 }
 

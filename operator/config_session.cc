@@ -186,14 +186,12 @@ asio::awaitable<bool> ConfigSession::upgrade() {
                     request.version());
     co_return false;
   }
-  std::string refusal;
-  auto identity = authorize(refusal);
-  if (!identity) {
-    spdlog::info("config server: refusing {}: {}", endpointText(peer_), refusal);
-    co_await refuse(http::status::forbidden, std::move(refusal), request.version());
-    co_return false;
+  // The handshake verified the chain, so there is a certificate; what its identity may receive
+  // depends on the mode the Hello asks for.
+  if (X509* peer = SSL_get0_peer_certificate(ws_.next_layer().native_handle())) {
+    X509_up_ref(peer);
+    if (auto certificate = pki::Certificate::adopt(peer)) peerUris_ = certificate->uris();
   }
-  identity_ = std::move(*identity);
 
   // Beast's own timers from here on: the rest of the handshake deadline for the accept.
   handshakeDeadline_.cancel();
@@ -224,21 +222,31 @@ asio::awaitable<bool> ConfigSession::upgrade() {
   co_return true;
 }
 
-std::optional<std::string> ConfigSession::authorize(std::string& refusal) {
-  std::vector<std::string> uris;
-  // The handshake verified the chain, so there is a certificate.
-  if (X509* peer = SSL_get0_peer_certificate(ws_.next_layer().native_handle())) {
-    X509_up_ref(peer);
-    if (auto certificate = pki::Certificate::adopt(peer)) uris = certificate->uris();
-  }
-  for (const auto& uri : uris) {
+std::optional<std::string> ConfigSession::gatewayIdentity(std::string& refusal) const {
+  for (const auto& uri : peerUris_) {
     if (std::ranges::find(options_.gatewayIdentities, uri) != options_.gatewayIdentities.end())
       return uri;
   }
   const auto spiffe = std::ranges::find_if(
-      uris, [](const std::string& uri) { return uri.starts_with("spiffe://"); });
-  const std::string who = spiffe != uris.end() ? *spiffe : "no SPIFFE ID";
+      peerUris_, [](const std::string& uri) { return uri.starts_with("spiffe://"); });
+  const std::string who = spiffe != peerUris_.end() ? *spiffe : "no SPIFFE ID";
   refusal = "forbidden: " + who + " may not receive gateway config";
+  return std::nullopt;
+}
+
+std::optional<api::WorkloadIdentity> ConfigSession::sidecarIdentity(std::string& refusal) const {
+  // An X.509 SVID carries exactly one URI SAN: with two, which workload would this be?
+  if (peerUris_.size() == 1) {
+    const std::string& uri = peerUris_.front();
+    if (std::ranges::find(options_.gatewayIdentities, uri) != options_.gatewayIdentities.end()) {
+      refusal = "forbidden: the gateway identity may not receive sidecar config";
+      return std::nullopt;
+    }
+    auto workload = api::parseSpiffeId(uri);
+    if (workload && workload->trustDomain == options_.trustDomain) return workload;
+  }
+  refusal = "forbidden: a sidecar must present a workload SPIFFE ID of trust domain " +
+            options_.trustDomain;
   return std::nullopt;
 }
 
@@ -284,14 +292,37 @@ asio::awaitable<bool> ConfigSession::hello() {
         std::string("the first frame must be a Hello, got ") + messageType(*decoded));
     co_return false;
   }
-  if (hello->mode != stream::kModeGateway) {
-    co_await closeWith(websocket::close_code::policy_error, "sidecar mode is not served yet");
+  // Who may receive what is decided here, by the certificate alone: the Hello only says which
+  // config is asked for.
+  std::string refusal;
+  if (hello->mode == stream::kModeSidecar) {
+    workload_ = sidecarIdentity(refusal);
+    if (workload_) identity_ = api::spiffeId(*workload_);
+  } else if (hello->mode == stream::kModeGateway) {
+    if (auto identity = gatewayIdentity(refusal)) identity_ = std::move(*identity);
+  } else {
+    refusal = "unknown mode \"" + hello->mode + "\"";
+  }
+  if (identity_.empty()) {
+    std::string uris;
+    for (const auto& uri : peerUris_)
+      uris += (uris.empty() ? "" : ", ") + uri;
+    spdlog::info("config server: refusing {} ({} mode) from {}: {} (certificate URIs: {})",
+                 hello->node, hello->mode, endpointText(peer_), refusal,
+                 uris.empty() ? std::string("none") : uris);
+    co_await closeWith(websocket::close_code::policy_error, std::move(refusal));
     co_return false;
   }
   node_ = hello->node;
-  ingressClass_ = hello->ingressClass.empty() ? options_.defaultIngressClass : hello->ingressClass;
+  mode_ = hello->mode;
+  if (workload_) {
+    sidecarSnapshot_ = source_.keepSidecar(*workload_);
+  } else {
+    ingressClass_ =
+        hello->ingressClass.empty() ? options_.defaultIngressClass : hello->ingressClass;
+  }
   id_ = registry_.connected({.node = node_,
-                             .mode = hello->mode,
+                             .mode = mode_,
                              .ingressClass = ingressClass_,
                              .identity = identity_,
                              .proxyVersion = hello->proxyVersion,
@@ -352,7 +383,8 @@ asio::awaitable<void> ConfigSession::sendSnapshots() {
     // Re-read after every write and every wake-up: what was published meanwhile collapses into
     // the newest version.
     // A Delta from the version this connection carried last when the source still has it.
-    PublishedSnapshotPtr snapshot = source_.gatewayUpdate(ingressClass_, sentVersion_);
+    PublishedSnapshotPtr snapshot = workload_ ? source_.sidecarUpdate(*workload_, sentVersion_)
+                                              : source_.gatewayUpdate(ingressClass_, sentVersion_);
     if (snapshot && snapshot->version != sentVersion_) {
       // `snapshot` keeps the shared frame alive until the write completes.
       auto [ec, bytes] = co_await ws_.async_write(asio::buffer(snapshot->frame), kNoThrow);
@@ -429,7 +461,8 @@ void ConfigSession::ended(beast::error_code ec, const char* what) {
 
 std::string ConfigSession::describe() const {
   if (node_.empty()) return endpointText(peer_);
-  return node_ + " (" + identity_ + ", class " + ingressClass_ + ", " + endpointText(peer_) + ")";
+  const std::string serves = workload_ ? std::string("sidecar") : "class " + ingressClass_;
+  return node_ + " (" + identity_ + ", " + serves + ", " + endpointText(peer_) + ")";
 }
 
 }  // namespace meshgate::op

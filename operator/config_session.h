@@ -1,6 +1,7 @@
 // ConfigSession is one proxy's connection to the ConfigServer: TLS handshake, the upgrade
-// request and its authorization, the Hello, then snapshots pushed and ACKs/NACKs read until either
-// side closes. The rules it follows are listed in config_server.h.
+// request, the Hello and its authorization (what the client certificate's identity may receive in
+// the mode the Hello asks for), then snapshots pushed and ACKs/NACKs read until either side
+// closes. The rules it follows are listed in config_server.h.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +21,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "api/mesh_identity.h"
 #include "net/fd_tls_stream.h"
 #include "operator/config_server.h"
 #include "operator/dataplane_registry.h"
@@ -59,12 +62,15 @@ class ConfigSession : public std::enable_shared_from_this<ConfigSession> {
   using WebSocket = boost::beast::websocket::stream<net::FdTlsStream>;
 
   boost::asio::awaitable<void> run();
-  // TLS handshake, the upgrade request, authorization and the WebSocket accept. False when the
-  // connection ended (refused or failed).
+  // TLS handshake, the upgrade request and the WebSocket accept. False when the connection ended
+  // (refused or failed).
   boost::asio::awaitable<bool> upgrade();
-  // The peer certificate's identity, or nullopt (with the message for a 403) when it may not
-  // receive gateway config.
-  std::optional<std::string> authorize(std::string& refusal);
+  // The identity a gateway Hello is served as (a certificate URI listed in gatewayIdentities), or
+  // nullopt with the close reason.
+  std::optional<std::string> gatewayIdentity(std::string& refusal) const;
+  // The workload a sidecar Hello is served as — the certificate's one URI SAN, a SPIFFE ID of the
+  // operator's trust domain and no gateway identity — or nullopt with the close reason.
+  std::optional<api::WorkloadIdentity> sidecarIdentity(std::string& refusal) const;
   // Answers the upgrade request with a plain HTTP error, then closes TLS.
   boost::asio::awaitable<void> refuse(boost::beast::http::status status, std::string body,
                                       unsigned version);
@@ -105,9 +111,15 @@ class ConfigSession : public std::enable_shared_from_this<ConfigSession> {
   DataplaneRegistry& registry_;
   const std::function<void()> onClosed_;
 
-  std::string identity_;
+  // The client certificate's URI SANs, read after the handshake verified it.
+  std::vector<std::string> peerUris_;
+  std::string identity_;  // the SPIFFE ID it is served as, once the Hello was authorized
   std::string node_;
-  std::string ingressClass_;
+  std::string mode_;
+  std::string ingressClass_;                       // gateway mode
+  std::optional<api::WorkloadIdentity> workload_;  // sidecar mode
+  // Sidecar mode: keeps the identity's snapshot maintained while the session lives.
+  SubscriptionPtr sidecarSnapshot_;
   std::optional<SessionId> id_;  // set once registered
   std::string sentVersion_;
   bool helloReceived_ = false;

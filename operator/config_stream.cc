@@ -34,6 +34,7 @@ ConfigServerOptions serverOptions(const ConfigStreamOptions& options) {
   ConfigServerOptions out;
   out.bindAddress = options.bindAddress;
   out.gatewayIdentities = {gatewayIdentity(options.trustDomain, options.systemNamespace)};
+  out.trustDomain = options.trustDomain;
   return out;
 }
 
@@ -47,6 +48,8 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
           GatewayCaches{caches.apiRoutes.store(), caches.meshServices.store(),
                         caches.endpointSlices.store(), caches.tlsSecrets.store(),
                         caches.namespaces.store(), caches.pods.store(), caches.authSecrets.store()},
+          SidecarCaches{caches.meshServices.store(), caches.endpointSlices.store(),
+                        caches.pods.store(), caches.services.store()},
           ConfigPublisherOptions{.ports = options_.ports}),
       registry_([this](const std::string& version) { return publisher_.contentsOf(version); }),
       status_(publisher_, registry_),
@@ -54,22 +57,27 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
       verdictBatches_(std::chrono::milliseconds(100),
                       [this](const std::set<std::string>& classes) { enqueueCarried(classes); }) {
   // The leader's status writes touch every route and service: they build nothing.
-  for (kube::Informer* informer : {&caches.apiRoutes, &caches.meshServices}) {
-    informer->addEventHandlers(onAnyChange(
-        [this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }, /*ignoreStatus=*/true));
-  }
+  caches.apiRoutes.addEventHandlers(onAnyChange(
+      [this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }, /*ignoreStatus=*/true));
+  caches.meshServices.addEventHandlers(
+      onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kMeshServices); },
+                  /*ignoreStatus=*/true));
   caches.namespaces.addEventHandlers(
       onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kRoutes); }));
-  for (kube::Informer* informer : {&caches.endpointSlices, &caches.tlsSecrets, &caches.pods}) {
+  for (kube::Informer* informer : {&caches.endpointSlices, &caches.pods}) {
     informer->addEventHandlers(
         onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kEndpoints); }));
   }
+  caches.tlsSecrets.addEventHandlers(
+      onAnyChange([this] { publisher_.changed(ConfigPublisher::Change::kSecrets); }));
+  caches.services.addEventHandlers(onAnyChange(
+      [this] { publisher_.changed(ConfigPublisher::Change::kServices); }, /*ignoreStatus=*/true));
   // Of all the Opaque Secrets, only those a route names change a snapshot. A Secret cached before
   // the route that names it is read by the route's own (full) build.
   kube::EventHandlers authSecrets;
   const auto authSecretChanged = [this](const kube::ObjectSharedPtr& secret) {
     if (!routesNamingSecret(caches_.apiRoutes.store(), *secret).empty())
-      publisher_.changed(ConfigPublisher::Change::kEndpoints);
+      publisher_.changed(ConfigPublisher::Change::kSecrets);
   };
   authSecrets.onAdd = authSecretChanged;
   authSecrets.onUpdate = [authSecretChanged](const kube::ObjectSharedPtr& before,
@@ -101,11 +109,12 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
                                  {}, {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
                       .with({});
   collector_ = registry.addCollector([this](metrics::SampleWriter& writer) {
-    writer.gauge(
-        "meshgate_config_dataplanes_connected",
-        "Proxies connected to this replica's config server, by mode",
-        {{"mode", std::string(api::stream::kModeGateway)}},
-        static_cast<double>(registry_.connectedCount(std::string(api::stream::kModeGateway))));
+    for (const std::string_view mode : {api::stream::kModeGateway, api::stream::kModeSidecar}) {
+      writer.gauge("meshgate_config_dataplanes_connected",
+                   "Proxies connected to this replica's config server, by mode",
+                   {{"mode", std::string(mode)}},
+                   static_cast<double>(registry_.connectedCount(std::string(mode))));
+    }
     writer.counter("meshgate_config_nacks_total", "Snapshots refused by a proxy", {},
                    static_cast<double>(registry_.nacksTotal()));
     const auto frames = registry_.framesSent();
@@ -122,10 +131,15 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
     writer.counter("meshgate_config_frame_bytes_sent_total", "Bytes of the frames sent to proxies",
                    {{"type", "delta"}}, static_cast<double>(frames.deltaBytes));
     const auto [full, endpointsOnly] = publisher_.buildCounts();
-    writer.counter("meshgate_config_builds_total", "Gateway snapshot builds, by what was built",
+    writer.counter("meshgate_config_builds_total", "Snapshot builds, by what was built",
                    {{"scope", "full"}}, static_cast<double>(full));
-    writer.counter("meshgate_config_builds_total", "Gateway snapshot builds, by what was built",
+    writer.counter("meshgate_config_builds_total", "Snapshot builds, by what was built",
                    {{"scope", "endpoints"}}, static_cast<double>(endpointsOnly));
+    writer.counter("meshgate_config_builds_total", "Snapshot builds, by what was built",
+                   {{"scope", "sidecar"}}, static_cast<double>(publisher_.sidecarBuildsTotal()));
+    writer.gauge("meshgate_config_sidecar_identities",
+                 "Workload identities whose sidecar snapshot this replica keeps", {},
+                 static_cast<double>(publisher_.sidecars().size()));
     for (const auto& ingressClass : publisher_.classes()) {
       if (auto current = publisher_.current(ingressClass)) {
         writer.gauge("meshgate_config_snapshot_bytes",
@@ -206,6 +220,8 @@ void ConfigStream::loadCredentials() {
 }
 
 void ConfigStream::verdictsMayChange(const DataplaneState& state) {
+  // Sidecars carry no ApiRoute or MeshService status, and reports list gateways only.
+  if (state.info.mode != api::stream::kModeGateway) return;
   if (localChange_) localChange_();
   verdictBatches_.mark(state.info.ingressClass);
   const auto current = publisher_.current(state.info.ingressClass);

@@ -1,5 +1,6 @@
 // ConfigStream puts the operator's side of the config stream together (docs/CONFIG_STREAM.md):
-// the ConfigPublisher fed by the informers, the DataplaneRegistry of connected proxies, the
+// the ConfigPublisher fed by the informers (gateway and sidecar snapshots), the DataplaneRegistry
+// of connected proxies, the
 // ConfigServer on port 15012 with the serving certificate and trust bundle taken from the caches
 // (reloaded when they change), the DataplaneStatus the controllers read, and the metrics. Every
 // replica runs one — serving is not leadership — while only the leader's controllers write
@@ -38,6 +39,8 @@ struct ConfigStreamCaches {
   kube::Informer& trustBundle;     // the meshgate-ca-bundle ConfigMap
   // The other replicas' reports of their proxies (dataplane_report.h), in the system namespace.
   kube::Informer& dataplaneReports;
+  // Services labelled managed-by=meshgate: the MeshServices' cluster IPs, for sidecars.
+  kube::Informer& services;
 };
 
 struct ConfigStreamOptions {

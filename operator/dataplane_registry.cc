@@ -7,6 +7,10 @@
 
 namespace meshgate::op {
 
+bool isGateway(const DataplaneInfo& info) {
+  return info.mode == api::stream::kModeGateway;
+}
+
 DataplaneRegistry::DataplaneRegistry(
     std::function<SnapshotContentsPtr(const std::string&)> contentsOf)
     : contentsOf_(std::move(contentsOf)) {}
@@ -145,6 +149,9 @@ void DataplaneRegistry::count(const DataplaneState& state, const std::string& ob
 
 std::set<std::string> DataplaneRegistry::setRemote(const std::string& source,
                                                    std::vector<DataplaneState> states) {
+  // Only gateways count (verdicts, remote classes); a report of an older replica may list other
+  // proxies, which are dropped here.
+  std::erase_if(states, [](const DataplaneState& state) { return !isGateway(state.info); });
   std::set<std::string> classes;
   std::lock_guard lock(mutex_);
   if (const auto before = remote_.find(source); before != remote_.end()) {
@@ -180,7 +187,7 @@ bool DataplaneRegistry::allAcked(const std::string& ingressClass,
                                  const std::string& version) const {
   std::lock_guard lock(mutex_);
   for (const auto& [id, state] : sessions_) {
-    if (state.info.mode == api::stream::kModeGateway && state.info.ingressClass == ingressClass &&
+    if (isGateway(state.info) && state.info.ingressClass == ingressClass &&
         state.ackedVersion != version)
       return false;
   }

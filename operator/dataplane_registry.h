@@ -22,14 +22,18 @@ namespace meshgate::op {
 
 struct DataplaneInfo {
   std::string node;          // from the Hello
-  std::string mode;          // "gateway" (sidecar later)
-  std::string ingressClass;  // gateway mode
-  std::string identity;      // the SPIFFE ID of the client certificate
+  std::string mode;          // api::stream::kModeGateway or kModeSidecar
+  std::string ingressClass;  // gateway mode; empty for a sidecar
+  std::string identity;      // the SPIFFE ID of the client certificate it is served as
   std::string proxyVersion;
   std::string peer;  // "ip:port"
 };
 
 using SessionId = std::uint64_t;
+
+// Gateways are the proxies Programmed counts: sidecars are listed (list(), connectedCount()) but
+// carry no ApiRoute or MeshService status, are not reported to the leader and name no class.
+bool isGateway(const DataplaneInfo& info);
 
 // What a snapshot version holds. Built by the publisher with each version.
 struct SnapshotContents {
@@ -87,10 +91,11 @@ class DataplaneRegistry {
   // What `source` (a report's name) lists replaces what it listed before; an empty list forgets
   // it. verdict() counts them with the local sessions, once per node: a node connected here
   // counts as its local session, and a node two reports list (it moved, and the old replica's
-  // report is not updated yet) as the one connected later. Changes no local state and calls no
-  // listener. Returns the ingress classes of the proxies the source listed before or lists now.
+  // report is not updated yet) as the one connected later. Only gateways are kept. Changes no
+  // local state and calls no listener. Returns the ingress classes of the gateways the source
+  // listed before or lists now.
   std::set<std::string> setRemote(const std::string& source, std::vector<DataplaneState> states);
-  // The ingress classes of the proxies other replicas report.
+  // The ingress classes of the gateways other replicas report.
   std::set<std::string> remoteClasses() const;
 
   // The proxies connected to this replica (not the reported ones).

@@ -215,6 +215,32 @@ TEST_F(DataplaneRegistryTest, AReportNamesTheClassesItTouchedAndAnEmptyOneIsForg
   EXPECT_TRUE(seen.empty()) << "reports are not this replica's proxies: no local change";
 }
 
+TEST_F(DataplaneRegistryTest, SidecarsAreListedButNeitherReportedNorCountedForAClass) {
+  const auto sidecar = registry_.connected({.node = "sidecar~cart-1.shop",
+                                            .mode = "sidecar",
+                                            .ingressClass = "",
+                                            .identity = "spiffe://cluster.local/ns/shop/sa/cart",
+                                            .proxyVersion = "0.1.0",
+                                            .peer = "10.0.0.1:1"});
+  registry_.sent(sidecar, "s1");
+  EXPECT_TRUE(registry_.allAcked("", "v1")) << "a sidecar that did not ACK holds up no class";
+  EXPECT_EQ(registry_.connectedCount("sidecar"), 1u);
+  EXPECT_EQ(registry_.connectedCount("gateway"), 0u);
+  ASSERT_EQ(registry_.list().size(), 1u);
+  EXPECT_EQ(registry_.list()[0].info.mode, "sidecar");
+
+  // Another replica's report listing a sidecar (an older replica's): only its gateway is kept.
+  auto remoteSidecar = reported("sidecar~web-1.shop", "v2", {}, "");
+  remoteSidecar.info.mode = "sidecar";
+  EXPECT_EQ(registry_.setRemote("r2", {remoteSidecar, reported("gateway~b", "v2")}),
+            (std::set<std::string>{"meshgate"}));
+  EXPECT_EQ(registry_.remoteClasses(), (std::set<std::string>{"meshgate"}));
+  // Counted: the local sidecar (carriers decide, and the controllers' carriers are gateways) and
+  // the reported gateway; the reported sidecar is gone.
+  EXPECT_EQ(registry_.verdict("ApiRoute/shop/store", 2, [](const auto&) { return true; }).total, 2);
+  EXPECT_EQ(registry_.verdict("ApiRoute/shop/store", 2, isGateway).total, 1);
+}
+
 TEST(ProgrammedConditionTest, SaysWhyInEveryCase) {
   auto none =
       programmedCondition({.total = 0, .programmed = 0, .refusal = std::nullopt}, 3, "nobody");

@@ -136,6 +136,7 @@ DataplaneReport makeDataplaneReport(const std::string& replica,
   DataplaneReport report;
   report.replica = replica;
   for (const auto& state : states) {
+    if (!isGateway(state.info)) continue;  // the leader counts gateways only
     ReportedDataplane dataplane;
     dataplane.node = state.info.node;
     dataplane.mode = state.info.mode;

@@ -44,7 +44,8 @@ struct DataplaneReport {
   bool operator==(const DataplaneReport&) const = default;
 };
 
-// The report of `replica` for these proxies (DataplaneRegistry::list()). Error lists are cut to
+// The report of `replica` for the gateways among these proxies (DataplaneRegistry::list()):
+// sidecars count in no status, and thousands of them would not fit. Error lists are cut to
 // their first entry and long messages shortened, so a report of thousands of proxies stays well
 // under a ConfigMap's 1 MiB.
 DataplaneReport makeDataplaneReport(const std::string& replica,

@@ -128,6 +128,16 @@ TEST(DataplaneReportTest, MadeFromTheRegistrySortedByNodeWithTheFirstErrorsOnly)
   EXPECT_EQ(states[1].nackErrors, std::vector<std::string>{"first"});
 }
 
+TEST(DataplaneReportTest, SidecarsAreLeftOut) {
+  auto sidecar = state("sidecar~cart-1.shop", at(1000000));
+  sidecar.info.mode = "sidecar";
+  sidecar.info.ingressClass = "";
+  const auto report = makeDataplaneReport("r1", {sidecar, state("gateway~a", at(2000000))});
+  ASSERT_EQ(report.dataplanes.size(), 1u);
+  EXPECT_EQ(report.dataplanes[0].node, "gateway~a");
+  EXPECT_TRUE(makeDataplaneReport("r1", {sidecar}).dataplanes.empty());
+}
+
 TEST(DataplaneReportTest, ReplicaNamesBecomeDnsLabels) {
   EXPECT_EQ(replicaLabel("meshgate-operator-5c7d9-x2x8k"), "meshgate-operator-5c7d9-x2x8k");
   EXPECT_EQ(replicaLabel("Build-Host_0a1b2c3d4e5f6071"), "build-host-0a1b2c3d4e5f6071");

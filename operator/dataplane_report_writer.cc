@@ -75,9 +75,9 @@ bool DataplaneReportWriter::reconcile() {
   }
   std::string report;  // empty: no report wanted
   if (!leading) {
-    const auto states = registry_.list();
-    if (!states.empty())
-      report = encodeDataplaneReport(makeDataplaneReport(options_.replica, states));
+    // Sidecars are left out of the report: a replica serving only sidecars has none.
+    const auto made = makeDataplaneReport(options_.replica, registry_.list());
+    if (!made.dataplanes.empty()) report = encodeDataplaneReport(made);
   }
   if (written_ == report) return true;
   if (report.empty()) return removeReport();

@@ -130,6 +130,28 @@ TEST_F(DataplaneReportWriterTest, WritesOnlyWhenTheReportChanges) {
   EXPECT_EQ(requests("DELETE")[1].target, kTarget);
 }
 
+TEST_F(DataplaneReportWriterTest, AReplicaServingOnlySidecarsHasNoReport) {
+  auto w = writer();
+  ASSERT_TRUE(eventually([&] { return w->passes() >= 1; }));
+  DataplaneInfo info;
+  info.node = "sidecar~cart-1.shop";
+  info.mode = "sidecar";
+  const auto sidecar = registry_.connected(info);
+  registry_.sent(sidecar, "s1");
+  registry_.acked(sidecar, "s1");
+  const auto passes = w->passes();
+  w->changed();
+  ASSERT_TRUE(eventually([&] { return w->passes() > passes; }));
+  EXPECT_EQ(transport_->sent().size(), 1u) << "the start's DELETE only";
+
+  gateway("gateway~a");
+  w->changed();
+  ASSERT_TRUE(eventually([&] { return requests("PATCH").size() == 1; }));
+  const auto report = reportIn(requests("PATCH")[0]);
+  ASSERT_EQ(report.dataplanes.size(), 1u);
+  EXPECT_EQ(report.dataplanes[0].node, "gateway~a");
+}
+
 TEST_F(DataplaneReportWriterTest, AReplicaThatLeadsHasNoReport) {
   auto w = writer();
   ASSERT_TRUE(eventually([&] { return w->passes() >= 1; }));

@@ -3,14 +3,13 @@
 // served_route.h cuts it, one cluster per MeshService those routes name (its traffic policy, its
 // static endpoints — loopback ones included, which no EndpointSlice may hold — and the ready
 // endpoints of the EndpointSlices Kubernetes keeps for its selector, labelled with their pods'
-// labels for subsets), the listener certificates
+// labels for subsets; mesh_service_cluster.h), the listener certificates
 // of the routes' spec.tls (the named Secret, or the host certificate the operator issued), the
 // keys of the Secrets the routes' auth names (auth_secrets.h: only those keys, decoded; a Secret
 // or key that is missing is left out, and the gateway answers 503 on the rules that need it), an
 // `http` listener and, when there is a certificate, an `https` one. The version is a digest of
-// the config and of the generations it was built from (SnapshotContents), so every operator
-// replica gives the same content the same version and an object's new generation always makes a
-// new version. Reads caches only; called by the ConfigPublisher on its own thread.
+// the config and of the generations it was built from (built_snapshot.h). Reads caches only;
+// called by the ConfigPublisher on its own thread.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +20,7 @@
 
 #include "api/proxy_config.h"
 #include "kube/thread_safe_store.h"
+#include "operator/built_snapshot.h"
 #include "operator/dataplane_registry.h"
 
 namespace meshgate::op {
@@ -40,13 +40,7 @@ struct GatewayListenerPorts {
   std::uint16_t https = 8443;
 };
 
-struct GatewaySnapshot {
-  api::ProxyConfig config;  // config.version == version
-  std::string version;
-  // The generations it was built from, and which ApiRoute each config route comes from (to map
-  // the routes a proxy refused back to objects).
-  SnapshotContents contents;
-};
+using GatewaySnapshot = BuiltSnapshot;
 
 // The route half of a snapshot: what the routes of a class serve, and what they need from the
 // rest of the cluster. Endpoint changes do not touch it, so the publisher keeps it between

@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   metrics::Registry registry;
   meshgate::op::ConfigStream configStream(
       {apiRoutes, meshServices, endpointSlices, tlsSecrets, namespaces, pods, authSecrets, secrets,
-       trustBundle, dataplaneReports},
+       trustBundle, dataplaneReports, services},
       {.bindAddress = options.configServerBindAddress,
        .systemNamespace = options.systemNamespace,
        .trustDomain = options.trustDomain,

@@ -7,6 +7,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "api/mesh_identity.h"
 #include "operator/owner_reference.h"
 
 namespace meshgate::op {
@@ -49,7 +50,8 @@ std::string serviceAccountOf(const api::MeshService& ms) {
 
 std::string spiffeId(const std::string& trustDomain, const std::string& ns,
                      const std::string& serviceAccount) {
-  return "spiffe://" + trustDomain + "/ns/" + ns + "/sa/" + serviceAccount;
+  return api::spiffeId(
+      {.trustDomain = trustDomain, .namespace_ = ns, .serviceAccount = serviceAccount});
 }
 
 nlohmann::json desiredService(const api::MeshService& ms) {

@@ -45,7 +45,7 @@ api::EndpointCounts countEndpoints(const api::MeshService& ms,
                                    const std::vector<nlohmann::json>& applied,
                                    const std::vector<const nlohmann::json*>& cached);
 
-// spiffe://<trust-domain>/ns/<ns>/sa/<serviceAccount>
+// spiffe://<trust-domain>/ns/<ns>/sa/<serviceAccount> (api::spiffeId).
 std::string spiffeId(const std::string& trustDomain, const std::string& ns,
                      const std::string& serviceAccount);
 // The service account a MeshService runs as (spec.serviceAccount, default its name).

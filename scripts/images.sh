@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the OCI images of meshgate-operator, meshgate-webhook, meshgate-proxy and meshgate-pause
-# (the test node's pod sandbox) from binaries already built, with umoci and skopeo: no container
-# daemon, no network. Called by `make images`.
+# Builds the OCI images of meshgate-operator, meshgate-webhook, meshgate-proxy, meshgate-init (the
+# injected traffic-capture init container) and meshgate-pause (the test node's pod sandbox) from
+# binaries already built, with umoci and skopeo: no container daemon, no network. Called by
+# `make images`.
 #
 #   scripts/images.sh BUILD_DIR OUT_DIR [VERSION]
 #
@@ -11,11 +12,18 @@
 # It runs as 65532:65532. Output: OUT_DIR/<name>.oci.tar (an OCI archive for `ctr images import`
 # or `skopeo copy oci-archive:...`). Re-running replaces the archives.
 #
+# The meshgate-init image also holds the host's iptables, legacy backend (Debian package
+# iptables): /usr/sbin/xtables-legacy-multi with its iptables-legacy-restore and
+# iptables-legacy-save links, every xtables extension module and the libraries of all of them,
+# and the lock file /run/xtables.lock.
+# The injected init container runs it as root with NET_ADMIN and NET_RAW (the pod spec's
+# securityContext overrides the image's user).
+#
 # VERSION defaults to project(... VERSION) in CMakeLists.txt, else `git describe --always`.
 # Environment: IMAGE_REGISTRY (default localhost/meshgate): images are named
 # ${IMAGE_REGISTRY}/<name>:${VERSION}; IMAGE_STRIP (default 1): strip debug sections from the
 # binary copied into the image (symbols stay, so sanitizer stacks still name functions);
-# IMAGE_NAMES: which binaries of BUILD_DIR/bin to package (default the four above; the e2e tests
+# IMAGE_NAMES: which binaries of BUILD_DIR/bin to package (default the five above; the e2e tests
 # also package meshgate-test-backend).
 set -euo pipefail
 
@@ -28,7 +36,7 @@ out_dir=$2
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 registry=${IMAGE_REGISTRY:-localhost/meshgate}
 strip_debug=${IMAGE_STRIP:-1}
-read -r -a names <<<"${IMAGE_NAMES:-meshgate-operator meshgate-webhook meshgate-proxy meshgate-pause}"
+read -r -a names <<<"${IMAGE_NAMES:-meshgate-operator meshgate-webhook meshgate-proxy meshgate-init meshgate-pause}"
 
 for tool in umoci skopeo ldd; do
   command -v "$tool" >/dev/null || {
@@ -39,6 +47,18 @@ done
 for name in "${names[@]}"; do
   [ -x "$build_dir/bin/$name" ] || {
     echo "images: $build_dir/bin/$name not found (make build BUILD_DIR=$build_dir)" >&2
+    exit 1
+  }
+done
+# iptables for meshgate-init: the legacy multi-call binary and the directory of its extension
+# modules, which it dlopen()s from the path compiled into libxtables (Debian amd64's below;
+# XTABLES_LIBDIR is the variable iptables itself reads for another directory).
+xtables_multi=/usr/sbin/xtables-legacy-multi
+xtables_libdir=${XTABLES_LIBDIR:-/usr/lib/x86_64-linux-gnu/xtables}
+for name in "${names[@]}"; do
+  [ "$name" = meshgate-init ] || continue
+  [ -x "$xtables_multi" ] && compgen -G "$xtables_libdir/*.so" >/dev/null || {
+    echo "images: $xtables_multi or $xtables_libdir/*.so not found (make deps installs iptables)" >&2
     exit 1
   }
 done
@@ -74,9 +94,45 @@ copy_with_path() {
   cp -L --preserve=mode "$file" "$rootfs$file"
 }
 
+# copy_libraries FILE ROOTFS — every shared library ldd names for FILE, and the dynamic loader.
+# "libfoo.so => /path/libfoo.so (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO
+# has no path. "not found" is an error: the image would not start. A static binary
+# (meshgate-pause) is not dynamic for ldd and needs none of this.
+copy_libraries() {
+  local file=$1 rootfs=$2 lib
+  ldd "$file" >/dev/null 2>&1 || return 0
+  if ldd "$file" | grep -q 'not found'; then
+    echo "images: $file has unresolved libraries:" >&2
+    ldd "$file" | grep 'not found' >&2
+    return 1
+  fi
+  while read -r lib; do
+    copy_with_path "$lib" "$rootfs"
+  done < <(ldd "$file" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+}
+
+# add_iptables ROOTFS — iptables-legacy-restore and iptables-legacy-save (links to
+# xtables-legacy-multi, as in Debian), the extension modules, and their libraries.
+add_iptables() {
+  local rootfs=$1 module
+  copy_with_path "$xtables_multi" "$rootfs"
+  copy_libraries "$xtables_multi" "$rootfs"
+  ln -sf xtables-legacy-multi "$rootfs/usr/sbin/iptables-legacy-restore"
+  ln -sf xtables-legacy-multi "$rootfs/usr/sbin/iptables-legacy-save"
+  # iptables-restore opens its lock file with O_CREAT and gives up when it cannot ("Fatal: can't
+  # open lock file /run/xtables.lock"). On the container's read-only root an existing file still
+  # opens (and flock()s), so the image brings it.
+  install -d -m 0755 "$rootfs/run"
+  install -m 0600 /dev/null "$rootfs/run/xtables.lock"
+  for module in "$xtables_libdir"/*.so; do
+    copy_with_path "$module" "$rootfs"
+    copy_libraries "$module" "$rootfs"
+  done
+}
+
 # populate_rootfs NAME ROOTFS
 populate_rootfs() {
-  local name=$1 rootfs=$2 bin=$build_dir/bin/$1 lib
+  local name=$1 rootfs=$2 bin=$build_dir/bin/$1
   install -d -m 0755 "$rootfs/usr/local/bin" "$rootfs/etc/ssl/certs"
   install -d -m 1777 "$rootfs/tmp"
   if [ "$strip_debug" = 1 ]; then
@@ -85,18 +141,9 @@ populate_rootfs() {
   else
     install -m 0755 "$bin" "$rootfs/usr/local/bin/$name"
   fi
-  # "libfoo.so => /path/libfoo.so (0x...)" and "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO
-  # has no path. "not found" is an error: the image would not start. A static binary
-  # (meshgate-pause) is not dynamic for ldd and needs none of this.
-  if ldd "$bin" >/dev/null 2>&1; then
-    if ldd "$bin" | grep -q 'not found'; then
-      echo "images: $bin has unresolved libraries:" >&2
-      ldd "$bin" | grep 'not found' >&2
-      return 1
-    fi
-    while read -r lib; do
-      copy_with_path "$lib" "$rootfs"
-    done < <(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+  copy_libraries "$bin" "$rootfs"
+  if [ "$name" = meshgate-init ]; then
+    add_iptables "$rootfs"
   fi
   cp "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"
   chmod 0644 "$rootfs/etc/ssl/certs/ca-certificates.crt"

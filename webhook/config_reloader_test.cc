@@ -67,7 +67,8 @@ TEST_F(ConfigReloaderTest, TheSidecarImageFlagWinsOverTheFileOnEveryReload) {
   ASSERT_TRUE(plain.ok()) << plain.error();
   EXPECT_EQ((*plain)->current()->injection.image, "file.example/proxy:1");
 
-  auto reloader = ConfigReloader::load(path_, registry_, {.sidecarImage = "flag.example/proxy:2"});
+  auto reloader = ConfigReloader::load(path_, registry_,
+                                       {.sidecarImage = "flag.example/proxy:2", .initImage = ""});
   ASSERT_TRUE(reloader.ok()) << reloader.error();
   EXPECT_EQ((*reloader)->current()->injection.image, "flag.example/proxy:2");
   write("injection:\n  image: file.example/proxy:3\n  imagePullPolicy: Never\n");
@@ -75,9 +76,23 @@ TEST_F(ConfigReloaderTest, TheSidecarImageFlagWinsOverTheFileOnEveryReload) {
   EXPECT_EQ((*reloader)->current()->injection.image, "flag.example/proxy:2");
   EXPECT_EQ((*reloader)->current()->injection.imagePullPolicy, "Never");
 
-  auto withoutFile = ConfigReloader::load("", registry_, {.sidecarImage = "flag.example/proxy:2"});
+  auto withoutFile = ConfigReloader::load(
+      "", registry_, {.sidecarImage = "flag.example/proxy:2", .initImage = ""});
   ASSERT_TRUE(withoutFile.ok()) << withoutFile.error();
   EXPECT_EQ((*withoutFile)->current()->injection.image, "flag.example/proxy:2");
+}
+
+TEST_F(ConfigReloaderTest, TheInitImageFlagWinsOverTheFileOnEveryReload) {
+  write("injection:\n  initImage: file.example/init:1\n");
+  auto reloader = ConfigReloader::load(path_, registry_,
+                                       {.sidecarImage = "", .initImage = "flag.example/init:2"});
+  ASSERT_TRUE(reloader.ok()) << reloader.error();
+  EXPECT_EQ((*reloader)->current()->injection.initImage, "flag.example/init:2");
+  write("injection:\n  initImage: file.example/init:3\n  image: file.example/proxy:3\n");
+  ASSERT_TRUE((*reloader)->reload().ok());
+  EXPECT_EQ((*reloader)->current()->injection.initImage, "flag.example/init:2");
+  // Each flag overrides its own field only.
+  EXPECT_EQ((*reloader)->current()->injection.image, "file.example/proxy:3");
 }
 
 TEST_F(ConfigReloaderTest, AChangedFileIsReloadedByTheWatcher) {

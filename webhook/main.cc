@@ -62,13 +62,19 @@ int main(int argc, char** argv) {
   app.add_option("--cert-dir", options.certDir, "directory with tls.crt and tls.key");
   app.add_option("--config", options.configPath,
                  "injection and policy settings (YAML; default: built-in defaults)");
+  const auto noWhitespace = [](const std::string& image) -> std::string {
+    if (image.find_first_of(" \t\r\n") == std::string::npos) return "";
+    return "must not contain whitespace";
+  };
   app.add_option("--sidecar-image", options.overrides.sidecarImage,
                  "the injected proxy's image; wins over injection.image of --config (the "
                  "install sets it from the images of config/default)")
-      ->check([](const std::string& image) -> std::string {
-        if (image.find_first_of(" \t\r\n") == std::string::npos) return "";
-        return "must not contain whitespace";
-      });
+      ->check(noWhitespace);
+  app.add_option("--init-image", options.overrides.initImage,
+                 "the injected traffic-capture init container's image (meshgate-init); wins over "
+                 "injection.initImage of --config (the install sets it from the images of "
+                 "config/default)")
+      ->check(noWhitespace);
   app.add_option("--kubeconfig", options.kubeconfig,
                  "kubeconfig file (else $KUBECONFIG, else in-cluster)");
   app.add_option("--metrics-bind-address", options.metricsBindAddress, "address of /metrics");

@@ -17,6 +17,7 @@ TEST(ShippedConfigTest, TheConfigMapHoldsAValidConfigEqualToTheDefaults) {
   ASSERT_TRUE(config.ok()) << config.error();
   const WebhookConfig defaults;
   EXPECT_EQ(config->injection.image, defaults.injection.image);
+  EXPECT_EQ(config->injection.initImage, defaults.injection.initImage);
   EXPECT_EQ(config->injection.imagePullPolicy, defaults.injection.imagePullPolicy);
   EXPECT_EQ(config->injection.resources, defaults.injection.resources);
   EXPECT_EQ(config->injection.excludedNamespaces, defaults.injection.excludedNamespaces);

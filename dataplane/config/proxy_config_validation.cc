@@ -18,6 +18,7 @@
 
 #include "api/api_route_validation.h"
 #include "api/duration.h"
+#include "api/mesh_identity.h"
 #include "api/mesh_service_validation.h"
 #include "api/proxy_config_codec.h"
 #include "api/retries_validation.h"
@@ -464,6 +465,50 @@ void validateAccessLog(const AccessLogConfig& log, const FieldPath& path, ErrorL
   }
 }
 
+// The sidecar's `mesh` section: identities that parse, ports in range, an allowed service's
+// cluster present, one entry per inbound port.
+void validateMesh(const api::MeshConfig& mesh, const std::vector<ClusterConfig>& clusters,
+                  const FieldPath& path, ErrorList& errors) {
+  if (!api::parseSpiffeId(mesh.identity))
+    errors.push_back(FieldError::invalid(path.child("identity"), mesh.identity,
+                                         "must be spiffe://<trust-domain>/ns/<ns>/sa/<sa>"));
+  api::validateRequired(mesh.trustDomain, path.child("trustDomain"), errors);
+  const ClusterIndex index(clusters);
+  for (std::size_t i = 0; i < mesh.outbound.size(); ++i) {
+    const api::MeshOutboundService& service = mesh.outbound[i];
+    const FieldPath item = path.child("outbound").index(i);
+    api::validateRequired(service.name, item.child("name"), errors);
+    for (std::size_t j = 0; j < service.addresses.size(); ++j)
+      api::validateIpAddress(service.addresses[j], item.child("addresses").index(j), errors);
+    for (std::size_t j = 0; j < service.ports.size(); ++j)
+      if (service.ports[j] == 0)
+        errors.push_back(FieldError::invalid(item.child("ports").index(j), 0,
+                                             "must be between 1 and 65535, inclusive"));
+    if (!service.identity.empty() && !api::parseSpiffeId(service.identity))
+      errors.push_back(FieldError::invalid(item.child("identity"), service.identity,
+                                           "must be spiffe://<trust-domain>/ns/<ns>/sa/<sa>"));
+    if (service.allowed && index.find(service.namespace_, service.name) == nullptr)
+      errors.push_back(
+          FieldError::notFound(item.child("name"), service.name,
+                               "no cluster of that name in namespace " + service.namespace_));
+  }
+  std::set<uint16_t> ports;
+  for (std::size_t i = 0; i < mesh.inbound.size(); ++i) {
+    const api::MeshInboundPort& inbound = mesh.inbound[i];
+    const FieldPath item = path.child("inbound").index(i);
+    if (inbound.port == 0)
+      errors.push_back(
+          FieldError::invalid(item.child("port"), 0, "must be between 1 and 65535, inclusive"));
+    else if (!ports.insert(inbound.port).second)
+      errors.push_back(FieldError::duplicate(item.child("port"), inbound.port));
+    if (inbound.mtlsMode != api::mtls_mode::kStrict &&
+        inbound.mtlsMode != api::mtls_mode::kPermissive &&
+        inbound.mtlsMode != api::mtls_mode::kDisabled)
+      errors.push_back(FieldError::unsupported(item.child("mtlsMode"), inbound.mtlsMode,
+                                               {"Strict", "Permissive", "Disabled"}));
+  }
+}
+
 }  // namespace
 
 ErrorList validateProxyConfig(const ProxyConfig& config,
@@ -473,7 +518,10 @@ ErrorList validateProxyConfig(const ProxyConfig& config,
   try {
     api::validateMaxLength(config.version, kMaxVersionLength, FieldPath("version"), errors);
     validateAdmin(config.admin, FieldPath("admin"), errors);
-    validateListeners(config.listeners, config.admin, FieldPath("listeners"), errors);
+    // A sidecar adds its own listeners to a mesh config (mesh_expansion.h).
+    if (!config.mesh || !config.listeners.empty())
+      validateListeners(config.listeners, config.admin, FieldPath("listeners"), errors);
+    if (config.mesh) validateMesh(*config.mesh, config.clusters, FieldPath("mesh"), errors);
     validateRoutes(config.routes, config.clusters, FieldPath("routes"), errors, validatedRoutes);
     validateClusters(config.clusters, FieldPath("clusters"), source, errors);
     validateSecrets(config.secrets, FieldPath("secrets"), errors);

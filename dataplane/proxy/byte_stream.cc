@@ -48,6 +48,12 @@ asio::awaitable<error_code> ByteStream::handshakeAsClient(const std::string& ser
   co_return ec;
 }
 
+asio::awaitable<error_code> ByteStream::handshakeAsMeshClient() {
+  tls_->set_verify_mode(asio::ssl::verify_peer);
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kNoThrow);
+  co_return ec;
+}
+
 asio::awaitable<IoResult> ByteStream::readSome(asio::mutable_buffer buffer) {
   if (tls_) return tls_->async_read_some(buffer, kNoThrow);
   return socket_.async_read_some(buffer, kNoThrow);

@@ -42,6 +42,11 @@ class ByteStream {
   // Server side (client connections) or client side (upstream, verifying `serverName`).
   asio::awaitable<error_code> handshakeAsServer();
   asio::awaitable<error_code> handshakeAsClient(const std::string& serverName);
+  // Client side of the mesh's mTLS: the chain is verified against the context's trust store; no
+  // host name — the caller checks the peer's SPIFFE ID (mesh_tls.h) after it.
+  asio::awaitable<error_code> handshakeAsMeshClient();
+  // The OpenSSL connection of a TLS stream, null for plain TCP.
+  SSL* nativeTls() { return tls_ ? tls_->native_handle() : nullptr; }
 
   // Not coroutines themselves: they return Asio's operation directly, so a read or write costs no
   // coroutine frame of its own (frames over 1 KiB are not recycled by Asio: a malloc each).

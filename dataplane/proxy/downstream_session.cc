@@ -11,6 +11,7 @@
 
 #include "base/assert.h"
 #include "dataplane/proxy/forwarded_head.h"
+#include "dataplane/proxy/mesh_tls.h"
 #include "dataplane/proxy/request_filter.h"
 #include "dataplane/proxy/response_forwarder.h"
 #include "dataplane/proxy/upstream_router.h"
@@ -164,6 +165,7 @@ asio::awaitable<void> DownstreamSession::run() {
     phase_ = Phase::Handshake;
     armIn(view_->snapshot().config().timeouts.headerRead);
     if (co_await stream_.handshakeAsServer()) co_return;
+    if (mesh_) mesh_->peerIdentity = peerSpiffeId(stream_.nativeTls());
   }
   for (;;) {
     compactInput();
@@ -280,6 +282,67 @@ std::string_view DownstreamSession::rewritePath(const CompiledRule& rule) {
   return path;
 }
 
+const CompiledRule* DownstreamSession::routeMesh(const Snapshot& snapshot, LocalReply& refusal) {
+  const MeshTable* mesh = snapshot.mesh();
+  if (mesh == nullptr) {
+    refusal = makeLocalReply(503, "meshgate sidecar: no mesh config yet\n");
+    return nullptr;
+  }
+  ProxyStats& stats = worker_.stats();
+  if (mesh_->role == api::ListenerRole::kMeshOutbound) {
+    const MeshOutboundTarget* target = mesh_->original ? mesh->outboundByAddress(*mesh_->original)
+                                                       : mesh->outboundByHost(request_.host);
+    if (target == nullptr) {
+      refusal = makeLocalReply(
+          404, "meshgate sidecar: no MeshService at " + std::string(request_.host) + "\n");
+      return nullptr;
+    }
+    if (target->rule == nullptr) {
+      stats.meshDenied.with({"outbound", "authorization"}).inc();
+      refusal =
+          makeLocalReply(403, "meshgate sidecar: " + mesh->identity() + " may not call " +
+                                  target->service + " (its authorization does not allow it)\n");
+      return nullptr;
+    }
+    if (!target->identity.empty() && !snapshot.meshTls().client) {
+      refusal = makeLocalReply(503, "meshgate sidecar: no workload identity yet to call " +
+                                        target->service + " over mTLS\n");
+      return nullptr;
+    }
+    return target->rule;
+  }
+  const uint16_t port = mesh_->original ? mesh_->original->port() : 0;
+  const MeshInboundTarget* target = mesh->inbound(port);
+  if (target == nullptr || target->rule == nullptr) {
+    refusal = makeLocalReply(
+        503, "meshgate sidecar: port " + std::to_string(port) + " is no longer a mesh port\n");
+    refusal.closeConnection = true;
+    return nullptr;
+  }
+  if (!mesh_->mtls && target->mode == MtlsMode::kStrict) {
+    stats.meshDenied.with({"inbound", "plaintext"}).inc();
+    refusal =
+        makeLocalReply(403, "meshgate sidecar: port " + std::to_string(port) + " of " +
+                                target->service + " requires mutual TLS (mtls.mode Strict)\n");
+    refusal.closeConnection = true;
+    return nullptr;
+  }
+  if (mesh_->mtls && !mesh_->peerIdentity) {
+    stats.meshDenied.with({"inbound", "no_identity"}).inc();
+    refusal = makeLocalReply(403, "meshgate sidecar: the client certificate names no SPIFFE ID\n");
+    refusal.closeConnection = true;
+    return nullptr;
+  }
+  if (!mesh->admits(*target, mesh_->peerIdentity)) {
+    stats.meshDenied.with({"inbound", "authorization"}).inc();
+    const std::string who = mesh_->peerIdentity ? *mesh_->peerIdentity : "a plaintext caller";
+    refusal = makeLocalReply(403, "meshgate sidecar: " + who + " may not call " + target->service +
+                                      " (not in its authorization.allow)\n");
+    return nullptr;
+  }
+  return target->rule;
+}
+
 asio::awaitable<bool> DownstreamSession::handleRequest() {
   requestStart_ = Steady::now();
   requestsServed_++;
@@ -319,10 +382,20 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   // A reply before the body was read keeps the connection only when there is no body to skip.
   const bool hasBody = request_.framing != http::BodyFraming::None;
   const bool keepWithoutBody = request_.keepAlive && !hasBody;
-  const CompiledRule* rule = snapshot.select(routingView_);
-  if (!rule)
-    co_return co_await replyAndFinish(makeLocalReply(404, "no route for this host and path\n"),
-                                      keepWithoutBody, nullptr, std::nullopt);
+  const CompiledRule* rule = nullptr;
+  if (mesh_) {
+    LocalReply refusal;
+    rule = routeMesh(snapshot, refusal);
+    if (!rule)
+      co_return co_await replyAndFinish(std::move(refusal), keepWithoutBody, nullptr, std::nullopt);
+    if (mesh_->role == api::ListenerRole::kMeshInbound && mesh_->peerIdentity)
+      filterState_.requestHeaders.emplace_back(kPeerIdentityHeader, *mesh_->peerIdentity);
+  } else {
+    rule = snapshot.select(routingView_);
+    if (!rule)
+      co_return co_await replyAndFinish(makeLocalReply(404, "no route for this host and path\n"),
+                                        keepWithoutBody, nullptr, std::nullopt);
+  }
   {
     LocalReply filtered;
     const FilterContext context{.request = routingView_,

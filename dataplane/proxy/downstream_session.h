@@ -28,11 +28,25 @@ namespace meshgate::dp {
 
 class Worker;
 
+// What a session of a sidecar's mesh listener knows of its connection (mesh_accept.h).
+struct MeshConnection {
+  api::ListenerRole role = api::ListenerRole::kMeshOutbound;
+  // Outbound: the captured destination (nullopt: the application called the sidecar itself, and
+  // requests are routed by Host). Inbound: the application port it was going to.
+  std::optional<tcp::endpoint> original;
+  bool mtls = false;  // inbound: the connection is mutual TLS
+  // Inbound mTLS: the caller's SPIFFE ID, read after the handshake.
+  std::optional<std::string> peerIdentity;
+};
+
 class DownstreamSession final : public Deadline, private RequestBody {
  public:
   DownstreamSession(Worker& worker, ByteStream stream, std::string listenerName,
                     tcp::endpoint peer);
   ~DownstreamSession() override;
+
+  // A session of a mesh listener: routes by MeshTable, authorizes inbound requests.
+  void setMesh(MeshConnection mesh) { mesh_ = std::move(mesh); }
 
   // Serves the connection until it closes; owns the session.
   static asio::awaitable<void> serve(std::unique_ptr<DownstreamSession> session);
@@ -76,6 +90,8 @@ class DownstreamSession final : public Deadline, private RequestBody {
   void compactInput();
   std::string_view input() const { return {in_.data() + inStart_, inEnd_ - inStart_}; }
   RequestHash requestHash(const Cluster& cluster) const;
+  // The rule a mesh listener's request goes to, or null with `refusal` set (403, 404, 503).
+  const CompiledRule* routeMesh(const Snapshot& snapshot, LocalReply& refusal);
   std::string_view rewritePath(const CompiledRule& rule);
 
   // RequestBody
@@ -90,6 +106,7 @@ class DownstreamSession final : public Deadline, private RequestBody {
   std::string listenerName_;
   tcp::endpoint peer_;
   std::string peerIp_;
+  std::optional<MeshConnection> mesh_;
 
   Phase phase_ = Phase::Handshake;
   AttemptWatch watch_;  // timedOut: the deadline fired (any phase)

@@ -8,6 +8,7 @@
 
 #include "api/proxy_config_codec.h"
 #include "dataplane/config/proxy_config_loader.h"
+#include "dataplane/proxy/identity_status_pages.h"
 #include "dataplane/proxy/persisted_snapshot.h"
 #include "dataplane/proxy/rfc3339_time.h"
 
@@ -127,7 +128,17 @@ void ProxyServer::refuse(const std::string& why, const std::string& message) {
 }
 
 std::string ProxyServer::install(ProxyConfig config, ConfigOrigin origin, const std::string& why) {
-  if (current_ && config.version == current_->version() &&
+  const WorkloadIdentitySharedPtr identity = identity_ ? identity_->status().identity : nullptr;
+  std::optional<ProxyConfig> meshSource;
+  if (options_.sidecar) {
+    if (!config.mesh) return "sidecar mode: the config has no mesh section";
+    meshSource = config;
+    // With an identity, the inbound listener waits for the operator's config (see
+    // SidecarMeshOptions): a mesh port is never passed through in plaintext by mistake.
+    expandMeshConfig(config, options_.sidecar->listen,
+                     origin != ConfigOrigin::kBootstrap || identity == nullptr);
+  }
+  if (current_ && identity == installedIdentity_ && config.version == current_->version() &&
       encodeProxyConfig(config) == encodeProxyConfig(current_->config())) {
     spdlog::debug("config {}: unchanged (version {})", why, config.version);
     std::lock_guard lock(mutex_);
@@ -136,7 +147,7 @@ std::string ProxyServer::install(ProxyConfig config, ConfigOrigin origin, const 
     return {};
   }
   auto snapshot = Snapshot::build(std::move(config), health_, stats_, clock_, current_.get(),
-                                  &filterResources_, workers_.size());
+                                  &filterResources_, workers_.size(), identity);
   if (!snapshot) {
     filterResources_.abandon();
     return snapshot.error();
@@ -151,6 +162,8 @@ std::string ProxyServer::install(ProxyConfig config, ConfigOrigin origin, const 
   for (auto& worker : workers_)
     worker->adopt(*snapshot);
   healthChecker_.watch(*snapshot);
+  installedIdentity_ = identity;
+  if (meshSource) meshSource_ = std::move(meshSource);
   {
     std::lock_guard lock(mutex_);
     current_ = *snapshot;
@@ -259,6 +272,31 @@ void ProxyServer::loadPersistedSnapshot() {
   openAccessLog(current_->config());
 }
 
+void ProxyServer::installBootstrap() {
+  ProxyConfig bootstrap;
+  bootstrap.version = "bootstrap";
+  bootstrap.mesh = api::MeshConfig{};
+  bootstrap.admin = {.address = options_.sidecar->admin.address,
+                     .port = options_.sidecar->admin.port};
+  if (auto error = install(std::move(bootstrap), ConfigOrigin::kBootstrap,
+                           "bootstrap (outbound passes through until the operator's config)");
+      !error.empty())
+    refuse("bootstrap", error);
+}
+
+void ProxyServer::onIdentityChanged() {
+  if (!meshSource_ || draining_) return;
+  ProxyConfig again = *meshSource_;
+  const ConfigOrigin origin = origin_;
+  if (auto error = install(std::move(again), origin, "recompiled with the workload identity");
+      !error.empty())
+    refuse("recompiled with the workload identity", error);
+}
+
+bool ProxyServer::sidecarHasIdentity() const {
+  return identity_ && identity_->status().identity != nullptr;
+}
+
 void ProxyServer::openAccessLog(const ProxyConfig& config) {
   // The access log is opened once; a later config may switch it off, not move it.
   if (accessLog_ || !config.accessLog.enabled) return;
@@ -330,7 +368,10 @@ metrics::Page ProxyServer::configDump() {
     if (status.connectedSince) source["connectedSince"] = rfc3339(*status.connectedSince);
     return source;
   };
-  if (!options_.gateway) {
+  if (snapshot && origin == ConfigOrigin::kBootstrap) {
+    dump["source"] = {{"kind", "bootstrap"}};
+    if (options_.gateway) dump["source"]["controlPlane"] = controlPlane();
+  } else if (!options_.gateway) {
     dump["source"] = {{"kind", "file"}, {"path", options_.configPath}};
   } else if (snapshot && origin == ConfigOrigin::kPersistedSnapshot) {
     dump["source"] = {{"kind", "persistedSnapshot"},
@@ -353,17 +394,27 @@ metrics::Page ProxyServer::configDump() {
   return {.status = 200, .contentType = "application/json", .body = dump.dump(2) + "\n"};
 }
 
-metrics::Page ProxyServer::ready() {
+std::pair<bool, std::string> ProxyServer::readiness() {
   std::lock_guard lock(mutex_);
-  if (draining_) return {.status = 503, .contentType = "text/plain", .body = "draining\n"};
-  if (!current_)
-    return {
-        .status = 503,
-        .contentType = "text/plain",
-        .body = "waiting for the first config from " +
-                (options_.gateway ? options_.gateway->stream.endpoint.url : options_.configPath) +
-                "\n"};
-  return {.status = 200, .contentType = "text/plain", .body = "ready\n"};
+  if (draining_) return {false, "draining"};
+  const std::string source =
+      options_.gateway ? options_.gateway->stream.endpoint.url : options_.configPath;
+  if (options_.sidecar) {
+    const WorkloadIdentityStatus status = identity_->status();
+    IdentityReadiness identity = identityReadiness(status, options_.sidecar->clock());
+    if (!identity.ready) return {false, std::move(identity.message)};
+    // A workload in the mesh is ready once it serves the operator's config (its inbound policy).
+    if (options_.gateway && status.identity && origin_ != ConfigOrigin::kControlPlane)
+      return {false, "waiting for the first config from " + source};
+    return {true, std::move(identity.message)};
+  }
+  if (!current_) return {false, "waiting for the first config from " + source};
+  return {true, "ready"};
+}
+
+metrics::Page ProxyServer::ready() {
+  auto [ok, why] = readiness();
+  return {.status = ok ? 200u : 503u, .contentType = "text/plain", .body = why + "\n"};
 }
 
 void ProxyServer::drain() {
@@ -404,14 +455,16 @@ Expected<uint16_t, std::string> ProxyServer::startAdmin(const std::string& addre
   routes.registry = &stats_.registry();
   routes.metricsPath = "/stats";
   routes.readiness = [this]() -> metrics::HealthStatus {
-    std::lock_guard lock(mutex_);
-    if (draining_) return {false, "draining"};
-    if (!current_) return {false, "no config yet"};
-    return {};
+    auto [ok, why] = readiness();
+    return {ok, why};
   };
   routes.pages["/ready"] = [this] { return ready(); };
   routes.pages["/config_dump"] = [this] { return configDump(); };
-  collector_ = stats_.registry().addCollector([this](metrics::SampleWriter& w) { collect(w); });
+  if (identity_) routes.pages["/identity"] = [this] { return identityPage(identity_->status()); };
+  collector_ = stats_.registry().addCollector([this](metrics::SampleWriter& w) {
+    collect(w);
+    if (identity_) writeIdentityExpiry(identity_->status(), w);
+  });
   admin_ = std::make_unique<metrics::ProbeServer>(metrics::ProbeServerOptions{.routes = routes});
   const std::string bindAddress = joinHostPort(address, port);
   auto bound = admin_->start(bindAddress);
@@ -426,7 +479,51 @@ int ProxyServer::run() {
   for (size_t i = 0; i < count; ++i)
     workers_.push_back(std::make_unique<Worker>(i, count, stats_, nullptr));
 
-  if (options_.gateway) {
+  if (options_.sidecar && options_.sidecar->originalDestination)
+    for (auto& worker : workers_)
+      worker->setOriginalDestinationLookup(options_.sidecar->originalDestination);
+
+  if (options_.sidecar) {
+    const SidecarMeshOptions& sidecar = *options_.sidecar;
+    identity_ = std::make_unique<WorkloadIdentityWatcher>(sidecar.certDir, sidecar.clock,
+                                                          &stats_.identityReloads);
+    identity_->reload("start");
+    identity_->setOnChange([this] { onIdentityChanged(); });
+    identity_->watch(main_, sidecar.identityPollInterval);
+    if (options_.gateway) {
+      const GatewayOptions& gateway = *options_.gateway;
+      stream_ = ConfigStreamClient::create(
+          main_, gateway.stream,
+          {.apply =
+               [this](const std::string& version, const nlohmann::json& document) {
+                 return applyStreamed(version, document);
+               },
+           .servingVersion = [this] { return servingVersion(); },
+           .connectionChanged =
+               [this](bool connected) {
+                 stats_.controlPlaneConnected.with({}).set(connected ? 1 : 0);
+               }});
+    }
+    // A config file (a static mesh, as the benchmark runs it) or the bootstrap until the stream.
+    if (!options_.configPath.empty()) {
+      if (!reload("load")) return 1;
+    } else {
+      installBootstrap();
+    }
+    if (!current_) return 1;  // the mesh listeners could not open: refuse() said why
+    if (auto started = startAdmin(sidecar.admin.address, sidecar.admin.port); !started) {
+      spdlog::error("{}", started.error());
+      return 1;
+    }
+    for (auto& worker : workers_)
+      worker->start();
+    spdlog::info("sidecar mode: outbound {}:{}, inbound {}:{}, identity from {}, config from {}",
+                 sidecar.listen.outboundAddress, sidecar.listen.outboundPort,
+                 sidecar.listen.inboundAddress, sidecar.listen.inboundPort, sidecar.certDir,
+                 options_.gateway ? options_.gateway->stream.endpoint.url
+                                  : std::string("nowhere (no --control-plane)"));
+    if (stream_) stream_->start();
+  } else if (options_.gateway) {
     const GatewayOptions& gateway = *options_.gateway;
     stream_ = ConfigStreamClient::create(
         main_, gateway.stream,
@@ -466,7 +563,9 @@ int ProxyServer::run() {
   std::function<void()> onHangup = [this, &onHangup] {
     reloadSignal_.async_wait([this, &onHangup](const boost::system::error_code& ec, int) {
       if (ec) return;
-      if (options_.gateway)
+      if (identity_)
+        identity_->reload("SIGHUP");
+      else if (options_.gateway)
         spdlog::info("SIGHUP: nothing to reload in gateway mode (the operator streams the config)");
       else
         reload("reload (SIGHUP)");
@@ -474,7 +573,7 @@ int ProxyServer::run() {
     });
   };
   onHangup();
-  if (!options_.gateway && options_.watchFile) {
+  if (!options_.gateway && !options_.configPath.empty() && options_.watchFile) {
     watcher_ = std::make_unique<meshgate::FileWatcher>(main_, options_.configPath,
                                                        [this] { reload("reload (file changed)"); });
     watcher_->start();

@@ -29,9 +29,12 @@
 #include "dataplane/proxy/config_stream_client.h"
 #include "dataplane/proxy/endpoint_health.h"
 #include "dataplane/proxy/health_checker.h"
+#include "dataplane/proxy/mesh_expansion.h"
+#include "dataplane/proxy/original_destination.h"
 #include "dataplane/proxy/proxy_stats.h"
 #include "dataplane/proxy/snapshot.h"
 #include "dataplane/proxy/worker.h"
+#include "dataplane/proxy/workload_identity_watcher.h"
 #include "metrics/probe_server.h"
 
 namespace meshgate::dp {
@@ -50,9 +53,25 @@ struct GatewayOptions {
   BootstrapOverrides overrides;
 };
 
+// Sidecar mode (docs/MESH.md): the workload identity and the mesh listeners. The config comes
+// from the stream of `gateway` (Hello mode "sidecar", its certDir the identity directory) when
+// that is set; until the first snapshot, and without a control plane, the sidecar serves a
+// bootstrap config that passes every outbound connection through, and every inbound one too when
+// the pod has no identity (no MeshService selects it) — with an identity, the inbound listener
+// waits for the operator's config, so no mesh port is ever served in plaintext by mistake.
+struct SidecarMeshOptions {
+  std::string certDir;  // the identity Secret volume: tls.crt, tls.key, ca.crt, or empty
+  MeshListenAddresses listen;
+  ListenAddress admin{"0.0.0.0", 15000};  // the kubelet probes the pod's address
+  std::chrono::milliseconds identityPollInterval = WorkloadIdentityWatcher::kDefaultPollInterval;
+  WallClock clock = [] { return std::chrono::system_clock::now(); };
+  OriginalDestinationLookup originalDestination;  // tests; default: netfilter's
+};
+
 struct ProxyServerOptions {
-  std::string configPath;                 // file mode
-  std::optional<GatewayOptions> gateway;  // set: gateway mode (configPath unused)
+  std::string configPath;                     // file mode
+  std::optional<GatewayOptions> gateway;      // set: gateway mode (configPath unused)
+  std::optional<SidecarMeshOptions> sidecar;  // set: sidecar mode (gateway: its stream, if any)
   size_t concurrency = 1;
   bool watchFile = true;
 };
@@ -75,7 +94,7 @@ class ProxyServer {
 
  private:
   // Where the serving config came from, for /config_dump.
-  enum class ConfigOrigin { kFile, kPersistedSnapshot, kControlPlane };
+  enum class ConfigOrigin { kFile, kPersistedSnapshot, kControlPlane, kBootstrap };
 
   // Loads the file and swaps it in; on failure the current config stays. Main thread.
   bool reload(const std::string& why);
@@ -85,6 +104,11 @@ class ProxyServer {
                                                 const nlohmann::json& document);
   // Serves the persisted snapshot when there is a valid one. Main thread, at start.
   void loadPersistedSnapshot();
+  // Sidecar mode: the config served before the operator's, and the reaction to a new or dropped
+  // workload identity (the current config is compiled again with it). Main thread.
+  void installBootstrap();
+  void onIdentityChanged();
+  bool sidecarHasIdentity() const;
   // The path every source shares once its config is decoded and validated: an identical config
   // is a no-op; otherwise compile, bind new listeners, adopt, health checks. Returns the error
   // that refused it, empty when it serves. Main thread.
@@ -98,6 +122,8 @@ class ProxyServer {
   void collect(metrics::SampleWriter& writer);
   metrics::Page configDump();
   metrics::Page ready();
+  // Readiness for /ready and /readyz: {ok, why}.
+  std::pair<bool, std::string> readiness();
 
   struct OpenListener {
     std::string address;
@@ -122,7 +148,12 @@ class ProxyServer {
   std::unique_ptr<meshgate::FileWatcher> watcher_;
   std::unique_ptr<metrics::ProbeServer> admin_;
   metrics::CollectorHandle collector_;
-  ConfigStreamClientSharedPtr stream_;  // gateway mode
+  ConfigStreamClientSharedPtr stream_;                 // gateway mode
+  std::unique_ptr<WorkloadIdentityWatcher> identity_;  // sidecar mode
+  // Sidecar mode, main thread: the identity the current snapshot was built with, and the config
+  // it was expanded from (compiled again when the identity changes).
+  WorkloadIdentitySharedPtr installedIdentity_;
+  std::optional<ProxyConfig> meshSource_;
   std::atomic<uint16_t> adminPort_{0};
   mutable std::mutex mutex_;  // guards the fields below, read by the admin thread
   SnapshotPtr current_;

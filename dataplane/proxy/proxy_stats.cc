@@ -66,7 +66,15 @@ ProxyStats::ProxyStats()
       identityReloads(registry_.counter(
           "meshgate_proxy_identity_reloads_total",
           "Sets of workload identity files read (sidecar mode), by result (ok, rejected)",
-          {"result"})) {}
+          {"result"})),
+      meshConnections(registry_.counter(
+          "meshgate_proxy_mesh_connections_total",
+          "Connections the sidecar's mesh listeners took, by direction and handling (mtls, "
+          "plaintext, passthrough, refused)",
+          {"direction", "handling"})),
+      meshDenied(registry_.counter("meshgate_proxy_mesh_denied_total",
+                                   "Requests the mesh refused with 403, by direction and reason",
+                                   {"direction", "reason"})) {}
 
 RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
                                               const std::string& cluster) {

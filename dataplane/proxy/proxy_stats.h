@@ -60,6 +60,11 @@ class ProxyStats {
   // meshgate_proxy_identity_reloads_total{result}: sets of workload identity files read in sidecar
   // mode (ok, rejected).
   metrics::CounterFamily& identityReloads;
+  // meshgate_proxy_mesh_connections_total{direction, handling}: connections the sidecar's mesh
+  // listeners took (direction inbound|outbound; handling mtls, plaintext, passthrough, refused).
+  metrics::CounterFamily& meshConnections;
+  // meshgate_proxy_mesh_denied_total{direction, reason}: requests the mesh refused (403).
+  metrics::CounterFamily& meshDenied;
 };
 
 }  // namespace meshgate::dp

@@ -1,72 +1,59 @@
-// SidecarServer: meshgate-proxy in sidecar mode as it is today, the first slice of the mesh
-// sidecar the webhook injects into pods. It holds the pod's workload identity
-// (workload_identity_watcher.h, from the optional identity Secret volume at --cert-dir) and serves
-// the admin endpoint the kubelet probes: /ready, /identity, /stats, /healthz. It intercepts no
-// traffic and does not connect to the config stream yet (the operator does not serve sidecars);
-// those come with the mesh issue. Stops on SIGTERM or SIGINT (or requestStop()); SIGHUP re-reads
-// the identity.
+// SidecarServer: meshgate-proxy in sidecar mode, the mesh sidecar the webhook injects into pods
+// (docs/MESH.md). It is a ProxyServer in sidecar mode: it holds the pod's workload identity
+// (workload_identity_watcher.h, from the optional identity Secret volume at --cert-dir), takes the
+// application's captured connections on its outbound (127.0.0.1:15001) and inbound (0.0.0.0:15006)
+// listeners, receives from the operator's config stream (Hello mode "sidecar", authenticated by the
+// workload certificate) what its identity may see, and serves the admin endpoint the kubelet
+// probes: /ready, /identity, /stats, /config_dump. Stops on SIGTERM or SIGINT (or requestStop());
+// SIGHUP re-reads the identity.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-
 #include "dataplane/proxy/config_stream_client.h"
-#include "dataplane/proxy/proxy_stats.h"
-#include "dataplane/proxy/workload_identity_watcher.h"
-#include "metrics/probe_server.h"
+#include "dataplane/proxy/proxy_server.h"
 
 namespace meshgate::dp {
 
 struct SidecarOptions {
-  // --control-plane, validated and kept for the mesh issue: nothing connects to it yet.
+  // --control-plane; absent: the sidecar serves its bootstrap config only (everything passes
+  // through).
   std::optional<ControlPlaneEndpoint> controlPlane;
+  // --config: a static config with a `mesh` section instead of the stream (reloaded on change and
+  // SIGHUP), e.g. for bench/mesh; exclusive with controlPlane.
+  std::string configPath;
   std::string certDir;  // the identity Secret volume: tls.crt, tls.key, ca.crt, or empty
-  std::string node;     // "sidecar~<pod>.<namespace>", for the logs until the stream needs it
+  std::string node;     // "sidecar~<pod>.<namespace>", sent in the Hello
   // The kubelet probes the pod's address, so not only loopback.
   std::string adminAddress = "0.0.0.0:15000";
-  size_t concurrency = 1;  // kept for the mesh issue: no workers run yet
+  MeshListenAddresses listen;
+  size_t concurrency = 1;
   std::chrono::milliseconds identityPollInterval = WorkloadIdentityWatcher::kDefaultPollInterval;
   WallClock clock = [] { return std::chrono::system_clock::now(); };
+  OriginalDestinationLookup originalDestination;  // tests; default: netfilter's
 };
 
 class SidecarServer {
  public:
-  explicit SidecarServer(SidecarOptions options);
-  ~SidecarServer();
-  SidecarServer(const SidecarServer&) = delete;
-  SidecarServer& operator=(const SidecarServer&) = delete;
+  // Fails on an admin address that is not HOST:PORT.
+  static Expected<std::unique_ptr<SidecarServer>, std::string> create(SidecarOptions options);
 
-  // Reads the identity, starts the admin listener, serves until SIGTERM/SIGINT or requestStop().
-  // Returns the process exit code: 1 when the admin listener cannot start.
-  int run();
-
+  // Serves until SIGTERM/SIGINT or requestStop(). Returns the process exit code: 1 when a
+  // listener cannot start.
+  int run() { return proxy_->run(); }
   // Thread-safe: run() returns soon after.
-  void requestStop();
+  void requestStop() { proxy_->requestStop(); }
   // Thread-safe: the admin listener's bound port, 0 until it listens.
-  uint16_t adminPort() const { return adminPort_.load(); }
+  uint16_t adminPort() const { return proxy_->adminPort(); }
 
  private:
-  // The admin pages; called on the admin thread.
-  metrics::Page readyPage() const;
-  metrics::Page identityPage() const;
-  void collect(metrics::SampleWriter& writer) const;
-
-  const SidecarOptions options_;
-  boost::asio::io_context main_;
-  boost::asio::signal_set rereadSignal_;
-  boost::asio::signal_set stopSignals_;
-  ProxyStats stats_;
-  WorkloadIdentityWatcher identity_;
-  std::unique_ptr<metrics::ProbeServer> admin_;
-  metrics::CollectorHandle collector_;
-  std::atomic<uint16_t> adminPort_{0};
+  explicit SidecarServer(ProxyServerOptions options)
+      : proxy_(std::make_unique<ProxyServer>(std::move(options))) {}
+  std::unique_ptr<ProxyServer> proxy_;
 };
 
 }  // namespace meshgate::dp

@@ -82,7 +82,8 @@ const ListenerRuntime* Snapshot::listener(std::string_view name) const {
 
 Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock,
-    const Snapshot* previous, FilterResources* resources, size_t workers) {
+    const Snapshot* previous, FilterResources* resources, size_t workers,
+    std::shared_ptr<const WorkloadIdentity> identity) {
   auto snapshot = std::shared_ptr<Snapshot>(new Snapshot());
   snapshot->config_ = std::move(config);
   const ProxyConfig& cfg = snapshot->config_;
@@ -288,6 +289,23 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
       compiled.directCounters = stats.routeCluster(compiled.statName, "-");
       compiled.latency = &stats.routeLatency(compiled.statName);
       snapshot->rules_[routeIndex].push_back(std::move(compiled));
+    }
+  }
+  if (cfg.mesh) {
+    if (identity) {
+      auto tls = buildMeshTls(*identity);
+      if (!tls) return "workload identity: " + tls.error();
+      snapshot->meshTls_ = std::move(*tls);
+    }
+    snapshot->mesh_ = MeshTable::build(cfg, snapshot->rules_);
+    // Calls to a mesh service originate mTLS with the workload certificate.
+    for (const auto& target : snapshot->mesh_->outboundTargets()) {
+      if (target.rule == nullptr || target.identity.empty()) continue;
+      for (const auto& backend : target.rule->backends) {
+        Cluster& cluster = snapshot->clusters_[backend.cluster];
+        cluster.tls = snapshot->meshTls_.client;
+        cluster.peerIdentity = target.identity;
+      }
     }
   }
   return std::shared_ptr<const Snapshot>(std::move(snapshot));

@@ -19,6 +19,8 @@
 #include "dataplane/config/proxy_config.h"
 #include "dataplane/proxy/endpoint_health.h"
 #include "dataplane/proxy/filter_resources.h"
+#include "dataplane/proxy/mesh_table.h"
+#include "dataplane/proxy/mesh_tls.h"
 #include "dataplane/proxy/proxy_stats.h"
 #include "dataplane/proxy/request_filter.h"
 #include "dataplane/proxy/tls_contexts.h"
@@ -64,6 +66,9 @@ struct Cluster {
   metrics::Counter* timeoutErrors = nullptr;
   std::array<metrics::Counter*, 4> overflow{};     // by CircuitBreaker::Resource
   std::shared_ptr<boost::asio::ssl::context> tls;  // upstream TLS when the cluster sets it
+  // Sidecar: the SPIFFE ID a mesh service's endpoints must present (tls is then the workload's
+  // mTLS client context); empty otherwise.
+  std::string peerIdentity;
 };
 
 // A backend of a rule: a cluster and the endpoints of its subset (all when no subset).
@@ -115,7 +120,8 @@ class Snapshot {
   // tests: fresh buckets, no fetcher); `workers`: how many workers keep per-worker filter state.
   static Expected<std::shared_ptr<const Snapshot>, std::string> build(
       ProxyConfig config, EndpointHealthRegistry& health, ProxyStats& stats, const Clock& clock,
-      const Snapshot* previous = nullptr, FilterResources* resources = nullptr, size_t workers = 1);
+      const Snapshot* previous = nullptr, FilterResources* resources = nullptr, size_t workers = 1,
+      std::shared_ptr<const WorkloadIdentity> identity = nullptr);
 
   const ProxyConfig& config() const { return config_; }
   const std::string& version() const { return config_.version; }
@@ -129,6 +135,10 @@ class Snapshot {
   const ListenerRuntime* listener(std::string_view name) const;
   // The compiled route table (shared with the previous snapshot when the routes did not change).
   const RouteTable* routeTable() const { return table_.get(); }
+  // Sidecar mode (config().mesh set): the mesh lookups, and the mTLS contexts of the workload
+  // identity the snapshot was built with (null server/client without one).
+  const MeshTable* mesh() const { return mesh_ ? &*mesh_ : nullptr; }
+  const MeshTlsContexts& meshTls() const { return meshTls_; }
 
  private:
   Snapshot() = default;
@@ -138,6 +148,8 @@ class Snapshot {
   std::vector<Cluster> clusters_;
   std::vector<ListenerRuntime> listeners_;
   std::vector<std::string> warnings_;
+  std::optional<MeshTable> mesh_;
+  MeshTlsContexts meshTls_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

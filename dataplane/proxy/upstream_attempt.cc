@@ -7,7 +7,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "base/assert.h"
+#include "dataplane/proxy/mesh_tls.h"
 #include "dataplane/proxy/worker.h"
 
 namespace meshgate::dp {
@@ -24,11 +27,28 @@ bool isIdempotent(std::string_view method) {
          method == "DELETE" || method == "TRACE";
 }
 
+// A mesh endpoint that presented another workload's certificate (or none we can read): logged at
+// most once a second per worker thread, as a misconfiguration or an attack can repeat it per
+// request.
+void logWrongMeshPeer(const Cluster& cluster, const std::string& endpoint) {
+  thread_local Steady::time_point last{};
+  const auto now = Steady::now();
+  if (now - last < std::chrono::seconds(1)) return;
+  last = now;
+  spdlog::warn("mesh: {} at {} did not present {}: connection refused", cluster.name, endpoint,
+               cluster.peerIdentity);
+}
+
 // A new connection to `request.endpoint`, or null with `error` set (Overflow, ConnectFailure or
 // Timeout).
 asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
                                                const AttemptRequest& request, AttemptError& error) {
   const Cluster& cluster = request.cluster;
+  if (!cluster.peerIdentity.empty() && !cluster.tls) {
+    // A mesh service needs mTLS and the sidecar has no workload identity: never plaintext.
+    error = AttemptError::ConnectFailure;
+    co_return nullptr;
+  }
   auto connectionSlot = cluster.breaker->tryAcquire(CircuitBreaker::Resource::Connections);
   if (!connectionSlot) {
     cluster.overflow[static_cast<size_t>(CircuitBreaker::Resource::Connections)]->inc();
@@ -68,10 +88,17 @@ asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
   cluster.connectionsOpened->inc();
   if (cluster.tls) {
     watch.connection = connection.get();
+    const bool mesh = !cluster.peerIdentity.empty();
     const error_code handshake =
-        co_await connection->stream.handshakeAsClient(cluster.config->tls->serverName);
+        mesh ? co_await connection->stream.handshakeAsMeshClient()
+             : co_await connection->stream.handshakeAsClient(cluster.config->tls->serverName);
     watch.connection = nullptr;
-    if (handshake) {
+    // A mesh endpoint must be the workload the MeshService names (its one SPIFFE URI SAN).
+    const bool wrongPeer =
+        !handshake && mesh &&
+        peerSpiffeId(connection->stream.nativeTls()) != std::optional(cluster.peerIdentity);
+    if (handshake || wrongPeer) {
+      if (wrongPeer) logWrongMeshPeer(cluster, request.endpoint.key);
       cluster.connectErrors->inc();
       error = watch.timedOut ? AttemptError::Timeout : AttemptError::ConnectFailure;
       co_return nullptr;

@@ -14,6 +14,7 @@
 #include "dataplane/proxy/downstream_session.h"
 #include "dataplane/proxy/forwarded_head.h"
 #include "dataplane/proxy/local_reply.h"
+#include "dataplane/proxy/mesh_accept.h"
 
 namespace meshgate::dp {
 
@@ -139,6 +140,14 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     const tcp::endpoint peer = socket.remote_endpoint(ignored);
+    if (listener->config.role != api::ListenerRole::kGateway) {
+      auto original = originalDestination_(socket);
+      asio::co_spawn(context_,
+                     acceptMeshConnection(*this, std::move(socket), listener->config.role, name,
+                                          peer, std::move(original)),
+                     asio::detached);
+      continue;
+    }
     ByteStream stream = listener->tls ? ByteStream(std::move(socket), listener->tls->context())
                                       : ByteStream(std::move(socket));
     auto session = std::make_unique<DownstreamSession>(*this, std::move(stream), name, peer);

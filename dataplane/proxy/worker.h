@@ -20,6 +20,7 @@
 
 #include "dataplane/proxy/access_log.h"
 #include "dataplane/proxy/deadline_sweeper.h"
+#include "dataplane/proxy/original_destination.h"
 #include "dataplane/proxy/proxy_stats.h"
 #include "dataplane/proxy/upstream_pool.h"
 #include "dataplane/proxy/worker_view.h"
@@ -41,6 +42,10 @@ class Worker {
 
   // Main thread. start() runs the thread; the first snapshot must be adopted before.
   void setAccessLog(AccessLog* log) { accessLog_ = log; }
+  // How mesh listeners learn a connection's original destination (tests substitute it).
+  void setOriginalDestinationLookup(OriginalDestinationLookup lookup) {
+    originalDestination_ = std::move(lookup);
+  }
   void start();
   void adopt(SnapshotPtr snapshot);
   // `acceptor` is bound and listening, created on context(); the worker accepts on it.
@@ -115,6 +120,7 @@ class Worker {
   uint64_t bufferedBodyBytes_ = 0;
   metrics::Counter& shedBodyBuffer_;
   RouteClusterCounters unrouted_;  // requests no route took
+  OriginalDestinationLookup originalDestination_ = netfilterOriginalDestination;
 };
 
 // Counts a request in flight for its lifetime.

@@ -86,6 +86,7 @@ void WorkloadIdentityWatcher::adopt(WorkloadIdentity identity, std::string diges
   spdlog::info("workload identity {} loaded from {} ({}): serial {}, valid {} to {}",
                adopted->spiffeId, directory_, trigger, adopted->serialHex,
                rfc3339(adopted->notBefore), rfc3339(adopted->notAfter));
+  if (onChange_) onChange_();
 }
 
 void WorkloadIdentityWatcher::refuse(const std::string& reason, std::string digest,
@@ -121,6 +122,7 @@ void WorkloadIdentityWatcher::forget(std::string_view trigger) {
                  trigger, dropped->spiffeId, dropped->serialHex);
   else if (hadFiles)
     spdlog::info("workload identity files removed from {} ({})", directory_, trigger);
+  if (dropped && onChange_) onChange_();
 }
 
 void WorkloadIdentityWatcher::watch(boost::asio::io_context& context,

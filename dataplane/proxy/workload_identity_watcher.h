@@ -4,8 +4,8 @@
 // first appears and whenever the operator renews the certificate) and, for a change that escapes
 // it, a poll. A new set that does not check is refused with an error naming the file and the
 // reason, and the last good identity stays; when all three files are gone the identity goes too
-// (the Secret was deleted: no MeshService uses the service account any more). SidecarServer owns
-// one; its /ready, /identity and /stats report status().
+// (the Secret was deleted: no MeshService uses the service account any more). ProxyServer owns
+// one in sidecar mode; its /ready, /identity and /stats report status().
 #pragma once
 
 #include <chrono>
@@ -64,6 +64,9 @@ class WorkloadIdentityWatcher {
              std::chrono::milliseconds pollInterval = kDefaultPollInterval);
 
   WorkloadIdentityStatus status() const;
+  // Called on the reading thread after the identity held changed (adopted or dropped). Set it
+  // before the first reload().
+  void setOnChange(std::function<void()> onChange) { onChange_ = std::move(onChange); }
   const std::string& directory() const { return directory_; }
 
  private:
@@ -85,6 +88,7 @@ class WorkloadIdentityWatcher {
   WorkloadIdentityStatus status_;  // guarded by mutex_
 
   std::unique_ptr<SecretVolumeWatch> watch_;
+  std::function<void()> onChange_;
 };
 
 }  // namespace meshgate::dp

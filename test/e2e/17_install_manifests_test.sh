@@ -28,8 +28,9 @@ test_default_kustomization_renders_with_one_image_registry() {
     assert_contains "$out" "kind: $kind"
   done
   # Every container's image, whatever the kind: exactly the three, under the one registry and tag.
-  # (Not the ConfigMap meshgate-webhook-config's injection.image: the webhook's --sidecar-image,
-  # checked below, wins over it.)
+  # (Not the ConfigMap meshgate-webhook-config's injection.image and injection.initImage: the
+  # webhook's --sidecar-image and --init-image, checked below, win over them. No container of the
+  # install runs meshgate-init: the webhook injects it into meshed pods.)
   images=$(printf '%s\n' "$out" | sed -nE 's/^ +(- )?image: +//p' | sort -u)
   assert_eq "$registry/meshgate-operator:$tag
 $registry/meshgate-proxy:$tag
@@ -37,8 +38,10 @@ $registry/meshgate-webhook:$tag" "$images" "container images of config/default"
   for image in $images; do
     [[ $image == "$registry/"*":$tag" ]]
   done
-  # The sidecar the webhook injects is the gateway's image, also when an overlay moves it.
-  _assert_sidecar_image "$out" "$registry/meshgate-proxy:$tag"
+  # The sidecar the webhook injects is the gateway's image, and its init container the
+  # meshgate-init entry's, also when an overlay moves them.
+  _assert_injected_image "$out" SIDECAR "$registry/meshgate-proxy:$tag"
+  _assert_injected_image "$out" INIT "$registry/meshgate-init:$tag"
   local overlay
   overlay=$(mktemp -d "$REPO_ROOT/config/.e2e-overlay.XXXXXX")
   trap 'rm -rf "$overlay"' RETURN
@@ -46,22 +49,25 @@ $registry/meshgate-webhook:$tag" "$images" "container images of config/default"
 resources: [../default]
 images:
   - {name: localhost/meshgate/meshgate-proxy, newName: registry.example/mesh/proxy, newTag: "7.1"}
+  - {name: localhost/meshgate/meshgate-init, newName: registry.example/mesh/init, newTag: "7.2"}
 YAML
   out=$(kubectl kustomize "$overlay")
-  _assert_sidecar_image "$out" registry.example/mesh/proxy:7.1
+  _assert_injected_image "$out" SIDECAR registry.example/mesh/proxy:7.1
+  _assert_injected_image "$out" INIT registry.example/mesh/init:7.2
 }
 
-# _assert_sidecar_image RENDERED IMAGE — the webhook Deployment's MESHGATE_SIDECAR_IMAGE, which
-# its --sidecar-image=$(MESHGATE_SIDECAR_IMAGE) argument passes on.
-_assert_sidecar_image() {
-  local deployment
+# _assert_injected_image RENDERED SIDECAR|INIT IMAGE — the webhook Deployment's
+# MESHGATE_SIDECAR_IMAGE or MESHGATE_INIT_IMAGE, which its --sidecar-image=$(MESHGATE_SIDECAR_IMAGE)
+# or --init-image=$(MESHGATE_INIT_IMAGE) argument passes on.
+_assert_injected_image() {
+  local deployment variable=MESHGATE_$2_IMAGE flag
+  flag=--$(tr 'A-Z' 'a-z' <<<"$2")-image
   deployment=$(printf '%s\n' "$1" | kubectl create --dry-run=client -f - -o json 2>/dev/null |
     jq -c '.items[]? // . | select(.kind == "Deployment" and .metadata.name == "meshgate-webhook")')
-  assert_eq "$2" "$(jq -r '.spec.template.spec.containers[0].env[] |
-    select(.name == "MESHGATE_SIDECAR_IMAGE") | .value' <<<"$deployment")" "the webhook's sidecar image"
-  # shellcheck disable=SC2016 # a literal $(VAR), expanded by the kubelet
+  assert_eq "$3" "$(jq -r --arg v "$variable" '.spec.template.spec.containers[0].env[] |
+    select(.name == $v) | .value' <<<"$deployment")" "the webhook's $variable"
   assert_contains "$(jq -c '.spec.template.spec.containers[0].args' <<<"$deployment")" \
-    '"--sidecar-image=$(MESHGATE_SIDECAR_IMAGE)"'
+    "\"$flag=\$($variable)\""
 }
 
 test_shared_folders_still_apply_as_plain_directories() {

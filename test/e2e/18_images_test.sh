@@ -2,10 +2,12 @@
 # The OCI images of scripts/images.sh (make images): each archive names the user 65532:65532,
 # the entrypoint, the OCI labels and the reference ${IMAGE_REGISTRY}/<name>:${VERSION}; and each
 # unpacked root filesystem runs its binary as 65532 in a chroot, which proves the image holds
-# every library (the ASan/UBSan runtimes of a sanitized build too) and the loader. The chroot
-# needs root; without it the test says so and checks the archives only. Run by test/e2e/run.sh.
+# every library (the ASan/UBSan runtimes of a sanitized build too) and the loader; meshgate-init,
+# run in its image as root in a network namespace of its own on a read-only root, installs the
+# capture rules with the image's iptables alone. The chroot needs root; without it the test says
+# so and checks the archives only. Run by test/e2e/run.sh.
 
-_image_names=(meshgate-operator meshgate-webhook meshgate-proxy meshgate-pause)
+_image_names=(meshgate-operator meshgate-webhook meshgate-proxy meshgate-init meshgate-pause)
 
 # _build_images OUT_DIR [VERSION] — scripts/images.sh on the binaries under test.
 _build_images() {
@@ -82,7 +84,7 @@ test_image_archives_name_user_entrypoint_labels_and_reference() {
   done
   step "a second run replaces the archives"
   IMAGE_REGISTRY=e2e.example/mesh _build_images "$out" 9.8.7-e2e >/dev/null
-  assert_eq 4 "$(find "$out" -mindepth 1 | wc -l)" "only the four archives in OUT_DIR"
+  assert_eq "${#_image_names[@]}" "$(find "$out" -mindepth 1 | wc -l)" "only the archives in OUT_DIR"
 }
 
 test_images_run_their_binary_as_nonroot_with_only_their_own_files() {
@@ -122,4 +124,71 @@ test_images_run_their_binary_as_nonroot_with_only_their_own_files() {
     assert_not_contains "$usage" "error while loading shared libraries"
     assert_not_contains "$usage" "Sanitizer"
   done
+}
+
+# _nat_rules NETNS — the rules of the nat table in NETNS, as the host's iptables-legacy-save
+# prints them.
+_nat_rules() {
+  ip netns exec "$1" iptables-legacy-save -t nat | grep '^-A ' || true
+}
+
+test_init_image_installs_the_capture_rules_in_a_network_namespace() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "NOTE: not root, so no network namespace: meshgate-init is not run inside its image"
+    return 0
+  fi
+  local out rootfs netns rules output file
+  out=$(mktemp -d)
+  netns=meshgate-e2e-init-$$
+  trap 'ip netns delete "$netns" 2>/dev/null || true; rm -rf "$out"' RETURN
+  IMAGE_NAMES=meshgate-init _build_images "$out/archives" >/dev/null
+  skopeo --insecure-policy copy --quiet "oci-archive:$out/archives/meshgate-init.oci.tar" \
+    "oci:$out/layout:e2e"
+  umoci unpack --image "$out/layout:e2e" "$out/bundle" >/dev/null
+  rootfs=$out/bundle/rootfs
+  for file in usr/sbin/xtables-legacy-multi usr/sbin/iptables-legacy-restore \
+    usr/sbin/iptables-legacy-save usr/lib/x86_64-linux-gnu/xtables/libxt_owner.so \
+    usr/lib/x86_64-linux-gnu/xtables/libxt_REDIRECT.so run/xtables.lock; do
+    [ -e "$rootfs/$file" ] || {
+      echo "the meshgate-init image lacks /$file" >&2
+      return 1
+    }
+  done
+  ip netns add "$netns"
+
+  step "meshgate-init in its image, in a new network namespace, read-only root, NET_ADMIN and NET_RAW only"
+  # (CAP_SYS_CHROOT too, for chroot itself; the pod's container needs no chroot.)
+  # shellcheck disable=SC2016 # expanded by sh
+  output=$(ip netns exec "$netns" unshare --mount --propagation private sh -c \
+    'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" &&
+     exec setpriv --bounding-set=-all,+net_admin,+net_raw,+sys_chroot \
+       chroot "$0" /usr/local/bin/meshgate-init --exclude-inbound-ports 15020 \
+       --exclude-outbound-cidrs 169.254.169.254/32 --exclude-outbound-ports 5432' "$rootfs" 2>&1)
+  assert_contains "$output" "meshgate-init: capture installed and verified"
+  rules=$(_nat_rules "$netns")
+  assert_eq "-A PREROUTING -p tcp -j MESHGATE_INBOUND
+-A OUTPUT -p tcp -j MESHGATE_OUTPUT
+-A MESHGATE_INBOUND -p tcp -m tcp --dport 15000 -j RETURN
+-A MESHGATE_INBOUND -p tcp -m tcp --dport 15006 -j RETURN
+-A MESHGATE_INBOUND -p tcp -m tcp --dport 15001 -j RETURN
+-A MESHGATE_INBOUND -p tcp -m tcp --dport 15020 -j RETURN
+-A MESHGATE_INBOUND -p tcp -j REDIRECT --to-ports 15006
+-A MESHGATE_OUTPUT -m owner --uid-owner 1337 -j RETURN
+-A MESHGATE_OUTPUT -m owner --gid-owner 1337 -j RETURN
+-A MESHGATE_OUTPUT -o lo -j RETURN
+-A MESHGATE_OUTPUT -d 169.254.169.254/32 -j RETURN
+-A MESHGATE_OUTPUT -p tcp -m tcp --dport 5432 -j RETURN
+-A MESHGATE_OUTPUT -p tcp -j REDIRECT --to-ports 15001" "$rules" "the nat table after meshgate-init"
+
+  step "a second run with the same flags leaves the same table (the whole table is restored)"
+  ip netns exec "$netns" chroot "$rootfs" /usr/local/bin/meshgate-init --exclude-inbound-ports 15020 \
+    --exclude-outbound-cidrs 169.254.169.254/32 --exclude-outbound-ports 5432 >/dev/null
+  assert_eq "$rules" "$(_nat_rules "$netns")" "the nat table after a second run"
+
+  step "without NET_ADMIN it fails, with iptables' reason"
+  local rc=0
+  output=$(ip netns exec "$netns" setpriv --bounding-set=-all,+sys_chroot \
+    chroot "$rootfs" /usr/local/bin/meshgate-init 2>&1) || rc=$?
+  assert_eq 1 "$rc" "meshgate-init exit code without NET_ADMIN"
+  assert_contains "$output" "iptables-legacy-restore failed"
 }

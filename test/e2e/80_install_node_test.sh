@@ -12,47 +12,8 @@
 _install_selector='app.kubernetes.io/name=meshgate'
 _app_ns=e2e-node-app
 
-# _install_kustomization — what the tests apply: config/default itself, or, when the binaries
-# under test are sanitized (CI's ASan/UBSan build), an overlay of it that only raises the memory
-# limits, since ASan needs about three times the memory (the operator's 256Mi was OOM-killed
-# with the suite's objects in its caches).
-_install_kustomization() {
-  if ! ldd "$MESHGATE_BUILD_DIR/bin/meshgate-operator" | grep -q libasan; then
-    echo config/default
-    return
-  fi
-  local overlay=$REPO_ROOT/.local/e2e-install-sanitized deployment
-  mkdir -p "$overlay"
-  {
-    echo "resources: [../../config/default]"
-    echo "patches:"
-    for deployment in meshgate-operator meshgate-webhook meshgate-gateway; do
-      cat <<YAML
-  - target: {kind: Deployment, name: $deployment}
-    patch: |-
-      - {op: replace, path: /spec/template/spec/containers/0/resources/limits/memory, value: 1Gi}
-YAML
-    done
-  } >"$overlay/kustomization.yaml"
-  echo "$overlay"
-}
-
-_ctr() {
-  ctr --address "$MESHGATE_NODE_CONTAINERD" --namespace k8s.io "$@"
-}
-
-# _import ARCHIVE... — OCI archives into the node's image store.
-_import() {
-  local archive
-  for archive in "$@"; do
-    _ctr images import "$archive" >/dev/null
-  done
-}
-
-# _pod_ip NS SELECTOR — the address of the first pod SELECTOR matches.
-_pod_ip() {
-  kubectl get pods -n "$1" -l "$2" -o jsonpath='{.items[0].status.podIP}'
-}
+# shellcheck source=node_lib.sh
+source "$REPO_ROOT/test/e2e/node_lib.sh"
 
 # _sidecar_identity NS SELECTOR — the sidecar's /identity, read over the bridge at the pod's address.
 _sidecar_identity() {
@@ -66,22 +27,10 @@ _serial_differs() {
   [ -n "$serial" ] && [ "$serial" != "$3" ]
 }
 
-# _explain_pods NS — what a failed rollout needs to be understood: the pods, their events and
-# the last lines of each container's log.
-_explain_pods() {
-  local pod
-  kubectl get pods -n "$1" -o wide
-  kubectl get events -n "$1" --sort-by=.lastTimestamp | tail -n 30
-  for pod in $(kubectl get pods -n "$1" -o name); do
-    echo "--- $pod"
-    kubectl logs -n "$1" "$pod" --all-containers --tail=15 2>&1 || true
-  done
-}
-
 test_install_with_kubectl_apply_k_brings_every_component_up() {
   local archive holder operators deployment
   step "import the images of make images into the node's containerd"
-  for archive in meshgate-operator meshgate-webhook meshgate-proxy; do
+  for archive in meshgate-operator meshgate-webhook meshgate-proxy meshgate-init; do
     _import "$MESHGATE_NODE_IMAGES/$archive.oci.tar"
   done
   assert_contains "$(_ctr images ls -q)" "localhost/meshgate/meshgate-operator:"
@@ -158,6 +107,8 @@ YAML
   pod=$(kubectl get pods -n "$_app_ns" -l app=web -o jsonpath='{.items[0].metadata.name}')
   containers=$(kubectl get pod -n "$_app_ns" "$pod" -o jsonpath='{.spec.containers[*].name}')
   assert_eq "web meshgate-proxy" "$containers" "containers of $pod"
+  assert_eq "meshgate-init" "$(kubectl get pod -n "$_app_ns" "$pod" -o jsonpath='{.spec.initContainers[*].name}')" \
+    "the capture init container"
   assert_eq "true" "$(kubectl get pod -n "$_app_ns" "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="meshgate-proxy")].ready}')"
   restarts=$(kubectl get pod -n "$_app_ns" "$pod" -o jsonpath='{.status.containerStatuses[?(@.name=="meshgate-proxy")].restartCount}')
   assert_eq 0 "$restarts" "sidecar restarts (its flags are ones meshgate-proxy accepts)"

@@ -1,4 +1,20 @@
-// The routes of meshgate-test-backend; see backend_routes.h.
+// The routes of meshgate-test-backend; see backend_routes.h. Any method; HEAD gets the GET's
+// headers and no body; every response (and the WebSocket handshake) carries x-backend: NAME.
+//   /health                         200 "ok", or 503 "fail" after /control/health?state=fail
+//   POST /control/health?state=S    S = ok | fail: what /health answers from now on
+//   /status/N                       status N (200..599), body "N\n" (none for 204 and 304)
+//   /headers                        the request as JSON: {"method": ..., "target": ...,
+//                                   "headers": {"<lower-case name>": "value", ...}} (a repeated
+//                                   header's values joined with ", ")
+//   /echo                           the request's body and content-type
+//   /delay?ms=N                     NAME after N ms
+//   /bytes?n=N                      N bytes of a..z repeated
+//   /chunked?n=N&chunks=K           the same, in K chunks (Transfer-Encoding: chunked)
+//   /close                          NAME, then closes the connection
+//   /requests                       how many requests the backend has read (not counting these)
+//   /ws                             WebSocket upgrade: echoes every message (426 otherwise)
+//   anything else                   200 NAME
+// A bad query value gives 400.
 #include "test/tools/backend_routes.h"
 
 #include <charconv>

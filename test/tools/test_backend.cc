@@ -3,9 +3,12 @@
 // can tell where the proxy sent a request; the routes are in backend_routes.cc.
 //   meshgate-test-backend --listen 127.0.0.2:0 --name b1 [--threads N]
 // prints "listening <addr>:<port>" once bound, then serves until SIGTERM/SIGINT.
+//   meshgate-test-backend call URL [...]
+// is a client instead (for pods without curl; test_client.h).
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +21,7 @@
 
 #include "test/tools/backend_routes.h"
 #include "test/tools/listen_address.h"
+#include "test/tools/test_client.h"
 
 namespace {
 
@@ -154,7 +158,10 @@ int main(int argc, char** argv) {
   app.add_option("--name", state.name, "name sent in x-backend and in the default body");
   app.add_option("--threads", threads, "threads running the io_context")
       ->check(CLI::Range(1u, 64u));
+  meshgate::testtools::CallOptions call;
+  CLI::App* callCommand = meshgate::testtools::addCallCommand(app, call);
   CLI11_PARSE(app, argc, argv);
+  if (callCommand->parsed()) return meshgate::testtools::runCallCommand(call, std::cout, std::cerr);
 
   auto endpoint = meshgate::testtools::parseListenAddress(listen);
   if (!endpoint) {

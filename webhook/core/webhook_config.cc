@@ -6,6 +6,7 @@
 #include <exception>
 #include <initializer_list>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "api/field_error.h"
@@ -221,10 +222,11 @@ bool isTrustDomain(std::string_view s) {
 void decodeInjection(const json& j, const FieldPath& path, ErrorList& errors,
                      InjectionSettings& out) {
   StrictReader r(j, path, errors,
-                 {"image", "imagePullPolicy", "resources", "excludedNamespaces",
+                 {"image", "initImage", "imagePullPolicy", "resources", "excludedNamespaces",
                   "controlPlaneAddress", "trustDomain"});
   const std::size_t before = errors.size();
   r.read("image", out.image);
+  r.read("initImage", out.initImage);
   r.read("imagePullPolicy", out.imagePullPolicy);
   if (const json* resources = r.find("resources")) {
     decodeResources(*resources, r.path("resources"), errors, out.resources);
@@ -235,11 +237,14 @@ void decodeInjection(const json& j, const FieldPath& path, ErrorList& errors,
   // Type errors already name these fields; a second "must not be empty" on them is noise.
   if (errors.size() != before) return;
 
-  if (out.image.empty()) {
-    errors.push_back(FieldError::required(r.path("image"), "the sidecar image"));
-  } else if (out.image.find_first_of(" \t\r\n") != std::string::npos) {
-    errors.push_back(
-        FieldError::invalid(r.path("image"), out.image, "must not contain whitespace"));
+  for (const auto& [field, value, what] :
+       {std::tuple{"image", &out.image, "the sidecar image"},
+        std::tuple{"initImage", &out.initImage, "the traffic-capture init container image"}}) {
+    if (value->empty()) {
+      errors.push_back(FieldError::required(r.path(field), what));
+    } else if (value->find_first_of(" \t\r\n") != std::string::npos) {
+      errors.push_back(FieldError::invalid(r.path(field), *value, "must not contain whitespace"));
+    }
   }
   if (out.imagePullPolicy != "Always" && out.imagePullPolicy != "IfNotPresent" &&
       out.imagePullPolicy != "Never") {
@@ -309,6 +314,7 @@ meshgate::Expected<WebhookConfig, std::string> parseWebhookConfig(const std::str
 
 void applyOverrides(WebhookConfig& config, const ConfigOverrides& overrides) {
   if (!overrides.sidecarImage.empty()) config.injection.image = overrides.sidecarImage;
+  if (!overrides.initImage.empty()) config.injection.initImage = overrides.initImage;
 }
 
 }  // namespace meshgate::webhook

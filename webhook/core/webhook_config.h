@@ -6,16 +6,18 @@
 //
 //   injection:
 //     image: localhost/meshgate/meshgate-proxy:0.1.0
+//     initImage: localhost/meshgate/meshgate-init:0.1.0   # the traffic-capture init container
 //     imagePullPolicy: IfNotPresent
 //     resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: "1", memory: 256Mi}}
-//     excludedNamespaces: [legacy]        # in addition to kube-system, kube-public, meshgate-system
-//     controlPlaneAddress: meshgate-operator.meshgate-system.svc:15012
-//     trustDomain: cluster.local
+//     excludedNamespaces: [legacy]        # in addition to kube-system, kube-public,
+//     meshgate-system controlPlaneAddress: meshgate-operator.meshgate-system.svc:15012 trustDomain:
+//     cluster.local
 //   policy:
 //     requireTLS: false                    # every ApiRoute host must be served over TLS
 //     requireAuth: false                   # every ApiRoute rule must have auth (route or rule)
 //     maxRateLimitBurst: 0                 # 0: no limit; else rateLimit.burst must not exceed it
-//     requireAllowedHosts: false           # namespaces without meshgate.io/allowed-hosts claim none
+//     requireAllowedHosts: false           # namespaces without meshgate.io/allowed-hosts claim
+//     none
 #pragma once
 
 #include <cstdint>
@@ -30,10 +32,13 @@ namespace meshgate::webhook {
 
 // Namespaces never injected, whatever the config says.
 inline const std::vector<std::string> kAlwaysExcludedNamespaces = {"kube-system", "kube-public",
-                                                                    "meshgate-system"};
+                                                                   "meshgate-system"};
 
 struct InjectionSettings {
   std::string image = "localhost/meshgate/meshgate-proxy:0.1.0";
+  // meshgate-init, which redirects the pod's TCP to the sidecar (capture_injector.h).
+  std::string initImage = "localhost/meshgate/meshgate-init:0.1.0";
+  // Of both the sidecar and the init container.
   std::string imagePullPolicy = "IfNotPresent";
   // A core/v1 ResourceRequirements object, copied as is into the sidecar.
   nlohmann::json resources = {{"requests", {{"cpu", "100m"}, {"memory", "64Mi"}}},
@@ -59,6 +64,7 @@ struct WebhookConfig {
 // the file's, on every reload too.
 struct ConfigOverrides {
   std::string sidecarImage;  // --sidecar-image: injection.image
+  std::string initImage;     // --init-image: injection.initImage
 };
 
 void applyOverrides(WebhookConfig& config, const ConfigOverrides& overrides);

@@ -24,6 +24,7 @@ TEST(WebhookConfigTest, EmptyTextGivesAllDefaults) {
     const auto parsed = parseWebhookConfig(text);
     ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.error();
     EXPECT_EQ(parsed->injection.image, "localhost/meshgate/meshgate-proxy:0.1.0") << text;
+    EXPECT_EQ(parsed->injection.initImage, "localhost/meshgate/meshgate-init:0.1.0") << text;
     EXPECT_EQ(parsed->injection.imagePullPolicy, "IfNotPresent");
     EXPECT_EQ(parsed->injection.controlPlaneAddress, "meshgate-operator.meshgate-system.svc:15012");
     EXPECT_EQ(parsed->injection.trustDomain, "cluster.local");
@@ -44,6 +45,7 @@ TEST(WebhookConfigTest, DecodesEveryFieldFromYaml) {
   const auto parsed = parseWebhookConfig(R"(
 injection:
   image: registry.example/meshgate/proxy:1.2.3
+  initImage: registry.example/meshgate/init:1.2.3
   imagePullPolicy: Always
   resources: {requests: {cpu: 50m, memory: 32Mi}, limits: {cpu: 2, memory: 1Gi}}
   excludedNamespaces: [legacy, batch]
@@ -58,6 +60,7 @@ policy:
   ASSERT_TRUE(parsed.ok()) << parsed.error();
   const auto& in = parsed->injection;
   EXPECT_EQ(in.image, "registry.example/meshgate/proxy:1.2.3");
+  EXPECT_EQ(in.initImage, "registry.example/meshgate/init:1.2.3");
   EXPECT_EQ(in.imagePullPolicy, "Always");
   EXPECT_EQ(in.resources, nlohmann::json::parse(
                               R"({"requests":{"cpu":"50m","memory":"32Mi"},
@@ -95,6 +98,21 @@ TEST(WebhookConfigTest, AcceptsQuantityForms) {
   EXPECT_EQ(parsed->injection.resources["limits"]["ephemeral-storage"], "1.5Gi");
 }
 
+TEST(WebhookConfigTest, AnEmptyInitImageIsRequired) {
+  EXPECT_EQ(errorOf("injection: {initImage: \"\"}"),
+            "injection.initImage: Required value: the traffic-capture init container image");
+}
+
+TEST(WebhookConfigTest, OverridesWinOnlyWhenSet) {
+  WebhookConfig config;
+  applyOverrides(config, {});
+  EXPECT_EQ(config.injection.image, "localhost/meshgate/meshgate-proxy:0.1.0");
+  EXPECT_EQ(config.injection.initImage, "localhost/meshgate/meshgate-init:0.1.0");
+  applyOverrides(config, {.sidecarImage = "r.example/proxy:2", .initImage = "r.example/init:2"});
+  EXPECT_EQ(config.injection.image, "r.example/proxy:2");
+  EXPECT_EQ(config.injection.initImage, "r.example/init:2");
+}
+
 TEST(WebhookConfigTest, UnknownFieldsAreErrorsWithTheirPath) {
   EXPECT_THAT(errorOf("injection: {imagePullpolicy: Always}"),
               HasSubstr("injection.imagePullpolicy: Invalid value: \"Always\": unknown field"));
@@ -126,6 +144,7 @@ TEST(WebhookConfigTest, CollectsEveryErrorJoinedBySemicolons) {
   const std::string error = errorOf(R"(
 injection:
   image: ""
+  initImage: "registry.example/init: 1"
   imagePullPolicy: Sometimes
 policy:
   maxRateLimitBurst: -1
@@ -133,6 +152,8 @@ policy:
 )");
   EXPECT_EQ(error,
             "injection.image: Required value: the sidecar image; "
+            "injection.initImage: Invalid value: \"registry.example/init: 1\": must not contain "
+            "whitespace; "
             "injection.imagePullPolicy: Unsupported value: \"Sometimes\": supported values: "
             "\"Always\", \"IfNotPresent\", \"Never\"; "
             "policy.requireAuth: Invalid value: 1: expected a boolean; "

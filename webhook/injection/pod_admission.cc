@@ -8,6 +8,7 @@
 #include "api/field_error.h"
 #include "api/field_path.h"
 #include "webhook/core/json_patch.h"
+#include "webhook/injection/capture_injector.h"
 #include "webhook/injection/injection_decision.h"
 #include "webhook/injection/sidecar_injector.h"
 
@@ -20,6 +21,7 @@ using api::FieldPath;
 using nlohmann::json;
 
 constexpr int kBadRequest = 400;
+constexpr int kInvalid = 422;
 
 // `j[name]`, or null when absent or JSON null (the apiserver omits empty fields; null is absent).
 const json* field(const json& j, std::string_view name) {
@@ -89,6 +91,7 @@ ErrorList checkPodShape(const json& pod) {
   const json* containers = field(*spec, "containers");
   if (containers == nullptr) errors.push_back(FieldError::required(specPath.child("containers")));
   expectObjectList(containers, specPath.child("containers"), errors);
+  expectObjectList(field(*spec, "initContainers"), specPath.child("initContainers"), errors);
   expectObjectList(field(*spec, "volumes"), specPath.child("volumes"), errors);
   expectType(field(*spec, "hostNetwork"), specPath.child("hostNetwork"), json::value_t::boolean,
              "expected a boolean", errors);
@@ -133,7 +136,17 @@ AdmissionDecision admitCreate(const AdmissionRequest& request, const WebhookConf
       out.warnings.push_back(decision.reason);
       break;
     case InjectionVerdict::kInject: {
-      json patch = jsonPatch(pod, injectSidecar(pod, config.injection, version));
+      auto capture = planCapture(pod);
+      if (!capture) {
+        // Admitted, the pod would never get past its init container; refused, the user sees why
+        // at once (kubectl apply, or the ReplicaSet's events).
+        return AdmissionDecision::deny(capture.error(), kInvalid, "Invalid");
+      }
+      out.warnings.insert(out.warnings.end(), capture->warnings.begin(), capture->warnings.end());
+      json injected = injectSidecar(pod, config.injection, version);
+      if (capture->options)
+        injected = injectCaptureInit(injected, config.injection, *capture->options);
+      json patch = jsonPatch(pod, injected);
       if (!patch.empty()) out.patch = std::move(patch);
       break;
     }

@@ -1,5 +1,6 @@
 // The mutating admission of Pods: on CREATE, decides injection (injection_decision.h) and answers
-// with the JSON patch that adds the sidecar (sidecar_injector.h, json_patch.h). The webhook's
+// with the JSON patch that adds the sidecar (sidecar_injector.h) and, unless the pod opts out, the
+// traffic-capture init container (capture_injector.h; json_patch.h). The webhook's
 // request router calls admitPod() for resource "pods"; it is pure apart from reading the
 // ClusterView, and safe to call from several threads at once.
 #pragma once
@@ -12,10 +13,11 @@
 
 namespace meshgate::webhook {
 
-// Never throws and always admits a well-formed pod (a pod that cannot be injected is admitted
-// without the sidecar, with a warning when the user asked for one). Only CREATE is mutated: the
-// containers of an existing pod are immutable. A request that is not a Pod, or a pod whose fields
-// the injector touches have the wrong JSON types, is denied with code 400 (BadRequest).
+// Never throws. A well-formed pod is admitted (one that cannot be injected without the sidecar,
+// with a warning when the user asked for one) unless its capture annotations hold values
+// meshgate-init would refuse: code 422 (Invalid). Only CREATE is mutated: the containers of an
+// existing pod are immutable. A request that is not a Pod, or a pod whose fields the injector
+// touches have the wrong JSON types, is denied with code 400 (BadRequest).
 AdmissionDecision admitPod(const AdmissionRequest& request, const WebhookConfig& config,
                            const ClusterView& cluster, std::string_view version);
 

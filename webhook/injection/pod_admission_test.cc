@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "webhook/core/fake_cluster_view.h"
+#include "webhook/injection/capture_injector.h"
 #include "webhook/injection/sidecar_injector.h"
 
 namespace meshgate::webhook {
@@ -69,8 +70,64 @@ TEST_F(PodAdmissionTest, LabelledNamespaceGetsPatchThatYieldsTheInjectedPod) {
   const auto d = admit(createRequest("shop", pod));
   ASSERT_TRUE(d.allowed) << d.message;
   ASSERT_TRUE(d.patch.has_value());
-  EXPECT_EQ(pod.patch(*d.patch), injectSidecar(pod, config_.injection, kVersion));
+  const auto capture = planCapture(pod);
+  ASSERT_TRUE(capture.ok() && capture->options.has_value());
+  EXPECT_EQ(pod.patch(*d.patch), injectCaptureInit(injectSidecar(pod, config_.injection, kVersion),
+                                                   config_.injection, *capture->options));
   EXPECT_THAT(d.warnings, IsEmpty());
+}
+
+TEST_F(PodAdmissionTest, CaptureInitContainerRunsAfterTheAppsOwnInitContainers) {
+  json pod = appPod();
+  pod["spec"]["initContainers"] = json::array({{{"name", "migrate"}, {"image", "web:1"}}});
+  const auto d = admit(createRequest("shop", pod));
+  ASSERT_TRUE(d.patch.has_value());
+  const json injected = pod.patch(*d.patch);
+  ASSERT_EQ(injected["spec"]["initContainers"].size(), 2u);
+  EXPECT_EQ(injected["spec"]["initContainers"][0]["name"], "migrate");
+  EXPECT_EQ(injected["spec"]["initContainers"][1]["name"], "meshgate-init");
+  EXPECT_EQ(injected["spec"]["initContainers"][1]["image"],
+            "localhost/meshgate/meshgate-init:0.1.0");
+}
+
+TEST_F(PodAdmissionTest, CaptureOptOutKeepsTheSidecarWithoutTheInitContainer) {
+  const json pod = appPod(json{{"meshgate.io/capture", "false"}});
+  const auto d = admit(createRequest("shop", pod));
+  ASSERT_TRUE(d.patch.has_value());
+  const json injected = pod.patch(*d.patch);
+  EXPECT_EQ(injected["spec"]["containers"][1]["name"], "meshgate-proxy");
+  EXPECT_FALSE(injected["spec"].contains("initContainers")) << injected.dump(2);
+  EXPECT_THAT(d.warnings, IsEmpty());
+}
+
+TEST_F(PodAdmissionTest, CaptureExclusionsFromAnnotationsReachTheInitContainer) {
+  const json pod = appPod(json{{"meshgate.io/exclude-outbound-cidrs", "169.254.169.254"},
+                               {"meshgate.io/exclude-outbound-ports", "5432"}});
+  const auto d = admit(createRequest("shop", pod));
+  ASSERT_TRUE(d.patch.has_value());
+  const json args = pod.patch(*d.patch)["spec"]["initContainers"][0]["args"];
+  EXPECT_THAT(args.dump(), HasSubstr(R"("--exclude-outbound-ports","5432")"));
+  EXPECT_THAT(args.dump(), HasSubstr(R"("--exclude-outbound-cidrs","169.254.169.254/32")"));
+}
+
+TEST_F(PodAdmissionTest, AnExclusionMeshgateInitWouldRefuseDeniesThePod) {
+  const auto d = admit(
+      createRequest("shop", appPod(json{{"meshgate.io/exclude-outbound-ports", "postgres"}})));
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.code, 422);
+  EXPECT_EQ(d.reason, "Invalid");
+  EXPECT_EQ(d.message,
+            "annotation meshgate.io/exclude-outbound-ports: \"postgres\": \"postgres\" is not a "
+            "port (1-65535)");
+}
+
+TEST_F(PodAdmissionTest, AnUnknownCaptureValueWarnsAndCaptures) {
+  const json pod = appPod(json{{"meshgate.io/capture", "no"}});
+  const auto d = admit(createRequest("shop", pod));
+  ASSERT_TRUE(d.patch.has_value());
+  EXPECT_EQ(pod.patch(*d.patch)["spec"]["initContainers"][0]["name"], "meshgate-init");
+  EXPECT_THAT(d.warnings,
+              ElementsAre(HasSubstr("annotation meshgate.io/capture: \"no\" is ignored")));
 }
 
 TEST_F(PodAdmissionTest, PatchPathsEscapeTheAnnotationSlash) {
@@ -204,6 +261,8 @@ TEST_F(PodAdmissionTest, MalformedPodFieldsAreDeniedNamingTheField) {
   badName["spec"]["containers"][0]["name"] = 5;
   json badMetadata = appPod();
   badMetadata["metadata"] = "x";
+  json badInitContainers = appPod();
+  badInitContainers["spec"]["initContainers"] = json::array({"migrate"});
   const Case cases[] = {
       {"containers object", containersObject,
        "malformed pod: spec.containers: Invalid value: \"object\": expected an array"},
@@ -222,6 +281,8 @@ TEST_F(PodAdmissionTest, MalformedPodFieldsAreDeniedNamingTheField) {
        "malformed pod: spec.containers[0].name: Invalid value: 5: expected a string"},
       {"metadata string", badMetadata,
        "malformed pod: metadata: Invalid value: \"x\": expected an object"},
+      {"init container string", badInitContainers,
+       "malformed pod: spec.initContainers[0]: Invalid value: \"migrate\": expected an object"},
   };
   for (const Case& c : cases) {
     const auto d = admit(createRequest("shop", c.pod));

@@ -1,0 +1,438 @@
+// Tests of the sidecar's mesh data path, in process: two sidecars (a caller "web" and the
+// "orders" workload it calls), each fed by its own fake operator over the config stream, with a
+// substituted original-destination lookup where iptables would REDIRECT. A call goes app →
+// web's outbound listener → mTLS → orders' inbound listener → the application on loopback; the
+// tests check who the application sees as caller, what each side refuses (authorization, plaintext
+// under Strict, a server of the wrong identity, a caller of another CA) and what passes through.
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/config_stream_protocol.h"
+#include "base/testing/eventually.h"
+#include "dataplane/proxy/sidecar_server.h"
+#include "dataplane/proxy/testing/fake_config_server.h"
+#include "dataplane/proxy/testing/secret_volume.h"
+
+namespace meshgate::dp {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace stream = api::stream;
+using tcp = asio::ip::tcp;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+using meshgate::testing::eventually;
+using testing::FakeConfigServer;
+using testing::must;
+using testing::PemPair;
+using testing::SecretVolume;
+using testing::StreamCertificates;
+
+// The value of a result whose error is a message, or the test fails with it.
+template <class T>
+T orThrow(Expected<T, std::string> result) {
+  if (!result) throw std::runtime_error(result.error());
+  return std::move(result).value();
+}
+
+constexpr char kWeb[] = "spiffe://cluster.local/ns/shop/sa/web";
+constexpr char kOrders[] = "spiffe://cluster.local/ns/shop/sa/orders";
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+// The cluster IP the application calls orders at, and the pod address it runs on.
+const tcp::endpoint kOrdersVip(asio::ip::make_address("10.0.0.9"), 8080);
+constexpr char kOrdersPodIp[] = "10.244.0.7";
+
+// The application behind the orders sidecar: answers every request with what it was told of its
+// caller — "peer=<x-meshgate-peer-identity or ->".
+class PeerEchoApp {
+ public:
+  PeerEchoApp() : acceptor_(context_) {
+    const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    asio::co_spawn(context_, acceptLoop(&acceptor_), asio::detached);
+    thread_ = std::thread([this] { context_.run(); });
+  }
+  ~PeerEchoApp() {
+    context_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  static asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream connection(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request<http::string_body> request;
+      auto [readError, read] = co_await http::async_read(connection, buffer, request, kNoThrow);
+      if (readError) co_return;
+      http::response<http::string_body> response{http::status::ok, request.version()};
+      const auto peer = request.find("x-meshgate-peer-identity");
+      response.body() =
+          "peer=" + (peer == request.end() ? std::string("-") : std::string(peer->value()));
+      response.keep_alive(request.keep_alive());
+      response.prepare_payload();
+      auto [writeError, written] = co_await http::async_write(connection, response, kNoThrow);
+      if (writeError || !response.keep_alive()) co_return;
+    }
+  }
+  static asio::awaitable<void> acceptLoop(tcp::acceptor* acceptor) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor->async_accept(kNoThrow);
+      if (ec) co_return;
+      asio::co_spawn(acceptor->get_executor(), serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::io_context context_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::string error;
+};
+
+// One GET to 127.0.0.1:port with `host` and extra headers, on a connection of its own.
+HttpResult get(uint16_t port, const std::string& host,
+               const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  asio::io_context context;
+  HttpResult result;
+  auto fetch = [&]() -> asio::awaitable<void> {
+    beast::tcp_stream connection(co_await asio::this_coro::executor);
+    connection.expires_after(5s);
+    auto [connectError] = co_await connection.async_connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kNoThrow);
+    if (connectError) {
+      result.error = "connect: " + connectError.message();
+      co_return;
+    }
+    http::request<http::empty_body> request{http::verb::get, "/", 11};
+    request.set(http::field::host, host);
+    for (const auto& [name, value] : headers)
+      request.set(name, value);
+    auto [writeError, written] = co_await http::async_write(connection, request, kNoThrow);
+    if (writeError) {
+      result.error = "write: " + writeError.message();
+      co_return;
+    }
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    auto [readError, read] = co_await http::async_read(connection, buffer, response, kNoThrow);
+    if (readError) {
+      result.error = "read: " + readError.message();
+      co_return;
+    }
+    result.status = response.result_int();
+    result.body = response.body();
+  };
+  asio::co_spawn(context, fetch(), asio::detached);
+  context.run();
+  return result;
+}
+
+std::string snapshotFrame(const nlohmann::json& config) {
+  return stream::encode(
+      stream::ServerMessage(stream::Snapshot{config["version"].get<std::string>(), config}));
+}
+
+// A sidecar on its own thread: its identity volume, its fake operator, its original-destination
+// lookup (what iptables would have recorded: `original` for every connection, unless unset).
+class Sidecar {
+ public:
+  Sidecar(const StreamCertificates& ca, const std::string& name, const PemPair& identity)
+      : operator_(ca.server(), ca.caPem()) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / ("meshgate-mesh-" + name + "-XXXXXX")).string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    root_ = pattern;
+    volume_.emplace(root_ + "/identity");
+    volume_->update({{"tls.crt", identity.certificatePem},
+                     {"tls.key", identity.keyPem},
+                     {"ca.crt", ca.caPem()}});
+    SidecarOptions options;
+    options.controlPlane = orThrow(parseControlPlaneUrl(operator_.url()));
+    options.certDir = volume_->path();
+    options.node = "sidecar~" + name + ".shop";
+    options.adminAddress = "127.0.0.1:0";
+    options.listen = {.outboundAddress = "127.0.0.1",
+                      .outboundPort = 0,
+                      .inboundAddress = "127.0.0.1",
+                      .inboundPort = 0};
+    options.identityPollInterval = 200ms;
+    options.originalDestination = [this](tcp::socket&) -> std::optional<tcp::endpoint> {
+      std::lock_guard lock(mutex_);
+      return original_;
+    };
+    server_ = orThrow(SidecarServer::create(std::move(options)));
+    thread_ = std::thread([this] { server_->run(); });
+    if (!eventually([this] { return server_->adminPort() != 0; }))
+      throw std::runtime_error("sidecar " + name + " did not start");
+  }
+  ~Sidecar() {
+    server_->requestStop();
+    thread_.join();
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  // Accepts the sidecar's stream, checks its Hello, sends `config` and waits for its Ack.
+  void serve(const nlohmann::json& config) {
+    if (!connected_) {
+      ASSERT_EQ(operator_.accept(), "");
+      const auto hello = stream::decodeClientMessage(operator_.readFrame().value_or(""));
+      ASSERT_TRUE(hello) << hello.error();
+      ASSERT_TRUE(std::holds_alternative<stream::Hello>(*hello));
+      EXPECT_EQ(std::get<stream::Hello>(*hello).mode, "sidecar");
+      connected_ = true;
+    }
+    ASSERT_TRUE(operator_.send(snapshotFrame(config)));
+    const auto reply = stream::decodeClientMessage(operator_.readFrame().value_or(""));
+    ASSERT_TRUE(reply) << reply.error();
+    ASSERT_TRUE(std::holds_alternative<stream::Ack>(*reply))
+        << "refused: " << nlohmann::json(std::get<stream::Nack>(*reply).errors).dump();
+  }
+
+  void setOriginal(std::optional<tcp::endpoint> original) {
+    std::lock_guard lock(mutex_);
+    original_ = original;
+  }
+
+  // The port a listener of the sidecar is bound to.
+  uint16_t port(const std::string& listener) {
+    const HttpResult page = adminGet("/config_dump");
+    return nlohmann::json::parse(page.body)["boundPorts"].value(listener, uint16_t{0});
+  }
+  HttpResult adminGet(const std::string& target) {
+    asio::io_context context;
+    HttpResult result;
+    beast::tcp_stream connection(context);
+    connection.expires_after(5s);
+    connection.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->adminPort()));
+    http::request<http::empty_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "localhost");
+    http::write(connection, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(connection, buffer, response);
+    result.status = response.result_int();
+    result.body = response.body();
+    return result;
+  }
+
+ private:
+  FakeConfigServer operator_;
+  std::string root_;
+  std::optional<SecretVolume> volume_;
+  std::unique_ptr<SidecarServer> server_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::optional<tcp::endpoint> original_;
+  bool connected_ = false;
+};
+
+// web's config: orders callable (or not) at kOrdersVip, its endpoint the orders sidecar's inbound
+// listener (where iptables in orders' pod would have redirected pod-ip:8080).
+nlohmann::json webConfig(const std::string& version, uint16_t ordersInbound, bool allowed = true,
+                         const std::string& ordersIdentity = kOrders) {
+  nlohmann::json config = {
+      {"version", version},
+      {"mesh",
+       {{"identity", kWeb},
+        {"trustDomain", "cluster.local"},
+        {"outbound",
+         {{{"name", "orders"},
+           {"namespace", "shop"},
+           {"addresses", {kOrdersVip.address().to_string()}},
+           {"ports", {kOrdersVip.port()}},
+           {"hosts", {"orders.shop.svc.cluster.local", "orders.shop.svc", "orders.shop", "orders"}},
+           {"identity", ordersIdentity},
+           {"allowed", allowed}}}},
+        {"inbound", nlohmann::json::array()}}},
+      {"clusters", nlohmann::json::array()}};
+  if (allowed)
+    config["clusters"].push_back(
+        {{"name", "orders"},
+         {"namespace", "shop"},
+         {"targetPorts", {{"8080", ordersInbound}}},
+         {"endpoints", {{{"address", "127.0.0.1"}, {"port", ordersInbound}}}}});
+  return config;
+}
+
+// orders' config: its application port with `mode` and, when given, who may call.
+nlohmann::json ordersConfig(const std::string& version, uint16_t appPort, const std::string& mode,
+                            std::optional<nlohmann::json> allow = std::nullopt) {
+  nlohmann::json port = {{"port", appPort}, {"mtlsMode", mode}, {"service", "shop/orders"}};
+  if (allow) port["allow"] = *allow;
+  return {{"version", version},
+          {"mesh",
+           {{"identity", kOrders},
+            {"trustDomain", "cluster.local"},
+            {"outbound", nlohmann::json::array()},
+            {"inbound", {port}}}}};
+}
+
+class MeshSidecarTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    web_.emplace(ca_, "web", ca_.issue(pki::CertificateTemplate::forWorkload(kWeb, 24h)));
+    orders_.emplace(ca_, "orders", ca_.issue(pki::CertificateTemplate::forWorkload(kOrders, 24h)));
+    // orders' pod: connections arrive for its application port.
+    orders_->setOriginal(tcp::endpoint(asio::ip::make_address(kOrdersPodIp), app_.port()));
+    // web's pod: the application calls orders' cluster IP.
+    web_->setOriginal(kOrdersVip);
+  }
+
+  // The application in web's pod calls orders through web's outbound listener.
+  HttpResult call(const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return get(web_->port("mesh-outbound"), "orders.shop.svc:8080", headers);
+  }
+
+  StreamCertificates ca_;
+  PeerEchoApp app_;
+  std::optional<Sidecar> web_;
+  std::optional<Sidecar> orders_;
+};
+
+TEST_F(MeshSidecarTest, AnAllowedCallerIsServedOverMtlsAndTheAppSeesItsIdentity) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict",
+                              nlohmann::json::array({{{"serviceAccount", "web"}}})));
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound")));
+
+  const HttpResult response = call();
+  EXPECT_EQ(response.status, 200) << response.error << response.body;
+  EXPECT_EQ(response.body, std::string("peer=") + kWeb);
+
+  // A caller cannot claim another identity: the header it sends is replaced.
+  const HttpResult spoofed = call({{"x-meshgate-peer-identity", kOrders}});
+  EXPECT_EQ(spoofed.body, std::string("peer=") + kWeb);
+  EXPECT_THAT(orders_->adminGet("/stats").body,
+              HasSubstr("meshgate_proxy_mesh_connections_total{direction=\"inbound\","
+                        "handling=\"mtls\"}"));
+}
+
+TEST_F(MeshSidecarTest, TheCallerSidecarRefusesAServiceItMayNotCall) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict"));
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound"), /*allowed=*/false));
+
+  const HttpResult response = call();
+  EXPECT_EQ(response.status, 403);
+  EXPECT_THAT(response.body, HasSubstr(std::string(kWeb) + " may not call shop/orders"));
+}
+
+TEST_F(MeshSidecarTest, TheServerSidecarEnforcesItsAuthorizationToo) {
+  // web's config (stale, or tampered with) says it may call; orders only admits "api".
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict",
+                              nlohmann::json::array({{{"serviceAccount", "api"}}})));
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound")));
+
+  const HttpResult response = call();
+  EXPECT_EQ(response.status, 403);
+  EXPECT_THAT(response.body, HasSubstr(std::string(kWeb) + " may not call shop/orders"));
+  EXPECT_THAT(orders_->adminGet("/stats").body,
+              HasSubstr("meshgate_proxy_mesh_denied_total{direction=\"inbound\","
+                        "reason=\"authorization\"} 1"));
+}
+
+TEST_F(MeshSidecarTest, PlaintextIsRefusedUnderStrictAndServedUnderPermissive) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict"));
+  const uint16_t inbound = orders_->port("mesh-inbound");
+  const HttpResult strict = get(inbound, "orders");
+  EXPECT_EQ(strict.status, 403);
+  EXPECT_THAT(strict.body, HasSubstr("requires mutual TLS (mtls.mode Strict)"));
+
+  orders_->serve(ordersConfig("o2", app_.port(), "Permissive"));
+  const HttpResult permissive = get(inbound, "orders", {{"x-meshgate-peer-identity", kWeb}});
+  EXPECT_EQ(permissive.status, 200) << permissive.error;
+  // A plaintext caller has no identity, and cannot claim one.
+  EXPECT_EQ(permissive.body, "peer=-");
+
+  // Permissive with an allow list: a plaintext caller is nobody the list names.
+  orders_->serve(ordersConfig("o3", app_.port(), "Permissive",
+                              nlohmann::json::array({{{"serviceAccount", "web"}}})));
+  EXPECT_EQ(get(inbound, "orders").status, 403);
+}
+
+TEST_F(MeshSidecarTest, AServerWithAnotherIdentityIsRefused) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict"));
+  // web expects orders' endpoints to be "billing": the workload that answers is not.
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound"), true,
+                        "spiffe://cluster.local/ns/shop/sa/billing"));
+  const HttpResult response = call();
+  EXPECT_EQ(response.status, 503) << response.body;
+}
+
+TEST_F(MeshSidecarTest, ACallerOfAnotherCaIsRefused) {
+  StreamCertificates otherCa;
+  // A sidecar whose identity and bundle come from another mesh's CA: its stream is refused by
+  // this test's fake operator, so it serves its bootstrap only; call orders directly over TLS.
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict"));
+  const uint16_t inbound = orders_->port("mesh-inbound");
+  const PemPair foreign = otherCa.issue(pki::CertificateTemplate::forWorkload(kWeb, 24h));
+
+  asio::io_context context;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.use_certificate_chain(asio::buffer(foreign.certificatePem));
+  tls.use_private_key(asio::buffer(foreign.keyPem), asio::ssl::context::pem);
+  tls.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<tcp::socket> client(context, tls);
+  client.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), inbound));
+  boost::system::error_code ec;
+  client.handshake(asio::ssl::stream_base::client, ec);
+  if (!ec) {
+    // TLS 1.3: the server's refusal of the certificate arrives with the first read.
+    const std::string request = "GET / HTTP/1.1\r\nHost: orders\r\n\r\n";
+    asio::write(client, asio::buffer(request), ec);
+    char byte;
+    if (!ec) client.read_some(asio::buffer(&byte, 1), ec);
+  }
+  EXPECT_TRUE(ec) << "a certificate of another CA was accepted";
+}
+
+TEST_F(MeshSidecarTest, OutboundTrafficOutsideTheMeshPassesThroughUnchanged) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict"));
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound")));
+  // The application calls something that is no MeshService: its own bytes reach it.
+  web_->setOriginal(tcp::endpoint(asio::ip::make_address("127.0.0.1"), app_.port()));
+  const HttpResult response = get(web_->port("mesh-outbound"), "example.org",
+                                  {{"x-meshgate-peer-identity", "set-by-the-app"}});
+  EXPECT_EQ(response.status, 200) << response.error;
+  EXPECT_EQ(response.body, "peer=set-by-the-app");
+  EXPECT_THAT(web_->adminGet("/stats").body,
+              HasSubstr("meshgate_proxy_mesh_connections_total{direction=\"outbound\","
+                        "handling=\"passthrough\"} 1"));
+}
+
+TEST_F(MeshSidecarTest, AnAppThatCallsTheSidecarItselfIsRoutedByHost) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict"));
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound")));
+  web_->setOriginal(std::nullopt);  // not redirected: Host decides
+  const HttpResult response =
+      get(web_->port("mesh-outbound"), "orders.shop.svc.cluster.local:8080");
+  EXPECT_EQ(response.status, 200) << response.error << response.body;
+  EXPECT_EQ(response.body, std::string("peer=") + kWeb);
+  const HttpResult unknown = get(web_->port("mesh-outbound"), "billing.shop.svc:8080");
+  EXPECT_EQ(unknown.status, 404);
+}
+
+}  // namespace
+}  // namespace meshgate::dp

@@ -1,0 +1,243 @@
+# shellcheck shell=bash
+# The mesh on the real node (docs/MESH.md): meshgate installed with `kubectl apply -k`, three
+# injected workloads in one namespace — orders (three replicas, Strict mTLS, callable by web
+# only), web and intruder — whose unmodified applications call http://orders.<ns>.svc:8080/.
+# Their traffic is captured by the init container's rules and carried by the sidecars: web gets
+# 200 over mTLS and orders' application sees web's SPIFFE ID; intruder gets 403; a client without
+# a sidecar is refused under Strict and served under Permissive; calls are balanced over the three
+# replicas, and a replica killed under load costs no request. Tests run in file order and build on
+# one another: the first installs, the last removes. Run by test/e2e/run.sh only when the cluster
+# has a node (MESHGATE_NODE=1).
+
+_mesh_ns=e2e-mesh
+_plain_ns=e2e-mesh-plain
+_orders_url="http://orders.$_mesh_ns.svc:8080"
+
+# shellcheck source=node_lib.sh
+source "$REPO_ROOT/test/e2e/node_lib.sh"
+
+# _call NS DEPLOYMENT ARGS... — meshgate-test-backend's client, run in DEPLOYMENT's application
+# container: its connections are the application's, captured like any other.
+_call() {
+  local ns=$1 deployment=$2
+  shift 2
+  kubectl exec -n "$ns" "deploy/$deployment" -c app -- meshgate-test-backend call "$@"
+}
+
+# _workload NAME REPLICAS — a Deployment of the e2e backend (answering as its pod name) running as
+# service account NAME, in the mesh namespace.
+_workload() {
+  kubectl apply -n "$_mesh_ns" -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $1}
+spec:
+  replicas: $2
+  selector: {matchLabels: {app: $1}}
+  template:
+    metadata: {labels: {app: $1}}
+    spec:
+      serviceAccountName: $1
+      containers:
+        - name: app
+          image: localhost/meshgate/meshgate-test-backend:e2e
+          imagePullPolicy: Never
+          env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+          args: [--listen, "0.0.0.0:8080", --name, \$(POD_NAME)]
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {tcpSocket: {port: http}, periodSeconds: 2}
+          securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}
+YAML
+}
+
+# _outbound_requests — requests web's sidecar has sent to orders so far.
+_outbound_requests() {
+  curl -sf --max-time 3 "http://$(_pod_ip "$_mesh_ns" app=web):15000/stats" |
+    awk '/^meshgate_proxy_requests_total\{.*outbound\|orders/ {sum += $NF} END {print sum + 0}'
+}
+
+# _outbound_reached N — for wait_for: web's sidecar has sent at least N requests to orders.
+_outbound_reached() {
+  [ "$(_outbound_requests)" -ge "$1" ]
+}
+
+test_install_and_three_injected_workloads_with_their_identities() {
+  local dir archive pod
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' RETURN
+  step "import the images (with meshgate-init) and the e2e backend; kubectl apply -k"
+  for archive in meshgate-operator meshgate-webhook meshgate-proxy meshgate-init; do
+    _import "$MESHGATE_NODE_IMAGES/$archive.oci.tar"
+  done
+  IMAGE_NAMES=meshgate-test-backend bash "$REPO_ROOT/scripts/images.sh" "$MESHGATE_BUILD_DIR" \
+    "$dir" e2e >/dev/null
+  _import "$dir/meshgate-test-backend.oci.tar"
+  kubectl apply -k "$(_install_kustomization)" >/dev/null
+  for archive in meshgate-operator meshgate-webhook; do
+    kubectl rollout status -n meshgate-system "deployment/$archive" --timeout=120s ||
+      { _explain_pods meshgate-system; return 1; }
+  done
+
+  step "MeshServices orders (Strict, only web may call), web and intruder; their identities"
+  ensure_namespace "$_mesh_ns"
+  kubectl label namespace "$_mesh_ns" meshgate.io/inject=enabled --overwrite >/dev/null
+  kubectl apply -n "$_mesh_ns" -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: orders}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: intruder}
+---
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: orders}
+spec:
+  selector: {app: orders}
+  serviceAccount: orders
+  ports: [{name: http, port: 8080, targetPort: 8080}]
+  mtls: {mode: Strict}
+  authorization:
+    allow: [{serviceAccount: web}]
+  retries: {attempts: 3, retryOn: [connect-failure, reset, gateway-error]}
+  outlierDetection: {consecutiveErrors: 1, interval: 1s, baseEjectionTime: 30s}
+---
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  serviceAccount: web
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: meshgate.io/v1alpha1
+kind: MeshService
+metadata: {name: intruder}
+spec:
+  selector: {app: intruder}
+  serviceAccount: intruder
+  ports: [{name: http, port: 8080}]
+YAML
+  # Issued before the pods start, the Secrets are in the pods' volumes from the first moment.
+  for archive in orders web intruder; do
+    wait_for 60 kubectl get secret "meshgate-identity-$archive" -n "$_mesh_ns"
+  done
+
+  step "the Deployments: orders with 3 replicas, web and intruder with one"
+  _workload orders 3
+  _workload web 1
+  _workload intruder 1
+  for archive in orders web intruder; do
+    kubectl rollout status -n "$_mesh_ns" "deployment/$archive" --timeout=180s ||
+      { _explain_pods "$_mesh_ns"; return 1; }
+  done
+
+  step "each pod: the capture init container ran, the sidecar holds its service account's identity"
+  pod=$(kubectl get pods -n "$_mesh_ns" -l app=web -o jsonpath='{.items[0].metadata.name}')
+  assert_eq "meshgate-init" "$(kubectl get pod -n "$_mesh_ns" "$pod" -o jsonpath='{.spec.initContainers[*].name}')"
+  assert_eq "Completed" "$(kubectl get pod -n "$_mesh_ns" "$pod" -o jsonpath='{.status.initContainerStatuses[0].state.terminated.reason}')"
+  wait_for 90 bash -c "curl -sf --max-time 3 http://\$(kubectl get pods -n $_mesh_ns -l app=web -o jsonpath='{.items[0].status.podIP}'):15000/identity | jq -e '.spiffeId == \"spiffe://cluster.local/ns/$_mesh_ns/sa/web\"'"
+}
+
+test_an_allowed_caller_gets_200_over_mtls_and_the_server_sees_its_identity() {
+  local response
+  step "web's application calls $_orders_url/headers (captured, carried over mTLS)"
+  wait_for 60 bash -c "[ \"\$(kubectl exec -n $_mesh_ns deploy/web -c app -- meshgate-test-backend call $_orders_url/headers --summary | jq -r '.statuses[\"200\"] // 0')\" = 1 ]"
+  response=$(_call "$_mesh_ns" web "$_orders_url/headers")
+  assert_contains "$response" "HTTP/1.1 200"
+  # The body, the last line, is the request's headers as orders' application received them.
+  assert_eq "spiffe://cluster.local/ns/$_mesh_ns/sa/web" \
+    "$(tail -n 1 <<<"$response" | jq -r '.headers["x-meshgate-peer-identity"]')"
+  step "orders' sidecar counted an mTLS connection"
+  assert_contains "$(curl -sf --max-time 3 "http://$(_pod_ip "$_mesh_ns" app=orders):15000/stats")" \
+    'meshgate_proxy_mesh_connections_total{direction="inbound",handling="mtls"}'
+}
+
+test_a_caller_the_authorization_does_not_name_gets_403() {
+  local response
+  step "intruder's application calls orders: its own sidecar answers 403"
+  response=$(_call "$_mesh_ns" intruder "$_orders_url/headers")
+  assert_contains "$response" "HTTP/1.1 403"
+  assert_contains "$response" "spiffe://cluster.local/ns/$_mesh_ns/sa/intruder may not call $_mesh_ns/orders"
+}
+
+test_plaintext_is_refused_under_strict_and_served_under_permissive() {
+  local response
+  step "a client without a sidecar, in a namespace that is not injected"
+  ensure_namespace "$_plain_ns"
+  kubectl apply -n "$_plain_ns" -f - >/dev/null <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: plain}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: plain}}
+  template:
+    metadata: {labels: {app: plain}}
+    spec:
+      containers:
+        - name: app
+          image: localhost/meshgate/meshgate-test-backend:e2e
+          imagePullPolicy: Never
+          args: [--listen, "0.0.0.0:8080", --name, plain]
+          securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}
+YAML
+  kubectl rollout status -n "$_plain_ns" deployment/plain --timeout=120s ||
+    { _explain_pods "$_plain_ns"; return 1; }
+  response=$(_call "$_plain_ns" plain "$_orders_url/headers")
+  assert_contains "$response" "HTTP/1.1 403"
+  assert_contains "$response" "requires mutual TLS (mtls.mode Strict)"
+
+  step "orders switches to Permissive: the plaintext caller is served, with no identity"
+  kubectl patch meshservice orders -n "$_mesh_ns" --type merge \
+    -p '{"spec":{"mtls":{"mode":"Permissive"},"authorization":null}}' >/dev/null
+  wait_for 60 bash -c "[ \"\$(kubectl exec -n $_plain_ns deploy/plain -c app -- meshgate-test-backend call $_orders_url/headers --summary | jq -r '.statuses[\"200\"] // 0')\" = 1 ]"
+  response=$(_call "$_plain_ns" plain "$_orders_url/headers")
+  assert_contains "$response" "HTTP/1.1 200"
+  assert_eq null "$(tail -n 1 <<<"$response" | jq -r '.headers["x-meshgate-peer-identity"]')"
+  step "back to Strict, only web"
+  kubectl patch meshservice orders -n "$_mesh_ns" --type merge \
+    -p '{"spec":{"mtls":{"mode":"Strict"},"authorization":{"allow":[{"serviceAccount":"web"}]}}}' >/dev/null
+  wait_for 60 bash -c "kubectl exec -n $_plain_ns deploy/plain -c app -- meshgate-test-backend call $_orders_url/headers | grep -q 'requires mutual TLS'"
+}
+
+test_calls_are_balanced_and_a_killed_replica_costs_no_request() {
+  local summary victim load_file pid before
+  step "300 calls from web: every replica of orders answers"
+  summary=$(_call "$_mesh_ns" web "$_orders_url/" --count 300 --summary)
+  assert_eq 300 "$(jq -r '.statuses["200"] // 0' <<<"$summary")" "200s of 300 ($summary)"
+  assert_eq 3 "$(jq -r '.backends | length' <<<"$summary")" "replicas that answered ($summary)"
+  assert_eq 0 "$(jq -r '[.backends[] | select(. < 50)] | length' <<<"$summary")" \
+    "no replica starved under round robin ($summary)"
+
+  step "continuous calls from web while a replica is killed (SIGKILL, pod deleted)"
+  load_file=$(mktemp)
+  _call "$_mesh_ns" web "$_orders_url/" --duration-s 20 --rate 50 --summary >"$load_file" &
+  pid=$!
+  # The load is running once web's sidecar has carried 50 more calls to orders.
+  before=$(_outbound_requests)
+  wait_for 20 _outbound_reached $((before + 50))
+  victim=$(kubectl get pods -n "$_mesh_ns" -l app=orders -o jsonpath='{.items[0].metadata.name}')
+  kubectl delete pod -n "$_mesh_ns" "$victim" --grace-period=0 --force >/dev/null 2>&1
+  wait "$pid"
+  summary=$(cat "$load_file")
+  rm -f "$load_file"
+  step "every idempotent call was answered 200 ($(jq -c '{requests, statuses, errors}' <<<"$summary"))"
+  assert_eq "$(jq -r '.requests' <<<"$summary")" "$(jq -r '.statuses["200"] // 0' <<<"$summary")" \
+    "calls answered 200 ($summary)"
+  assert_eq 0 "$(jq -r '[.errors[]] | add // 0' <<<"$summary")" "transport errors ($summary)"
+}
+
+test_delete_removes_the_mesh_and_the_install() {
+  step "delete the namespaces and kubectl delete -k"
+  kubectl delete namespace "$_mesh_ns" "$_plain_ns" --wait=false >/dev/null
+  kubectl delete -k "$(_install_kustomization)" --wait=false >/dev/null
+  wait_gone 120 namespace "$_mesh_ns"
+  wait_gone 120 namespace meshgate-system
+  wait_gone 60 crd meshservices.meshgate.io
+}
