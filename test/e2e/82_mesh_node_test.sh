@@ -5,7 +5,7 @@
 # Their traffic is captured by the init container's rules and carried by the sidecars: web gets
 # 200 over mTLS and orders' application sees web's SPIFFE ID; intruder gets 403; a client without
 # a sidecar is refused under Strict and served under Permissive; calls are balanced over the three
-# replicas, and a replica killed under load costs no request. Tests run in file order and build on
+# replicas, a replica killed under load costs no request, and neither does a CA rotation. Tests run in file order and build on
 # one another: the first installs, the last removes. Run by test/e2e/run.sh only when the cluster
 # has a node (MESHGATE_NODE=1).
 
@@ -231,6 +231,63 @@ test_calls_are_balanced_and_a_killed_replica_costs_no_request() {
   assert_eq "$(jq -r '.requests' <<<"$summary")" "$(jq -r '.statuses["200"] // 0' <<<"$summary")" \
     "calls answered 200 ($summary)"
   assert_eq 0 "$(jq -r '[.errors[]] | add // 0' <<<"$summary")" "transport errors ($summary)"
+}
+
+# _identity_serial NS SELECTOR — the serial of the certificate the first matching pod's sidecar holds.
+_identity_serial() {
+  curl -sf --max-time 3 "http://$(_pod_ip "$1" "$2"):15000/identity" | jq -r '.serial // ""'
+}
+
+# _sidecar_serves_new_leaf SELECTOR SERIAL_BEFORE — for wait_for: the first matching pod's
+# sidecar holds another certificate than before.
+_sidecar_serves_new_leaf() {
+  local serial
+  serial=$(_identity_serial "$_mesh_ns" "$1")
+  [ -n "$serial" ] && [ "$serial" != "$2" ]
+}
+
+test_a_ca_rotation_under_continuous_traffic_fails_no_request() {
+  local dir web_serial orders_serial load_file pid before summary
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' RETURN
+  web_serial=$(_identity_serial "$_mesh_ns" app=web)
+  orders_serial=$(_identity_serial "$_mesh_ns" app=orders)
+
+  step "continuous calls from web to orders"
+  load_file=$dir/load.json
+  _call "$_mesh_ns" web "$_orders_url/" --duration-s 40 --rate 25 --summary >"$load_file" &
+  pid=$!
+  before=$(_outbound_requests)
+  wait_for 20 _outbound_reached $((before + 25))
+
+  step "replace the CA Secret meshgate-ca with a new root"
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$dir/new.key" -out "$dir/new.pem" -days 3650 -subj "/CN=rotated-mesh-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  kubectl create secret tls meshgate-ca -n meshgate-system --cert "$dir/new.pem" --key "$dir/new.key" \
+    --dry-run=client -o yaml | kubectl replace -f - >/dev/null
+
+  step "the sidecars of web and orders load leaves of the new root, with no restart"
+  wait_for 60 _sidecar_serves_new_leaf app=web "$web_serial"
+  wait_for 60 _sidecar_serves_new_leaf app=orders "$orders_serial"
+  kubectl get secret meshgate-identity-web -n "$_mesh_ns" -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/web.pem"
+  openssl verify -CAfile "$dir/new.pem" "$dir/web.pem" >/dev/null
+  assert_eq 0 "$(kubectl get pods -n "$_mesh_ns" -l app=web -o jsonpath='{.items[0].status.containerStatuses[?(@.name=="meshgate-proxy")].restartCount}')"
+
+  wait "$pid"
+  summary=$(cat "$load_file")
+  step "every call during the rotation was answered 200 ($(jq -c '{requests, statuses, errors}' <<<"$summary"))"
+  assert_eq "$(jq -r '.requests' <<<"$summary")" "$(jq -r '.statuses["200"] // 0' <<<"$summary")" \
+    "calls answered 200 ($summary)"
+  assert_eq 0 "$(jq -r '[.errors[]] | add // 0' <<<"$summary")" "transport errors ($summary)"
+
+  step "a new replica of orders (a new endpoint, so new mTLS handshakes) is called with the new root"
+  kubectl scale deployment orders -n "$_mesh_ns" --replicas=4 >/dev/null
+  kubectl rollout status -n "$_mesh_ns" deployment/orders --timeout=120s ||
+    { _explain_pods "$_mesh_ns"; return 1; }
+  wait_for 60 bash -c "[ \"\$(kubectl exec -n $_mesh_ns deploy/web -c app -- meshgate-test-backend call $_orders_url/ --count 40 --summary | jq -r '.backends | length')\" = 4 ]"
+  summary=$(_call "$_mesh_ns" web "$_orders_url/" --count 40 --summary)
+  assert_eq 40 "$(jq -r '.statuses["200"] // 0' <<<"$summary")" "calls after the rotation ($summary)"
 }
 
 test_delete_removes_the_mesh_and_the_install() {

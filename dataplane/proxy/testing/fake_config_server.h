@@ -52,8 +52,9 @@ struct PemPair {
 class StreamCertificates {
  public:
   explicit StreamCertificates(std::vector<std::string> serverHosts = {"localhost"})
-      : ca_(must(pki::CertificateAuthority::generate("meshgate-test-ca",
-                                                     std::chrono::system_clock::now()))) {
+      // Valid from a day ago, so that a test can also issue certificates that already expired.
+      : ca_(must(pki::CertificateAuthority::generate(
+            "meshgate-test-ca", std::chrono::system_clock::now() - std::chrono::hours(24)))) {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "meshgate-stream-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -80,8 +81,13 @@ class StreamCertificates {
   const PemPair& client() const { return client_; }
 
   PemPair issue(const pki::CertificateTemplate& t) const {
+    return issueAt(t, std::chrono::system_clock::now());
+  }
+  // Issued as if at `when` (not earlier than a day ago): with a short lifetime, already expired.
+  PemPair issueAt(const pki::CertificateTemplate& t,
+                  std::chrono::system_clock::time_point when) const {
     const pki::PrivateKey key = must(pki::PrivateKey::generateEcdsaP256());
-    const pki::Certificate certificate = must(ca_.issue(t, key, std::chrono::system_clock::now()));
+    const pki::Certificate certificate = must(ca_.issue(t, key, when));
     return {certificate.toPem(), must(key.toPem())};
   }
   void writeCertDir() const {
