@@ -140,7 +140,7 @@ test_init_image_installs_the_capture_rules_in_a_network_namespace() {
   local out rootfs netns rules output file
   out=$(mktemp -d)
   netns=meshgate-e2e-init-$$
-  trap 'ip netns delete "$netns" 2>/dev/null || true; rm -rf "$out"' RETURN
+  trap 'umount "$out/bundle/rootfs/proc" 2>/dev/null || true; ip netns delete "$netns" 2>/dev/null || true; rm -rf --one-file-system "$out"' RETURN
   IMAGE_NAMES=meshgate-init _build_images "$out/archives" >/dev/null
   skopeo --insecure-policy copy --quiet "oci-archive:$out/archives/meshgate-init.oci.tar" \
     "oci:$out/layout:e2e"
@@ -155,12 +155,15 @@ test_init_image_installs_the_capture_rules_in_a_network_namespace() {
     }
   done
   ip netns add "$netns"
+  # The /proc a container runtime gives every container (a sanitized build reads it at exit).
+  mkdir -p "$rootfs/proc"
+  mount -t proc proc "$rootfs/proc"
 
   step "meshgate-init in its image, in a new network namespace, read-only root, NET_ADMIN and NET_RAW only"
   # (CAP_SYS_CHROOT too, for chroot itself; the pod's container needs no chroot.)
   # shellcheck disable=SC2016 # expanded by sh
   output=$(ip netns exec "$netns" unshare --mount --propagation private sh -c \
-    'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" &&
+    'mount --rbind "$0" "$0" && mount -o remount,bind,ro "$0" &&
      exec setpriv --bounding-set=-all,+net_admin,+net_raw,+sys_chroot \
        chroot "$0" /usr/local/bin/meshgate-init --exclude-inbound-ports 15020 \
        --exclude-outbound-cidrs 169.254.169.254/32 --exclude-outbound-ports 5432' "$rootfs" 2>&1)
