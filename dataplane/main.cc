@@ -5,7 +5,8 @@
 //                  [--ingress-class meshgate] [--node gateway~<hostname>] [--snapshot-file PATH]
 //                  [--http-address 0.0.0.0:8080] [--https-address 0.0.0.0:8443]
 //                  [--admin-address 127.0.0.1:15000] [--access-log PATH]
-//   meshgate-proxy --mode sidecar --cert-dir DIR [--control-plane https://HOST:15012 | --config FILE]
+//   meshgate-proxy --mode sidecar --cert-dir DIR
+//                  [--control-plane https://HOST:15012 | --config FILE]
 //                  [--node sidecar~<hostname>] [--admin-address 0.0.0.0:15000]
 #include <unistd.h>
 
