@@ -1,6 +1,8 @@
 // OpenSSL contexts of the sidecar's mTLS, from the workload identity.
 #include "dataplane/proxy/mesh_tls.h"
 
+#include "dataplane/proxy/tls_contexts.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -12,14 +14,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-
-std::string sslError(const std::string& what) {
-  const unsigned long code = ERR_get_error();
-  char text[256] = {};
-  if (code) ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
-  return what + (code ? std::string(": ") + text : std::string());
-}
 
 int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                  unsigned int inlen, void*) {
@@ -36,17 +30,17 @@ std::string loadIdentity(SSL_CTX* context, const WorkloadIdentity& identity) {
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
   SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate(context, identity.leaf.get()) != 1)
-    return sslError("workload certificate");
+    return lastSslError("workload certificate");
   SSL_CTX_clear_chain_certs(context);
   for (const auto& intermediate : identity.intermediates)
     if (SSL_CTX_add1_chain_cert(context, intermediate.get()) != 1)
-      return sslError("workload certificate chain");
-  if (SSL_CTX_use_PrivateKey(context, identity.key.get()) != 1) return sslError("workload key");
+      return lastSslError("workload certificate chain");
+  if (SSL_CTX_use_PrivateKey(context, identity.key.get()) != 1) return lastSslError("workload key");
   if (SSL_CTX_check_private_key(context) != 1)
-    return sslError("workload key does not match the certificate");
+    return lastSslError("workload key does not match the certificate");
   X509_STORE* store = SSL_CTX_get_cert_store(context);
   for (const auto& root : identity.roots)
-    if (X509_STORE_add_cert(store, root.get()) != 1) return sslError("trust bundle");
+    if (X509_STORE_add_cert(store, root.get()) != 1) return lastSslError("trust bundle");
   return {};
 }
 

@@ -12,14 +12,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string lastSslError(const std::string& what) {
-  const unsigned long code = ERR_get_error();
-  char text[256] = {};
-  if (code) ERR_error_string_n(code, text, sizeof text);
-  ERR_clear_error();
-  return what + (code ? std::string(": ") + text : std::string());
-}
-
 int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                  unsigned int inlen, void*) {
   static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
@@ -125,6 +117,14 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> buildClientTls(
   static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   SSL_CTX_set_alpn_protos(native, kHttp11, sizeof kHttp11);
   return context;
+}
+
+std::string lastSslError(const std::string& what) {
+  const unsigned long code = ERR_get_error();
+  char text[256] = {};
+  if (code) ERR_error_string_n(code, text, sizeof text);
+  ERR_clear_error();
+  return what + (code ? std::string(": ") + text : std::string());
 }
 
 std::string describeTlsFailure(SSL* ssl, const boost::system::error_code& ec) {

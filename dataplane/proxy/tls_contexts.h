@@ -32,6 +32,10 @@ class ServerTls {
 Expected<std::shared_ptr<boost::asio::ssl::context>, std::string> buildClientTls(
     const UpstreamTls& config);
 
+// `what`, and OpenSSL's first queued error when there is one (the queue is cleared). Never
+// quotes key material: OpenSSL's error strings do not.
+std::string lastSslError(const std::string& what);
+
 // Why a client handshake on `ssl` failed with `ec`, for a log line: the certificate verification
 // error when there is one ("server certificate refused: certificate has expired"), else `ec`.
 std::string describeTlsFailure(SSL* ssl, const boost::system::error_code& ec);
