@@ -44,13 +44,6 @@ using testing::PemPair;
 using testing::SecretVolume;
 using testing::StreamCertificates;
 
-// The value of a result whose error is a message, or the test fails with it.
-template <class T>
-T orThrow(Expected<T, std::string> result) {
-  if (!result) throw std::runtime_error(result.error());
-  return std::move(result).value();
-}
-
 constexpr char kWeb[] = "spiffe://cluster.local/ns/shop/sa/web";
 constexpr char kOrders[] = "spiffe://cluster.local/ns/shop/sa/orders";
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
@@ -171,7 +164,7 @@ class Sidecar {
                      {"tls.key", identity.keyPem},
                      {"ca.crt", ca.caPem()}});
     SidecarOptions options;
-    options.controlPlane = orThrow(parseControlPlaneUrl(operator_.url()));
+    options.controlPlane = must(parseControlPlaneUrl(operator_.url()));
     options.certDir = volume_->path();
     options.node = "sidecar~" + name + ".shop";
     options.adminAddress = "127.0.0.1:0";
@@ -184,7 +177,7 @@ class Sidecar {
       std::lock_guard lock(mutex_);
       return original_;
     };
-    server_ = orThrow(SidecarServer::create(std::move(options)));
+    server_ = must(SidecarServer::create(std::move(options)));
     thread_ = std::thread([this] { server_->run(); });
     if (!eventually([this] { return server_->adminPort() != 0; }))
       throw std::runtime_error("sidecar " + name + " did not start");

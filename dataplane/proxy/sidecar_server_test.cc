@@ -39,13 +39,6 @@ using testing::RawResponse;
 using testing::SecretVolume;
 using testing::StreamCertificates;
 
-// The value of a result whose error is a message, or the test fails with it.
-template <class T>
-T orThrow(Expected<T, std::string> result) {
-  if (!result) throw std::runtime_error(result.error());
-  return std::move(result).value();
-}
-
 constexpr char kSpiffeId[] = "spiffe://cluster.local/ns/shop/sa/orders";
 constexpr char kNoIdentityReady[] =
     "ready (no workload identity: no MeshService uses this service account)\n";
@@ -82,7 +75,7 @@ class SidecarServerTest : public ::testing::Test {
                       .outboundPort = 0,
                       .inboundAddress = "127.0.0.1",
                       .inboundPort = 0};
-    server_ = orThrow(SidecarServer::create(std::move(options)));
+    server_ = must(SidecarServer::create(std::move(options)));
     thread_ = std::thread([this] {
       server_->run();
       exited_ = true;

@@ -29,6 +29,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "base/expected.h"
 #include "pki/certificate_authority.h"
 #include "pki/certificate_template.h"
 #include "pki/private_key.h"
@@ -41,6 +42,13 @@ inline constexpr char kGatewaySpiffeId[] =
 template <class T>
 T must(pki::Result<T> result) {
   if (!result) throw std::runtime_error(result.error().message);
+  return std::move(result).value();
+}
+
+// The same for a result whose error is a message.
+template <class T>
+T must(Expected<T, std::string> result) {
+  if (!result) throw std::runtime_error(result.error());
   return std::move(result).value();
 }
 
