@@ -15,13 +15,20 @@ _backend_bin() { echo "${MESHGATE_BUILD_DIR:-build}/bin/meshgate-test-backend"; 
 _proxy_client() { python3 "${REPO_ROOT:-.}/test/e2e/tools/proxy_client.py" "$@"; }
 
 # _free_ports N — N distinct free TCP ports on 127.0.0.1 (all bound at once, then released).
+# They come from below Linux's ephemeral range (32768-60999 by default), as the cluster's own
+# ports do (cluster/up.sh): a port from that range could be handed to an outgoing connection
+# (kubectl, the operator) between this pick and the bind of the process it is meant for.
 _free_ports() {
   python3 - "$1" <<'PY'
-import socket, sys
+import random, socket, sys
 socks = []
-for _ in range(int(sys.argv[1])):
+while len(socks) < int(sys.argv[1]):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    try:
+        s.bind(("127.0.0.1", random.randrange(20000, 30000)))
+    except OSError:
+        s.close()
+        continue
     socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
