@@ -112,6 +112,11 @@ struct ClusterConfig {
   std::optional<api::Retries> retries;
   Millis connectTimeout{2'000};
   std::optional<UpstreamTls> tls;
+  // Set: every endpoint is a mesh workload that must present this SPIFFE ID (its one URI SAN);
+  // the proxy originates mTLS with its own workload certificate (a gateway: its --cert-dir
+  // identity) and never calls it in plaintext. The operator sets it on a gateway's cluster for a
+  // MeshService whose mtls.mode is Strict. Exclusive with `tls`.
+  std::optional<std::string> meshIdentity;
   PoolConfig pool;
 };
 

@@ -341,7 +341,7 @@ void decodeCluster(const json& j, const FieldPath& path, ErrorList& errors, Clus
   const StrictObject o(j, path, errors,
                        {"name", "namespace", "targetPorts", "endpoints", "subsets", "loadBalancer",
                         "healthCheck", "outlierDetection", "circuitBreaker", "timeout", "retries",
-                        "connectTimeout", "tls", "pool"});
+                        "connectTimeout", "tls", "meshIdentity", "pool"});
   readString(o, "name", out.name);
   readString(o, "namespace", out.namespace_);
   if (const json* ports = o.find("targetPorts"))
@@ -360,6 +360,7 @@ void decodeCluster(const json& j, const FieldPath& path, ErrorList& errors, Clus
   readOptionalApi(o, "retries", out.retries, decodeRetries);
   readDuration(o, "connectTimeout", out.connectTimeout);
   readOptionalApi(o, "tls", out.tls, decodeUpstreamTls);
+  readOptionalString(o, "meshIdentity", out.meshIdentity);
   if (const json* pool = o.find("pool")) decodePool(*pool, o.path("pool"), errors, out.pool);
 }
 
@@ -595,6 +596,7 @@ json encodeCluster(const ClusterConfig& c) {
     if (c.tls->caFile) tls["caFile"] = *c.tls->caFile;
     j["tls"] = std::move(tls);
   }
+  if (c.meshIdentity) j["meshIdentity"] = *c.meshIdentity;
   return j;
 }
 

@@ -15,7 +15,8 @@ ClusterBootstrap::ClusterBootstrap(kube::RestClient& client, std::string systemN
     : client_(client), systemNamespace_(std::move(systemNamespace)), ca_(ca), clock_(clock) {}
 
 nlohmann::json trustBundleConfigMap(const std::string& systemNamespace,
-                                    const std::string& bundlePem) {
+                                    const std::string& bundlePem,
+                                    const std::map<std::string, std::string>& annotations) {
   nlohmann::json desired = {{"apiVersion", "v1"},
                             {"kind", "ConfigMap"},
                             {"metadata",
@@ -23,6 +24,8 @@ nlohmann::json trustBundleConfigMap(const std::string& systemNamespace,
                               {"namespace", systemNamespace},
                               {"labels", {{kManagedByLabel, kManagedByValue}}}}},
                             {"data", {{"ca.crt", bundlePem}}}};
+  for (const auto& [name, value] : annotations)
+    desired["metadata"]["annotations"][name] = value;
   stampAppliedHash(desired);
   return desired;
 }
@@ -98,10 +101,22 @@ std::string ClusterBootstrap::ensureCa() {
 
 std::string ClusterBootstrap::ensureTrustBundle() {
   auto ca = ca_.current();
-  const nlohmann::json desired = trustBundleConfigMap(systemNamespace_, ca->trustBundlePem);
   auto live = client_.get(kube::resources::kConfigMaps, systemNamespace_, kTrustBundleConfigMap);
   if (!live && !live.error().isNotFound())
     return "reading the trust bundle: " + live.error().toString();
+  // The retired roots' times belong to the trust controller: applying without them would erase
+  // them and restart their grace.
+  std::map<std::string, std::string> annotations;
+  if (live) {
+    const nlohmann::json liveAnnotations = (*live)
+                                               .value("metadata", nlohmann::json::object())
+                                               .value("annotations", nlohmann::json::object());
+    if (auto retired = liveAnnotations.find(kRetiredRootsAnnotation);
+        retired != liveAnnotations.end() && retired->is_string())
+      annotations[kRetiredRootsAnnotation] = retired->get<std::string>();
+  }
+  const nlohmann::json desired =
+      trustBundleConfigMap(systemNamespace_, ca->trustBundlePem, annotations);
   if (!needsApply(desired, live ? &live.value() : nullptr)) return "";
   auto applied = client_.apply(kube::resources::kConfigMaps, desired, kFieldManager);
   return applied ? "" : "writing the trust bundle: " + applied.error().toString();

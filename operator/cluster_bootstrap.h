@@ -5,6 +5,7 @@
 // is missing or different.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,12 +18,15 @@ namespace meshgate::op {
 
 inline constexpr const char* kCaSecretName = "meshgate-ca";
 inline constexpr const char* kTrustBundleConfigMap = "meshgate-ca-bundle";
+// On the trust bundle ConfigMap: when each root still in it was retired (trust_rotation.h).
+inline constexpr const char* kRetiredRootsAnnotation = "meshgate.io/retired-roots";
 inline constexpr const char* kIngressClassName = "meshgate";
 inline constexpr const char* kIngressController = "meshgate.io/gateway";
 
-// The trust bundle ConfigMap holding `bundlePem`, stamped for apply-if-changed.
+// The trust bundle ConfigMap holding `bundlePem` and `annotations`, stamped for apply-if-changed.
 nlohmann::json trustBundleConfigMap(const std::string& systemNamespace,
-                                    const std::string& bundlePem);
+                                    const std::string& bundlePem,
+                                    const std::map<std::string, std::string>& annotations = {});
 
 class ClusterBootstrap {
  public:

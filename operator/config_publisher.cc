@@ -162,7 +162,7 @@ bool ConfigPublisher::rebuild(const std::string& key,
                                      buildGatewayRoutes(gatewayCaches_, target.ingressClass))
                    .first;
     }
-    built = assembleGatewaySnapshot(cached->second, gatewayCaches_, options_.ports);
+    built = assembleGatewaySnapshot(cached->second, gatewayCaches_, options_.gateway);
   }
   {
     std::lock_guard lock(mutex_);

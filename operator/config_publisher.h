@@ -40,7 +40,7 @@
 namespace meshgate::op {
 
 struct ConfigPublisherOptions {
-  GatewayListenerPorts ports;
+  GatewayBuildOptions gateway;
   std::chrono::milliseconds coalesce{100};
   // Versions remembered per snapshot (class or identity) for ACK bookkeeping and deltas.
   std::size_t keepVersions = 32;

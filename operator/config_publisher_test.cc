@@ -68,7 +68,7 @@ class ConfigPublisherTest : public ::testing::Test {
       GatewayCaches{apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_,
                     authSecrets_},
       SidecarCaches{meshServices_, endpointSlices_, pods_, services_},
-      ConfigPublisherOptions{.ports = {}, .coalesce = 50ms, .keepVersions = 4}};
+      ConfigPublisherOptions{.gateway = {}, .coalesce = 50ms, .keepVersions = 4}};
 };
 
 const api::WorkloadIdentity kCart{

@@ -50,7 +50,8 @@ ConfigStream::ConfigStream(ConfigStreamCaches caches, ConfigStreamOptions option
                         caches.namespaces.store(), caches.pods.store(), caches.authSecrets.store()},
           SidecarCaches{caches.meshServices.store(), caches.endpointSlices.store(),
                         caches.pods.store(), caches.services.store()},
-          ConfigPublisherOptions{.ports = options_.ports}),
+          ConfigPublisherOptions{
+              .gateway = {.ports = options_.ports, .trustDomain = options_.trustDomain}}),
       registry_([this](const std::string& version) { return publisher_.contentsOf(version); }),
       status_(publisher_, registry_),
       server_(serverOptions(options_), publisher_, registry_),

@@ -72,12 +72,13 @@ GatewayRoutes buildGatewayRoutes(const GatewayCaches& caches, const std::string&
 }
 
 GatewaySnapshot buildGatewaySnapshot(const GatewayCaches& caches, const std::string& ingressClass,
-                                     const GatewayListenerPorts& ports) {
-  return assembleGatewaySnapshot(buildGatewayRoutes(caches, ingressClass), caches, ports);
+                                     const GatewayBuildOptions& options) {
+  return assembleGatewaySnapshot(buildGatewayRoutes(caches, ingressClass), caches, options);
 }
 
 GatewaySnapshot assembleGatewaySnapshot(const GatewayRoutes& routes, const GatewayCaches& caches,
-                                        const GatewayListenerPorts& ports) {
+                                        const GatewayBuildOptions& options) {
+  const GatewayListenerPorts& ports = options.ports;
   GatewaySnapshot out;
   api::ProxyConfig& config = out.config;
   config.routes = routes.routes;
@@ -90,8 +91,13 @@ GatewaySnapshot assembleGatewaySnapshot(const GatewayRoutes& routes, const Gatew
     out.contents.generations[meshServiceObjectKey(decoded.object->metadata.namespace_,
                                                   decoded.object->metadata.name)] =
         objectGeneration(*live);
-    config.clusters.push_back(
-        meshServiceCluster(*decoded.object, caches.endpointSlices, caches.pods));
+    api::ClusterConfig cluster =
+        meshServiceCluster(*decoded.object, caches.endpointSlices, caches.pods);
+    // Workloads that refuse plaintext are called over mTLS with the gateway's identity; under
+    // Permissive the gateway calls in plaintext, as endpoints need not have a sidecar.
+    if (mtlsModeOf(*decoded.object) == api::mtls_mode::kStrict)
+      cluster.meshIdentity = meshServiceIdentity(*decoded.object, options.trustDomain);
+    config.clusters.push_back(std::move(cluster));
   }
 
   api::ListenerConfig http;

@@ -40,6 +40,14 @@ struct GatewayListenerPorts {
   std::uint16_t https = 8443;
 };
 
+// What a gateway snapshot takes besides the caches.
+struct GatewayBuildOptions {
+  GatewayListenerPorts ports;
+  // The mesh's: a Strict MeshService's cluster names the SPIFFE ID its workloads present, and the
+  // gateway calls them over mTLS with its own identity (api::ClusterConfig::meshIdentity).
+  std::string trustDomain = "cluster.local";
+};
+
 using GatewaySnapshot = BuiltSnapshot;
 
 // The route half of a snapshot: what the routes of a class serve, and what they need from the
@@ -65,10 +73,10 @@ GatewayRoutes buildGatewayRoutes(const GatewayCaches& caches, const std::string&
 
 // The snapshot of `routes` with the clusters, endpoints and certificates the caches hold now.
 GatewaySnapshot assembleGatewaySnapshot(const GatewayRoutes& routes, const GatewayCaches& caches,
-                                        const GatewayListenerPorts& ports);
+                                        const GatewayBuildOptions& options);
 
 // Both steps.
 GatewaySnapshot buildGatewaySnapshot(const GatewayCaches& caches, const std::string& ingressClass,
-                                     const GatewayListenerPorts& ports);
+                                     const GatewayBuildOptions& options);
 
 }  // namespace meshgate::op

@@ -54,7 +54,7 @@ class GatewayConfigBuilderTest : public ::testing::Test {
   GatewaySnapshot build(const std::string& ingressClass = "meshgate") {
     return buildGatewaySnapshot(
         {apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_, authSecrets_},
-        ingressClass, {.http = 8080, .https = 8443});
+        ingressClass, {.ports = {.http = 8080, .https = 8443}, .trustDomain = "cluster.local"});
   }
 
   static json backendRule(const std::string& path, const std::string& service) {
@@ -165,6 +165,39 @@ TEST_F(GatewayConfigBuilderTest,
   EXPECT_TRUE(endpoints[1].labels.empty()) << "no targetRef: no labels";
   ASSERT_EQ(snapshot.config.clusters[0].subsets.size(), 1u);
   EXPECT_EQ(snapshot.config.clusters[0].subsets[0].name, "v2");
+}
+
+TEST_F(GatewayConfigBuilderTest, AStrictServiceIsCalledOverMtlsAndAPermissiveOneInPlaintext) {
+  json strict = webSpec();
+  strict["mtls"] = {{"mode", "Strict"}};
+  strict["serviceAccount"] = "orders-sa";
+  meshService("shop", "orders", strict);
+  meshService("shop", "web", webSpec());  // mtls absent: Permissive
+  json disabled = webSpec();
+  disabled["mtls"] = {{"mode", "Disabled"}};
+  meshService("shop", "legacy", disabled);
+  route("shop", "store",
+        {{"hosts", {"shop.example.com"}},
+         {"rules",
+          {backendRule("/orders", "orders"), backendRule("/legacy", "legacy"),
+           backendRule("/", "web")}}});
+  const auto snapshot = build();
+  std::map<std::string, std::optional<std::string>> identities;
+  for (const auto& cluster : snapshot.config.clusters)
+    identities[cluster.name] = cluster.meshIdentity;
+  EXPECT_EQ(identities, (std::map<std::string, std::optional<std::string>>{
+                            {"orders", "spiffe://cluster.local/ns/shop/sa/orders-sa"},
+                            {"web", std::nullopt},
+                            {"legacy", std::nullopt}}));
+  // Another trust domain names other identities.
+  const auto other = buildGatewaySnapshot(
+      {apiRoutes_, meshServices_, endpointSlices_, tlsSecrets_, namespaces_, pods_, authSecrets_},
+      "meshgate", {.ports = {}, .trustDomain = "mesh.example"});
+  for (const auto& cluster : other.config.clusters) {
+    if (cluster.name != "orders") continue;
+    EXPECT_EQ(cluster.meshIdentity, "spiffe://mesh.example/ns/shop/sa/orders-sa");
+  }
+  EXPECT_NE(other.version, snapshot.version);
 }
 
 TEST_F(GatewayConfigBuilderTest, AClaimLostOnOneHostOnlySplitsTheRoute) {

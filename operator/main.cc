@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "api/duration.h"
 #include "api/route_conflicts.h"
 #include "base/logging.h"
 #include "base/termination_signals.h"
@@ -107,6 +108,19 @@ int main(int argc, char** argv) {
   app.add_option("--gateway-https-port", options.gatewayHttpsPort,
                  "port of the https listener in gateway snapshots")
       ->check(CLI::Range(1, 65535));
+  app.add_option_function<std::string>(
+         "--trust-bundle-grace",
+         [&](const std::string& text) {
+           options.trustBundleGrace = meshgate::api::Duration::parse(text)->value();
+         },
+         "keep a CA root that signs no leaf any more in the trust bundle this long (default 5m)")
+      ->type_name("DURATION")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            std::string error;
+            return meshgate::api::Duration::parse(text, &error) ? std::string() : error;
+          },
+          ""));
   app.add_option("--log-level", options.logLevel, "trace|debug|info|warn|error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_option("--log-format", options.logFormat, "text|json")
@@ -370,7 +384,8 @@ int main(int argc, char** argv) {
   });
   // A new signing CA or bundle: everything that holds a certificate is looked at again.
   meshgate::op::TrustRotationReconciler trustReconciler(
-      rest, {caSecret, trustBundle, secrets}, ca, clock, options.systemNamespace, [&] {
+      rest, {caSecret, trustBundle, secrets}, ca, clock, options.systemNamespace,
+      options.trustBundleGrace, [&] {
         for (const auto& key : meshServices.store().listKeys())
           meshServiceController.queue().add(key);
         for (const auto& key : apiRoutes.store().listKeys())

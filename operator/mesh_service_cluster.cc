@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "api/duration.h"
+#include "api/mesh_identity.h"
+#include "api/schema_defaults.h"
 #include "operator/mesh_service_children.h"
 #include "operator/mesh_service_reconciler.h"
 
@@ -78,6 +80,17 @@ std::map<std::string, std::string> podLabels(const kube::ThreadSafeStore& pods,
 }
 
 }  // namespace
+
+std::string mtlsModeOf(const api::MeshService& ms) {
+  if (ms.spec.mtls && ms.spec.mtls->mode) return *ms.spec.mtls->mode;
+  return std::string(api::kDefaultMtlsMode);
+}
+
+std::string meshServiceIdentity(const api::MeshService& ms, const std::string& trustDomain) {
+  return api::spiffeId({.trustDomain = trustDomain,
+                        .namespace_ = ms.metadata.namespace_,
+                        .serviceAccount = serviceAccountOf(ms)});
+}
 
 api::ClusterConfig meshServiceCluster(const api::MeshService& ms,
                                       const kube::ThreadSafeStore& endpointSlices,

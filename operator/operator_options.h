@@ -1,6 +1,7 @@
 // Command-line options of meshgate-operator (names follow controller-runtime's flags).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct OperatorOptions {
   std::vector<std::string> configServerDnsNames;  // extra DNS SANs of its certificate
   int gatewayHttpPort = 8080;                     // the `http` listener of gateway snapshots
   int gatewayHttpsPort = 8443;                    // the `https` listener, when a route has TLS
+  // How long a CA root that signs no leaf any more stays in the trust bundle, so that pods still
+  // waiting for their updated Secret volume keep trusting it (trust_rotation.h).
+  std::chrono::milliseconds trustBundleGrace = std::chrono::minutes(5);
   std::string logLevel = "info";
   std::string logFormat = "text";  // text | json
 };

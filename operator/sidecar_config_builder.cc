@@ -57,11 +57,6 @@ std::vector<std::string> clusterIps(const kube::ThreadSafeStore& services, const
   return out;
 }
 
-std::string mtlsModeOf(const api::MeshService& ms) {
-  if (ms.spec.mtls && ms.spec.mtls->mode) return *ms.spec.mtls->mode;
-  return std::string(api::kDefaultMtlsMode);
-}
-
 std::optional<std::vector<api::AuthorizationRule>> allowListOf(const api::MeshService& ms) {
   if (!ms.spec.authorization) return std::nullopt;
   return ms.spec.authorization->allow;
@@ -81,11 +76,8 @@ api::MeshOutboundService outboundOf(const SidecarService& entry,
                name + "." + ns};
   // A bare name resolves only from the Service's own namespace (the pod's DNS search path).
   if (ns == caller.namespace_) out.hosts.push_back(name);
-  if (mtlsModeOf(ms) != api::mtls_mode::kDisabled) {
-    out.identity = api::spiffeId({.trustDomain = caller.trustDomain,
-                                  .namespace_ = ns,
-                                  .serviceAccount = serviceAccountOf(ms)});
-  }
+  if (mtlsModeOf(ms) != api::mtls_mode::kDisabled)
+    out.identity = meshServiceIdentity(ms, caller.trustDomain);
   out.allowed = api::authorizationAdmits(allowListOf(ms), ns, caller.trustDomain, caller);
   return out;
 }

@@ -1,8 +1,16 @@
 // Which roots the mesh trusts, and moving the signing CA when its Secret changes.
 #include "operator/trust_rotation.h"
 
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
 #include <spdlog/spdlog.h>
 
+#include "api/duration.h"
+#include "kube/wire_time.h"
 #include "operator/cluster_bootstrap.h"
 #include "operator/desired_state.h"
 #include "operator/owner_reference.h"
@@ -12,33 +20,125 @@
 
 namespace meshgate::op {
 
-std::vector<pki::Certificate> rootsToTrust(const pki::Certificate& signing,
-                                           const std::vector<pki::Certificate>& previous,
-                                           const std::vector<pki::Certificate>& leaves) {
-  std::vector<pki::Certificate> roots = {signing};
+namespace {
+
+// "2024-01-01T00:00:00.250000Z" as kube::formatMicroTime writes it, or without the fraction.
+std::optional<std::chrono::system_clock::time_point> parseUtcTime(const std::string& text) {
+  std::tm tm{};
+  std::istringstream in(text);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail()) return std::nullopt;
+  auto time = std::chrono::system_clock::from_time_t(timegm(&tm));
+  if (in.peek() == '.') {
+    in.get();
+    std::string nanos;
+    while (std::isdigit(in.peek()) && nanos.size() < 9)
+      nanos += static_cast<char>(in.get());
+    if (nanos.empty()) return std::nullopt;
+    nanos.resize(9, '0');
+    time += std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        std::chrono::nanoseconds(std::stoll(nanos)));
+  }
+  if (in.get() != 'Z' || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
+  return time;
+}
+
+// The retired-since times the bundle ConfigMap carries; entries that do not read are left out
+// (their roots count as retired from now on).
+RetiredRoots readRetiredRoots(const nlohmann::json* bundle) {
+  RetiredRoots retired;
+  if (bundle == nullptr) return retired;
+  const nlohmann::json annotations = bundle->value("metadata", nlohmann::json::object())
+                                         .value("annotations", nlohmann::json::object());
+  const auto text = annotations.find(kRetiredRootsAnnotation);
+  if (text == annotations.end() || !text->is_string()) return retired;
+  const auto times = nlohmann::json::parse(text->get<std::string>(), nullptr, false);
+  if (!times.is_object()) return retired;
+  for (const auto& [fingerprint, since] : times.items()) {
+    if (!since.is_string()) continue;
+    if (auto parsed = parseUtcTime(since.get<std::string>())) retired[fingerprint] = *parsed;
+  }
+  return retired;
+}
+
+// The bundle ConfigMap's annotations for `retired`: none when no root is retired.
+std::map<std::string, std::string> retiredRootsAnnotations(const RetiredRoots& retired) {
+  if (retired.empty()) return {};
+  nlohmann::json times = nlohmann::json::object();
+  for (const auto& [fingerprint, since] : retired)
+    times[fingerprint] = kube::formatMicroTime(since);  // to the microsecond: grace stays exact
+  return {{kRetiredRootsAnnotation, times.dump()}};
+}
+
+// For logs: enough of a fingerprint to tell roots apart.
+std::string shortFingerprint(const pki::Certificate& root) {
+  return root.sha256Fingerprint().substr(0, 16);
+}
+
+}  // namespace
+
+TrustedRoots rootsToTrust(const pki::Certificate& signing,
+                          const std::vector<pki::Certificate>& previous,
+                          const std::vector<pki::Certificate>& leaves,
+                          const RootRetirement& retirement) {
+  TrustedRoots trusted{.roots = {signing}, .retiredSince = {}, .nextDropIn = std::nullopt};
   for (const auto& root : previous) {
-    if (root == signing) continue;
-    if (std::find(roots.begin(), roots.end(), root) != roots.end()) continue;
+    if (std::find(trusted.roots.begin(), trusted.roots.end(), root) != trusted.roots.end())
+      continue;
     const bool stillSigns = std::any_of(leaves.begin(), leaves.end(),
                                         [&](const auto& leaf) { return leaf.isSignedBy(root); });
-    if (stillSigns) roots.push_back(root);
+    if (stillSigns) {
+      trusted.roots.push_back(root);
+      continue;
+    }
+    const std::string fingerprint = root.sha256Fingerprint();
+    auto since = retirement.now;
+    if (auto recorded = retirement.retiredSince.find(fingerprint);
+        recorded != retirement.retiredSince.end())
+      since = std::min(recorded->second, retirement.now);
+    const auto left = since + retirement.grace - retirement.now;
+    if (left <= std::chrono::system_clock::duration::zero()) continue;
+    trusted.roots.push_back(root);
+    trusted.retiredSince[fingerprint] = since;
+    if (!trusted.nextDropIn || left < *trusted.nextDropIn) trusted.nextDropIn = left;
   }
-  return roots;
+  return trusted;
 }
 
 TrustRotationReconciler::TrustRotationReconciler(kube::RestClient& client, TrustCaches caches,
                                                  MeshCa& ca, kube::Clock& clock,
                                                  std::string systemNamespace,
+                                                 std::chrono::milliseconds grace,
                                                  std::function<void()> onTrustChanged)
     : client_(client),
       caches_(caches),
       ca_(ca),
       clock_(clock),
       systemNamespace_(std::move(systemNamespace)),
+      grace_(grace),
       onTrustChanged_(std::move(onTrustChanged)) {}
 
 kube::Request TrustRotationReconciler::request() const {
   return {systemNamespace_, kCaSecretName};
+}
+
+void TrustRotationReconciler::logRetirements(const std::vector<pki::Certificate>& previous,
+                                             const RetiredRoots& wasRetired,
+                                             const TrustedRoots& trusted) const {
+  std::vector<std::string> seen;
+  for (const auto& root : previous) {
+    const std::string fingerprint = root.sha256Fingerprint();
+    if (std::find(seen.begin(), seen.end(), fingerprint) != seen.end()) continue;
+    seen.push_back(fingerprint);
+    const bool kept =
+        std::find(trusted.roots.begin(), trusted.roots.end(), root) != trusted.roots.end();
+    if (!kept) {
+      spdlog::info("trust: dropped retired root {} from the bundle", shortFingerprint(root));
+    } else if (trusted.retiredSince.contains(fingerprint) && !wasRetired.contains(fingerprint)) {
+      spdlog::info("trust: root {} signs no leaf any more, kept for {}", shortFingerprint(root),
+                   api::Duration(grace_).format());
+    }
+  }
 }
 
 kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
@@ -56,8 +156,9 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
   // Every root trusted so far: the published bundle and the CA that signed until now.
   std::vector<pki::Certificate> previous;
   const std::string bundleKey = systemNamespace_ + "/" + kTrustBundleConfigMap;
-  if (auto bundle = caches_.trustBundle.store().get(bundleKey)) {
-    const std::string pem = (*bundle).value("data", nlohmann::json::object()).value("ca.crt", "");
+  const auto live = caches_.trustBundle.store().get(bundleKey);
+  if (live) {
+    const std::string pem = (*live).value("data", nlohmann::json::object()).value("ca.crt", "");
     if (auto parsed = pki::parseCertificates(pem)) previous = std::move(parsed).value();
   }
   const auto current = ca_.current();
@@ -74,7 +175,10 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
     auto leaf = pki::Certificate::fromPem(secretData(*secret, "tls.crt"));
     if (leaf && !leaf->isCa()) leaves.push_back(std::move(leaf).value());
   }
-  const auto roots = rootsToTrust(authority->certificate(), previous, leaves);
+  const RetiredRoots wasRetired = readRetiredRoots(live ? live.get() : nullptr);
+  const auto trusted = rootsToTrust(authority->certificate(), previous, leaves,
+                                    {.retiredSince = wasRetired, .now = now, .grace = grace_});
+  const auto& roots = trusted.roots;
   auto bundlePem = pki::buildTrustBundle(roots, now);
   if (!bundlePem) return kube::ReconcileResult::retry("trust bundle: " + bundlePem.error().message);
 
@@ -83,20 +187,24 @@ kube::ReconcileResult TrustRotationReconciler::reconcile(const kube::Request&) {
   const bool bundleChanged = !current || current->trustBundlePem != *bundlePem;
   if (caChanged || bundleChanged) {
     spdlog::info("trust: signing CA {}{}, bundle of {} root(s)",
-                 authority->certificate().sha256Fingerprint().substr(0, 16),
-                 caChanged ? " (rotated)" : "", roots.size());
+                 shortFingerprint(authority->certificate()), caChanged ? " (rotated)" : "",
+                 roots.size());
     ca_.set({std::move(authority).value(), *bundlePem});
   }
 
-  const nlohmann::json desired = trustBundleConfigMap(systemNamespace_, *bundlePem);
-  const auto live = caches_.trustBundle.store().get(bundleKey);
+  const nlohmann::json desired = trustBundleConfigMap(
+      systemNamespace_, *bundlePem, retiredRootsAnnotations(trusted.retiredSince));
   if (needsApply(desired, live ? live.get() : nullptr)) {
     auto applied = client_.apply(kube::resources::kConfigMaps, desired, kFieldManager);
     if (!applied)
       return kube::ReconcileResult::retry("writing the trust bundle: " +
                                           applied.error().toString());
   }
+  logRetirements(previous, wasRetired, trusted);
   if (caChanged || bundleChanged) onTrustChanged_();
+  if (trusted.nextDropIn)
+    return kube::ReconcileResult::requeueAfter(
+        std::chrono::ceil<std::chrono::milliseconds>(*trusted.nextDropIn));
   return kube::ReconcileResult::done();
 }
 

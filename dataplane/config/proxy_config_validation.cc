@@ -380,6 +380,16 @@ void validateCluster(const ClusterConfig& cluster, const FieldPath& path, Config
   if (cluster.retries) api::validateRetries(*cluster.retries, path.child("retries"), errors);
   validatePositiveDuration(cluster.connectTimeout, path.child("connectTimeout"), errors);
   if (cluster.tls) validateUpstreamTls(*cluster.tls, path.child("tls"), errors);
+  if (cluster.meshIdentity) {
+    if (!api::parseSpiffeId(*cluster.meshIdentity))
+      errors.push_back(FieldError::invalid(path.child("meshIdentity"), *cluster.meshIdentity,
+                                           "must be spiffe://<trust-domain>/ns/<ns>/sa/<sa>"));
+    if (cluster.tls)
+      errors.push_back(
+          FieldError::forbidden(path.child("meshIdentity"),
+                                "a mesh cluster's TLS is mTLS with the workload identity; "
+                                "it may not also set tls"));
+  }
   validatePool(cluster.pool, path.child("pool"), errors);
 }
 

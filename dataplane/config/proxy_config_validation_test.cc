@@ -456,6 +456,23 @@ TEST(ProxyConfigValidationTest, UpstreamTlsNeedsAServerNameAndAReadableCaFile) {
                           "name or an IP address"));
 }
 
+TEST(ProxyConfigValidationTest, AMeshClusterNamesASpiffeIdAndSetsNoOtherTls) {
+  ProxyConfig c = baseConfig();
+  cluster(c).meshIdentity = "spiffe://cluster.local/ns/shop/sa/orders";
+  EXPECT_THAT(errorsOf(c), ElementsAre());
+  c.clusters.push_back(cluster(c));
+  c.clusters[1].name = "second";
+  c.clusters[1].meshIdentity = "https://orders.shop";
+  c.clusters.push_back(cluster(c));
+  c.clusters[2].name = "third";
+  c.clusters[2].tls = UpstreamTls{.serverName = "orders.shop", .caFile = {}};
+  EXPECT_THAT(errorsOf(c),
+              ElementsAre("clusters[1].meshIdentity: Invalid value: \"https://orders.shop\": must "
+                          "be spiffe://<trust-domain>/ns/<ns>/sa/<sa>",
+                          "clusters[2].meshIdentity: Forbidden: a mesh cluster's TLS is mTLS with "
+                          "the workload identity; it may not also set tls"));
+}
+
 TEST(ProxyConfigValidationTest, TimeoutRules) {
   ProxyConfig c = baseConfig();
   c.timeouts = {.headerRead = 0s, .idle = 0s, .request = Millis(-1), .drain = Millis(-1000)};

@@ -538,7 +538,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
         .received = routed.response.received,
         .connection = std::move(routed.response.connection),
         .cluster = cluster,
-        .poolKey = routed.endpoint->key,
+        .poolKey = routed.endpoint->poolKey,
         .headRequest = isHead_,
         .upgradeRequested = request_.upgrade,
         .keepClient = keepClient && !closeWhenIdle_ && bodyBehind(),

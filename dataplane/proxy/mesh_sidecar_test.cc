@@ -3,7 +3,8 @@
 // substituted original-destination lookup where iptables would REDIRECT. A call goes app →
 // web's outbound listener → mTLS → orders' inbound listener → the application on loopback; the
 // tests check who the application sees as caller, what each side refuses (authorization, plaintext
-// under Strict, a server of the wrong identity, a caller of another CA) and what passes through.
+// under Strict, a server of the wrong identity, a caller of another CA) and what passes through;
+// and a gateway (testing/gateway_harness.h) calling orders over mTLS with its own identity.
 #include <stdlib.h>
 
 #include <atomic>
@@ -25,6 +26,8 @@
 #include "base/testing/eventually.h"
 #include "dataplane/proxy/sidecar_server.h"
 #include "dataplane/proxy/testing/fake_config_server.h"
+#include "dataplane/proxy/testing/gateway_harness.h"
+#include "dataplane/proxy/testing/http_get.h"
 #include "dataplane/proxy/testing/secret_volume.h"
 
 namespace meshgate::dp {
@@ -39,6 +42,8 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 using meshgate::testing::eventually;
 using testing::FakeConfigServer;
+using testing::GatewayHarness;
+using testing::HttpResult;
 using testing::must;
 using testing::PemPair;
 using testing::SecretVolume;
@@ -100,48 +105,9 @@ class PeerEchoApp {
   std::thread thread_;
 };
 
-struct HttpResult {
-  int status = 0;
-  std::string body;
-  std::string error;
-};
-
-// One GET to 127.0.0.1:port with `host` and extra headers, on a connection of its own.
-HttpResult get(uint16_t port, const std::string& host,
-               const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-  asio::io_context context;
-  HttpResult result;
-  auto fetch = [&]() -> asio::awaitable<void> {
-    beast::tcp_stream connection(co_await asio::this_coro::executor);
-    connection.expires_after(5s);
-    auto [connectError] = co_await connection.async_connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kNoThrow);
-    if (connectError) {
-      result.error = "connect: " + connectError.message();
-      co_return;
-    }
-    http::request<http::empty_body> request{http::verb::get, "/", 11};
-    request.set(http::field::host, host);
-    for (const auto& [name, value] : headers)
-      request.set(name, value);
-    auto [writeError, written] = co_await http::async_write(connection, request, kNoThrow);
-    if (writeError) {
-      result.error = "write: " + writeError.message();
-      co_return;
-    }
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    auto [readError, read] = co_await http::async_read(connection, buffer, response, kNoThrow);
-    if (readError) {
-      result.error = "read: " + readError.message();
-      co_return;
-    }
-    result.status = response.result_int();
-    result.body = response.body();
-  };
-  asio::co_spawn(context, fetch(), asio::detached);
-  context.run();
-  return result;
+// One GET / to 127.0.0.1:port with `host` and extra headers, on a connection of its own.
+HttpResult get(uint16_t port, const std::string& host, const testing::HeaderList& headers = {}) {
+  return testing::httpGet(port, "/", host, headers);
 }
 
 std::string snapshotFrame(const nlohmann::json& config) {
@@ -217,20 +183,7 @@ class Sidecar {
     return nlohmann::json::parse(page.body)["boundPorts"].value(listener, uint16_t{0});
   }
   HttpResult adminGet(const std::string& target) {
-    asio::io_context context;
-    HttpResult result;
-    beast::tcp_stream connection(context);
-    connection.expires_after(5s);
-    connection.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->adminPort()));
-    http::request<http::empty_body> request{http::verb::get, target, 11};
-    request.set(http::field::host, "localhost");
-    http::write(connection, request);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(connection, buffer, response);
-    result.status = response.result_int();
-    result.body = response.body();
-    return result;
+    return testing::httpGet(server_->adminPort(), target, "localhost");
   }
 
  private:
@@ -283,6 +236,43 @@ nlohmann::json ordersConfig(const std::string& version, uint16_t appPort, const 
             {"trustDomain", "cluster.local"},
             {"outbound", nlohmann::json::array()},
             {"inbound", {port}}}}};
+}
+
+// A gateway's config as the operator streams it for a Strict MeshService: one route for
+// shop.example.com to orders, whose endpoint is orders' inbound listener and whose cluster names
+// the identity that endpoint must present (meshIdentity).
+nlohmann::json gatewayConfig(const std::string& version, uint16_t ordersInbound,
+                             const std::string& ordersIdentity = kOrders) {
+  return {
+      {"version", version},
+      {"listeners", {{{"name", "http"}, {"address", "0.0.0.0"}, {"port", 8080}}}},
+      {"routes",
+       {{{"metadata", {{"name", "shop"}, {"namespace", "shop"}}},
+         {"spec",
+          {{"hosts", {"shop.example.com"}},
+           {"rules", {{{"backends", {{{"service", "orders"}, {"port", 8080}}}}}}}}}}}},
+      {"clusters",
+       {{{"name", "orders"},
+         {"namespace", "shop"},
+         {"meshIdentity", ordersIdentity},
+         {"targetPorts", {{"8080", ordersInbound}}},
+         {"endpoints", {{{"address", "127.0.0.1"}, {"port", ordersInbound}}}}}}},
+  };
+}
+
+// Sends `config` to a gateway on `operatorServer` (accepting its stream first when `first`) and
+// expects its Ack.
+void serveGateway(FakeConfigServer& operatorServer, const nlohmann::json& config, bool first) {
+  if (first) {
+    ASSERT_EQ(operatorServer.accept(), "");
+    const auto hello = stream::decodeClientMessage(operatorServer.readFrame().value_or(""));
+    ASSERT_TRUE(hello && std::holds_alternative<stream::Hello>(*hello));
+  }
+  ASSERT_TRUE(operatorServer.send(snapshotFrame(config)));
+  const auto reply = stream::decodeClientMessage(operatorServer.readFrame().value_or(""));
+  ASSERT_TRUE(reply) << reply.error();
+  ASSERT_TRUE(std::holds_alternative<stream::Ack>(*reply))
+      << "refused: " << nlohmann::json(std::get<stream::Nack>(*reply).errors).dump();
 }
 
 class MeshSidecarTest : public ::testing::Test {
@@ -446,6 +436,36 @@ TEST_F(MeshSidecarTest, AnAppThatCallsTheSidecarItselfIsRoutedByHost) {
   EXPECT_EQ(response.body, std::string("peer=") + kWeb);
   const HttpResult unknown = get(web_->port("mesh-outbound"), "billing.shop.svc:8080");
   EXPECT_EQ(unknown.status, 404);
+}
+
+TEST_F(MeshSidecarTest, AGatewayCallsAStrictServiceOverMtlsWithItsOwnIdentity) {
+  // orders admits the gateway's service account (and not web): a plaintext caller would get 403.
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict",
+                              nlohmann::json::array({{{"namespace", "meshgate-system"},
+                                                      {"serviceAccount", "meshgate-gateway"}}})));
+  FakeConfigServer gatewayOperator(ca_.server(), ca_.caPem());
+  GatewayHarness gateway(ca_, gatewayOperator.url());
+  serveGateway(gatewayOperator, gatewayConfig("g1", orders_->port("mesh-inbound")), true);
+
+  const HttpResult response = gateway.get("/", "shop.example.com");
+  EXPECT_EQ(response.status, 200) << response.error << response.body;
+  EXPECT_EQ(response.body, std::string("peer=") + testing::kGatewaySpiffeId);
+  EXPECT_THAT(gateway.admin("/identity").body, HasSubstr(testing::kGatewaySpiffeId));
+
+  // The endpoint must be the workload the cluster names: orders is not web.
+  serveGateway(gatewayOperator, gatewayConfig("g2", orders_->port("mesh-inbound"), kWeb), false);
+  EXPECT_EQ(gateway.get("/", "shop.example.com").status, 503);
+}
+
+TEST_F(MeshSidecarTest, AGatewayTheAuthorizationDoesNotNameGets403) {
+  orders_->serve(ordersConfig("o1", app_.port(), "Strict",
+                              nlohmann::json::array({{{"serviceAccount", "web"}}})));
+  FakeConfigServer gatewayOperator(ca_.server(), ca_.caPem());
+  GatewayHarness gateway(ca_, gatewayOperator.url());
+  serveGateway(gatewayOperator, gatewayConfig("g1", orders_->port("mesh-inbound")), true);
+  const HttpResult response = gateway.get("/", "shop.example.com");
+  EXPECT_EQ(response.status, 403) << response.error << response.body;
+  EXPECT_THAT(response.body, HasSubstr(testing::kGatewaySpiffeId));
 }
 
 }  // namespace

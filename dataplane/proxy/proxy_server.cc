@@ -285,10 +285,13 @@ void ProxyServer::installBootstrap() {
 }
 
 void ProxyServer::onIdentityChanged() {
-  if (!meshSource_ || draining_) return;
-  ProxyConfig again = *meshSource_;
+  if (draining_) return;
+  // A sidecar compiles its mesh section again; a gateway its config (its mesh clusters).
+  std::optional<ProxyConfig> again = meshSource_;
+  if (!again && !options_.sidecar && current_) again = current_->config();
+  if (!again) return;
   const ConfigOrigin origin = origin_;
-  if (auto error = install(std::move(again), origin, "recompiled with the workload identity");
+  if (auto error = install(std::move(*again), origin, "recompiled with the workload identity");
       !error.empty())
     refuse("recompiled with the workload identity", error);
 }
@@ -535,6 +538,16 @@ int ProxyServer::run() {
              [this](bool connected) {
                stats_.controlPlaneConnected.with({}).set(connected ? 1 : 0);
              }});
+    // The gateway's identity (the stream's client certificate) also originates mTLS to the
+    // workloads of mesh clusters (ClusterConfig::meshIdentity); a renewed one is picked up.
+    if (!gateway.stream.certDir.empty()) {
+      identity_ = std::make_unique<WorkloadIdentityWatcher>(
+          gateway.stream.certDir, [] { return std::chrono::system_clock::now(); },
+          &stats_.identityReloads);
+      identity_->reload("start");
+      identity_->setOnChange([this] { onIdentityChanged(); });
+      identity_->watch(main_, WorkloadIdentityWatcher::kDefaultPollInterval);
+    }
     loadPersistedSnapshot();
     // The admin listener serves /ready (503 until a config serves) before any config.
     const ListenAddress admin = gateway.overrides.admin.value_or(ListenAddress{"127.0.0.1", 15000});

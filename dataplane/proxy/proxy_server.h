@@ -104,8 +104,8 @@ class ProxyServer {
                                                 const nlohmann::json& document);
   // Serves the persisted snapshot when there is a valid one. Main thread, at start.
   void loadPersistedSnapshot();
-  // Sidecar mode: the config served before the operator's, and the reaction to a new or dropped
-  // workload identity (the current config is compiled again with it). Main thread.
+  // Sidecar mode: the config served before the operator's. Both modes: the reaction to a new or
+  // dropped workload identity (the current config is compiled again with it). Main thread.
   void installBootstrap();
   void onIdentityChanged();
   bool sidecarHasIdentity() const;
@@ -149,8 +149,8 @@ class ProxyServer {
   std::unique_ptr<metrics::ProbeServer> admin_;
   metrics::CollectorHandle collector_;
   ConfigStreamClientSharedPtr stream_;                 // gateway mode
-  std::unique_ptr<WorkloadIdentityWatcher> identity_;  // sidecar mode
-  // Sidecar mode, main thread: the identity the current snapshot was built with, and the config
+  std::unique_ptr<WorkloadIdentityWatcher> identity_;  // sidecar mode; gateway: its --cert-dir
+  // Main thread: the identity the current snapshot was built with, and (sidecar mode) the config
   // it was expanded from (compiled again when the identity changes).
   WorkloadIdentitySharedPtr installedIdentity_;
   std::optional<ProxyConfig> meshSource_;

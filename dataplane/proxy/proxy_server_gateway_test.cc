@@ -28,6 +28,7 @@
 
 #include "dataplane/proxy/persisted_snapshot.h"
 #include "dataplane/proxy/testing/fake_config_server.h"
+#include "dataplane/proxy/testing/gateway_harness.h"
 
 namespace meshgate::dp {
 namespace {
@@ -40,6 +41,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace std::chrono_literals;
 using testing::FakeConfigServer;
+using testing::GatewayHarness;
+using testing::HttpResult;
 using testing::StreamCertificates;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
@@ -93,48 +96,6 @@ class Backend {
   std::thread thread_;
 };
 
-struct HttpResult {
-  int status = 0;
-  std::string body;
-  std::string error;
-};
-
-asio::awaitable<void> fetch(uint16_t port, std::string target, std::string host,
-                            HttpResult* result) {
-  beast::tcp_stream connection(co_await asio::this_coro::executor);
-  connection.expires_after(5s);
-  auto [connectError] = co_await connection.async_connect(
-      asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), kNoThrow);
-  if (connectError) {
-    result->error = "connect: " + connectError.message();
-    co_return;
-  }
-  http::request<http::empty_body> request{http::verb::get, target, 11};
-  request.set(http::field::host, host);
-  auto [writeError, written] = co_await http::async_write(connection, request, kNoThrow);
-  if (writeError) {
-    result->error = "write: " + writeError.message();
-    co_return;
-  }
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  auto [readError, read] = co_await http::async_read(connection, buffer, response, kNoThrow);
-  if (readError) {
-    result->error = "read: " + readError.message();
-    co_return;
-  }
-  result->status = response.result_int();
-  result->body = response.body();
-}
-
-HttpResult get(uint16_t port, const std::string& target, const std::string& host = "localhost") {
-  asio::io_context context;
-  HttpResult result;
-  asio::co_spawn(context, fetch(port, target, host, &result), asio::detached);
-  context.run();
-  return result;
-}
-
 std::string snapshotFrame(const nlohmann::json& config) {
   return stream::encode(
       stream::ServerMessage(stream::Snapshot{config["version"].get<std::string>(), config}));
@@ -158,52 +119,10 @@ nlohmann::json gatewayConfig(const std::string& version, uint16_t backendPort) {
   };
 }
 
-// ProxyServer::run() on a thread of its own, stopped by requestStop().
-class GatewayHarness {
- public:
-  GatewayHarness(const StreamCertificates& certs, const std::string& url,
-                 const std::string& snapshotFile = {}) {
-    ProxyServerOptions options;
-    options.concurrency = 1;
-    GatewayOptions gateway;
-    gateway.stream.endpoint = *parseControlPlaneUrl(url);
-    gateway.stream.certDir = certs.certDir();
-    gateway.stream.hello = {.node = "gateway~test",
-                            .mode = std::string(stream::kModeGateway),
-                            .ingressClass = "meshgate",
-                            .version = "",
-                            .proxyVersion = kProxyVersion};
-    gateway.stream.backoffBase = 10ms;
-    gateway.stream.backoffCap = 100ms;
-    gateway.snapshotFile = snapshotFile;
-    gateway.overrides.http = ListenAddress{"127.0.0.1", 0};
-    gateway.overrides.https = ListenAddress{"127.0.0.1", 0};
-    gateway.overrides.admin = ListenAddress{"127.0.0.1", 0};
-    options.gateway = std::move(gateway);
-    server_ = std::make_unique<ProxyServer>(std::move(options));
-    thread_ = std::thread([this] { exitCode_ = server_->run(); });
-    if (!eventually([this] { return server_->adminPort() != 0; })) {
-      server_->requestStop();
-      thread_.join();
-      throw std::runtime_error("the admin listener did not start");
-    }
-  }
-  ~GatewayHarness() {
-    server_->requestStop();
-    thread_.join();
-  }
-
-  ProxyServer& server() { return *server_; }
-  HttpResult admin(const std::string& target) { return get(server_->adminPort(), target); }
-  nlohmann::json configDump() { return nlohmann::json::parse(admin("/config_dump").body); }
-  uint16_t httpPort() { return configDump()["boundPorts"]["http"].get<uint16_t>(); }
-  HttpResult shop() { return get(httpPort(), "/", "shop.example.com"); }
-
- private:
-  std::unique_ptr<ProxyServer> server_;
-  std::thread thread_;
-  int exitCode_ = -1;
-};
+// A GET for shop.example.com through the gateway's http listener.
+HttpResult shop(GatewayHarness& gateway) {
+  return gateway.get("/", "shop.example.com");
+}
 
 stream::ClientMessage decodeClient(const std::optional<std::string>& frame) {
   if (!frame) throw std::runtime_error("no frame");
@@ -244,7 +163,7 @@ TEST(ProxyServerGatewayTest, IsNotReadyUntilTheFirstConfigThenServesAndAcksIt) {
   EXPECT_EQ(dump["config"]["listeners"][0]["address"], "127.0.0.1");
   EXPECT_EQ(dump["config"]["admin"]["address"], "127.0.0.1");
 
-  const HttpResult response = gateway.shop();
+  const HttpResult response = shop(gateway);
   EXPECT_EQ(response.status, 200) << response.error;
   EXPECT_EQ(response.body, "from-shop");
 
@@ -293,7 +212,7 @@ TEST(ProxyServerGatewayTest, ConnectionsBeyondTheLimitAreAnswered503AndCounted) 
   IdleConnection second(gateway.httpPort(), "shop.example.com");
   ASSERT_EQ(first.status(), 200);
   ASSERT_EQ(second.status(), 200);
-  const HttpResult shed = gateway.shop();
+  const HttpResult shed = shop(gateway);
   EXPECT_EQ(shed.status, 503) << shed.error;
   EXPECT_EQ(shed.body, "over capacity: too many connections\n");
   EXPECT_THAT(gateway.admin("/stats").body,
@@ -302,7 +221,7 @@ TEST(ProxyServerGatewayTest, ConnectionsBeyondTheLimitAreAnswered503AndCounted) 
 
   // A connection that goes frees its place.
   first.close();
-  EXPECT_TRUE(eventually([&] { return gateway.shop().status == 200; }));
+  EXPECT_TRUE(eventually([&] { return shop(gateway).status == 200; }));
   EXPECT_EQ(gateway.server().servingVersion(), "v1");
 }
 
@@ -330,7 +249,7 @@ TEST(ProxyServerGatewayTest, NacksAnInvalidSnapshotAndKeepsServingThePreviousOne
                   {"spec.rules[0].backends[0].service: Not found: \"nope\": no cluster of that "
                    "name"}}}}));
   EXPECT_EQ(gateway.server().servingVersion(), "v2");
-  EXPECT_EQ(gateway.shop().body, "from-shop") << "the route's last good form serves on";
+  EXPECT_EQ(shop(gateway).body, "from-shop") << "the route's last good form serves on";
 
   // An error outside any route refuses the whole snapshot.
   nlohmann::json invalid = gatewayConfig("v3", backend.port());
@@ -353,7 +272,7 @@ TEST(ProxyServerGatewayTest, NacksAnInvalidSnapshotAndKeepsServingThePreviousOne
   EXPECT_THAT(std::get<stream::Nack>(mismatch).errors.at(0), HasSubstr("version mismatch"));
 
   EXPECT_EQ(gateway.server().servingVersion(), "v2");
-  const HttpResult response = gateway.shop();
+  const HttpResult response = shop(gateway);
   EXPECT_EQ(response.status, 200) << response.error;
   EXPECT_EQ(response.body, "from-shop");
   const nlohmann::json dump = gateway.configDump();
@@ -382,7 +301,7 @@ TEST(ProxyServerGatewayTest, ServesThePersistedSnapshotBeforeTheOperatorAnswers)
   nlohmann::json dump = gateway.configDump();
   EXPECT_EQ(dump["source"]["kind"], "persistedSnapshot");
   EXPECT_EQ(dump["source"]["path"], snapshotFile);
-  const HttpResult response = gateway.shop();
+  const HttpResult response = shop(gateway);
   EXPECT_EQ(response.status, 200) << response.error;
 
   ASSERT_EQ(operatorServer.accept(), "");

@@ -98,6 +98,16 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     snapshot->listeners_.push_back(std::move(runtime));
   }
 
+  // The workload identity's mTLS contexts: a sidecar's listeners and calls, and a gateway's calls
+  // to mesh clusters (meshIdentity).
+  const bool meshClusters = std::any_of(cfg.clusters.begin(), cfg.clusters.end(),
+                                        [](const auto& c) { return c.meshIdentity.has_value(); });
+  if (identity && (cfg.mesh || meshClusters)) {
+    auto tls = buildMeshTls(*identity);
+    if (!tls) return "workload identity: " + tls.error();
+    snapshot->meshTls_ = std::move(*tls);
+  }
+
   if (previous != nullptr && previous->config_.routes == cfg.routes) {
     snapshot->table_ = previous->table_;
   } else {
@@ -204,6 +214,22 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
           if (!tls) return "cluster " + clusterName + ": " + tls.error();
           runtime.tls = std::move(*tls);
         }
+        std::string security;
+        if (cluster.tls)
+          security = "+tls:" + cluster.tls->serverName + "," + cluster.tls->caFile.value_or("");
+        if (cluster.meshIdentity) security = "+mtls:" + *cluster.meshIdentity;
+        for (auto& endpoint : runtime.endpoints)
+          endpoint.poolKey = endpoint.key + security;
+        if (cluster.meshIdentity) {
+          // Without a workload identity the calls fail; they never go out in plaintext.
+          runtime.tls = snapshot->meshTls_.client;
+          runtime.peerIdentity = *cluster.meshIdentity;
+          if (!runtime.tls)
+            snapshot->warnings_.push_back("cluster " + clusterName + " calls mesh workload " +
+                                          *cluster.meshIdentity +
+                                          " but this proxy has no workload identity: its calls "
+                                          "fail until one loads");
+        }
         runtime.connectionsActive = &stats.upstreamActive.with({clusterName});
         runtime.connectionsOpened = &stats.upstreamTotal.with({clusterName});
         runtime.retried = &stats.retries.with({clusterName});
@@ -292,11 +318,6 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     }
   }
   if (cfg.mesh) {
-    if (identity) {
-      auto tls = buildMeshTls(*identity);
-      if (!tls) return "workload identity: " + tls.error();
-      snapshot->meshTls_ = std::move(*tls);
-    }
     snapshot->mesh_ = MeshTable::build(cfg, snapshot->rules_);
     // Calls to a mesh service originate mTLS with the workload certificate.
     for (const auto& target : snapshot->mesh_->outboundTargets()) {
@@ -305,6 +326,8 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
         Cluster& cluster = snapshot->clusters_[backend.cluster];
         cluster.tls = snapshot->meshTls_.client;
         cluster.peerIdentity = target.identity;
+        for (auto& endpoint : cluster.endpoints)
+          endpoint.poolKey = endpoint.key + "+mtls:" + target.identity;
       }
     }
   }

@@ -37,7 +37,11 @@ enum class HashSource { None, Header, Cookie, SourceIP };
 
 struct UpstreamEndpoint {
   boost::asio::ip::tcp::endpoint address;
-  std::string key;  // "127.0.0.2:9000", the stats label and pool key
+  std::string key;  // "127.0.0.2:9000", the stats and health label
+  // `key` plus how the cluster secures a connection ("+tls:<serverName>", "+mtls:<SPIFFE ID>"):
+  // an idle connection is reused only by a cluster that would have opened the same one, in this
+  // snapshot or a later one.
+  std::string poolKey;
   uint32_t weight = 1;
   const std::map<std::string, std::string>* labels = nullptr;
   std::shared_ptr<EndpointHealth> health;
@@ -135,8 +139,9 @@ class Snapshot {
   const ListenerRuntime* listener(std::string_view name) const;
   // The compiled route table (shared with the previous snapshot when the routes did not change).
   const RouteTable* routeTable() const { return table_.get(); }
-  // Sidecar mode (config().mesh set): the mesh lookups, and the mTLS contexts of the workload
-  // identity the snapshot was built with (null server/client without one).
+  // Sidecar mode (config().mesh set): the mesh lookups. The mTLS contexts of the workload
+  // identity the snapshot was built with (sidecar mode, or a gateway with mesh clusters; null
+  // server/client without one).
   const MeshTable* mesh() const { return mesh_ ? &*mesh_ : nullptr; }
   const MeshTlsContexts& meshTls() const { return meshTls_; }
 

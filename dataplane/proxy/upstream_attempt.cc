@@ -145,7 +145,7 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
   const bool replayable = request.body.complete() && isIdempotent(request.method);
 
   // A pooled connection first (checked for a close or stray bytes while it sat idle).
-  UpstreamConnectionPtr connection = context.worker.pool().take(request.endpoint.key);
+  UpstreamConnectionPtr connection = context.worker.pool().take(request.endpoint.poolKey);
   bool reused = connection != nullptr;
   AttemptResult result;
   for (;;) {

@@ -1,5 +1,6 @@
 // UpstreamPool: one worker's idle keep-alive connections to upstream endpoints, keyed by endpoint
-// ("127.0.0.2:9000", plus "+tls" for TLS clusters). A connection is taken for one request and
+// and how it was secured (UpstreamEndpoint::poolKey: "127.0.0.2:9000", "…+tls:<serverName>,<CA>",
+// "…+mtls:<SPIFFE ID>"). A connection is taken for one request and
 // given back only when its response ended cleanly with keep-alive. Before reuse, a non-blocking
 // MSG_PEEK tells whether the server closed it (or sent something unsolicited) while it sat idle;
 // such a connection is dropped instead of failing a request. The check costs a system call and is

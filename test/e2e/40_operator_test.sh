@@ -261,6 +261,15 @@ test_two_operators_one_leader_and_failover_on_kill() {
   wait "$survivor" 2>/dev/null || true
 }
 
+# The published trust bundle, read once, names root $1 (SHA-256, lower-case hex) as retired and
+# still holds $2 roots.
+_bundle_retires_and_holds() {
+  local bundle
+  bundle=$(kubectl get configmap meshgate-ca-bundle -n meshgate-system \
+    -o jsonpath='{.metadata.annotations.meshgate\.io/retired-roots}{"\n"}{.data.ca\.crt}') || return 1
+  grep -q "\"$1\"" <<<"$bundle" && [ "$(grep -c 'BEGIN CERTIFICATE' <<<"$bundle")" = "$2" ]
+}
+
 # Last in this file: it leaves the cluster with a rotated CA (later suites verify against the
 # published bundle, whichever root it holds).
 test_ca_rotation_overlaps_then_drops_the_old_root() {
@@ -270,7 +279,7 @@ test_ca_rotation_overlaps_then_drops_the_old_root() {
   log=$(mktemp)
   dir=$(mktemp -d)
   trap '_stop_operator; rm -rf $log $dir' RETURN
-  _start_operator "$log" --leader-elect --leader-election-id e2e-rotate
+  _start_operator "$log" --leader-elect --leader-election-id e2e-rotate --trust-bundle-grace 5s
   _apply_static_ms "$ns" payments
   wait_for 30 kubectl get secret meshgate-identity-payments -n "$ns"
   kubectl get secret meshgate-ca -n meshgate-system -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/old.pem"
@@ -287,12 +296,20 @@ test_ca_rotation_overlaps_then_drops_the_old_root() {
   step "the leaf is re-issued by the new root"
   wait_for 30 bash -c "kubectl get secret meshgate-identity-payments -n $ns -o jsonpath='{.data.tls\\.crt}' | base64 -d >'$dir/leaf-after.pem' && openssl verify -CAfile '$dir/new.pem' '$dir/leaf-after.pem'"
 
-  step "the bundle overlapped (both roots) while old leaves lived, then holds only the new root"
+  step "the bundle overlapped (both roots) while old leaves lived and for the grace after the last, then holds only the new root"
   grep 'trust:' "$log"  # shown when the test fails
   grep -qE '\(rotated\), bundle of [2-9] root' "$log"
-  local newfp
+  local oldfp newfp retired_at dropped_at
+  oldfp=$(openssl x509 -in "$dir/old.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
   newfp=$(openssl x509 -in "$dir/new.pem" -noout -fingerprint -sha256)
+  wait_for 30 _bundle_retires_and_holds "$oldfp" 2
   wait_for 30 bash -c "[ \"\$(kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.data.ca\\.crt}' | grep -c 'BEGIN CERTIFICATE')\" = 1 ]"
+  assert_eq "" "$(kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.metadata.annotations.meshgate\.io/retired-roots}')" "no root left retired"
+  retired_at=$(_log_ms "$log" 'signs no leaf any more, kept for 5s')
+  dropped_at=$(_log_ms "$log" 'dropped retired root')
+  echo "old root dropped $((dropped_at - retired_at)) ms after it signed its last leaf (grace 5s)"
+  # Both lines follow a write to the apiserver: allow for the first one being slower.
+  [ $((dropped_at - retired_at)) -ge 4000 ] || { grep 'trust:' "$log"; echo "the old root left before its grace" >&2; return 1; }
   assert_eq "$newfp" "$(kubectl get configmap meshgate-ca-bundle -n meshgate-system -o jsonpath='{.data.ca\.crt}' | openssl x509 -noout -fingerprint -sha256)"
   wait_for 30 bash -c "[ \"\$(kubectl get secret meshgate-identity-payments -n $ns -o jsonpath='{.data.ca\\.crt}' | base64 -d | grep -c 'BEGIN CERTIFICATE')\" = 1 ]"
   expect_fail openssl verify -CAfile "$dir/old.pem" "$dir/leaf-after.pem" >/dev/null
