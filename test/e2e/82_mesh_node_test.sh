@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # The mesh on the real node (docs/MESH.md): meshgate installed with `kubectl apply -k`, three
-# injected workloads in one namespace — orders (three replicas, Strict mTLS, callable by web
-# only), web and intruder — whose unmodified applications call http://orders.<ns>.svc:8080/.
-# Their traffic is captured by the init container's rules and carried by the sidecars: web gets
-# 200 over mTLS and orders' application sees web's SPIFFE ID; intruder gets 403; a client without
-# a sidecar is refused under Strict and served under Permissive; calls are balanced over the three
-# replicas, a replica killed under load costs no request, and neither does a CA rotation. Tests run in file order and build on
-# one another: the first installs, the last removes. Run by test/e2e/run.sh only when the cluster
-# has a node (MESHGATE_NODE=1).
+# injected workloads in one namespace — orders (three replicas, Strict mTLS, callable by web and
+# the gateway only), web and intruder — whose unmodified applications call
+# http://orders.<ns>.svc:8080/. Their traffic is captured by the init container's rules and
+# carried by the sidecars: web gets 200 over mTLS and orders' application sees web's SPIFFE ID;
+# intruder gets 403; a caller certificate expired or of a foreign CA is refused; an ApiRoute reaches orders through the gateway pods, which call it over mTLS
+# with the gateway's identity; a client without a sidecar is refused under Strict and served
+# under Permissive; calls are balanced over the three replicas, a replica killed under load costs
+# no request, and neither does a CA rotation. Tests run in file order and build on one another:
+# the first installs, the last removes. Run by test/e2e/run.sh only when the cluster has a node
+# (MESHGATE_NODE=1).
 
 _mesh_ns=e2e-mesh
 _plain_ns=e2e-mesh-plain
@@ -89,7 +91,7 @@ test_install_and_three_injected_workloads_with_their_identities() {
       { _explain_pods meshgate-system; return 1; }
   done
 
-  step "MeshServices orders (Strict, only web may call), web and intruder; their identities"
+  step "MeshServices orders (Strict, only web and the gateway may call), web and intruder; their identities"
   ensure_namespace "$_mesh_ns"
   kubectl label namespace "$_mesh_ns" meshgate.io/inject=enabled --overwrite >/dev/null
   kubectl apply -n "$_mesh_ns" -f - >/dev/null <<'YAML'
@@ -114,7 +116,7 @@ spec:
   ports: [{name: http, port: 8080, targetPort: 8080}]
   mtls: {mode: Strict}
   authorization:
-    allow: [{serviceAccount: web}]
+    allow: [{serviceAccount: web}, {namespace: meshgate-system, serviceAccount: meshgate-gateway}]
   retries: {attempts: 3, retryOn: [connect-failure, reset, gateway-error]}
   outlierDetection: {consecutiveErrors: 1, interval: 1s, baseEjectionTime: 30s}
 ---
@@ -174,6 +176,97 @@ test_a_caller_the_authorization_does_not_name_gets_403() {
   response=$(_call "$_mesh_ns" intruder "$_orders_url/headers")
   assert_contains "$response" "HTTP/1.1 403"
   assert_contains "$response" "spiffe://cluster.local/ns/$_mesh_ns/sa/intruder may not call $_mesh_ns/orders"
+}
+
+# _orders_over_tls CERT KEY — the status an orders replica's sidecar answers over TLS (from the
+# host, to the pod's application port, captured to 15006) to a client presenting CERT; 000 when
+# the handshake is refused. The server is not verified: the sidecar's refusal is under test.
+_orders_over_tls() {
+  curl -s -k --max-time 5 --cert "$1" --key "$2" -o /dev/null -w '%{http_code}' \
+    "https://$(_pod_ip "$_mesh_ns" app=orders):8080/" || true
+}
+
+# _sign_leaf DIR NAME CA_CERT CA_KEY START END — DIR/NAME.crt (and .key): web's SPIFFE ID, signed
+# by the given CA, valid from START to END (YYYYMMDDHHMMSSZ), as openssl ca lets one back-date.
+_sign_leaf() {
+  local dir=$1 name=$2
+  mkdir -p "$dir/ca-$name"
+  touch "$dir/ca-$name/index.txt"
+  cat >"$dir/ca-$name/ca.cnf" <<CNF
+[ca]
+default_ca = leaf
+[leaf]
+database = $dir/ca-$name/index.txt
+new_certs_dir = $dir/ca-$name
+serial = $dir/ca-$name/serial
+default_md = sha256
+policy = any
+copy_extensions = none
+x509_extensions = workload
+[any]
+commonName = optional
+[workload]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth,clientAuth
+subjectAltName = URI:spiffe://cluster.local/ns/$_mesh_ns/sa/web
+CNF
+  openssl rand -hex 16 >"$dir/ca-$name/serial"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+    -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+  openssl ca -batch -config "$dir/ca-$name/ca.cnf" -cert "$3" -keyfile "$4" -startdate "$5" \
+    -enddate "$6" -in "$dir/$name.csr" -out "$dir/$name.crt" -notext 2>/dev/null
+}
+
+test_a_caller_certificate_expired_or_of_another_ca_is_refused() {
+  local dir
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' RETURN
+  kubectl get secret meshgate-ca -n meshgate-system -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/mesh-ca.crt"
+  kubectl get secret meshgate-ca -n meshgate-system -o jsonpath='{.data.tls\.key}' | base64 -d >"$dir/mesh-ca.key"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "/CN=foreign-ca" -keyout "$dir/foreign-ca.key" -out "$dir/foreign-ca.crt" 2>/dev/null
+
+  step "a leaf of the mesh CA naming web, valid now: orders answers 200 (the control)"
+  _sign_leaf "$dir" valid "$dir/mesh-ca.crt" "$dir/mesh-ca.key" \
+    "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 hour' +%Y%m%d%H%M%SZ)"
+  assert_eq 200 "$(_orders_over_tls "$dir/valid.crt" "$dir/valid.key")" "a valid caller certificate"
+
+  step "the same identity signed by the mesh CA but expired an hour ago: the handshake is refused"
+  _sign_leaf "$dir" expired "$dir/mesh-ca.crt" "$dir/mesh-ca.key" \
+    "$(date -u -d '-2 hours' +%Y%m%d%H%M%SZ)" "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)"
+  assert_eq 000 "$(_orders_over_tls "$dir/expired.crt" "$dir/expired.key")" "an expired caller certificate"
+
+  step "the same identity signed by a CA the mesh does not trust: the handshake is refused"
+  _sign_leaf "$dir" foreign "$dir/foreign-ca.crt" "$dir/foreign-ca.key" \
+    "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" "$(date -u -d '+1 hour' +%Y%m%d%H%M%SZ)"
+  assert_eq 000 "$(_orders_over_tls "$dir/foreign.crt" "$dir/foreign.key")" "a foreign-CA caller certificate"
+}
+
+test_an_api_route_reaches_the_strict_service_over_mtls_as_the_gateway() {
+  local gateway_ip response
+  step "an ApiRoute to orders, served by the gateway Deployment"
+  kubectl rollout status -n meshgate-system deployment/meshgate-gateway --timeout=120s ||
+    { _explain_pods meshgate-system; return 1; }
+  kubectl apply -n "$_mesh_ns" -f - >/dev/null <<'YAML'
+apiVersion: meshgate.io/v1alpha1
+kind: ApiRoute
+metadata: {name: orders}
+spec:
+  ingressClassName: meshgate
+  hosts: [orders.mesh.e2e.test]
+  rules:
+    - backends: [{service: orders, port: 8080}]
+YAML
+  wait_for 60 bash -c "[ \"\$(kubectl get apiroute orders -n $_mesh_ns -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}')\" = True ]"
+
+  step "through the gateway's ClusterIP: 200, and orders' application sees the gateway's SPIFFE ID"
+  gateway_ip=$(kubectl get service meshgate-gateway -n meshgate-system -o jsonpath='{.spec.clusterIP}')
+  wait_for 30 curl -sf --max-time 3 -H 'Host: orders.mesh.e2e.test' "http://$gateway_ip/headers"
+  response=$(curl -sf --max-time 3 -H 'Host: orders.mesh.e2e.test' "http://$gateway_ip/headers")
+  assert_eq "spiffe://cluster.local/ns/meshgate-system/sa/meshgate-gateway" \
+    "$(jq -r '.headers["x-meshgate-peer-identity"]' <<<"$response")"
+  kubectl delete apiroute orders -n "$_mesh_ns" --wait=true >/dev/null
 }
 
 test_plaintext_is_refused_under_strict_and_served_under_permissive() {
