@@ -209,7 +209,7 @@ void renderSnapshot(const std::string& ingressClass, const OfflineCluster& clust
   const op::GatewayCaches caches = cluster.gatewayCaches();
   const op::GatewayRoutes routes = op::buildGatewayRoutes(caches, ingressClass);
   const op::GatewaySnapshot snapshot =
-      op::assembleGatewaySnapshot(routes, caches, op::GatewayListenerPorts{});
+      op::assembleGatewaySnapshot(routes, caches, op::GatewayBuildOptions{});
   RenderedDocument document{"", "", ingressClass, {}, {}};
   document.comments.push_back("The snapshot a gateway of ingress class " + ingressClass +
                               " receives (ProxyConfig, docs/PROXY_CONFIG.md).");
