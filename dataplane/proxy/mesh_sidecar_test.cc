@@ -47,6 +47,7 @@ using testing::HttpResult;
 using testing::must;
 using testing::PemPair;
 using testing::SecretVolume;
+using testing::snapshotFrame;
 using testing::StreamCertificates;
 
 constexpr char kWeb[] = "spiffe://cluster.local/ns/shop/sa/web";
@@ -108,11 +109,6 @@ class PeerEchoApp {
 // One GET / to 127.0.0.1:port with `host` and extra headers, on a connection of its own.
 HttpResult get(uint16_t port, const std::string& host, const testing::HeaderList& headers = {}) {
   return testing::httpGet(port, "/", host, headers);
-}
-
-std::string snapshotFrame(const nlohmann::json& config) {
-  return stream::encode(
-      stream::ServerMessage(stream::Snapshot{config["version"].get<std::string>(), config}));
 }
 
 // A sidecar on its own thread: its identity volume, its fake operator, its original-destination
@@ -243,21 +239,7 @@ nlohmann::json ordersConfig(const std::string& version, uint16_t appPort, const 
 // the identity that endpoint must present (meshIdentity).
 nlohmann::json gatewayConfig(const std::string& version, uint16_t ordersInbound,
                              const std::string& ordersIdentity = kOrders) {
-  return {
-      {"version", version},
-      {"listeners", {{{"name", "http"}, {"address", "0.0.0.0"}, {"port", 8080}}}},
-      {"routes",
-       {{{"metadata", {{"name", "shop"}, {"namespace", "shop"}}},
-         {"spec",
-          {{"hosts", {"shop.example.com"}},
-           {"rules", {{{"backends", {{{"service", "orders"}, {"port", 8080}}}}}}}}}}}},
-      {"clusters",
-       {{{"name", "orders"},
-         {"namespace", "shop"},
-         {"meshIdentity", ordersIdentity},
-         {"targetPorts", {{"8080", ordersInbound}}},
-         {"endpoints", {{{"address", "127.0.0.1"}, {"port", ordersInbound}}}}}}},
-  };
+  return testing::shopGatewayConfig(version, "orders", 8080, ordersInbound, ordersIdentity);
 }
 
 // Sends `config` to a gateway on `operatorServer` (accepting its stream first when `first`) and

@@ -43,6 +43,7 @@ using namespace std::chrono_literals;
 using testing::FakeConfigServer;
 using testing::GatewayHarness;
 using testing::HttpResult;
+using testing::snapshotFrame;
 using testing::StreamCertificates;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
@@ -96,27 +97,9 @@ class Backend {
   std::thread thread_;
 };
 
-std::string snapshotFrame(const nlohmann::json& config) {
-  return stream::encode(
-      stream::ServerMessage(stream::Snapshot{config["version"].get<std::string>(), config}));
-}
-
-// A gateway config as the operator streams it: listener "http" (on a fixed port the gateway's
-// --http-address overrides), one route for shop.example.com to the backend.
+// A gateway config for one route for shop.example.com to the backend.
 nlohmann::json gatewayConfig(const std::string& version, uint16_t backendPort) {
-  return {
-      {"version", version},
-      {"listeners", {{{"name", "http"}, {"address", "0.0.0.0"}, {"port", 8080}}}},
-      {"routes",
-       {{{"metadata", {{"name", "shop"}, {"namespace", "shop"}}},
-         {"spec",
-          {{"hosts", {"shop.example.com"}},
-           {"rules", {{{"backends", {{{"service", "shop"}, {"port", 80}}}}}}}}}}}},
-      {"clusters",
-       {{{"name", "shop"},
-         {"namespace", "shop"},
-         {"endpoints", {{{"address", "127.0.0.1"}, {"port", backendPort}}}}}}},
-  };
+  return testing::shopGatewayConfig(version, "shop", 80, backendPort);
 }
 
 // A GET for shop.example.com through the gateway's http listener.

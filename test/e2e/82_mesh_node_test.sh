@@ -4,10 +4,11 @@
 # the gateway only), web and intruder — whose unmodified applications call
 # http://orders.<ns>.svc:8080/. Their traffic is captured by the init container's rules and
 # carried by the sidecars: web gets 200 over mTLS and orders' application sees web's SPIFFE ID;
-# intruder gets 403; a caller certificate expired or of a foreign CA is refused; an ApiRoute reaches orders through the gateway pods, which call it over mTLS
-# with the gateway's identity; a client without a sidecar is refused under Strict and served
-# under Permissive; calls are balanced over the three replicas, a replica killed under load costs
-# no request, and neither does a CA rotation. Tests run in file order and build on one another:
+# intruder gets 403; a caller certificate expired or of a foreign CA is refused; an ApiRoute
+# reaches orders through the gateway pods, which call it over mTLS with the gateway's identity; a
+# client without a sidecar is refused under Strict and served under Permissive; calls are
+# balanced over the three replicas, and no request fails for a replica killed under load, one
+# answering errors (ejected) or a CA rotation. Tests run in file order and build on one another:
 # the first installs, the last removes. Run by test/e2e/run.sh only when the cluster has a node
 # (MESHGATE_NODE=1).
 
@@ -347,6 +348,39 @@ _sidecar_serves_new_leaf() {
   local serial
   serial=$(_identity_serial "$_mesh_ns" "$1")
   [ -n "$serial" ] && [ "$serial" != "$2" ]
+}
+
+# _app_requests POD — requests orders' application in POD has read so far (asked on loopback,
+# which the capture leaves alone).
+_app_requests() {
+  kubectl exec -n "$_mesh_ns" "$1" -c app -- meshgate-test-backend call http://127.0.0.1:8080/requests |
+    tail -n 1
+}
+
+# _broken_replica POD on|off — orders' application in POD answers 503 to everything, or no more.
+_broken_replica() {
+  kubectl exec -n "$_mesh_ns" "$1" -c app -- meshgate-test-backend call --method POST \
+    "http://127.0.0.1:8080/control/errors?state=$2" >/dev/null
+}
+
+test_a_replica_answering_errors_is_ejected_and_costs_no_request() {
+  local pod ip before after summary
+  pod=$(kubectl get pods -n "$_mesh_ns" -l app=orders -o jsonpath='{.items[0].metadata.name}')
+  ip=$(kubectl get pod -n "$_mesh_ns" "$pod" -o jsonpath='{.status.podIP}')
+  step "orders replica $pod answers 503 to everything (it still accepts connections and stays Ready)"
+  _broken_replica "$pod" on
+  before=$(_app_requests "$pod")
+
+  step "60 calls from web: all 200 (retried elsewhere); the broken replica ejected at its first error"
+  summary=$(_call "$_mesh_ns" web "$_orders_url/" --count 60 --summary)
+  echo "$summary"
+  assert_eq 60 "$(jq -r '.statuses["200"] // 0' <<<"$summary")" "calls answered 200"
+  after=$(_app_requests "$pod")
+  # Round robin over three replicas would send it 20 of the 60 without ejection.
+  assert_ge 2 "$((after - before))" "requests that reached the broken replica"
+  assert_contains "$(curl -sf --max-time 3 "http://$(_pod_ip "$_mesh_ns" app=web):15000/stats" |
+    grep "^meshgate_proxy_endpoint_ejected{.*endpoint=\"$ip:8080\"")" "} 1" "web's sidecar ejected $ip"
+  _broken_replica "$pod" off
 }
 
 test_a_ca_rotation_under_continuous_traffic_fails_no_request() {

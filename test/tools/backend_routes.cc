@@ -2,6 +2,9 @@
 // headers and no body; every response (and the WebSocket handshake) carries x-backend: NAME.
 //   /health                         200 "ok", or 503 "fail" after /control/health?state=fail
 //   POST /control/health?state=S    S = ok | fail: what /health answers from now on
+//   POST /control/errors?state=S    S = on: every request but /control/* and /requests is
+//                                   answered 503 "fail" from now on (a broken replica that still
+//                                   accepts connections); off: served again
 //   /status/N                       status N (200..599), body "N\n" (none for 204 and 304)
 //   /headers                        the request as JSON: {"method": ..., "target": ...,
 //                                   "headers": {"<lower-case name>": "value", ...}} (a repeated
@@ -104,7 +107,17 @@ std::string headersJson(const Request& request) {
 Reply routeTarget(const Request& request, const Target& target, BackendState& state) {
   const std::string& path = target.path;
   Reply reply;
-  if (path == "/health") {
+  if (state.failing.load() && !path.starts_with("/control/") && path != "/requests") {
+    reply.response = makeResponse(request, http::status::service_unavailable, "fail\n");
+  } else if (path == "/control/errors") {
+    auto wanted = textParam(target, "state");
+    if (request.method() != http::verb::post || !wanted || (*wanted != "on" && *wanted != "off")) {
+      reply.response = badRequest(request, "want POST /control/errors?state=on|off");
+    } else {
+      state.failing = *wanted == "on";
+      reply.response = makeResponse(request, http::status::ok, *wanted + "\n");
+    }
+  } else if (path == "/health") {
     const bool healthy = state.healthy.load();
     reply.response =
         makeResponse(request, healthy ? http::status::ok : http::status::service_unavailable,

@@ -17,6 +17,8 @@ namespace meshgate::testtools {
 struct BackendState {
   std::string name;
   std::atomic<bool> healthy{true};
+  // Set by POST /control/errors?state=on: every other request is answered 503.
+  std::atomic<bool> failing{false};
   // Requests read so far, except the /requests queries themselves, so a test can ask twice and
   // get the same figure.
   std::atomic<std::uint64_t> requests{0};

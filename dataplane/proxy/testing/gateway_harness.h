@@ -19,6 +19,35 @@
 
 namespace meshgate::dp::testing {
 
+// The Snapshot frame a fake operator sends to carry `config`.
+inline std::string snapshotFrame(const nlohmann::json& config) {
+  return api::stream::encode(api::stream::ServerMessage(
+      api::stream::Snapshot{config["version"].get<std::string>(), config}));
+}
+
+// A gateway config as the operator streams it: listener "http" (on a port the harness overrides)
+// and one route for shop.example.com to port `servicePort` of cluster `cluster` (namespace shop),
+// whose one endpoint is 127.0.0.1:endpointPort — a mesh cluster when `meshIdentity` is set.
+inline nlohmann::json shopGatewayConfig(const std::string& version, const std::string& cluster,
+                                        uint16_t servicePort, uint16_t endpointPort,
+                                        const std::string& meshIdentity = "") {
+  nlohmann::json config = {
+      {"version", version},
+      {"listeners", {{{"name", "http"}, {"address", "0.0.0.0"}, {"port", 8080}}}},
+      {"routes",
+       {{{"metadata", {{"name", "shop"}, {"namespace", "shop"}}},
+         {"spec",
+          {{"hosts", {"shop.example.com"}},
+           {"rules", {{{"backends", {{{"service", cluster}, {"port", servicePort}}}}}}}}}}}},
+      {"clusters",
+       {{{"name", cluster},
+         {"namespace", "shop"},
+         {"endpoints", {{{"address", "127.0.0.1"}, {"port", endpointPort}}}}}}},
+  };
+  if (!meshIdentity.empty()) config["clusters"][0]["meshIdentity"] = meshIdentity;
+  return config;
+}
+
 class GatewayHarness {
  public:
   GatewayHarness(const StreamCertificates& certs, const std::string& url,
