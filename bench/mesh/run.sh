@@ -11,7 +11,7 @@
 # More knobs: SKIP_BUILD=1 (use the binaries already in BUILD_DIR, default build-release),
 # RT=0 (normal scheduling instead of SCHED_FIFO, see below), KEEP_TMP=1 (keep the scratch
 # directory: configs, certificates, every process's log). Needs root. The runs take
-# 3 × REPEATS × (WARMUP + DURATION) s: about 3 minutes by default, 15 s with --quick.
+# 4 × REPEATS × (WARMUP + DURATION) s: about 4 minutes by default, 20 s with --quick.
 #
 # Topology. Each configuration gets its own pair of network namespaces, mgb-client-<id>-<config>
 # and mgb-server-<id>-<config>, built identically (a veth pair 10.199.0.1/30 ↔ 10.199.0.2/30, lo
@@ -30,6 +30,13 @@
 #   nginx:    no capture; open-loop → client nginx 127.0.0.1:15001 → https://10.199.0.2:8443 with a
 #             client certificate (proxy_ssl_verify on, keep-alive upstream) → server nginx (TLS,
 #             ssl_verify_client on) → 127.0.0.1:8080 (keep-alive upstream).
+#   nginx-capture: the same two nginx hops on meshgate's data path: meshgate-init's capture rules
+#             in both namespaces, both nginx run as uid/gid 1337 (so their own connections are not
+#             captured), open-loop → 10.96.0.10:8080 → OUTPUT REDIRECT → client nginx
+#             127.0.0.1:15001 → https://10.199.0.2:8080 → PREROUTING REDIRECT → server nginx :15006
+#             → 127.0.0.1:8080. nginx cannot read SO_ORIGINAL_DST, so its upstream is fixed: it does
+#             the one service's job, not a mesh's; the CPU of the capture (conntrack, NAT) is the
+#             same for both.
 # Pinning (2 cores): the client side — open-loop and the client proxy — on CPU 0; the server side
 # — the server proxy and the app — on CPU 1. One worker per proxy (--concurrency 1,
 # worker_processes 1), every benchmark process SCHED_FIFO unless RT=0. The app is
@@ -311,9 +318,21 @@ EOF
 }
 EOF
 } >"$tmp/nginx-server/nginx.conf"
+# nginx-capture: the same hops behind the capture rules (client: where OUTPUT REDIRECT sends the
+# app's connections; server: where PREROUTING REDIRECT sends inbound ones), run as uid 1337.
+mkdir -p "$tmp/nginx-capture-client" "$tmp/nginx-capture-server"
+sed -e "s|$tmp/nginx-client|$tmp/nginx-capture-client|g" \
+  -e "s|server $server_ip:$nginx_tls_port;|server $server_ip:$app_port;|" \
+  "$tmp/nginx-client/nginx.conf" >"$tmp/nginx-capture-client/nginx.conf"
+cp -r "$certs/server-nginx" "$certs/server-nginx-1337"
+sed -e "s|$tmp/nginx-server|$tmp/nginx-capture-server|g" \
+  -e "s|listen $server_ip:$nginx_tls_port ssl;|listen 0.0.0.0:15006 ssl;|" \
+  -e "s|$certs/server-nginx/|$certs/server-nginx-1337/|g" \
+  "$tmp/nginx-server/nginx.conf" >"$tmp/nginx-capture-server/nginx.conf"
+chown -R 1337:1337 "$tmp/nginx-capture-client" "$tmp/nginx-capture-server" "$certs/server-nginx-1337"
 
 # --- Namespaces and processes -----------------------------------------------------------------
-configs=(direct meshgate nginx)
+configs=(direct meshgate nginx nginx-capture)
 declare -A target proxy_pids
 for cfg in "${configs[@]}"; do
   make_pair "$cfg"
@@ -325,9 +344,12 @@ log "namespaces: ${namespaces[*]}"
 target[direct]=$server_ip:$app_port
 target[meshgate]=$cluster_ip:$app_port
 target[nginx]=127.0.0.1:15001
+target[nginx-capture]=$cluster_ip:$app_port
 
-# meshgate: capture first (as the init container runs before the sidecar), then the sidecars.
-for ns in "${client_ns[meshgate]}" "${server_ns[meshgate]}"; do
+# meshgate and nginx-capture: capture first (as the init container runs before the sidecar), then
+# the proxies.
+for ns in "${client_ns[meshgate]}" "${server_ns[meshgate]}" "${client_ns[nginx-capture]}" \
+  "${server_ns[nginx-capture]}"; do
   ip netns exec "$ns" "$init" >"$tmp/init-$ns.log" 2>&1 ||
     die "meshgate-init in $ns: $(cat "$tmp/init-$ns.log")"
 done
@@ -353,6 +375,15 @@ watch_started "the client nginx"
 start_nginx nginx-server "$tmp/nginx-server" ip netns exec "${server_ns[nginx]}" "${on_cpu1[@]}"
 nginx_server=$started
 watch_started "the server nginx"
+as_1337=(setpriv --reuid=1337 --regid=1337 --clear-groups)
+start_nginx nginx-capture-client "$tmp/nginx-capture-client" ip netns exec \
+  "${client_ns[nginx-capture]}" "${on_cpu0[@]}" "${as_1337[@]}"
+nginx_capture_client=$started
+watch_started "the client nginx behind the capture"
+start_nginx nginx-capture-server "$tmp/nginx-capture-server" ip netns exec \
+  "${server_ns[nginx-capture]}" "${on_cpu1[@]}" "${as_1337[@]}"
+nginx_capture_server=$started
+watch_started "the server nginx behind the capture"
 
 # Every path answers end to end before anything is measured.
 for cfg in "${configs[@]}"; do
@@ -371,6 +402,7 @@ plain=$(ip netns exec "${client_ns[meshgate]}" setpriv --reuid=1337 --regid=1337
 [ "$plain" = 403 ] ||
   die "plaintext to $server_ip:$app_port was not refused 403 by the server sidecar (got $plain)"
 proxy_pids[nginx]="$(family "$nginx_client") $(family "$nginx_server")"
+proxy_pids[nginx-capture]="$(family "$nginx_capture_client") $(family "$nginx_capture_server")"
 
 # --- Runs ---------------------------------------------------------------------------------------
 # measure CONFIG — one open-loop run; appends its figures to the *_runs arrays.
@@ -405,10 +437,10 @@ measure() {
     "$completed requests, $(json_field errors "$out") errors"
 }
 started_at=$(date +%s)
-# Round r starts with configuration r mod 3, so none is always first after the idle gap.
+# Round r starts with configuration r mod 4, so none is always first after the idle gap.
 for r in $(seq "$repeats"); do
-  for i in 0 1 2; do
-    cfg=${configs[$(((r - 1 + i) % 3))]}
+  for i in "${!configs[@]}"; do
+    cfg=${configs[$(((r - 1 + i) % ${#configs[@]}))]}
     log "run $r/$repeats: $cfg (${warmup}s warm-up + ${duration}s at $rate req/s)"
     measure "$cfg"
   done
@@ -439,6 +471,7 @@ for cfg in "${configs[@]}"; do
     direct) label="direct (no proxy)" ;;
     meshgate) label="meshgate sidecars (capture + mTLS)" ;;
     nginx) label="nginx two hops (mTLS, no capture)" ;;
+    nginx-capture) label="nginx two hops (mTLS, same capture)" ;;
   esac
   if [ "$cfg" = direct ]; then
     added="—" cpu_cell="—" added_ratio="—" cpu_ratio="—"
@@ -460,7 +493,7 @@ echo "Command: \`RATE=$rate DURATION=$duration WARMUP=$warmup REPEATS=$repeats C
 echo "Machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
 echo "Medians of $repeats interleaved runs per configuration: meshgate-open-loop --rate $rate --connections $connections (keep-alive, HTTP/1.1) --warmup $warmup --duration $duration, latency from each request's due time (no coordinated omission). Added: the configuration's median minus direct's median."
 echo "Each configuration in its own identical pair of network namespaces (veth, 10.199.0.1 ↔ 10.199.0.2). Pinning: open-loop and the client proxy on CPU 0, the server proxy and the app (meshgate-test-backend) on CPU 1; one worker per proxy; $([ "$rt" = 1 ] && echo "all SCHED_FIFO (chrt -f 10), so other load on the machine does not delay their wake-ups" || echo "normal scheduling (RT=0)")."
-echo "meshgate: meshgate-proxy --mode sidecar (uid 1337, static --config), traffic captured by meshgate-init's iptables rules on both sides (the app dials the cluster IP $cluster_ip), mTLS with SPIFFE IDs (P-256 certificates), Strict inbound. nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'): the app dials the client nginx at 127.0.0.1:15001 directly (no capture, no conntrack/NAT), TLS 1.2/1.3 with client certificates verified on both sides (by DNS name rather than SPIFFE ID), keep-alive upstreams."
+echo "meshgate: meshgate-proxy --mode sidecar (uid 1337, static --config), traffic captured by meshgate-init's iptables rules on both sides (the app dials the cluster IP $cluster_ip), mTLS with SPIFFE IDs (P-256 certificates), Strict inbound. nginx $(nginx -v 2>&1 | sed 's|.*nginx/||'): the app dials the client nginx at 127.0.0.1:15001 directly (no capture, no conntrack/NAT), TLS 1.2/1.3 with client certificates verified on both sides (by DNS name rather than SPIFFE ID), keep-alive upstreams. nginx-capture: the same nginx hops, run as uid 1337 behind the same meshgate-init rules as the sidecars (the app dials the cluster IP; the upstream is fixed, as nginx cannot read the original destination)."
 echo "Proxy CPU µs/req: utime+stime of both proxies (nginx: masters and workers) over the measured window / requests completed in it, kernel time included (TCP, veth, netfilter work done on the proxies' behalf; not split into user and kernel: that split is tick-sampled and at a steady 1 kHz it is not reliable). Errors: failed, non-2xx or unsent requests over all runs."
 echo "meshgate sidecars over the whole run (warm-ups and checks included): the client sidecar forwarded $(stat_sum client meshgate_proxy_requests_total) requests over $(stat_sum client meshgate_proxy_upstream_connections_total) upstream mTLS connections; the server sidecar accepted $(stat_sum server meshgate_proxy_downstream_connections_total) connections."
 echo "Published anchors (their own benchmarks and hardware, not measured here): Linkerd ~+1 ms p99 added, Istio ~+2–3 ms p99 added."
@@ -474,10 +507,14 @@ echo "$(verdict "$(awk -v a="${added99[meshgate]}" -v g="$goal_added_p99_us" 'BE
   "added p99 ≤ $goal_added_p99_us µs $at_rate — meshgate sidecars ${added99[meshgate]} µs" \
   "(nginx two hops ${added99[nginx]} µs; Linkerd's published ~+1000 µs, Istio's ~+2000–3000 µs)"
 echo "$(verdict "$(awk -v m="${cpu[meshgate]}" -v n="${cpu[nginx]}" 'BEGIN {print (m < n)}')"):" \
-  "proxy CPU per request < nginx two hops —" \
+  "proxy CPU per request < nginx two hops without capture —" \
   "meshgate ${cpu[meshgate]} µs/req, nginx ${cpu[nginx]} µs/req" \
   "($(ratio "${cpu[meshgate]}" "${cpu[nginx]}") ×)"
-for cfg in meshgate nginx; do
+echo "$(verdict "$(awk -v m="${cpu[meshgate]}" -v n="${cpu[nginx-capture]}" 'BEGIN {print (m < n)}')"):" \
+  "proxy CPU per request < nginx two hops behind the same capture —" \
+  "meshgate ${cpu[meshgate]} µs/req, nginx ${cpu[nginx-capture]} µs/req" \
+  "($(ratio "${cpu[meshgate]}" "${cpu[nginx-capture]}") ×)"
+for cfg in meshgate nginx nginx-capture; do
   if awk -v a="${added99[$cfg]}" 'BEGIN {exit !(a < 0)}'; then
     echo "Warning: direct's p99 is above $cfg's: the run was too noisy for the added p99 to mean" \
       "anything (RT=0? other load?)."
