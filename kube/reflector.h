@@ -4,7 +4,8 @@
 // exponential backoff with jitter. The Informer is its sink. run() blocks its own thread;
 // stop() is callable from any thread and returns the loop promptly (an in-flight list finishes
 // first, bounded by the request timeout). Objects arrive without metadata.managedFields (what
-// controller-runtime's TransformStripManagedFields does): caches are smaller and nothing reads them.
+// controller-runtime's TransformStripManagedFields does): caches are smaller and nothing reads
+// them.
 #pragma once
 
 #include <atomic>

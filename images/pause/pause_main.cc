@@ -3,10 +3,10 @@
 // it with status 0, and reaps any child that is re-parented to it when the pod shares one PID
 // namespace. Kubernetes' own pause image does the same; this one is built here so the node needs
 // no registry.
-#include <csignal>
-#include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
+#include <cstdio>
 
 namespace {
 
@@ -33,8 +33,9 @@ bool install(int signal, void (*handler)(int)) {
 
 int main() {
   if (::getpid() != 1) {
-    std::fputs("meshgate-pause: not PID 1 of its namespace; it only makes sense as a pod's sandbox\n",
-               stderr);
+    std::fputs(
+        "meshgate-pause: not PID 1 of its namespace; it only makes sense as a pod's sandbox\n",
+        stderr);
   }
   if (!install(SIGINT, requestStop) || !install(SIGTERM, requestStop) ||
       !install(SIGCHLD, reapChildren)) {

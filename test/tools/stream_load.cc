@@ -1,7 +1,8 @@
 // meshgate-stream-load: N light simulated gateways on the operator's config stream
 // (docs/CONFIG_STREAM.md). Each connection is a WebSocket over mutual TLS that sends a Hello in
-// gateway mode and ACKs every Snapshot or Delta at once, without decoding its config: bench/propagation
-// uses it to measure how long the operator takes to fan a change out to many proxies.
+// gateway mode and ACKs every Snapshot or Delta at once, without decoding its config:
+// bench/propagation uses it to measure how long the operator takes to fan a change out to many
+// proxies.
 //   meshgate-stream-load --control-plane https://localhost:PORT --cert-dir DIR --connections N
 //                        --ingress-class CLASS [--threads 1] [--duration SECONDS] [--mark PREFIX]
 // stdout, flushed per line:
