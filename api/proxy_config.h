@@ -61,11 +61,24 @@ struct ListenerTls {
 // the application, terminates mTLS and authorizes them.
 enum class ListenerRole { kGateway, kMeshOutbound, kMeshInbound };
 
+// A TCP listener's one target: every connection it accepts is relayed as raw bytes to an endpoint
+// of `cluster` at `port`, which resolves as a route backend's does (the cluster's namespace, then a
+// namespace-less one; targetPorts and endpoint ports apply). Envoy's tcp_proxy idle_timeout
+// default (1h) is the idle timeout's.
+struct TcpProxyConfig {
+  std::string cluster{};
+  std::string namespace_{};  // the namespace `cluster` is looked up in; empty: "default"
+  uint16_t port = 0;         // the backend (service) port
+  Millis idleTimeout{3'600'000};
+};
+
 struct ListenerConfig {
   std::string name;
   std::string address;  // an IPv4 or IPv6 literal
   uint16_t port = 0;
   std::optional<ListenerTls> tls;
+  // Set: the listener proxies TCP to one cluster and serves no HTTP route (gateway listeners only).
+  std::optional<TcpProxyConfig> tcp{};
   ListenerRole role = ListenerRole::kGateway;  // not encoded: see ListenerRole
 };
 

@@ -259,8 +259,16 @@ void decodeListenerTls(const json& j, const FieldPath& path, ErrorList& errors, 
   readList<TlsCertificate>(o, "certificates", out.certificates, decodeCertificate);
 }
 
+void decodeTcpProxy(const json& j, const FieldPath& path, ErrorList& errors, TcpProxyConfig& out) {
+  const StrictObject o(j, path, errors, {"cluster", "namespace", "port", "idleTimeout"});
+  readString(o, "cluster", out.cluster);
+  readString(o, "namespace", out.namespace_);
+  readInteger(o, "port", 1, 65535, out.port);
+  readDuration(o, "idleTimeout", out.idleTimeout);
+}
+
 void decodeListener(const json& j, const FieldPath& path, ErrorList& errors, ListenerConfig& out) {
-  const StrictObject o(j, path, errors, {"name", "address", "port", "tls"});
+  const StrictObject o(j, path, errors, {"name", "address", "port", "tls", "tcp"});
   readString(o, "name", out.name);
   readString(o, "address", out.address);
   readInteger(o, "port", 0, 65535, out.port);
@@ -269,6 +277,7 @@ void decodeListener(const json& j, const FieldPath& path, ErrorList& errors, Lis
     decodeListenerTls(*tls, o.path("tls"), errors, value);
     out.tls = std::move(value);
   }
+  readOptionalApi(o, "tcp", out.tcp, decodeTcpProxy);
 }
 
 void decodeRoute(const json& j, const FieldPath& path, ErrorList& errors, api::ApiRoute& out) {
@@ -554,6 +563,13 @@ json encodeListener(const ListenerConfig& l, SecretEncoding secrets) {
       certificates.push_back(std::move(certificate));
     }
     j["tls"] = {{"minVersion", l.tls->minVersion}, {"certificates", std::move(certificates)}};
+  }
+  if (l.tcp) {
+    json tcp = {{"cluster", l.tcp->cluster},
+                {"port", l.tcp->port},
+                {"idleTimeout", durationText(l.tcp->idleTimeout)}};
+    if (!l.tcp->namespace_.empty()) tcp["namespace"] = l.tcp->namespace_;
+    j["tcp"] = std::move(tcp);
   }
   return j;
 }

@@ -98,6 +98,67 @@ TEST(ProxyConfigCodecTest, DecodesListenersWithTls) {
   EXPECT_EQ(l.tls->certificates[1].keyFile, "/etc/tls/b.key");
 }
 
+TEST(ProxyConfigCodecTest, DecodesATcpListenerAndDefaultsItsIdleTimeout) {
+  const ProxyConfig c = decodeOk(yaml(R"(
+listeners:
+- {name: db, address: 127.0.0.1, port: 5432, tcp: {cluster: pg, namespace: data, port: 5432, idleTimeout: 90s}}
+- {name: mq, address: 127.0.0.1, port: 5672, tcp: {cluster: rabbit, port: 5672}}
+- {name: web, address: 127.0.0.1, port: 8080}
+)"));
+  ASSERT_EQ(c.listeners.size(), 3u);
+  ASSERT_TRUE(c.listeners[0].tcp.has_value());
+  EXPECT_EQ(c.listeners[0].tcp->cluster, "pg");
+  EXPECT_EQ(c.listeners[0].tcp->namespace_, "data");
+  EXPECT_EQ(c.listeners[0].tcp->port, 5432);
+  EXPECT_EQ(c.listeners[0].tcp->idleTimeout, 90s);
+  ASSERT_TRUE(c.listeners[1].tcp.has_value());
+  EXPECT_EQ(c.listeners[1].tcp->namespace_, "");
+  EXPECT_EQ(c.listeners[1].tcp->idleTimeout, 1h);
+  EXPECT_EQ(c.listeners[2].tcp, std::nullopt);
+}
+
+TEST(ProxyConfigCodecTest, TcpListenerWrongTypesAreErrorsWithPaths) {
+  EXPECT_THAT(
+      decodeErrors(yaml("listeners: [{name: a, tcp: {cluster: 5, port: 70000, idleTimeout: "
+                        "soon}}]")),
+      ElementsAre("listeners[0].tcp.cluster: Invalid value: 5: expected a string",
+                  "listeners[0].tcp.port: Invalid value: 70000: must be between 1 and 65535, "
+                  "inclusive",
+                  ::testing::StartsWith("listeners[0].tcp.idleTimeout: Invalid value: \"soon\"")));
+  EXPECT_THAT(decodeErrors(yaml("listeners: [{name: a, tcp: db}]")),
+              ElementsAre("listeners[0].tcp: Invalid value: \"db\": expected an object"));
+}
+
+TEST(ProxyConfigCodecTest, TcpListenerRoundTripsAndOmitsAnEmptyNamespace) {
+  ProxyConfig c;
+  c.listeners.push_back(
+      {.name = "db",
+       .address = "127.0.0.1",
+       .port = 5432,
+       .tls = {},
+       .tcp = TcpProxyConfig{.cluster = "pg", .namespace_ = "", .port = 5432, .idleTimeout = 2s}});
+  c.listeners.push_back(
+      {.name = "mq",
+       .address = "127.0.0.1",
+       .port = 5672,
+       .tls = {},
+       .tcp = TcpProxyConfig{
+           .cluster = "rabbit", .namespace_ = "data", .port = 5672, .idleTimeout = 1h}});
+  const json encoded = encodeProxyConfig(c);
+  EXPECT_EQ(encoded["listeners"][0]["tcp"],
+            json::parse(R"({"cluster":"pg","port":5432,"idleTimeout":"2s"})"));
+  EXPECT_EQ(
+      encoded["listeners"][1]["tcp"],
+      json::parse(R"({"cluster":"rabbit","namespace":"data","port":5672,"idleTimeout":"1h"})"));
+  const ProxyConfig decoded = decodeOk(encoded);
+  ASSERT_TRUE(decoded.listeners[1].tcp.has_value());
+  EXPECT_EQ(decoded.listeners[1].tcp->cluster, "rabbit");
+  EXPECT_EQ(decoded.listeners[1].tcp->namespace_, "data");
+  EXPECT_EQ(decoded.listeners[1].tcp->port, 5672);
+  EXPECT_EQ(decoded.listeners[1].tcp->idleTimeout, 1h);
+  EXPECT_EQ(encodeProxyConfig(decoded), encoded);
+}
+
 TEST(ProxyConfigCodecTest, DecodesRoutesWithTheApiRouteDecoder) {
   const ProxyConfig c = decodeOk(yaml(kFullConfig));
   ASSERT_EQ(c.routes.size(), 1u);
@@ -267,6 +328,7 @@ TEST(ProxyConfigCodecTest, UnknownFieldsOfEveryProxyObjectAreErrors) {
       {"admin: {adress: 127.0.0.1}", "admin.adress"},
       {"listeners: [{name: a, prot: 1}]", "listeners[0].prot"},
       {"listeners: [{name: a, tls: {minVerison: TLSv1.3}}]", "listeners[0].tls.minVerison"},
+      {"listeners: [{name: a, tcp: {cluster: db, prot: 1}}]", "listeners[0].tcp.prot"},
       {"listeners: [{name: a, tls: {certificates: [{cert: x}]}}]",
        "listeners[0].tls.certificates[0].cert"},
       {"routes: [{metadata: {name: r}, sepc: {}}]", "routes[0].sepc"},

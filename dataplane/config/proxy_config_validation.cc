@@ -194,8 +194,43 @@ void validateListenerTls(const ListenerTls& tls, const FieldPath& path, ErrorLis
   }
 }
 
+// A TCP listener's target resolves as a route backend does (ClusterIndex), its namespace standing
+// for the route's ("default" when empty).
+void validateTcpProxy(const ListenerConfig& listener, const ClusterIndex& clusters,
+                      const FieldPath& path, ErrorList& errors) {
+  const api::TcpProxyConfig& tcp = *listener.tcp;
+  if (listener.tls) {
+    errors.push_back(FieldError::forbidden(
+        path, "a TCP listener relays the bytes it receives; it may not also terminate tls"));
+  }
+  if (listener.role != api::ListenerRole::kGateway) {
+    errors.push_back(FieldError::forbidden(
+        path, "mesh listeners relay TCP by original destination, not to one cluster"));
+  }
+  const FieldPath cluster = path.child("cluster");
+  if (!tcp.namespace_.empty())
+    api::validateDnsLabel(tcp.namespace_, path.child("namespace"), errors);
+  if (api::validateRequired(tcp.cluster, cluster, errors)) {
+    const ClusterConfig* target =
+        clusters.find(tcp.namespace_.empty() ? "default" : tcp.namespace_, tcp.cluster);
+    if (target == nullptr) {
+      errors.push_back(FieldError::notFound(cluster, tcp.cluster, "no cluster of that name"));
+    } else if (target->tls || target->meshIdentity) {
+      // The relay would send in plaintext what the cluster says must be encrypted.
+      errors.push_back(FieldError::forbidden(
+          cluster,
+          "a TCP listener does not originate TLS: its cluster may not set tls or "
+          "meshIdentity"));
+    }
+  }
+  api::validatePort(tcp.port, path.child("port"), errors);
+  validatePositiveDuration(tcp.idleTimeout, path.child("idleTimeout"), errors);
+}
+
 void validateListeners(const std::vector<ListenerConfig>& listeners, const AdminConfig& admin,
-                       const FieldPath& path, ErrorList& errors) {
+                       const std::vector<ClusterConfig>& clusterList, const FieldPath& path,
+                       ErrorList& errors) {
+  const ClusterIndex clusters(clusterList);
   if (listeners.empty()) {
     errors.push_back(FieldError::required(path, "at least one listener"));
     return;
@@ -217,6 +252,7 @@ void validateListeners(const std::vector<ListenerConfig>& listeners, const Admin
     validateSocketConflicts(socket, bound, item.child("port"), errors);
     bound.push_back(socket);
     if (listener.tls) validateListenerTls(*listener.tls, item.child("tls"), errors);
+    if (listener.tcp) validateTcpProxy(listener, clusters, item.child("tcp"), errors);
   }
 }
 
@@ -530,7 +566,8 @@ ErrorList validateProxyConfig(const ProxyConfig& config,
     validateAdmin(config.admin, FieldPath("admin"), errors);
     // A sidecar adds its own listeners to a mesh config (mesh_expansion.h).
     if (!config.mesh || !config.listeners.empty())
-      validateListeners(config.listeners, config.admin, FieldPath("listeners"), errors);
+      validateListeners(config.listeners, config.admin, config.clusters, FieldPath("listeners"),
+                        errors);
     if (config.mesh) validateMesh(*config.mesh, config.clusters, FieldPath("mesh"), errors);
     validateRoutes(config.routes, config.clusters, FieldPath("routes"), errors, validatedRoutes);
     validateClusters(config.clusters, FieldPath("clusters"), source, errors);

@@ -149,6 +149,87 @@ TEST(ProxyConfigValidationTest, ListenerTlsNeedsCertificatesAndAKnownVersion) {
                                        "listeners[0].tls.certificates: Required value"));
 }
 
+ListenerConfig tcpListener(api::TcpProxyConfig tcp) {
+  return {.name = "db", .address = "127.0.0.1", .port = 5432, .tls = {}, .tcp = std::move(tcp)};
+}
+
+TEST(ProxyConfigValidationTest, TcpListenerToAnExistingClusterIsValid) {
+  ProxyConfig c = baseConfig();
+  c.listeners.push_back(
+      tcpListener({.cluster = "shop", .namespace_ = "", .port = 9000, .idleTimeout = 1h}));
+  // A namespace-less cluster is seen from every namespace, as by routes.
+  c.listeners.push_back(
+      tcpListener({.cluster = "shop", .namespace_ = "data", .port = 1, .idleTimeout = 1s}));
+  c.listeners.back().name = "db2";
+  c.listeners.back().port = 5433;
+  EXPECT_THAT(errorsOf(c), IsEmpty());
+}
+
+TEST(ProxyConfigValidationTest, TcpListenerRules) {
+  ProxyConfig c = baseConfig();
+  c.listeners.push_back(
+      tcpListener({.cluster = "shopx", .namespace_ = "", .port = 0, .idleTimeout = 0s}));
+  c.listeners.push_back(
+      tcpListener({.cluster = "", .namespace_ = "Data", .port = 80, .idleTimeout = -1s}));
+  c.listeners.back().name = "db2";
+  c.listeners.back().port = 5433;
+  EXPECT_THAT(
+      errorsOf(c),
+      ElementsAre(
+          "listeners[1].tcp.cluster: Not found: \"shopx\": no cluster of that name",
+          "listeners[1].tcp.port: Invalid value: 0: must be between 1 and 65535, inclusive",
+          "listeners[1].tcp.idleTimeout: Invalid value: \"0s\": must be greater than 0",
+          "listeners[2].tcp.namespace: Invalid value: \"Data\": must be a lowercase RFC 1123 "
+          "label (a-z, 0-9, '-', starting and ending with an alphanumeric), at most 63 characters",
+          "listeners[2].tcp.cluster: Required value",
+          "listeners[2].tcp.idleTimeout: Invalid value: \"-1s\": must be greater than 0"));
+}
+
+TEST(ProxyConfigValidationTest, TcpListenerSeesOnlyClustersOfItsNamespace) {
+  ProxyConfig c = baseConfig();
+  ClusterConfig namespaced = cluster(c);
+  namespaced.name = "pg";
+  namespaced.namespace_ = "data";
+  namespaced.subsets.clear();
+  c.clusters.push_back(namespaced);
+  c.listeners.push_back(
+      tcpListener({.cluster = "pg", .namespace_ = "data", .port = 5432, .idleTimeout = 1s}));
+  EXPECT_THAT(errorsOf(c), IsEmpty());
+  c.listeners.back().tcp->namespace_ = "";
+  EXPECT_THAT(errorsOf(c),
+              ElementsAre("listeners[1].tcp.cluster: Not found: \"pg\": no cluster of that name"));
+}
+
+TEST(ProxyConfigValidationTest, TcpListenerMayNotTerminateTls) {
+  ProxyConfig c = baseConfig();
+  c.listeners.push_back(
+      tcpListener({.cluster = "shop", .namespace_ = "", .port = 9000, .idleTimeout = 1s}));
+  c.listeners.back().tls = ListenerTls{.certificates = {}, .minVersion = "TLSv1.2"};
+  EXPECT_THAT(errorsOf(c),
+              ElementsAre("listeners[1].tls.certificates: Required value",
+                          "listeners[1].tcp: Forbidden: a TCP listener relays the bytes it "
+                          "receives; it may not also terminate tls"));
+}
+
+TEST(ProxyConfigValidationTest, TcpListenerClusterMayNotExpectTls) {
+  ProxyConfig c = baseConfig();
+  cluster(c).tls = UpstreamTls{.serverName = "shop.internal", .caFile = {}};
+  c.listeners.push_back(
+      tcpListener({.cluster = "shop", .namespace_ = "", .port = 9000, .idleTimeout = 1s}));
+  EXPECT_THAT(errorsOf(c), ElementsAre("listeners[1].tcp.cluster: Forbidden: a TCP listener does "
+                                       "not originate TLS: its cluster may not set tls or "
+                                       "meshIdentity"));
+}
+
+TEST(ProxyConfigValidationTest, MeshListenersNeverProxyTcpToACluster) {
+  ProxyConfig c = baseConfig();
+  c.listeners.push_back(
+      tcpListener({.cluster = "shop", .namespace_ = "", .port = 9000, .idleTimeout = 1s}));
+  c.listeners.back().role = api::ListenerRole::kMeshOutbound;
+  EXPECT_THAT(errorsOf(c), ElementsAre("listeners[1].tcp: Forbidden: mesh listeners relay TCP by "
+                                       "original destination, not to one cluster"));
+}
+
 TEST(ProxyConfigValidationTest, MatchingKeyAndCertificateAreAccepted) {
   testing::TempTlsDir dir;
   const std::string a = dir.writeKeyAndCertificate("a");

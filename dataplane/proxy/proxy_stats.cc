@@ -74,7 +74,17 @@ ProxyStats::ProxyStats()
           {"direction", "handling"})),
       meshDenied(registry_.counter("meshgate_proxy_mesh_denied_total",
                                    "Requests the mesh refused with 403, by direction and reason",
-                                   {"direction", "reason"})) {}
+                                   {"direction", "reason"})),
+      tcpConnections(registry_.counter(
+          "meshgate_proxy_tcp_connections_total",
+          "Connections a TCP listener took, by result (proxied, no_endpoint, connect_failed, "
+          "overflow)",
+          {"listener", "result"})),
+      tcpBytes(
+          registry_.counter("meshgate_proxy_tcp_bytes_total",
+                            "Bytes a TCP listener relayed, by direction (downstream_to_upstream, "
+                            "upstream_to_downstream)",
+                            {"listener", "direction"})) {}
 
 RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
                                               const std::string& cluster) {
@@ -83,6 +93,15 @@ RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
   for (size_t i = 0; i < kClasses.size(); ++i)
     counters.byClass[i] = &requests.with({route, cluster, kClasses[i]});
   return counters;
+}
+
+TcpListenerCounters ProxyStats::tcpListener(const std::string& listener) {
+  return {.proxied = &tcpConnections.with({listener, "proxied"}),
+          .noEndpoint = &tcpConnections.with({listener, "no_endpoint"}),
+          .connectFailed = &tcpConnections.with({listener, "connect_failed"}),
+          .overflow = &tcpConnections.with({listener, "overflow"}),
+          .bytesToUpstream = &tcpBytes.with({listener, "downstream_to_upstream"}),
+          .bytesToDownstream = &tcpBytes.with({listener, "upstream_to_downstream"})};
 }
 
 metrics::Histogram& ProxyStats::routeLatency(const std::string& route) {

@@ -19,6 +19,17 @@ struct RouteClusterCounters {
   }
 };
 
+// Counters of one TCP listener (listeners[].tcp): its connections by how they ended up, and the
+// bytes relayed each way.
+struct TcpListenerCounters {
+  metrics::Counter* proxied = nullptr;          // connected to an endpoint and relayed
+  metrics::Counter* noEndpoint = nullptr;       // the cluster has no endpoint: closed at once
+  metrics::Counter* connectFailed = nullptr;    // every connect attempt failed: closed
+  metrics::Counter* overflow = nullptr;         // the cluster's maxConnections was reached: closed
+  metrics::Counter* bytesToUpstream = nullptr;  // written to the endpoint
+  metrics::Counter* bytesToDownstream = nullptr;  // written to the client
+};
+
 class ProxyStats {
  private:
   metrics::Registry registry_;  // first: the family references below are initialized from it
@@ -29,6 +40,7 @@ class ProxyStats {
   metrics::Registry& registry() { return registry_; }
 
   RouteClusterCounters routeCluster(const std::string& route, const std::string& cluster);
+  TcpListenerCounters tcpListener(const std::string& listener);
   metrics::Histogram& routeLatency(const std::string& route);
 
   metrics::CounterFamily& requests;         // meshgate_proxy_requests_total
@@ -65,6 +77,12 @@ class ProxyStats {
   metrics::CounterFamily& meshConnections;
   // meshgate_proxy_mesh_denied_total{direction, reason}: requests the mesh refused (403).
   metrics::CounterFamily& meshDenied;
+  // meshgate_proxy_tcp_connections_total{listener, result}: connections a TCP listener took, by
+  // result (proxied, no_endpoint, connect_failed, overflow).
+  metrics::CounterFamily& tcpConnections;
+  // meshgate_proxy_tcp_bytes_total{listener, direction}: bytes a TCP listener relayed, by direction
+  // (downstream_to_upstream, upstream_to_downstream).
+  metrics::CounterFamily& tcpBytes;
 };
 
 }  // namespace meshgate::dp

@@ -121,9 +121,119 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
   // Clusters are created in a first pass so that the vector never grows while rules point in.
   struct PendingBackend {
     size_t route, rule;
-    std::string key;
+    size_t clusterIndex;
     const ClusterConfig* cluster;
     uint16_t port;
+  };
+  // The runtime Cluster of `cluster` at backend port `port`, created at its first use: routes and
+  // TCP listeners naming the same cluster and port share it (and its stats, health, outliers and
+  // breaker).
+  const auto internCluster = [&](const ClusterConfig& cluster,
+                                 uint16_t port) -> Expected<size_t, std::string> {
+    const std::string clusterName = clusterDisplayName(cluster);
+    bool everyEndpointHasPort = true;
+    for (const auto& endpoint : cluster.endpoints)
+      everyEndpointHasPort = everyEndpointHasPort && endpoint.port.has_value();
+    std::string key = clusterName + (everyEndpointHasPort ? "" : ":" + std::to_string(port));
+    const auto target = cluster.targetPorts.find(port);
+    const uint16_t defaultEndpointPort =
+        target == cluster.targetPorts.end() ? port : target->second;
+    if (const auto existing = clusterIndex.find(key); existing != clusterIndex.end())
+      return existing->second;
+    const size_t index = snapshot->clusters_.size();
+    clusterIndex[key] = index;
+    snapshot->clusters_.emplace_back();
+    Cluster& runtime = snapshot->clusters_.back();
+    runtime.name = clusterName;
+    runtime.key = key;
+    runtime.config = &cluster;
+    for (const auto& endpoint : cluster.endpoints) {
+      boost::system::error_code ec;
+      const auto address = boost::asio::ip::make_address(endpoint.address, ec);
+      if (ec) return "cluster " + clusterName + ": invalid address " + endpoint.address;
+      const uint16_t endpointPort = endpoint.port.value_or(defaultEndpointPort);
+      UpstreamEndpoint upstream;
+      upstream.address = boost::asio::ip::tcp::endpoint(address, endpointPort);
+      upstream.key = endpointKey(address, endpointPort);
+      upstream.weight = endpoint.weight;
+      upstream.labels = &endpoint.labels;
+      upstream.health = health.get(clusterName + "/" + upstream.key);
+      runtime.endpoints.push_back(std::move(upstream));
+    }
+    const std::string policy = cluster.loadBalancer.policy.value_or("RoundRobin");
+    runtime.policy = policy == "LeastRequest" ? LbPolicy::LeastRequest
+                     : policy == "Random"     ? LbPolicy::Random
+                     : policy == "RingHash"   ? LbPolicy::RingHash
+                                              : LbPolicy::RoundRobin;
+    if (const auto& hash = cluster.loadBalancer.hash) {
+      if (hash->header) {
+        runtime.hashSource = HashSource::Header;
+        runtime.hashName = asciiLower(*hash->header);
+      } else if (hash->cookie) {
+        runtime.hashSource = HashSource::Cookie;
+        runtime.hashName = *hash->cookie;
+      } else if (hash->sourceIP.value_or(false)) {
+        runtime.hashSource = HashSource::SourceIP;
+      }
+    }
+    if (const auto& outlier = cluster.outlierDetection) {
+      OutlierConfig outlierConfig;
+      if (outlier->consecutiveErrors)
+        outlierConfig.consecutiveErrors = static_cast<uint32_t>(*outlier->consecutiveErrors);
+      outlierConfig.interval = durationOr(outlier->interval, outlierConfig.interval);
+      outlierConfig.baseEjectionTime =
+          durationOr(outlier->baseEjectionTime, outlierConfig.baseEjectionTime);
+      if (outlier->maxEjectionPercent)
+        outlierConfig.maxEjectionPercent = static_cast<uint32_t>(*outlier->maxEjectionPercent);
+      runtime.outliers =
+          std::make_unique<OutlierDetector>(outlierConfig, runtime.endpoints.size(), clock);
+    }
+    const auto& breaker = cluster.circuitBreaker;
+    runtime.breaker = std::make_unique<CircuitBreaker>(CircuitBreakerLimits{
+        .maxConnections =
+            static_cast<uint32_t>(breaker.maxConnections.value_or(api::kDefaultMaxConnections)),
+        .maxPendingRequests = static_cast<uint32_t>(
+            breaker.maxPendingRequests.value_or(api::kDefaultMaxPendingRequests)),
+        .maxRequests =
+            static_cast<uint32_t>(breaker.maxRequests.value_or(api::kDefaultMaxRequests)),
+        .maxRetries = static_cast<uint32_t>(breaker.maxRetries.value_or(api::kDefaultMaxRetries))});
+    auto retries = retryPolicy(cluster.retries);
+    if (!retries) return "cluster " + clusterName + ": " + retries.error();
+    runtime.retries = std::move(*retries);
+    if (cluster.retries) runtime.perTryTimeout = optionalDuration(cluster.retries->perTryTimeout);
+    runtime.timeout = cluster.timeout;
+    if (cluster.tls) {
+      auto tls = buildClientTls(*cluster.tls);
+      if (!tls) return "cluster " + clusterName + ": " + tls.error();
+      runtime.tls = std::move(*tls);
+    }
+    std::string security;
+    if (cluster.tls)
+      security = "+tls:" + cluster.tls->serverName + "," + cluster.tls->caFile.value_or("");
+    if (cluster.meshIdentity) security = "+mtls:" + *cluster.meshIdentity;
+    for (auto& endpoint : runtime.endpoints)
+      endpoint.poolKey = endpoint.key + security;
+    if (cluster.meshIdentity) {
+      // Without a workload identity the calls fail; they never go out in plaintext.
+      runtime.tls = snapshot->meshTls_.client;
+      runtime.peerIdentity = *cluster.meshIdentity;
+      if (!runtime.tls)
+        snapshot->warnings_.push_back("cluster " + clusterName + " calls mesh workload " +
+                                      *cluster.meshIdentity +
+                                      " but this proxy has no workload identity: its calls "
+                                      "fail until one loads");
+    }
+    runtime.connectionsActive = &stats.upstreamActive.with({clusterName});
+    runtime.connectionsOpened = &stats.upstreamTotal.with({clusterName});
+    runtime.retried = &stats.retries.with({clusterName});
+    runtime.connectErrors = &stats.upstreamErrors.with({clusterName, "connect"});
+    runtime.resetErrors = &stats.upstreamErrors.with({clusterName, "reset"});
+    runtime.timeoutErrors = &stats.upstreamErrors.with({clusterName, "timeout"});
+    static const std::array<std::string, 4> kResources = {"connections", "pending_requests",
+                                                          "requests", "retries"};
+    for (size_t i = 0; i < kResources.size(); ++i)
+      runtime.overflow[i] = &stats.overflows.with({clusterName, kResources[i]});
+    return index;
   };
   std::vector<PendingBackend> pending;
   for (size_t routeIndex = 0; routeIndex < cfg.routes.size(); ++routeIndex) {
@@ -134,114 +244,24 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
             clusterConfigs.find(route.metadata.namespace_, backend.service);
         if (found == nullptr)
           return "route " + route.metadata.name + ": no cluster named " + backend.service;
-        const ClusterConfig& cluster = *found;
-        const std::string clusterName = clusterDisplayName(cluster);
-        bool everyEndpointHasPort = true;
-        for (const auto& endpoint : cluster.endpoints)
-          everyEndpointHasPort = everyEndpointHasPort && endpoint.port.has_value();
         const auto port = static_cast<uint16_t>(backend.port);
-        std::string key = clusterName + (everyEndpointHasPort ? "" : ":" + std::to_string(port));
-        const auto target = cluster.targetPorts.find(port);
-        const uint16_t defaultEndpointPort =
-            target == cluster.targetPorts.end() ? port : target->second;
-        pending.push_back({routeIndex, ruleIndex, key, &cluster, port});
-        if (clusterIndex.contains(key)) continue;
-        clusterIndex[key] = snapshot->clusters_.size();
-        snapshot->clusters_.emplace_back();
-        Cluster& runtime = snapshot->clusters_.back();
-        runtime.name = clusterName;
-        runtime.key = key;
-        runtime.config = &cluster;
-        for (const auto& endpoint : cluster.endpoints) {
-          boost::system::error_code ec;
-          const auto address = boost::asio::ip::make_address(endpoint.address, ec);
-          if (ec) return "cluster " + clusterName + ": invalid address " + endpoint.address;
-          const uint16_t endpointPort = endpoint.port.value_or(defaultEndpointPort);
-          UpstreamEndpoint upstream;
-          upstream.address = boost::asio::ip::tcp::endpoint(address, endpointPort);
-          upstream.key = endpointKey(address, endpointPort);
-          upstream.weight = endpoint.weight;
-          upstream.labels = &endpoint.labels;
-          upstream.health = health.get(clusterName + "/" + upstream.key);
-          runtime.endpoints.push_back(std::move(upstream));
-        }
-        const std::string policy = cluster.loadBalancer.policy.value_or("RoundRobin");
-        runtime.policy = policy == "LeastRequest" ? LbPolicy::LeastRequest
-                         : policy == "Random"     ? LbPolicy::Random
-                         : policy == "RingHash"   ? LbPolicy::RingHash
-                                                  : LbPolicy::RoundRobin;
-        if (const auto& hash = cluster.loadBalancer.hash) {
-          if (hash->header) {
-            runtime.hashSource = HashSource::Header;
-            runtime.hashName = asciiLower(*hash->header);
-          } else if (hash->cookie) {
-            runtime.hashSource = HashSource::Cookie;
-            runtime.hashName = *hash->cookie;
-          } else if (hash->sourceIP.value_or(false)) {
-            runtime.hashSource = HashSource::SourceIP;
-          }
-        }
-        if (const auto& outlier = cluster.outlierDetection) {
-          OutlierConfig outlierConfig;
-          if (outlier->consecutiveErrors)
-            outlierConfig.consecutiveErrors = static_cast<uint32_t>(*outlier->consecutiveErrors);
-          outlierConfig.interval = durationOr(outlier->interval, outlierConfig.interval);
-          outlierConfig.baseEjectionTime =
-              durationOr(outlier->baseEjectionTime, outlierConfig.baseEjectionTime);
-          if (outlier->maxEjectionPercent)
-            outlierConfig.maxEjectionPercent = static_cast<uint32_t>(*outlier->maxEjectionPercent);
-          runtime.outliers =
-              std::make_unique<OutlierDetector>(outlierConfig, runtime.endpoints.size(), clock);
-        }
-        const auto& breaker = cluster.circuitBreaker;
-        runtime.breaker = std::make_unique<CircuitBreaker>(CircuitBreakerLimits{
-            .maxConnections =
-                static_cast<uint32_t>(breaker.maxConnections.value_or(api::kDefaultMaxConnections)),
-            .maxPendingRequests = static_cast<uint32_t>(
-                breaker.maxPendingRequests.value_or(api::kDefaultMaxPendingRequests)),
-            .maxRequests =
-                static_cast<uint32_t>(breaker.maxRequests.value_or(api::kDefaultMaxRequests)),
-            .maxRetries =
-                static_cast<uint32_t>(breaker.maxRetries.value_or(api::kDefaultMaxRetries))});
-        auto retries = retryPolicy(cluster.retries);
-        if (!retries) return "cluster " + clusterName + ": " + retries.error();
-        runtime.retries = std::move(*retries);
-        if (cluster.retries)
-          runtime.perTryTimeout = optionalDuration(cluster.retries->perTryTimeout);
-        runtime.timeout = cluster.timeout;
-        if (cluster.tls) {
-          auto tls = buildClientTls(*cluster.tls);
-          if (!tls) return "cluster " + clusterName + ": " + tls.error();
-          runtime.tls = std::move(*tls);
-        }
-        std::string security;
-        if (cluster.tls)
-          security = "+tls:" + cluster.tls->serverName + "," + cluster.tls->caFile.value_or("");
-        if (cluster.meshIdentity) security = "+mtls:" + *cluster.meshIdentity;
-        for (auto& endpoint : runtime.endpoints)
-          endpoint.poolKey = endpoint.key + security;
-        if (cluster.meshIdentity) {
-          // Without a workload identity the calls fail; they never go out in plaintext.
-          runtime.tls = snapshot->meshTls_.client;
-          runtime.peerIdentity = *cluster.meshIdentity;
-          if (!runtime.tls)
-            snapshot->warnings_.push_back("cluster " + clusterName + " calls mesh workload " +
-                                          *cluster.meshIdentity +
-                                          " but this proxy has no workload identity: its calls "
-                                          "fail until one loads");
-        }
-        runtime.connectionsActive = &stats.upstreamActive.with({clusterName});
-        runtime.connectionsOpened = &stats.upstreamTotal.with({clusterName});
-        runtime.retried = &stats.retries.with({clusterName});
-        runtime.connectErrors = &stats.upstreamErrors.with({clusterName, "connect"});
-        runtime.resetErrors = &stats.upstreamErrors.with({clusterName, "reset"});
-        runtime.timeoutErrors = &stats.upstreamErrors.with({clusterName, "timeout"});
-        static const std::array<std::string, 4> kResources = {"connections", "pending_requests",
-                                                              "requests", "retries"};
-        for (size_t i = 0; i < kResources.size(); ++i)
-          runtime.overflow[i] = &stats.overflows.with({clusterName, kResources[i]});
+        auto index = internCluster(*found, port);
+        if (!index) return index.error();
+        pending.push_back({routeIndex, ruleIndex, *index, found, port});
       }
     }
+  }
+  // TCP listeners: their targets' Clusters, made in this first pass too.
+  std::vector<std::pair<const ListenerConfig*, size_t>> pendingTcp;
+  for (const auto& listener : cfg.listeners) {
+    if (!listener.tcp) continue;
+    const api::TcpProxyConfig& tcp = *listener.tcp;
+    const ClusterConfig* found =
+        clusterConfigs.find(tcp.namespace_.empty() ? "default" : tcp.namespace_, tcp.cluster);
+    if (found == nullptr) return "listener " + listener.name + ": no cluster named " + tcp.cluster;
+    auto index = internCluster(*found, tcp.port);
+    if (!index) return index.error();
+    pendingTcp.emplace_back(&listener, *index);
   }
 
   size_t next = 0;
@@ -260,7 +280,7 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
       for (const auto& backend : rule.backends) {
         const PendingBackend& resolved = pending[next++];
         BackendRef ref;
-        ref.cluster = clusterIndex.at(resolved.key);
+        ref.cluster = resolved.clusterIndex;
         const Cluster& cluster = snapshot->clusters_[ref.cluster];
         const ClusterConfig& clusterConfig = *resolved.cluster;
         const ClusterSubset* subset = nullptr;
@@ -316,6 +336,22 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
       compiled.latency = &stats.routeLatency(compiled.statName);
       snapshot->rules_[routeIndex].push_back(std::move(compiled));
     }
+  }
+  for (const auto& [listener, targetCluster] : pendingTcp) {
+    TcpTarget target;
+    target.listener = listener->name;
+    target.idleTimeout = listener->tcp->idleTimeout;
+    target.counters = stats.tcpListener(listener->name);
+    target.rule.routeIndex = cfg.routes.size() + snapshot->tcpTargets_.size();
+    target.rule.statName = "tcp/" + listener->name;
+    BackendRef ref;
+    ref.cluster = targetCluster;
+    for (size_t i = 0; i < snapshot->clusters_[targetCluster].endpoints.size(); ++i)
+      ref.members.push_back(i);
+    target.rule.backends.push_back(std::move(ref));
+    for (auto& runtime : snapshot->listeners_)
+      if (runtime.config.name == listener->name) runtime.tcpTarget = snapshot->tcpTargets_.size();
+    snapshot->tcpTargets_.push_back(std::move(target));
   }
   if (cfg.mesh) {
     snapshot->mesh_ = MeshTable::build(cfg, snapshot->rules_);

@@ -108,11 +108,25 @@ struct CompiledRule {
   metrics::Histogram* latency = nullptr;
 };
 
+// A TCP listener's target (listeners[].tcp) compiled as a rule of one backend — its cluster at
+// its port, every endpoint a member — so that WorkerView balances it with the code and state
+// routes use (health, outlier ejection, panic mode), and its Cluster is the one routes to the same
+// cluster and port share. The rule's routeIndex is routes().size() + the target's index in
+// tcpTargets(): past the routes, it only names the target's balancer in WorkerView. It has no
+// filters, header edits or request counters: a TCP connection's bytes are never parsed.
+struct TcpTarget {
+  std::string listener;
+  CompiledRule rule;
+  std::chrono::milliseconds idleTimeout{0};
+  TcpListenerCounters counters;
+};
+
 // A listener's current settings; the worker reads them per accepted connection, so a reload that
 // changes certificates affects new connections only.
 struct ListenerRuntime {
   ListenerConfig config;
-  std::shared_ptr<ServerTls> tls;  // null for plain HTTP
+  std::shared_ptr<ServerTls> tls;   // null for plain HTTP
+  std::optional<size_t> tcpTarget;  // a TCP listener: its index in Snapshot::tcpTargets()
 };
 
 class Snapshot {
@@ -133,6 +147,8 @@ class Snapshot {
   const std::vector<std::vector<CompiledRule>>& rules() const { return rules_; }
   const CompiledRule* select(const RequestView& request) const;
   const std::vector<ListenerRuntime>& listeners() const { return listeners_; }
+  // One per TCP listener, in listener order.
+  const std::vector<TcpTarget>& tcpTargets() const { return tcpTargets_; }
   // What compiled but will not work as configured (a rule whose auth Secret is missing answers
   // 503), for the caller to log.
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -152,6 +168,7 @@ class Snapshot {
   std::vector<std::vector<CompiledRule>> rules_;  // [route][rule]
   std::vector<Cluster> clusters_;
   std::vector<ListenerRuntime> listeners_;
+  std::vector<TcpTarget> tcpTargets_;
   std::vector<std::string> warnings_;
   std::optional<MeshTable> mesh_;
   MeshTlsContexts meshTls_;

@@ -20,14 +20,16 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<void> copy(tcp::socket& from, tcp::socket& to, Steady::time_point& lastActivity) {
+asio::awaitable<void> copy(tcp::socket& from, tcp::socket& to, Steady::time_point& lastActivity,
+                           metrics::Counter* written) {
   std::array<char, 16 * 1024> buffer;
   for (;;) {
     auto [readError, n] = co_await from.async_read_some(asio::buffer(buffer), kNoThrow);
     if (readError || n == 0) break;
     lastActivity = Steady::now();
-    auto [writeError, written] =
+    auto [writeError, sent] =
         co_await asio::async_write(to, asio::buffer(buffer.data(), n), kNoThrow);
+    if (written != nullptr) written->inc(static_cast<double>(sent));
     if (writeError) break;
     lastActivity = Steady::now();
   }
@@ -53,25 +55,47 @@ asio::awaitable<void> idleWatch(tcp::socket& a, tcp::socket& b, Steady::time_poi
 
 }  // namespace
 
-asio::awaitable<void> relayTcp(tcp::socket client, tcp::endpoint target, TcpRelayLimits limits) {
+asio::awaitable<boost::system::error_code> connectTcp(tcp::socket& socket,
+                                                      const tcp::endpoint& target,
+                                                      std::chrono::milliseconds timeout) {
   using namespace asio::experimental::awaitable_operators;
-  const auto executor = co_await asio::this_coro::executor;
-  tcp::socket upstream(executor);
-  asio::steady_timer connectTimer(executor);
-  connectTimer.expires_after(limits.connectTimeout);
+  asio::steady_timer connectTimer(co_await asio::this_coro::executor);
+  connectTimer.expires_after(timeout);
   auto connected =
-      co_await (upstream.async_connect(target, kNoThrow) || connectTimer.async_wait(kNoThrow));
+      co_await (socket.async_connect(target, kNoThrow) || connectTimer.async_wait(kNoThrow));
+  boost::system::error_code ec = connected.index() == 0
+                                     ? std::get<0>(std::get<0>(connected))
+                                     : boost::system::error_code(asio::error::timed_out);
   boost::system::error_code ignored;
-  if (connected.index() != 0 || std::get<0>(std::get<0>(connected))) {
+  if (ec) {
+    socket.close(ignored);
+    co_return ec;
+  }
+  socket.set_option(tcp::no_delay(true), ignored);
+  co_return ec;
+}
+
+asio::awaitable<void> relayConnected(tcp::socket& downstream, tcp::socket& upstream,
+                                     std::chrono::milliseconds idleTimeout,
+                                     TcpRelayCounters counters) {
+  using namespace asio::experimental::awaitable_operators;
+  Steady::time_point lastActivity = Steady::now();
+  co_await ((copy(downstream, upstream, lastActivity, counters.downstreamToUpstream) &&
+             copy(upstream, downstream, lastActivity, counters.upstreamToDownstream)) ||
+            idleWatch(downstream, upstream, lastActivity, idleTimeout));
+  boost::system::error_code ignored;
+  downstream.close(ignored);
+  upstream.close(ignored);
+}
+
+asio::awaitable<void> relayTcp(tcp::socket client, tcp::endpoint target, TcpRelayLimits limits) {
+  tcp::socket upstream(co_await asio::this_coro::executor);
+  if (co_await connectTcp(upstream, target, limits.connectTimeout)) {
+    boost::system::error_code ignored;
     client.close(ignored);
     co_return;
   }
-  upstream.set_option(tcp::no_delay(true), ignored);
-  Steady::time_point lastActivity = Steady::now();
-  co_await ((copy(client, upstream, lastActivity) && copy(upstream, client, lastActivity)) ||
-            idleWatch(client, upstream, lastActivity, limits.idleTimeout));
-  client.close(ignored);
-  upstream.close(ignored);
+  co_await relayConnected(client, upstream, limits.idleTimeout);
 }
 
 }  // namespace meshgate::dp

@@ -1,14 +1,18 @@
-// TcpRelay: a connection the sidecar passes through unchanged — outbound to an address outside
-// the mesh, inbound to an application port no MeshService declares. It connects to the target
-// (connect timeout), then copies bytes both ways, passing each side's half-close on to the other,
-// until both directions end or neither moved a byte for the idle timeout. Used only on its worker's
-// thread.
+// TcpRelay: copies bytes both ways between two TCP connections, passing each side's half-close on
+// to the other, until both directions end or neither moved a byte for the idle timeout. Two users:
+// the sidecar passes a connection through unchanged with relayTcp (outbound to an address outside
+// the mesh, inbound to an application port no MeshService declares), and a gateway's TCP
+// listeners (tcp_proxy_session.h) connect with connectTcp themselves — to retry another endpoint —
+// then hand both sockets to relayConnected, counting the bytes. Used only on its worker's thread.
 #pragma once
 
 #include <chrono>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "metrics/counter.h"
 
 namespace meshgate::dp {
 
@@ -17,7 +21,27 @@ struct TcpRelayLimits {
   std::chrono::milliseconds idleTimeout{60'000};
 };
 
-// Returns once the relay is over; `client` is closed by then.
+// Where relayConnected adds the bytes it wrote each way; either may be null (not counted).
+struct TcpRelayCounters {
+  metrics::Counter* downstreamToUpstream = nullptr;
+  metrics::Counter* upstreamToDownstream = nullptr;
+};
+
+// Connects `socket` (closed or fresh) to `target`; timed_out when `timeout` passed first. On
+// failure the socket is closed, ready for another try.
+boost::asio::awaitable<boost::system::error_code> connectTcp(
+    boost::asio::ip::tcp::socket& socket, const boost::asio::ip::tcp::endpoint& target,
+    std::chrono::milliseconds timeout);
+
+// Relays between two connected sockets; both are closed when it returns. Closing either socket
+// from outside (a shutdown) ends it early.
+boost::asio::awaitable<void> relayConnected(boost::asio::ip::tcp::socket& downstream,
+                                            boost::asio::ip::tcp::socket& upstream,
+                                            std::chrono::milliseconds idleTimeout,
+                                            TcpRelayCounters counters = {});
+
+// Connects to `target` (connect timeout), then relays. Returns once the relay is over; `client`
+// is closed by then (at once when the connect fails).
 boost::asio::awaitable<void> relayTcp(boost::asio::ip::tcp::socket client,
                                       boost::asio::ip::tcp::endpoint target, TcpRelayLimits limits);
 

@@ -15,6 +15,7 @@
 #include "dataplane/proxy/forwarded_head.h"
 #include "dataplane/proxy/local_reply.h"
 #include "dataplane/proxy/mesh_accept.h"
+#include "dataplane/proxy/tcp_proxy_session.h"
 
 namespace meshgate::dp {
 
@@ -64,6 +65,8 @@ void Worker::stop() {
     }
     acceptors_.clear();
     for (auto* session : sessions_)
+      session->abort();
+    for (auto* session : tcpSessions_)
       session->abort();
     sweeper_.stop();
     pool_.clear();
@@ -134,7 +137,7 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
     const size_t cap =
         (view_->snapshot().config().limits.maxConnections + workerCount_ - 1) / workerCount_;
     if (openConnections_.load(std::memory_order_relaxed) >= cap) {
-      rejectOverCapacity(socket, listener->tls != nullptr);
+      rejectOverCapacity(socket, listener->tls == nullptr && !listener->tcpTarget);
       continue;
     }
     error_code ignored;
@@ -146,6 +149,12 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
                      acceptMeshConnection(*this, std::move(socket), listener->config.role, name,
                                           peer, std::move(original)),
                      asio::detached);
+      continue;
+    }
+    if (listener->tcpTarget) {
+      auto session =
+          std::make_unique<TcpProxySession>(*this, view_, *listener->tcpTarget, std::move(socket));
+      asio::co_spawn(context_, TcpProxySession::serve(std::move(session)), asio::detached);
       continue;
     }
     ByteStream stream = listener->tls ? ByteStream(std::move(socket), listener->tls->context())
@@ -167,18 +176,19 @@ bool Worker::reserveBodyBuffer(uint64_t bytes) {
   return true;
 }
 
-void Worker::rejectOverCapacity(tcp::socket& socket, bool tls) {
+void Worker::rejectOverCapacity(tcp::socket& socket, bool plainHttp) {
   rejectedOverCapacity_.inc();
   // Nothing waits on this socket: what the client already sent is read and dropped (closing with
   // unread bytes would reset the connection before it reads the answer), a plain HTTP client gets
-  // the 503 (a TLS client only the close: a handshake costs more than the connection it sheds),
-  // then FIN. One non-blocking attempt each; a client too slow for that sees the close alone.
+  // the 503 (a TLS client only the close: a handshake costs more than the connection it sheds; a
+  // TCP listener's client speaks no HTTP), then FIN. One non-blocking attempt each; a client too
+  // slow for that sees the close alone.
   error_code ec;
   socket.non_blocking(true, ec);
   std::array<char, 4096> sink;
   for (int i = 0; i < 16 && !ec; ++i)
     socket.read_some(asio::buffer(sink), ec);
-  if (!tls) {
+  if (plainHttp) {
     static const std::string response = [] {
       std::string out;
       formatLocalReply(out, 503, "over capacity: too many connections\n", "retry-after: 1\r\n",
@@ -202,6 +212,19 @@ void Worker::sessionStarted(DownstreamSession* session) {
 
 void Worker::sessionEnded(DownstreamSession* session) {
   sessions_.erase(session);
+  openConnections_--;
+  downstreamActive_.dec();
+}
+
+void Worker::tcpSessionStarted(TcpProxySession* session) {
+  tcpSessions_.insert(session);
+  openConnections_++;
+  downstreamActive_.inc();
+  downstreamTotal_.inc();
+}
+
+void Worker::tcpSessionEnded(TcpProxySession* session) {
+  tcpSessions_.erase(session);
   openConnections_--;
   downstreamActive_.dec();
 }

@@ -28,6 +28,7 @@
 namespace meshgate::dp {
 
 class DownstreamSession;
+class TcpProxySession;
 
 class Worker {
  public:
@@ -51,7 +52,8 @@ class Worker {
   // `acceptor` is bound and listening, created on context(); the worker accepts on it.
   void addListener(const std::string& name, std::shared_ptr<tcp::acceptor> acceptor);
   void removeListener(const std::string& name);
-  // Stop accepting, close idle connections, close the others after their current response.
+  // Stop accepting, close idle connections, close the others after their current response. TCP
+  // listeners' connections carry on until stop() (the drain deadline) closes them.
   void beginDrain();
   size_t openConnections() const { return openConnections_.load(); }
   // Ends the thread; connections still open are closed.
@@ -72,6 +74,9 @@ class Worker {
   uint64_t bufferedBodyBytes() const { return bufferedBodyBytes_; }
   void sessionStarted(DownstreamSession* session);
   void sessionEnded(DownstreamSession* session);
+  // TCP listeners' connections: open downstream connections too (limits.maxConnections).
+  void tcpSessionStarted(TcpProxySession* session);
+  void tcpSessionEnded(TcpProxySession* session);
   void countBadRequest(std::string_view reason);
   void countUnrouted(unsigned status);
   void newRequestId(std::string& out);  // replaces out's contents, reusing its capacity
@@ -91,8 +96,9 @@ class Worker {
                                           std::string name);
   void housekeeping();
 
-  // Sheds a connection accepted beyond this worker's share of limits.maxConnections.
-  void rejectOverCapacity(tcp::socket& socket, bool tls);
+  // Sheds a connection accepted beyond this worker's share of limits.maxConnections; a plain HTTP
+  // client is answered 503 first.
+  void rejectOverCapacity(tcp::socket& socket, bool plainHttp);
 
   const size_t index_;
   const size_t workerCount_;
@@ -108,6 +114,7 @@ class Worker {
   std::mt19937_64 random_;
   std::map<std::string, std::shared_ptr<tcp::acceptor>> acceptors_;
   std::unordered_set<DownstreamSession*> sessions_;
+  std::unordered_set<TcpProxySession*> tcpSessions_;
   std::atomic<size_t> openConnections_{0};
   bool draining_ = false;
   std::vector<std::vector<char>> spareBuffers_;

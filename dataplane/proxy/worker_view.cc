@@ -6,49 +6,57 @@ namespace meshgate::dp {
 WorkerView::WorkerView(SnapshotPtr snapshot, uint64_t seed)
     : snapshot_(std::move(snapshot)), random_(seed) {
   const auto& rules = snapshot_->rules();
-  backendPickers_.resize(rules.size());
-  balancers_.resize(rules.size());
-  for (size_t route = 0; route < rules.size(); ++route) {
-    backendPickers_[route].resize(rules[route].size());
-    balancers_[route].resize(rules[route].size());
-    for (size_t r = 0; r < rules[route].size(); ++r) {
-      const CompiledRule& rule = rules[route][r];
-      std::vector<uint32_t> weights;
-      for (const auto& backend : rule.backends)
-        weights.push_back(backend.weight);
-      if (weights.size() > 1) backendPickers_[route][r].emplace(std::move(weights));
-      for (const auto& backend : rule.backends) {
-        const Cluster& cluster = snapshot_->clusters()[backend.cluster];
-        Balancer balancer;
-        balancer.policy = cluster.policy;
-        std::vector<uint32_t> memberWeights;
-        std::vector<RingEndpoint> ringEndpoints;
-        for (size_t member : backend.members) {
-          memberWeights.push_back(cluster.endpoints[member].weight);
-          ringEndpoints.push_back(
-              {cluster.endpoints[member].key, cluster.endpoints[member].weight});
-        }
-        switch (cluster.policy) {
-          case LbPolicy::RoundRobin:
-            balancer.roundRobin.emplace(memberWeights);
-            break;
-          case LbPolicy::LeastRequest:
-            balancer.leastRequest.emplace(random_());
-            break;
-          case LbPolicy::Random:
-            balancer.randomPick.emplace(memberWeights, random_());
-            break;
-          case LbPolicy::RingHash:
-            balancer.ring.emplace(ringEndpoints);
-            balancer.randomPick.emplace(memberWeights, random_());
-            break;
-        }
-        balancers_[route][r].push_back(std::move(balancer));
-      }
-    }
-  }
+  const auto& tcpTargets = snapshot_->tcpTargets();
+  // TCP targets' rules come after the routes (TcpTarget): one route of one rule each.
+  backendPickers_.resize(rules.size() + tcpTargets.size());
+  balancers_.resize(rules.size() + tcpTargets.size());
+  for (const auto& route : rules)
+    for (const CompiledRule& rule : route)
+      addBalancers(rule);
+  for (const TcpTarget& target : tcpTargets)
+    addBalancers(target.rule);
   for (const auto& cluster : snapshot_->clusters())
     active_.emplace_back(cluster.endpoints.size(), 0);
+}
+
+void WorkerView::addBalancers(const CompiledRule& rule) {
+  auto& pickers = backendPickers_[rule.routeIndex];
+  auto& balancers = balancers_[rule.routeIndex];
+  if (pickers.size() <= rule.ruleIndex) {
+    pickers.resize(rule.ruleIndex + 1);
+    balancers.resize(rule.ruleIndex + 1);
+  }
+  std::vector<uint32_t> weights;
+  for (const auto& backend : rule.backends)
+    weights.push_back(backend.weight);
+  if (weights.size() > 1) pickers[rule.ruleIndex].emplace(std::move(weights));
+  for (const auto& backend : rule.backends) {
+    const Cluster& cluster = snapshot_->clusters()[backend.cluster];
+    Balancer balancer;
+    balancer.policy = cluster.policy;
+    std::vector<uint32_t> memberWeights;
+    std::vector<RingEndpoint> ringEndpoints;
+    for (size_t member : backend.members) {
+      memberWeights.push_back(cluster.endpoints[member].weight);
+      ringEndpoints.push_back({cluster.endpoints[member].key, cluster.endpoints[member].weight});
+    }
+    switch (cluster.policy) {
+      case LbPolicy::RoundRobin:
+        balancer.roundRobin.emplace(memberWeights);
+        break;
+      case LbPolicy::LeastRequest:
+        balancer.leastRequest.emplace(random_());
+        break;
+      case LbPolicy::Random:
+        balancer.randomPick.emplace(memberWeights, random_());
+        break;
+      case LbPolicy::RingHash:
+        balancer.ring.emplace(ringEndpoints);
+        balancer.randomPick.emplace(memberWeights, random_());
+        break;
+    }
+    balancers[rule.ruleIndex].push_back(std::move(balancer));
+  }
 }
 
 std::optional<size_t> WorkerView::pickBackend(const CompiledRule& rule) {

@@ -1,8 +1,8 @@
 // WorkerView: one worker's mutable state for one Snapshot — the balancer of every backend (round
 // robin position, random engine, in-flight counts for least request) and the weighted pick among
-// each rule's backends. A request holds the view it started with (shared_ptr), so a reload
-// mid-request never mixes one snapshot's indexes with another's state. Used only on its worker's
-// thread.
+// each rule's backends; TCP listeners' targets are rules too (TcpTarget), picked the same way. A
+// request holds the view it started with (shared_ptr), so a reload mid-request never mixes one
+// snapshot's indexes with another's state. Used only on its worker's thread.
 #pragma once
 
 #include <memory>
@@ -35,7 +35,7 @@ class WorkerView {
 
   // An endpoint index of the backend's cluster: healthy and not ejected when one is, else any
   // member (Envoy's panic mode: better to try than to refuse everything). `exclude` skips the
-  // endpoint a failed attempt used, when another exists.
+  // endpoint a failed attempt used, when another exists. `rule` may be a TcpTarget's.
   std::optional<size_t> pickEndpoint(const CompiledRule& rule, size_t backend, RequestHash hash,
                                      std::optional<size_t> exclude);
 
@@ -54,13 +54,16 @@ class WorkerView {
     std::optional<RingHash> ring;
     size_t panicCursor = 0;
   };
+  // The backend picker and endpoint balancers of `rule`, at its [routeIndex][ruleIndex].
+  void addBalancers(const CompiledRule& rule);
   std::optional<size_t> pickMember(Balancer& balancer, const BackendRef& backend,
                                    const std::vector<uint32_t>& active, RequestHash hash,
                                    unsigned attempt);
 
   SnapshotPtr snapshot_;
   std::mt19937_64 random_;
-  // [route][rule] → backend picker; [route][rule][backend] → endpoint balancer.
+  // [route][rule] → backend picker; [route][rule][backend] → endpoint balancer. Routes past
+  // snapshot().rules() are TCP targets, in order.
   std::vector<std::vector<std::optional<SmoothRoundRobin>>> backendPickers_;
   std::vector<std::vector<std::vector<Balancer>>> balancers_;
   std::vector<std::vector<uint32_t>> active_;  // [cluster][endpoint]
