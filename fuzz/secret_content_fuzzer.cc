@@ -5,7 +5,7 @@
 // that find() returns; a parsed API-key set is not empty, and an error message never contains a
 // key: no mapping value of 16 visible characters or more, as YAML itself reads the input (a line
 // that merely looks like "name: key" may be a name — `&a: x` is the anchor "a:" on the name x —
-// and names may be quoted in messages).
+// and names may be quoted in messages, so a value that is part of a name is not checked).
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -22,8 +22,9 @@
 
 namespace {
 
-// The scalar values of a top-level YAML mapping that are not also one of its names: what
-// ApiKeySet reads as keys. Empty when the input is not such a mapping.
+// The scalar values of a top-level YAML mapping that do not occur in one of its names (an error
+// may quote a name, which is no secret): what ApiKeySet reads as keys. Empty when the input is not
+// such a mapping.
 std::vector<std::string> mappingValues(std::string_view text) {
   std::vector<std::string> values;
   std::set<std::string> names;
@@ -38,7 +39,11 @@ std::vector<std::string> mappingValues(std::string_view text) {
   } catch (const std::exception&) {
     return {};
   }
-  std::erase_if(values, [&](const std::string& value) { return names.count(value) > 0; });
+  std::erase_if(values, [&](const std::string& value) {
+    for (const std::string& name : names)
+      if (name.find(value) != std::string::npos) return true;
+    return false;
+  });
   return values;
 }
 
