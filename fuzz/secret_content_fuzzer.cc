@@ -22,9 +22,9 @@
 
 namespace {
 
-// The scalar values of a top-level YAML mapping that do not occur in one of its names (an error
-// may quote a name, which is no secret): what ApiKeySet reads as keys. Empty when the input is not
-// such a mapping.
+// The scalar values of a top-level YAML mapping that do not occur in one of its names as an error
+// quotes it ("name", quotes included: a name is no secret): what ApiKeySet reads as keys. Empty
+// when the input is not such a mapping.
 std::vector<std::string> mappingValues(std::string_view text) {
   std::vector<std::string> values;
   std::set<std::string> names;
@@ -41,7 +41,7 @@ std::vector<std::string> mappingValues(std::string_view text) {
   }
   std::erase_if(values, [&](const std::string& value) {
     for (const std::string& name : names)
-      if (name.find(value) != std::string::npos) return true;
+      if (('"' + name + '"').find(value) != std::string::npos) return true;
     return false;
   });
   return values;
