@@ -15,7 +15,9 @@
 #include "api/api_route_codec.h"
 #include "api/duration.h"
 #include "api/json_object_codec.h"
+#include "api/proxy_config_mesh_codec.h"
 #include "api/retries_codec.h"
+#include "api/strict_json_reader.h"
 #include "api/traffic_policy_codec.h"
 #include "api/value_rules.h"
 
@@ -29,165 +31,7 @@ using nlohmann::json;
 
 constexpr std::string_view kDefaultRouteNamespace = "default";
 
-using FieldNames = std::initializer_list<std::string_view>;
-
-// `<path>.<name>: Invalid value: …: unknown field (known fields: a, b, c)` for every member of an
-// object that is not in `known`. Non-objects are left to the caller's type check.
-void rejectUnknownFields(const json& j, const FieldPath& path, FieldNames known,
-                         ErrorList& errors) {
-  if (!j.is_object()) return;
-  for (const auto& [name, value] : j.items()) {
-    bool isKnown = false;
-    for (const std::string_view k : known)
-      isKnown = isKnown || k == name;
-    if (isKnown) continue;
-    std::string detail = "unknown field (known fields: ";
-    bool first = true;
-    for (const std::string_view k : known) {
-      if (!first) detail += ", ";
-      detail += k;
-      first = false;
-    }
-    detail += ")";
-    errors.push_back(FieldError::invalid(path.child(name), value, std::move(detail)));
-  }
-}
-
-// One proxy-specific JSON object: reports its unknown fields up front, then hands out its known
-// ones. Constructed on a non-object it records `expected an object` once and finds nothing.
-class StrictObject {
- public:
-  StrictObject(const json& j, const FieldPath& path, ErrorList& errors, FieldNames known)
-      : path_(path), errors_(errors) {
-    if (!j.is_object()) {
-      errors_.push_back(FieldError::invalid(path_, j, "expected an object"));
-      return;
-    }
-    object_ = &j;
-    rejectUnknownFields(j, path, known, errors);
-  }
-
-  // nullptr when absent or null: null counts as absent, as in the api codecs.
-  const json* find(std::string_view name) const {
-    if (object_ == nullptr) return nullptr;
-    const auto it = object_->find(name);
-    if (it == object_->end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-
-  FieldPath path(std::string_view name) const { return path_.child(name); }
-  ErrorList& errors() const { return errors_; }
-
- private:
-  const json* object_ = nullptr;
-  FieldPath path_;
-  ErrorList& errors_;
-};
-
-void readString(const StrictObject& o, std::string_view name, std::string& out) {
-  if (const json* j = o.find(name)) api::decodeInto(*j, o.path(name), o.errors(), out);
-}
-
-void readOptionalString(const StrictObject& o, std::string_view name,
-                        std::optional<std::string>& out) {
-  if (const json* j = o.find(name)) {
-    std::string value;
-    api::decodeInto(*j, o.path(name), o.errors(), value);
-    out = std::move(value);
-  }
-}
-
-void readBool(const StrictObject& o, std::string_view name, bool& out) {
-  if (const json* j = o.find(name)) api::decodeInto(*j, o.path(name), o.errors(), out);
-}
-
-void readLabels(const StrictObject& o, std::string_view name,
-                std::map<std::string, std::string>& out) {
-  if (const json* j = o.find(name)) api::decodeInto(*j, o.path(name), o.errors(), out);
-}
-
-// Reads an integer into a narrower unsigned field. A value the field cannot hold breaks the
-// field's rule (`ruleMin`..`ruleMax`, which the validator checks for values it can hold), so it
-// gets the validator's exact message.
-template <typename T>
-bool decodeInteger(const json& j, const FieldPath& path, ErrorList& errors, std::int64_t ruleMin,
-                   std::int64_t ruleMax, T& out) {
-  std::int64_t value = 0;
-  const std::size_t before = errors.size();
-  api::decodeInto(j, path, errors, value);
-  if (errors.size() != before) return false;
-  const bool fits =
-      value >= 0 && static_cast<std::uint64_t>(value) <= std::numeric_limits<T>::max();
-  if (!fits) {
-    api::validateRange(value, ruleMin, ruleMax, path, errors);
-    if (errors.size() == before) {
-      errors.push_back(FieldError::invalid(path, value, "out of range"));
-    }
-    return false;
-  }
-  out = static_cast<T>(value);
-  return true;
-}
-
-template <typename T>
-void readInteger(const StrictObject& o, std::string_view name, std::int64_t ruleMin,
-                 std::int64_t ruleMax, T& out) {
-  if (const json* j = o.find(name))
-    decodeInteger(*j, o.path(name), o.errors(), ruleMin, ruleMax, out);
-}
-
-template <typename T>
-void readOptionalInteger(const StrictObject& o, std::string_view name, std::int64_t ruleMin,
-                         std::int64_t ruleMax, std::optional<T>& out) {
-  if (const json* j = o.find(name)) {
-    T value{};
-    if (decodeInteger(*j, o.path(name), o.errors(), ruleMin, ruleMax, value)) out = value;
-  }
-}
-
-bool decodeDuration(const json& j, const FieldPath& path, ErrorList& errors, Millis& out) {
-  std::string text;
-  const std::size_t before = errors.size();
-  api::decodeInto(j, path, errors, text);
-  if (errors.size() != before) return false;
-  const auto parsed = api::Duration::parse(text);
-  if (!parsed) {
-    errors.push_back(FieldError::invalid(path, text, std::string(api::kDurationMessage)));
-    return false;
-  }
-  out = parsed->value();
-  return true;
-}
-
-void readDuration(const StrictObject& o, std::string_view name, Millis& out) {
-  if (const json* j = o.find(name)) decodeDuration(*j, o.path(name), o.errors(), out);
-}
-
-void readOptionalDuration(const StrictObject& o, std::string_view name,
-                          std::optional<Millis>& out) {
-  if (const json* j = o.find(name)) {
-    Millis value{};
-    if (decodeDuration(*j, o.path(name), o.errors(), value)) out = value;
-  }
-}
-
-template <typename T>
-using ElementDecoder = std::function<void(const json&, const FieldPath&, ErrorList&, T&)>;
-
-template <typename T>
-void readList(const StrictObject& o, std::string_view name, std::vector<T>& out,
-              const ElementDecoder<T>& decode) {
-  const json* j = o.find(name);
-  if (j == nullptr) return;
-  const FieldPath path = o.path(name);
-  if (!j->is_array()) {
-    o.errors().push_back(FieldError::invalid(path, *j, "expected an array"));
-    return;
-  }
-  out.assign(j->size(), T{});
-  for (std::size_t i = 0; i < j->size(); ++i)
-    decode((*j)[i], path.index(i), o.errors(), out[i]);
-}
+using namespace strict_json;
 
 // The traffic-policy objects of a cluster are MeshService's (decoded by the api codec), but in a
 // config file an unknown field is still an error, so their field names are checked here first.
@@ -231,17 +75,6 @@ void decodeRetries(const json& j, const FieldPath& path, ErrorList& errors, api:
     }
   }
   api::decodeInto(j, path, errors, out);
-}
-
-// Reads an optional api object with `decode`.
-template <typename T>
-void readOptionalApi(const StrictObject& o, std::string_view name, std::optional<T>& out,
-                     void (*decode)(const json&, const FieldPath&, ErrorList&, T&)) {
-  if (const json* j = o.find(name)) {
-    T value{};
-    decode(*j, o.path(name), o.errors(), value);
-    out = std::move(value);
-  }
 }
 
 void decodeCertificate(const json& j, const FieldPath& path, ErrorList& errors,
@@ -430,83 +263,6 @@ void decodeAdmin(const json& j, const FieldPath& path, ErrorList& errors, AdminC
   readInteger(o, "port", 0, 65535, out.port);
 }
 
-// A port of the mesh section: 1..65535 (0, which the struct could hold, is no port).
-bool decodePort(const json& j, const FieldPath& path, ErrorList& errors, uint16_t& out) {
-  std::int64_t value = 0;
-  const std::size_t before = errors.size();
-  api::decodeInto(j, path, errors, value);
-  if (errors.size() != before) return false;
-  api::validatePort(value, path, errors);
-  if (errors.size() != before) return false;
-  out = static_cast<uint16_t>(value);
-  return true;
-}
-
-void readPort(const StrictObject& o, std::string_view name, uint16_t& out) {
-  if (const json* j = o.find(name)) decodePort(*j, o.path(name), o.errors(), out);
-}
-
-void decodeStringElement(const json& j, const FieldPath& path, ErrorList& errors,
-                         std::string& out) {
-  api::decodeInto(j, path, errors, out);
-}
-
-void decodePortElement(const json& j, const FieldPath& path, ErrorList& errors, uint16_t& out) {
-  decodePort(j, path, errors, out);
-}
-
-void decodeAllowRule(const json& j, const FieldPath& path, ErrorList& errors,
-                     api::AuthorizationRule& out) {
-  const StrictObject o(j, path, errors, {"namespace", "serviceAccount"});
-  readOptionalString(o, "namespace", out.namespace_);
-  readOptionalString(o, "serviceAccount", out.serviceAccount);
-}
-
-void decodeMeshOutbound(const json& j, const FieldPath& path, ErrorList& errors,
-                        MeshOutboundService& out) {
-  const StrictObject o(j, path, errors,
-                       {"name", "namespace", "addresses", "ports", "hosts", "identity", "allowed"});
-  readString(o, "name", out.name);
-  readString(o, "namespace", out.namespace_);
-  readList<std::string>(o, "addresses", out.addresses, decodeStringElement);
-  readList<uint16_t>(o, "ports", out.ports, decodePortElement);
-  readList<std::string>(o, "hosts", out.hosts, decodeStringElement);
-  readString(o, "identity", out.identity);
-  readBool(o, "allowed", out.allowed);
-}
-
-void decodeMeshInbound(const json& j, const FieldPath& path, ErrorList& errors,
-                       MeshInboundPort& out) {
-  const StrictObject o(j, path, errors, {"port", "mtlsMode", "allow", "service"});
-  readPort(o, "port", out.port);
-  if (const json* mode = o.find("mtlsMode")) {
-    const std::size_t before = errors.size();
-    api::decodeInto(*mode, o.path("mtlsMode"), errors, out.mtlsMode);
-    if (errors.size() == before) {
-      api::validateEnum(
-          out.mtlsMode,
-          {std::string(api::mtls_mode::kStrict), std::string(api::mtls_mode::kPermissive),
-           std::string(api::mtls_mode::kDisabled)},
-          o.path("mtlsMode"), errors);
-    }
-  }
-  // Absent (or null): anyone of the mesh; an empty array: nobody. The two must not collapse.
-  if (o.find("allow") != nullptr) {
-    std::vector<api::AuthorizationRule> rules;
-    readList<api::AuthorizationRule>(o, "allow", rules, decodeAllowRule);
-    out.allow = std::move(rules);
-  }
-  readString(o, "service", out.service);
-}
-
-void decodeMesh(const json& j, const FieldPath& path, ErrorList& errors, MeshConfig& out) {
-  const StrictObject o(j, path, errors, {"identity", "trustDomain", "outbound", "inbound"});
-  readString(o, "identity", out.identity);
-  readString(o, "trustDomain", out.trustDomain);
-  readList<MeshOutboundService>(o, "outbound", out.outbound, decodeMeshOutbound);
-  readList<MeshInboundPort>(o, "inbound", out.inbound, decodeMeshInbound);
-}
-
 void decodeConfig(const json& j, ErrorList& errors, ProxyConfig& out) {
   const StrictObject o(j, FieldPath(), errors,
                        {"version", "admin", "listeners", "routes", "clusters", "secrets", "auth",
@@ -614,38 +370,6 @@ json encodeCluster(const ClusterConfig& c) {
   }
   if (c.meshIdentity) j["meshIdentity"] = *c.meshIdentity;
   return j;
-}
-
-json encodeMesh(const MeshConfig& mesh) {
-  json outbound = json::array();
-  for (const auto& o : mesh.outbound) {
-    outbound.push_back({{"name", o.name},
-                        {"namespace", o.namespace_},
-                        {"addresses", o.addresses},
-                        {"ports", o.ports},
-                        {"hosts", o.hosts},
-                        {"identity", o.identity},
-                        {"allowed", o.allowed}});
-  }
-  json inbound = json::array();
-  for (const auto& i : mesh.inbound) {
-    json port = {{"port", i.port}, {"mtlsMode", i.mtlsMode}, {"service", i.service}};
-    if (i.allow) {
-      json allow = json::array();
-      for (const auto& rule : *i.allow) {
-        json r = json::object();
-        if (rule.namespace_) r["namespace"] = *rule.namespace_;
-        if (rule.serviceAccount) r["serviceAccount"] = *rule.serviceAccount;
-        allow.push_back(std::move(r));
-      }
-      port["allow"] = std::move(allow);
-    }
-    inbound.push_back(std::move(port));
-  }
-  return {{"identity", mesh.identity},
-          {"trustDomain", mesh.trustDomain},
-          {"outbound", std::move(outbound)},
-          {"inbound", std::move(inbound)}};
 }
 
 }  // namespace
