@@ -22,6 +22,13 @@ std::optional<milliseconds> optionalDuration(const std::optional<std::string>& t
   return parsed->value();
 }
 
+// Keys the cluster's idle connections by how they are secured (UpstreamEndpoint::poolKey):
+// `security` is "" (plain), "+tls:<serverName>,<CA file>" or "+mtls:<SPIFFE ID>".
+void keyPoolsBySecurity(Cluster& cluster, const std::string& security) {
+  for (auto& endpoint : cluster.endpoints)
+    endpoint.poolKey = endpoint.key + security;
+}
+
 std::string endpointKey(const boost::asio::ip::address& address, uint16_t port) {
   const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
   return host + ":" + std::to_string(port);
@@ -211,8 +218,7 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     if (cluster.tls)
       security = "+tls:" + cluster.tls->serverName + "," + cluster.tls->caFile.value_or("");
     if (cluster.meshIdentity) security = "+mtls:" + *cluster.meshIdentity;
-    for (auto& endpoint : runtime.endpoints)
-      endpoint.poolKey = endpoint.key + security;
+    keyPoolsBySecurity(runtime, security);
     if (cluster.meshIdentity) {
       // Without a workload identity the calls fail; they never go out in plaintext.
       runtime.tls = snapshot->meshTls_.client;
@@ -362,8 +368,7 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
         Cluster& cluster = snapshot->clusters_[backend.cluster];
         cluster.tls = snapshot->meshTls_.client;
         cluster.peerIdentity = target.identity;
-        for (auto& endpoint : cluster.endpoints)
-          endpoint.poolKey = endpoint.key + "+mtls:" + target.identity;
+        keyPoolsBySecurity(cluster, "+mtls:" + target.identity);
       }
     }
   }

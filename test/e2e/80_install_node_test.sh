@@ -156,20 +156,10 @@ YAML
 test_api_route_answers_through_the_gateway_pods() {
   local gateway_ip body
   step "an ApiRoute for the MeshService web, served by the gateway Deployment"
-  kubectl apply -n "$_app_ns" -f - >/dev/null <<'YAML'
-apiVersion: meshgate.io/v1alpha1
-kind: ApiRoute
-metadata: {name: web}
-spec:
-  ingressClassName: meshgate
-  hosts: [web.node.e2e.test]
-  rules:
-    - backends: [{service: web, port: 80}]
-YAML
-  wait_for 60 bash -c "[ \"\$(kubectl get apiroute web -n $_app_ns -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}')\" = True ]"
+  _gateway_route "$_app_ns" web web.node.e2e.test web 80
 
   step "through the gateway Service's ClusterIP (kube-proxy) to a backend pod"
-  gateway_ip=$(kubectl get service meshgate-gateway -n meshgate-system -o jsonpath='{.spec.clusterIP}')
+  gateway_ip=$(_gateway_ip)
   wait_for 30 curl -sf --max-time 3 -H 'Host: web.node.e2e.test' "http://$gateway_ip/"
   body=$(curl -sf --max-time 3 -D - -H 'Host: web.node.e2e.test' "http://$gateway_ip/")
   assert_contains "$body" "x-backend: web"

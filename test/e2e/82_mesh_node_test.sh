@@ -249,20 +249,10 @@ test_an_api_route_reaches_the_strict_service_over_mtls_as_the_gateway() {
   step "an ApiRoute to orders, served by the gateway Deployment"
   kubectl rollout status -n meshgate-system deployment/meshgate-gateway --timeout=120s ||
     { _explain_pods meshgate-system; return 1; }
-  kubectl apply -n "$_mesh_ns" -f - >/dev/null <<'YAML'
-apiVersion: meshgate.io/v1alpha1
-kind: ApiRoute
-metadata: {name: orders}
-spec:
-  ingressClassName: meshgate
-  hosts: [orders.mesh.e2e.test]
-  rules:
-    - backends: [{service: orders, port: 8080}]
-YAML
-  wait_for 60 bash -c "[ \"\$(kubectl get apiroute orders -n $_mesh_ns -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}')\" = True ]"
+  _gateway_route "$_mesh_ns" orders orders.mesh.e2e.test orders 8080
 
   step "through the gateway's ClusterIP: 200, and orders' application sees the gateway's SPIFFE ID"
-  gateway_ip=$(kubectl get service meshgate-gateway -n meshgate-system -o jsonpath='{.spec.clusterIP}')
+  gateway_ip=$(_gateway_ip)
   wait_for 30 curl -sf --max-time 3 -H 'Host: orders.mesh.e2e.test' "http://$gateway_ip/headers"
   response=$(curl -sf --max-time 3 -H 'Host: orders.mesh.e2e.test' "http://$gateway_ip/headers")
   assert_eq "spiffe://cluster.local/ns/meshgate-system/sa/meshgate-gateway" \

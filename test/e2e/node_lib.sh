@@ -56,3 +56,25 @@ _explain_pods() {
     kubectl logs -n "$1" "$pod" --all-containers --tail=15 2>&1 || true
   done
 }
+
+# _gateway_route NS NAME HOST SERVICE PORT — an ApiRoute of ingress class meshgate sending HOST to
+# port PORT of MeshService SERVICE, applied in NS; returns once the operator reports it
+# Programmed (a gateway pod acknowledged it).
+_gateway_route() {
+  kubectl apply -n "$1" -f - >/dev/null <<YAML
+apiVersion: meshgate.io/v1alpha1
+kind: ApiRoute
+metadata: {name: $2}
+spec:
+  ingressClassName: meshgate
+  hosts: [$3]
+  rules:
+    - backends: [{service: $4, port: $5}]
+YAML
+  wait_for 60 bash -c "[ \"\$(kubectl get apiroute $2 -n $1 -o jsonpath='{.status.conditions[?(@.type==\"Programmed\")].status}')\" = True ]"
+}
+
+# _gateway_ip — the ClusterIP of the installed gateway Service (kube-proxy spreads it over the pods).
+_gateway_ip() {
+  kubectl get service meshgate-gateway -n meshgate-system -o jsonpath='{.spec.clusterIP}'
+}
