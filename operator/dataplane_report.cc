@@ -33,51 +33,6 @@ std::vector<std::string> firstOnly(const std::vector<std::string>& errors) {
   return {shortened(errors.front())};
 }
 
-// "2026-01-02T03:04:05Z" or with up to nine fractional digits; UTC only, as formatMicroTime
-// writes it.
-std::optional<std::chrono::system_clock::time_point> parseTime(const std::string& text) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  const auto digits = [&](std::size_t at, std::size_t count, int& out) {
-    if (at + count > text.size()) return false;
-    out = 0;
-    for (std::size_t i = at; i < at + count; ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
-  };
-  if (!digits(0, 4, year) || text.size() < 20 || text[4] != '-' || !digits(5, 2, month) ||
-      text[7] != '-' || !digits(8, 2, day) || text[10] != 'T' || !digits(11, 2, hour) ||
-      text[13] != ':' || !digits(14, 2, minute) || text[16] != ':' || !digits(17, 2, second))
-    return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  std::size_t at = 19;
-  std::int64_t nanos = 0;
-  if (text[at] == '.') {
-    std::size_t count = 0;
-    for (++at; at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])); ++at) {
-      if (++count > 9) return std::nullopt;
-      nanos = nanos * 10 + (text[at] - '0');
-    }
-    if (count == 0) return std::nullopt;
-    for (; count < 9; ++count)
-      nanos *= 10;
-  }
-  if (at + 1 != text.size() || text[at] != 'Z') return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  const std::time_t seconds = timegm(&tm);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos)));
-}
-
 // Reads an optional string member; false when it is there but not a string.
 bool readString(const nlohmann::json& object, const char* key, std::string& out) {
   const auto found = object.find(key);
@@ -112,7 +67,7 @@ Expected<ReportedDataplane, std::string> decodeDataplane(const nlohmann::json& i
   if (!readString(item, "connectedAt", connectedAt))
     return where + ".connectedAt: must be a string";
   if (!connectedAt.empty()) {
-    const auto parsed = parseTime(connectedAt);
+    const auto parsed = kube::parseTime(connectedAt);
     if (!parsed) return where + ".connectedAt: not an RFC 3339 UTC time: " + connectedAt;
     out.connectedAt = *parsed;
   }

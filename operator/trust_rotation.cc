@@ -2,10 +2,6 @@
 #include "operator/trust_rotation.h"
 
 #include <algorithm>
-#include <cctype>
-#include <ctime>
-#include <iomanip>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -22,27 +18,6 @@ namespace meshgate::op {
 
 namespace {
 
-// "2024-01-01T00:00:00.250000Z" as kube::formatMicroTime writes it, or without the fraction.
-std::optional<std::chrono::system_clock::time_point> parseUtcTime(const std::string& text) {
-  std::tm tm{};
-  std::istringstream in(text);
-  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
-  if (in.fail()) return std::nullopt;
-  auto time = std::chrono::system_clock::from_time_t(timegm(&tm));
-  if (in.peek() == '.') {
-    in.get();
-    std::string nanos;
-    while (std::isdigit(in.peek()) && nanos.size() < 9)
-      nanos += static_cast<char>(in.get());
-    if (nanos.empty()) return std::nullopt;
-    nanos.resize(9, '0');
-    time += std::chrono::duration_cast<std::chrono::system_clock::duration>(
-        std::chrono::nanoseconds(std::stoll(nanos)));
-  }
-  if (in.get() != 'Z' || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-  return time;
-}
-
 // The retired-since times the bundle ConfigMap carries; entries that do not read are left out
 // (their roots count as retired from now on).
 RetiredRoots readRetiredRoots(const nlohmann::json* bundle) {
@@ -56,7 +31,7 @@ RetiredRoots readRetiredRoots(const nlohmann::json* bundle) {
   if (!times.is_object()) return retired;
   for (const auto& [fingerprint, since] : times.items()) {
     if (!since.is_string()) continue;
-    if (auto parsed = parseUtcTime(since.get<std::string>())) retired[fingerprint] = *parsed;
+    if (auto parsed = kube::parseTime(since.get<std::string>())) retired[fingerprint] = *parsed;
   }
   return retired;
 }
