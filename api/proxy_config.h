@@ -130,6 +130,10 @@ struct ClusterConfig {
   // identity) and never calls it in plaintext. The operator sets it on a gateway's cluster for a
   // MeshService whose mtls.mode is Strict. Exclusive with `tls`.
   std::optional<std::string> meshIdentity;
+  // Service ports (as routes name them) whose endpoints speak HTTP/2: cleartext with prior
+  // knowledge, or ALPN h2 over TLS. Other ports get HTTP/1.1. (Contour's upstream-protocol.h2c
+  // annotation takes the same list.)
+  std::vector<uint16_t> http2Ports;
   PoolConfig pool;
 };
 

@@ -183,7 +183,7 @@ void decodeCluster(const json& j, const FieldPath& path, ErrorList& errors, Clus
   const StrictObject o(j, path, errors,
                        {"name", "namespace", "targetPorts", "endpoints", "subsets", "loadBalancer",
                         "healthCheck", "outlierDetection", "circuitBreaker", "timeout", "retries",
-                        "connectTimeout", "tls", "meshIdentity", "pool"});
+                        "connectTimeout", "tls", "meshIdentity", "http2Ports", "pool"});
   readString(o, "name", out.name);
   readString(o, "namespace", out.namespace_);
   if (const json* ports = o.find("targetPorts"))
@@ -203,6 +203,18 @@ void decodeCluster(const json& j, const FieldPath& path, ErrorList& errors, Clus
   readDuration(o, "connectTimeout", out.connectTimeout);
   readOptionalApi(o, "tls", out.tls, decodeUpstreamTls);
   readOptionalString(o, "meshIdentity", out.meshIdentity);
+  if (const json* ports = o.find("http2Ports")) {
+    const FieldPath listPath = o.path("http2Ports");
+    if (!ports->is_array()) {
+      errors.push_back(FieldError::invalid(listPath, *ports, "expected a list of ports"));
+    } else {
+      for (std::size_t i = 0; i < ports->size(); ++i) {
+        uint16_t port = 0;
+        if (decodeInteger((*ports)[i], listPath.index(i), errors, 1, 65535, port))
+          out.http2Ports.push_back(port);
+      }
+    }
+  }
   if (const json* pool = o.find("pool")) decodePool(*pool, o.path("pool"), errors, out.pool);
 }
 
@@ -369,6 +381,7 @@ json encodeCluster(const ClusterConfig& c) {
     j["tls"] = std::move(tls);
   }
   if (c.meshIdentity) j["meshIdentity"] = *c.meshIdentity;
+  if (!c.http2Ports.empty()) j["http2Ports"] = c.http2Ports;
   return j;
 }
 

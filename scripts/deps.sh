@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   clang-format clang-tidy
   clang-14 libclang-rt-14-dev
+  libnghttp2-dev nghttp2-client
   wrk nginx-light haproxy valgrind strace curl jq procps util-linux python3 iproute2
   umoci skopeo ca-certificates
   containerd runc containernetworking-plugins iptables

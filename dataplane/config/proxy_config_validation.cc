@@ -426,6 +426,11 @@ void validateCluster(const ClusterConfig& cluster, const FieldPath& path, Config
                                 "a mesh cluster's TLS is mTLS with the workload identity; "
                                 "it may not also set tls"));
   }
+  for (std::size_t i = 0; i < cluster.http2Ports.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (cluster.http2Ports[j] == cluster.http2Ports[i])
+        errors.push_back(
+            FieldError::duplicate(path.child("http2Ports").index(i), cluster.http2Ports[i]));
   validatePool(cluster.pool, path.child("pool"), errors);
 }
 

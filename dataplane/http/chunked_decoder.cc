@@ -55,7 +55,7 @@ ChunkedDecoder::Result ChunkedDecoder::fail(size_t offset, std::string_view why)
   return {Status::Error, offset};
 }
 
-ChunkedDecoder::Result ChunkedDecoder::consume(std::string_view data) {
+ChunkedDecoder::Result ChunkedDecoder::consume(std::string_view data, Sink* sink) {
   if (state_ == State::Done) return {Status::Done, 0};
   if (state_ == State::Failed) return {Status::Error, 0};
 
@@ -117,6 +117,7 @@ ChunkedDecoder::Result ChunkedDecoder::consume(std::string_view data) {
       case State::Data: {
         // The one hot path: skip the payload without looking at it.
         const uint64_t take = std::min<uint64_t>(remaining_, size - i);
+        if (sink) sink->payload(data.substr(i, static_cast<size_t>(take)));
         remaining_ -= take;
         payloadBytes_ += take;
         i += static_cast<size_t>(take);
@@ -143,6 +144,7 @@ ChunkedDecoder::Result ChunkedDecoder::consume(std::string_view data) {
         } else if (isTokenChar(c)) {
           lineBytes_ = 1;
           state_ = State::TrailerName;
+          if (sink) sink->trailerText(data.substr(i, 1));
         } else if (c == ' ' || c == '\t') {
           return fail(i, "obsolete line folding in trailer");
         } else {
@@ -166,12 +168,14 @@ ChunkedDecoder::Result ChunkedDecoder::consume(std::string_view data) {
         if (c != '\r' && ++lineBytes_ > kMaxTrailerLineBytes) {
           return fail(i, "trailer field too long");
         }
+        if (sink) sink->trailerText(data.substr(i, 1));
         ++i;
         break;
 
       case State::TrailerLF:
         if (++trailerBytes_ > kMaxTrailerBytes) return fail(i, "trailer section too large");
         if (c != '\n') return fail(i, "bare CR in trailer section");
+        if (sink) sink->trailerText(data.substr(i, 1));
         state_ = State::TrailerStart;
         lineBytes_ = 0;
         ++i;

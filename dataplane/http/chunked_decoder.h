@@ -3,7 +3,8 @@
 // message ends and whether the framing is valid. Chunk sizes are 1*HEXDIG (at most 16 digits, no
 // overflow, no sign or whitespace), chunk extensions are skipped (bounded length), the chunk data
 // must be followed by CRLF, trailers are header lines (bounded), and bare CR or LF is an error.
-// It also counts the payload bytes so the proxy can enforce its body limit.
+// It also counts the payload bytes so the proxy can enforce its body limit, and can hand the
+// payload and trailer section to a Sink (an HTTP/2 client gets the payload without the framing).
 #pragma once
 
 #include <cstddef>
@@ -31,11 +32,24 @@ class ChunkedDecoder {
   static constexpr size_t kMaxTrailerBytes = 64 * 1024;
   static constexpr unsigned kMaxSizeDigits = 16;
 
+  // Receives what a body carries, without its framing.
+  class Sink {
+   public:
+    virtual void payload(std::string_view data) = 0;
+    // Bytes of the trailer section ("name: value\r\n" lines, the final empty line excluded), in
+    // pieces as they arrive.
+    virtual void trailerText(std::string_view text) = 0;
+
+   protected:
+    ~Sink() = default;
+  };
+
   // Feed the next bytes of the body (starting right after the head). May be called with any
   // split of the input, down to one byte at a time. Once Done or Error, further calls return the
   // same status with consumed 0 until reset(). On Error, `consumed` is the offset of the offending
   // byte within `data`.
-  Result consume(std::string_view data);
+  // With a `sink`, the payload and trailer bytes of `data` go to it as they are validated.
+  Result consume(std::string_view data, Sink* sink = nullptr);
 
   // Payload bytes seen so far (chunk data only, not framing).
   uint64_t payloadBytes() const { return payloadBytes_; }

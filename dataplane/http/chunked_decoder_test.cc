@@ -286,5 +286,42 @@ TEST(ChunkedDecoderTest, SkipsLargeChunkDataInBulk) {
   EXPECT_EQ(decoder.payloadBytes(), data.size());
 }
 
+// Collects what a Sink is given.
+struct CollectingSink final : ChunkedDecoder::Sink {
+  std::string payloadBytes;
+  std::string trailers;
+  void payload(std::string_view data) override { payloadBytes.append(data); }
+  void trailerText(std::string_view text) override { trailers.append(text); }
+};
+
+TEST(ChunkedDecoderTest, HandsThePayloadAndTrailersToASinkForEverySplit) {
+  const std::string body =
+      "5;ext=1\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n"
+      "grpc-status: 0\r\nx-note: a b\r\n\r\nNEXT";
+  CollectingSink whole;
+  ChunkedDecoder decoder;
+  const auto result = decoder.consume(body, &whole);
+  EXPECT_EQ(result.status, Status::Done);
+  EXPECT_EQ(result.consumed, body.size() - 4);
+  EXPECT_EQ(whole.payloadBytes, "helloabcdefghijklmnopqrstuvwxyz");
+  EXPECT_EQ(whole.trailers, "grpc-status: 0\r\nx-note: a b\r\n");
+
+  CollectingSink bytewise;
+  ChunkedDecoder byteDecoder;
+  for (size_t i = 0; i + 4 < body.size(); ++i)
+    byteDecoder.consume(std::string_view(body).substr(i, 1), &bytewise);
+  EXPECT_EQ(bytewise.payloadBytes, whole.payloadBytes);
+  EXPECT_EQ(bytewise.trailers, whole.trailers);
+}
+
+TEST(ChunkedDecoderTest, ASinkGetsNothingPastAnError) {
+  CollectingSink sink;
+  ChunkedDecoder decoder;
+  const auto result = decoder.consume("3\r\nabcX\r\n", &sink);
+  EXPECT_EQ(result.status, Status::Error);
+  EXPECT_EQ(sink.payloadBytes, "abc");
+  EXPECT_TRUE(sink.trailers.empty());
+}
+
 }  // namespace
 }  // namespace meshgate::dp::http

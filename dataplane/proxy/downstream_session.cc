@@ -10,7 +10,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/assert.h"
+#include "dataplane/proxy/alpn.h"
 #include "dataplane/proxy/forwarded_head.h"
+#include "dataplane/proxy/http2_connection.h"
 #include "dataplane/proxy/mesh_tls.h"
 #include "dataplane/proxy/request_filter.h"
 #include "dataplane/proxy/response_forwarder.h"
@@ -27,25 +29,26 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 using Steady = std::chrono::steady_clock;
 
-// Splits "a=1&b=2" into pairs (no percent-decoding: matches compare the raw text, as the
-// Gateway API leaves decoding to the implementation and raw comparison cannot be fooled by
-// double encoding).
-void splitQuery(std::string_view query,
-                std::vector<std::pair<std::string_view, std::string_view>>& out) {
-  out.clear();
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view item = query.substr(0, amp);
-    if (!item.empty()) {
-      const size_t eq = item.find('=');
-      if (eq == std::string_view::npos)
-        out.emplace_back(item, std::string_view{});
-      else
-        out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+// An Upgrade naming h2c. Forwarded, it would let the backend switch the connection to HTTP/2 and
+// the proxy tunnel it, so later requests would pass no route or filter ("h2c smuggling"): such a
+// request goes upstream as a plain request instead.
+bool upgradesToH2c(const http::RequestHead& request) {
+  for (const auto& header : request.headers) {
+    if (!http::equalsIgnoreCase(header.name, "upgrade")) continue;
+    std::string_view tokens = header.value;
+    while (!tokens.empty()) {
+      const size_t comma = tokens.find(',');
+      std::string_view token = tokens.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
+      if (http::equalsIgnoreCase(token, "h2c")) return true;
+      if (comma == std::string_view::npos) break;
+      tokens.remove_prefix(comma + 1);
     }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
   }
+  return false;
 }
 
 asio::awaitable<void> pump(ByteStream& from, ByteStream& to) {
@@ -98,14 +101,18 @@ asio::awaitable<void> DownstreamSession::serve(std::unique_ptr<DownstreamSession
 
 void DownstreamSession::closeWhenIdle() {
   closeWhenIdle_ = true;
+  if (http2_) {
+    http2_->closeWhenIdle();
+    return;
+  }
   if (phase_ == Phase::Idle) stream_.cancel();
 }
 
 void DownstreamSession::abort() {
   closeWhenIdle_ = true;
+  if (http2_) http2_->abort();
   stream_.cancel();
-  if (watch_.connection) watch_.connection->stream.cancel();
-  if (watch_.connecting) watch_.connecting->cancel();
+  watch_.cancelAll();
 }
 
 void DownstreamSession::onDeadline() {
@@ -118,13 +125,14 @@ void DownstreamSession::onDeadline() {
       stream_.cancel();
       break;
     case Phase::Upstream:
-      if (watch_.connection) watch_.connection->stream.cancel();
-      if (watch_.connecting) watch_.connecting->cancel();
+      watch_.cancelAll();
       break;
+    case Phase::Http2:
+      break;  // the HTTP/2 connection keeps its own deadlines
     case Phase::Response:
     case Phase::Tunnel:
       stream_.cancel();
-      if (watch_.connection) watch_.connection->stream.cancel();
+      watch_.cancelAll();
       break;
   }
 }
@@ -166,6 +174,10 @@ asio::awaitable<void> DownstreamSession::run() {
     armIn(view_->snapshot().config().timeouts.headerRead);
     if (co_await stream_.handshakeAsServer()) co_return;
     if (mesh_) mesh_->peerIdentity = peerSpiffeId(stream_.nativeTls());
+    if (negotiatedHttp2(stream_.nativeTls())) {
+      co_await serveHttp2({});
+      co_return;
+    }
   }
   for (;;) {
     compactInput();
@@ -185,6 +197,19 @@ asio::awaitable<void> DownstreamSession::run() {
 
     http::ParseStatus status;
     for (;;) {
+      if (requestsServed_ == 0) {
+        // A cleartext client that opens with the HTTP/2 preface speaks h2c (prior knowledge).
+        const std::string_view preface = http2::kClientPreface;
+        const std::string_view start = input().substr(0, preface.size());
+        if (!start.empty() && preface.starts_with(start)) {
+          if (start.size() == preface.size()) {
+            co_await serveHttp2(input());
+            co_return;
+          }
+          if (!co_await readMore()) co_return;
+          continue;
+        }
+      }
       status = http::parseRequestHead(input(), limits, request_);
       if (status != http::ParseStatus::NeedMore) break;
       if (!co_await readMore()) {
@@ -247,105 +272,10 @@ asio::awaitable<bool> DownstreamSession::bufferBody(uint64_t length) {
   co_return true;
 }
 
-RequestHash DownstreamSession::requestHash(const Cluster& cluster) const {
-  switch (cluster.hashSource) {
-    case HashSource::None:
-      return std::nullopt;
-    case HashSource::SourceIP:
-      return RingHash::hashKey(peerIp_);
-    case HashSource::Header:
-      if (auto value = routingView_.header(cluster.hashName)) return RingHash::hashKey(*value);
-      return std::nullopt;
-    case HashSource::Cookie:
-      if (auto header = routingView_.header("cookie"))
-        if (auto value = cookieValue(*header, cluster.hashName)) return RingHash::hashKey(*value);
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-std::string_view DownstreamSession::rewritePath(const CompiledRule& rule) {
-  std::string_view path = request_.path;
-  if (!rule.rewritePathPrefix) return path;
-  for (const auto& prefix : rule.pathPrefixes) {
-    if (!pathPrefixMatches(prefix, path)) continue;
-    std::string_view rest = path.substr(std::min(path.size(), prefix.size()));
-    if (prefix.size() > 1 && prefix.back() == '/') rest = path.substr(prefix.size() - 1);
-    rewrittenPath_ = *rule.rewritePathPrefix;
-    if (!rest.empty() && rest.front() == '/' && !rewrittenPath_.empty() &&
-        rewrittenPath_.back() == '/')
-      rewrittenPath_.pop_back();
-    rewrittenPath_.append(rest);
-    if (rewrittenPath_.empty()) rewrittenPath_ = "/";
-    return rewrittenPath_;
-  }
-  return path;
-}
-
-const CompiledRule* DownstreamSession::routeMesh(const Snapshot& snapshot, LocalReply& refusal) {
-  const MeshTable* mesh = snapshot.mesh();
-  if (mesh == nullptr) {
-    refusal = makeLocalReply(503, "meshgate sidecar: no mesh config yet\n");
-    return nullptr;
-  }
-  ProxyStats& stats = worker_.stats();
-  if (mesh_->role == api::ListenerRole::kMeshOutbound) {
-    const MeshOutboundTarget* target = mesh_->original ? mesh->outboundByAddress(*mesh_->original)
-                                                       : mesh->outboundByHost(request_.host);
-    if (target == nullptr) {
-      refusal = makeLocalReply(
-          404, "meshgate sidecar: no MeshService at " + std::string(request_.host) + "\n");
-      return nullptr;
-    }
-    if (target->rule == nullptr) {
-      stats.meshDenied.with({"outbound", "authorization"}).inc();
-      refusal =
-          makeLocalReply(403, "meshgate sidecar: " + mesh->identity() + " may not call " +
-                                  target->service + " (its authorization does not allow it)\n");
-      return nullptr;
-    }
-    if (!target->identity.empty() && !snapshot.meshTls().client) {
-      refusal = makeLocalReply(503, "meshgate sidecar: no workload identity yet to call " +
-                                        target->service + " over mTLS\n");
-      return nullptr;
-    }
-    return target->rule;
-  }
-  const uint16_t port = mesh_->original ? mesh_->original->port() : 0;
-  const MeshInboundTarget* target = mesh->inbound(port);
-  if (target == nullptr || target->rule == nullptr) {
-    refusal = makeLocalReply(
-        503, "meshgate sidecar: port " + std::to_string(port) + " is no longer a mesh port\n");
-    refusal.closeConnection = true;
-    return nullptr;
-  }
-  if (!mesh_->mtls && target->mode == MtlsMode::kStrict) {
-    stats.meshDenied.with({"inbound", "plaintext"}).inc();
-    refusal =
-        makeLocalReply(403, "meshgate sidecar: port " + std::to_string(port) + " of " +
-                                target->service + " requires mutual TLS (mtls.mode Strict)\n");
-    refusal.closeConnection = true;
-    return nullptr;
-  }
-  if (mesh_->mtls && !mesh_->peerIdentity) {
-    stats.meshDenied.with({"inbound", "no_identity"}).inc();
-    refusal = makeLocalReply(403, "meshgate sidecar: the client certificate names no SPIFFE ID\n");
-    refusal.closeConnection = true;
-    return nullptr;
-  }
-  if (!mesh->admits(*target, mesh_->peerIdentity)) {
-    stats.meshDenied.with({"inbound", "authorization"}).inc();
-    const std::string who = mesh_->peerIdentity ? *mesh_->peerIdentity : "a plaintext caller";
-    refusal = makeLocalReply(403, "meshgate sidecar: " + who + " may not call " + target->service +
-                                      " (not in its authorization.allow)\n");
-    return nullptr;
-  }
-  return target->rule;
-}
-
 asio::awaitable<bool> DownstreamSession::handleRequest() {
   requestStart_ = Steady::now();
   requestsServed_++;
+  if (request_.upgrade && upgradesToH2c(request_)) request_.upgrade = false;
   phase_ = Phase::Body;
   disarm();
   const Snapshot& snapshot = view_->snapshot();
@@ -385,7 +315,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   const CompiledRule* rule = nullptr;
   if (mesh_) {
     LocalReply refusal;
-    rule = routeMesh(snapshot, refusal);
+    rule = routeMeshRequest(snapshot, *mesh_, request_.host, worker_.stats(), refusal);
     if (!rule)
       co_return co_await replyAndFinish(std::move(refusal), keepWithoutBody, nullptr, std::nullopt);
     if (mesh_->role == api::ListenerRole::kMeshInbound && mesh_->peerIdentity)
@@ -412,7 +342,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   requestId_.clear();
   if (!routingView_.header("x-request-id")) worker_.newRequestId(requestId_);
   const RequestForwarding forwarding{
-      .path = rewritePath(*rule),
+      .path = rewritePath(*rule, request_.path, rewrittenPath_),
       .query = request_.query,
       .host = rule->rewriteHostname ? std::string_view(*rule->rewriteHostname) : request_.host,
       .clientIp = peerIp_,
@@ -443,7 +373,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
         keepWithoutBody, rule, *backend);
   }
 
-  const RequestHash hash = requestHash(cluster);
+  const RequestHash hash = requestHash(cluster, routingView_, peerIp_);
   BodyBufferLease bodyLease(worker_);
 
   // Body: small Content-Length bodies are read whole first, so that a failed attempt can be
@@ -524,7 +454,8 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
     finishRequest(routed.status, rule, *backend);
     keepClient = co_await sendLocalReply(*routed.reply, keepClient && bodyBehind());
   } else {
-    MESHGATE_ASSERT(routed.response.error == AttemptError::None && routed.response.connection,
+    MESHGATE_ASSERT(routed.response.error == AttemptError::None &&
+                        (routed.response.connection || routed.response.http2),
                     "without a local reply the router returns a response to forward");
     phase_ = Phase::Response;
     ForwardRequest forward{
@@ -537,6 +468,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
         .buffer = upBuffer.bytes,
         .received = routed.response.received,
         .connection = std::move(routed.response.connection),
+        .http2 = std::move(routed.response.http2),
         .cluster = cluster,
         .poolKey = routed.endpoint->poolKey,
         .headRequest = isHead_,
@@ -565,7 +497,7 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   co_return keepClient && !closeWhenIdle_;
 }
 
-asio::awaitable<BodyOutcome> DownstreamSession::streamRest(ByteStream& upstream) {
+asio::awaitable<BodyOutcome> DownstreamSession::streamRest(BodyWriter& upstream) {
   MESHGATE_ASSERT(!bodyComplete_, "only a body that was not buffered whole streams");
   // Everything before the unread rest of the body was sent with the head.
   inStart_ = bodyStart_ + bodyBuffered_;
@@ -597,8 +529,7 @@ asio::awaitable<BodyOutcome> DownstreamSession::streamRest(ByteStream& upstream)
     phase_ = Phase::Upstream;
     watch_.timedOut = false;
     arm(attemptDeadline);
-    if (failed(co_await upstream.writeAll(asio::buffer(data.data(), take))))
-      co_return BodyOutcome::UpstreamFailed;
+    if (!co_await upstream.write({data.data(), take})) co_return BodyOutcome::UpstreamFailed;
     inStart_ += take;
     if (done) break;
   }
@@ -620,18 +551,21 @@ asio::awaitable<void> DownstreamSession::tunnel(ByteStream& upstream) {
   co_await (pump(stream_, upstream) || pump(upstream, stream_));
 }
 
+asio::awaitable<void> DownstreamSession::serveHttp2(std::span<const char> alreadyRead) {
+  phase_ = Phase::Http2;
+  disarm();
+  http2_ = std::make_unique<Http2Connection>(
+      worker_, stream_,
+      Http2ConnectionInfo{
+          .listenerName = listenerName_, .peerIp = peerIp_, .tls = stream_.tls(), .mesh = mesh_});
+  if (closeWhenIdle_) http2_->closeWhenIdle();
+  co_await http2_->run(alreadyRead);
+  http2_.reset();
+}
+
 void DownstreamSession::finishRequest(unsigned status, const CompiledRule* rule,
                                       std::optional<size_t> backend) {
-  if (rule) {
-    if (backend)
-      rule->backends[*backend].counters.count(status);
-    else
-      rule->directCounters.count(status);
-    if (rule->latency)
-      rule->latency->observe(std::chrono::duration<double>(Steady::now() - requestStart_).count());
-  } else {
-    worker_.countUnrouted(status);
-  }
+  countFinishedRequest(worker_, status, rule, backend, requestStart_);
   if (worker_.accessLogEnabled()) {
     if (!filterState_.secretQueryParameter.empty())
       redactQueryParameter(logTarget_, filterState_.secretQueryParameter);

@@ -6,7 +6,8 @@
 // never writing to the client) and the result either to ResponseForwarder or to sendLocalReply,
 // the one place the proxy answers by itself. It streams a larger body on request of an attempt
 // (RequestBody), tunnels an upgraded connection (WebSocket), and serves keep-alive and pipelined
-// requests in order. Lives in its coroutine; used only on its worker's thread.
+// requests in order. A client that speaks HTTP/2 — ALPN h2, or the h2c preface — is handed to an
+// Http2Connection the session keeps. Lives in its coroutine; used only on its worker's thread.
 #pragma once
 
 #include <memory>
@@ -21,23 +22,14 @@
 #include "dataplane/proxy/byte_stream.h"
 #include "dataplane/proxy/deadline_sweeper.h"
 #include "dataplane/proxy/local_reply.h"
+#include "dataplane/proxy/request_routing.h"
 #include "dataplane/proxy/upstream_attempt.h"
 #include "dataplane/proxy/worker_view.h"
 
 namespace meshgate::dp {
 
+class Http2Connection;
 class Worker;
-
-// What a session of a sidecar's mesh listener knows of its connection (mesh_accept.h).
-struct MeshConnection {
-  api::ListenerRole role = api::ListenerRole::kMeshOutbound;
-  // Outbound: the captured destination (nullopt: the application called the sidecar itself, and
-  // requests are routed by Host). Inbound: the application port it was going to.
-  std::optional<tcp::endpoint> original;
-  bool mtls = false;  // inbound: the connection is mutual TLS
-  // Inbound mTLS: the caller's SPIFFE ID, read after the handshake.
-  std::optional<std::string> peerIdentity;
-};
 
 class DownstreamSession final : public Deadline, private RequestBody {
  public:
@@ -61,7 +53,7 @@ class DownstreamSession final : public Deadline, private RequestBody {
 
  private:
   // What the connection is waiting for; decides what a deadline cancels.
-  enum class Phase { Handshake, Idle, HeaderRead, Body, Upstream, Response, Tunnel };
+  enum class Phase { Handshake, Idle, HeaderRead, Body, Upstream, Response, Tunnel, Http2 };
 
   // Lends the per-request head strings from the worker for one request.
   class ScratchLease {
@@ -85,21 +77,19 @@ class DownstreamSession final : public Deadline, private RequestBody {
   asio::awaitable<bool> replyAndFinish(LocalReply reply, bool keepAlive, const CompiledRule* rule,
                                        std::optional<size_t> backend);
   asio::awaitable<void> tunnel(ByteStream& upstream);
+  // The client speaks HTTP/2 (ALPN h2, or the h2c preface in `alreadyRead`): serves it to the end.
+  asio::awaitable<void> serveHttp2(std::span<const char> alreadyRead);
   void armIn(std::chrono::milliseconds timeout);
   void finishRequest(unsigned status, const CompiledRule* rule, std::optional<size_t> backend);
   void compactInput();
   std::string_view input() const { return {in_.data() + inStart_, inEnd_ - inStart_}; }
-  RequestHash requestHash(const Cluster& cluster) const;
-  // The rule a mesh listener's request goes to, or null with `refusal` set (403, 404, 503).
-  const CompiledRule* routeMesh(const Snapshot& snapshot, LocalReply& refusal);
-  std::string_view rewritePath(const CompiledRule& rule);
 
   // RequestBody
   std::span<const char> buffered() const override {
     return {in_.data() + bodyStart_, bodyBuffered_};
   }
   bool complete() const override { return bodyComplete_; }
-  asio::awaitable<BodyOutcome> streamRest(ByteStream& upstream) override;
+  asio::awaitable<BodyOutcome> streamRest(BodyWriter& upstream) override;
 
   Worker& worker_;
   ByteStream stream_;
@@ -107,6 +97,7 @@ class DownstreamSession final : public Deadline, private RequestBody {
   tcp::endpoint peer_;
   std::string peerIp_;
   std::optional<MeshConnection> mesh_;
+  std::unique_ptr<Http2Connection> http2_;  // once the client turned out to speak HTTP/2
 
   Phase phase_ = Phase::Handshake;
   AttemptWatch watch_;  // timedOut: the deadline fired (any phase)

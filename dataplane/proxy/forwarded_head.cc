@@ -234,6 +234,36 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
   out.append("\r\n");
 }
 
+void collectHttp2ResponseFields(std::vector<http2::Field>& out, const http::ResponseHead& response,
+                                const HeaderEdits* edits, const HeaderList* added) {
+  out.clear();
+  const auto append = [&out](std::string_view name, std::string_view value) {
+    http2::Field& field = out.emplace_back();
+    field.name.resize(name.size());
+    for (size_t i = 0; i < name.size(); ++i)
+      field.name[i] = asciiLower(name[i]);
+    field.value.assign(value);
+  };
+  for (const auto& header : response.headers) {
+    const std::string_view name = header.name;
+    const Kind kind = classify(name);
+    if (kind == Kind::Upgrade || kind == Kind::HopByHop) continue;
+    if (name.size() == 17 && equalsIgnoreCase(name, "transfer-encoding")) continue;
+    if (response.connectionNamesHeaders && namedByConnection(response.headers, name)) continue;
+    if (removedBy(edits, name)) continue;
+    append(name, header.value);
+  }
+  if (edits) {
+    for (const auto& [name, value] : edits->set)
+      append(name, value);
+    for (const auto& [name, value] : edits->add)
+      append(name, value);
+  }
+  if (added)
+    for (const auto& [name, value] : *added)
+      append(name, value);
+}
+
 std::string_view reasonPhrase(unsigned status) {
   switch (status) {
     case 100:

@@ -4,13 +4,15 @@
 // x-forwarded-proto, x-forwarded-host, x-request-id (kept, or generated) and via; Expect is
 // answered by the proxy itself, so it is not forwarded; route filters set, add and remove
 // headers. Content-Length and Transfer-Encoding pass unchanged because bodies are forwarded with
-// their original framing. Pure functions writing into a reused string.
+// their original framing (an HTTP/2 client gets the body without it). Pure functions writing into
+// a reused string.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "dataplane/http/http1_parser.h"
+#include "dataplane/http2/server_codec.h"
 #include "dataplane/proxy/snapshot.h"
 
 namespace meshgate::dp {
@@ -38,6 +40,11 @@ struct ResponseForwarding {
 
 void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& response,
                                  const ResponseForwarding& forwarding);
+
+// The same response head for an HTTP/2 client, as fields into `out` (cleared): names lowercased,
+// and Transfer-Encoding dropped with the other connection-specific fields (RFC 9113 8.2.2).
+void collectHttp2ResponseFields(std::vector<http2::Field>& out, const http::ResponseHead& response,
+                                const HeaderEdits* edits, const HeaderList* added);
 
 std::string_view reasonPhrase(unsigned status);
 

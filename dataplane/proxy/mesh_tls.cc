@@ -1,6 +1,7 @@
 // OpenSSL contexts of the sidecar's mTLS, from the workload identity.
 #include "dataplane/proxy/mesh_tls.h"
 
+#include "dataplane/proxy/alpn.h"
 #include "dataplane/proxy/tls_contexts.h"
 
 #include <openssl/err.h>
@@ -12,18 +13,6 @@ namespace meshgate::dp {
 namespace asio = boost::asio;
 
 namespace {
-
-constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-
-int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                 unsigned int inlen, void*) {
-  unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_NOACK;  // a peer without ALPN, or without http/1.1: no protocol
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
 
 // The workload certificate, its intermediates, its key and the bundle's roots as the trust store.
 std::string loadIdentity(SSL_CTX* context, const WorkloadIdentity& identity) {
@@ -52,7 +41,7 @@ Expected<MeshTlsContexts, std::string> buildMeshTls(const WorkloadIdentity& iden
   SSL_CTX* server = contexts.server->native_handle();
   if (auto problem = loadIdentity(server, identity); !problem.empty()) return problem;
   SSL_CTX_set_verify(server, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  SSL_CTX_set_alpn_select_cb(server, selectHttp11, nullptr);
+  SSL_CTX_set_alpn_select_cb(server, selectHttpProtocol, nullptr);
   // Sessions are not resumed: every connection shows its certificate to the authorization check.
   SSL_CTX_set_session_cache_mode(server, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_options(server, SSL_OP_NO_TICKET);
@@ -61,7 +50,7 @@ Expected<MeshTlsContexts, std::string> buildMeshTls(const WorkloadIdentity& iden
   SSL_CTX* client = contexts.client->native_handle();
   if (auto problem = loadIdentity(client, identity); !problem.empty()) return problem;
   SSL_CTX_set_verify(client, SSL_VERIFY_PEER, nullptr);
-  SSL_CTX_set_alpn_protos(client, kHttp11, sizeof kHttp11);
+  SSL_CTX_set_alpn_protos(client, kAlpnHttp11, sizeof kAlpnHttp11);
   return contexts;
 }
 

@@ -4,8 +4,9 @@
 // client context of calls to mesh services (presents the same certificate, verifies the server's
 // chain against the bundle). Which workload the peer is comes from its one spiffe:// URI SAN:
 // peerSpiffeId() reads it after the handshake, and the caller compares it with the identity it
-// expects — SAN only, never the subject. Both contexts offer http/1.1 over ALPN. Built per
-// snapshot: a renewed certificate reaches new connections, open ones keep theirs.
+// expects — SAN only, never the subject. ALPN: the server picks h2, else http/1.1 (alpn.h); the
+// client offers http/1.1. Built per snapshot: a renewed certificate reaches new connections, open
+// ones keep theirs.
 #pragma once
 
 #include <memory>

@@ -6,6 +6,7 @@
 #include "base/assert.h"
 #include "dataplane/http/chunked_decoder.h"
 #include "dataplane/proxy/forwarded_head.h"
+#include "dataplane/proxy/http2_upstream_relay.h"
 
 namespace meshgate::dp {
 
@@ -16,6 +17,26 @@ constexpr size_t kJoinBodyBytes = 4096;
 
 asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamPool& pool) {
   const http::ResponseHead& response = request.response;
+  if (request.http2) {
+    const http::BodyFraming framing =
+        request.headRequest ? http::BodyFraming::None : response.framing;
+    writeDownstreamResponseHead(request.head, response,
+                                {.clientVersionMinor = request.clientVersionMinor,
+                                 .keepAlive = request.keepClient,
+                                 .edits = request.edits,
+                                 .added = request.added});
+    const Http1RelayResult relayed =
+        co_await relayHttp2ToHttp1({.upstream = *request.http2,
+                                    .client = request.client,
+                                    .deadline = request.deadline,
+                                    .watch = request.watch,
+                                    .requestDeadline = request.requestDeadline,
+                                    .idle = request.idle,
+                                    .head = request.head,
+                                    .framing = framing});
+    co_return ForwardResult{.keepClient = request.keepClient && relayed.complete,
+                            .bytesSent = relayed.bytesSent};
+  }
   std::vector<char>& up = request.buffer;
   MESHGATE_ASSERT(request.connection != nullptr, "a response comes with its connection");
   MESHGATE_ASSERT(response.headBytes <= request.received, "the head lies within the bytes read");

@@ -4,8 +4,9 @@
 // chunked, until close) and backpressure, no body for HEAD. Gives the upstream connection back to
 // the pool when the response ended cleanly and nothing unexpected followed it; a response cut
 // short closes the client connection so the client sees the end rather than waiting. A 101 to an
-// upgrade request is handed back for the session to tunnel. Called by DownstreamSession in its
-// coroutine, on the worker's thread.
+// upgrade request is handed back for the session to tunnel. An HTTP/2 upstream's response is
+// relayed by http2_upstream_relay.h. Called by DownstreamSession in its coroutine, on the worker's
+// thread.
 #pragma once
 
 #include <chrono>
@@ -33,7 +34,8 @@ struct ForwardRequest {
   std::vector<char>& buffer;  // the head and the first body bytes, then reused for the body
   size_t received;            // bytes in buffer
   UpstreamConnectionPtr connection;
-  const Cluster& cluster;  // pool settings
+  std::shared_ptr<UpstreamHttp2Stream> http2;  // instead of connection: an HTTP/2 upstream's stream
+  const Cluster& cluster;                      // pool settings
   const std::string& poolKey;
   bool headRequest = false;
   bool upgradeRequested = false;

@@ -1,6 +1,7 @@
 // Compiling a ProxyConfig into a Snapshot.
 #include "dataplane/proxy/snapshot.h"
 
+#include <algorithm>
 #include <map>
 
 #include "api/duration.h"
@@ -141,7 +142,12 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     bool everyEndpointHasPort = true;
     for (const auto& endpoint : cluster.endpoints)
       everyEndpointHasPort = everyEndpointHasPort && endpoint.port.has_value();
-    std::string key = clusterName + (everyEndpointHasPort ? "" : ":" + std::to_string(port));
+    const bool http2 = std::find(cluster.http2Ports.begin(), cluster.http2Ports.end(), port) !=
+                       cluster.http2Ports.end();
+    // One runtime Cluster per port when endpoints take the port from it, or when the port's
+    // protocol sets it apart.
+    std::string key =
+        clusterName + (everyEndpointHasPort && !http2 ? "" : ":" + std::to_string(port));
     const auto target = cluster.targetPorts.find(port);
     const uint16_t defaultEndpointPort =
         target == cluster.targetPorts.end() ? port : target->second;
@@ -154,6 +160,7 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
     runtime.name = clusterName;
     runtime.key = key;
     runtime.config = &cluster;
+    runtime.http2 = http2;
     for (const auto& endpoint : cluster.endpoints) {
       boost::system::error_code ec;
       const auto address = boost::asio::ip::make_address(endpoint.address, ec);

@@ -73,6 +73,7 @@ struct Cluster {
   // Sidecar: the SPIFFE ID a mesh service's endpoints must present (tls is then the workload's
   // mTLS client context); empty otherwise.
   std::string peerIdentity;
+  bool http2 = false;  // the endpoints speak HTTP/2 (ClusterConfig::http2Ports)
 };
 
 // A backend of a rule: a cluster and the endpoints of its subset (all when no subset).

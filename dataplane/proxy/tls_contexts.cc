@@ -1,6 +1,8 @@
 // OpenSSL contexts for HTTPS listeners (SNI, ALPN) and upstream TLS (verification).
 #include "dataplane/proxy/tls_contexts.h"
 
+#include "dataplane/proxy/alpn.h"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -11,17 +13,6 @@ namespace meshgate::dp {
 namespace asio = boost::asio;
 
 namespace {
-
-int selectHttp11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                 unsigned int inlen, void*) {
-  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof kHttp11, in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_ALERT_FATAL;  // a client that speaks only h2 cannot be served
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
 
 // Loads a PEM chain (leaf first) and its key from memory into the context. The key's text never
 // reaches an error message.
@@ -77,7 +68,9 @@ Expected<std::shared_ptr<ServerTls>, std::string> ServerTls::build(const Listene
       if (SSL_CTX_check_private_key(native) != 1)
         return lastSslError(files.keyFile + ": does not match " + files.certFile);
     }
-    SSL_CTX_set_alpn_select_cb(native, selectHttp11, nullptr);
+    // The address of a constant stands for "refuse a client without HTTP" (alpn.h).
+    static int refuse = kRefuseWithoutHttp;
+    SSL_CTX_set_alpn_select_cb(native, selectHttpProtocol, &refuse);
     tls->contexts_.push_back(std::move(context));
   }
   if (tls->contexts_.empty()) return std::string("a TLS listener needs a certificate");
@@ -114,8 +107,7 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> buildClientTls(
     return lastSslError("cannot load the system CA certificates");
   }
   SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
-  static const unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  SSL_CTX_set_alpn_protos(native, kHttp11, sizeof kHttp11);
+  SSL_CTX_set_alpn_protos(native, kAlpnHttp11, sizeof kAlpnHttp11);
   return context;
 }
 

@@ -1,10 +1,10 @@
 // TLS contexts of the proxy. Server side (HTTPS listeners): one OpenSSL context per certificate;
 // the SNI callback switches the connection to the first certificate whose SAN matches the
 // requested name, the first certificate answers clients without SNI or with an unknown name;
-// TLS 1.2 or 1.3 minimum, ALPN offers http/1.1 only. Client side (upstream TLS): verification
-// against the cluster's CA file (or the system roots) and hostname checks by SAN only (see
-// ByteStream::handshakeAsClient). Built when a config is loaded, so a bad file refuses the config.
-// Also how a client handshake's failure is described (the config stream, JWKS fetches).
+// TLS 1.2 or 1.3 minimum, ALPN picks h2, else http/1.1 (alpn.h). Client side (upstream TLS):
+// verification against the cluster's CA file (or the system roots) and hostname checks by SAN only
+// (see ByteStream::handshakeAsClient). Built when a config is loaded, so a bad file refuses the
+// config. Also how a client handshake's failure is described (the config stream, JWKS fetches).
 #pragma once
 
 #include <memory>

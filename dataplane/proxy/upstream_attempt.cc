@@ -10,7 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include "base/assert.h"
+#include "dataplane/proxy/alpn.h"
 #include "dataplane/proxy/mesh_tls.h"
+#include "dataplane/proxy/upstream_http2_attempt.h"
 #include "dataplane/proxy/worker.h"
 
 namespace meshgate::dp {
@@ -39,10 +41,21 @@ void logWrongMeshPeer(const Cluster& cluster, const std::string& endpoint) {
                cluster.peerIdentity);
 }
 
-// A new connection to `request.endpoint`, or null with `error` set (Overflow, ConnectFailure or
-// Timeout).
-asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
-                                               const AttemptRequest& request, AttemptError& error) {
+}  // namespace
+
+asio::awaitable<bool> ByteStreamBodyWriter::write(std::span<const char> data) {
+  co_return !failed(co_await stream_.writeAll(asio::buffer(data.data(), data.size())));
+}
+
+void AttemptWatch::cancelAll() {
+  if (connection) connection->stream.cancel();
+  if (connecting) connecting->cancel();
+  if (http2) http2->cancel();
+}
+
+asio::awaitable<UpstreamConnectionPtr> connectUpstream(const AttemptContext& context,
+                                                       const AttemptRequest& request,
+                                                       AttemptError& error) {
   const Cluster& cluster = request.cluster;
   if (!cluster.peerIdentity.empty() && !cluster.tls) {
     // A mesh service needs mTLS and the sidecar has no workload identity: never plaintext.
@@ -89,6 +102,8 @@ asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
   if (cluster.tls) {
     watch.connection = connection.get();
     const bool mesh = !cluster.peerIdentity.empty();
+    if (cluster.http2)
+      SSL_set_alpn_protos(connection->stream.nativeTls(), kAlpnHttp2, sizeof kAlpnHttp2);
     const error_code handshake =
         mesh ? co_await connection->stream.handshakeAsMeshClient()
              : co_await connection->stream.handshakeAsClient(cluster.config->tls->serverName);
@@ -97,7 +112,10 @@ asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
     const bool wrongPeer =
         !handshake && mesh &&
         peerSpiffeId(connection->stream.nativeTls()) != std::optional(cluster.peerIdentity);
-    if (handshake || wrongPeer) {
+    // An HTTP/2 port must agree to h2: HTTP/1.1 bytes would not be understood.
+    const bool wrongProtocol =
+        !handshake && cluster.http2 && !negotiatedHttp2(connection->stream.nativeTls());
+    if (handshake || wrongPeer || wrongProtocol) {
       if (wrongPeer) logWrongMeshPeer(cluster, request.endpoint.key);
       cluster.connectErrors->inc();
       error = watch.timedOut ? AttemptError::Timeout : AttemptError::ConnectFailure;
@@ -106,6 +124,8 @@ asio::awaitable<UpstreamConnectionPtr> connect(const AttemptContext& context,
   }
   co_return connection;
 }
+
+namespace {
 
 // Parses what was read of the response head, skipping interim responses, and makes room for the
 // next read. NeedMore: read more into buffer[received…]; otherwise `parsed` is final (Complete, or
@@ -139,6 +159,7 @@ bool needsMoreOfHead(const AttemptContext& context, const AttemptRequest& reques
 asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
                                           const AttemptRequest& request, std::vector<char>& buffer,
                                           http::ResponseHead& response) {
+  if (request.cluster.http2) co_return co_await runHttp2Attempt(context, request, response);
   AttemptWatch& watch = context.watch;
   context.deadline.arm(request.deadline);
   watch.timedOut = false;
@@ -150,7 +171,7 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
   AttemptResult result;
   for (;;) {
     if (!connection) {
-      connection = co_await connect(context, request, result.error);
+      connection = co_await connectUpstream(context, request, result.error);
       if (!connection) co_return result;
     }
     watch.connection = connection.get();
@@ -167,7 +188,8 @@ asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
       ok = !failed(co_await connection->stream.writeAll(head));
     }
     if (ok && !request.body.complete()) {
-      result.body = co_await request.body.streamRest(connection->stream);
+      ByteStreamBodyWriter writer(connection->stream);
+      result.body = co_await request.body.streamRest(writer);
       if (result.body != BodyOutcome::Done) {
         // Halfway through a streamed body neither side can be resynchronized: no replay.
         watch.connection = nullptr;

@@ -20,6 +20,7 @@
 #include "dataplane/proxy/byte_stream.h"
 #include "dataplane/proxy/deadline_sweeper.h"
 #include "dataplane/proxy/snapshot.h"
+#include "dataplane/proxy/upstream_http2_connection.h"
 #include "dataplane/proxy/upstream_pool.h"
 
 namespace meshgate::dp {
@@ -36,6 +37,26 @@ enum class BodyOutcome {
   TooLarge,        // more than limits.maxBodyBytes
 };
 
+// Where a streamed request body goes: an HTTP/1.1 connection (ByteStreamBodyWriter) or an HTTP/2
+// stream (upstream_http2_attempt.h).
+class BodyWriter {
+ public:
+  // Writes all of `data`; false when the upstream failed (or the attempt's deadline passed).
+  virtual boost::asio::awaitable<bool> write(std::span<const char> data) = 0;
+
+ protected:
+  ~BodyWriter() = default;
+};
+
+class ByteStreamBodyWriter final : public BodyWriter {
+ public:
+  explicit ByteStreamBodyWriter(ByteStream& stream) : stream_(stream) {}
+  boost::asio::awaitable<bool> write(std::span<const char> data) override;
+
+ private:
+  ByteStream& stream_;
+};
+
 // The request body as an attempt sends it; DownstreamSession implements it over its input buffer.
 class RequestBody {
  public:
@@ -43,8 +64,9 @@ class RequestBody {
   virtual std::span<const char> buffered() const = 0;
   // The whole body is buffered, so the request can be sent again.
   virtual bool complete() const = 0;
-  // Reads the rest of the body from the client and writes it to `upstream` (when !complete()).
-  virtual boost::asio::awaitable<BodyOutcome> streamRest(ByteStream& upstream) = 0;
+  // Reads the rest of the body from the client and writes it to `upstream` (when !complete()),
+  // with the framing the head announced.
+  virtual boost::asio::awaitable<BodyOutcome> streamRest(BodyWriter& upstream) = 0;
 
  protected:
   ~RequestBody() = default;
@@ -54,7 +76,11 @@ class RequestBody {
 struct AttemptWatch {
   UpstreamConnection* connection = nullptr;  // the connection in use
   tcp::socket* connecting = nullptr;         // the socket being connected
+  UpstreamHttp2Stream* http2 = nullptr;      // the HTTP/2 stream waited on
   bool timedOut = false;                     // the deadline fired since it was last armed
+
+  // What a deadline or an abort does: every pending upstream operation ends.
+  void cancelAll();
 };
 
 enum class AttemptError {
@@ -72,6 +98,7 @@ struct AttemptResult {
   BodyOutcome body = BodyOutcome::Done;  // RequestBody: what failed
   std::string_view invalid;              // InvalidResponse: why (static text)
   UpstreamConnectionPtr connection;      // None: the connection the rest of the response comes from
+  std::shared_ptr<UpstreamHttp2Stream> http2;  // None, HTTP/2 upstream: the stream instead
   size_t received = 0;  // None: bytes in the buffer, the head then the first body bytes
 };
 
@@ -94,8 +121,15 @@ struct AttemptRequest {
   SteadyTime deadline;  // this attempt's: the per-try timeout or the request's
 };
 
+// A new connection to `request.endpoint` (TLS or mTLS as the cluster says, offering ALPN h2 for an
+// HTTP/2 cluster), or null with `error` set (Overflow, ConnectFailure or Timeout).
+boost::asio::awaitable<UpstreamConnectionPtr> connectUpstream(const AttemptContext& context,
+                                                              const AttemptRequest& request,
+                                                              AttemptError& error);
+
 // Runs one attempt; the response head is parsed into `response`, its bytes (and the first body
-// bytes) are in `buffer`, which grows up to the head size limit.
+// bytes) are in `buffer`, which grows up to the head size limit. An HTTP/2 cluster's attempt
+// (upstream_http2_attempt.h) fills `response` from the stream's head and leaves `buffer` alone.
 boost::asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
                                                  const AttemptRequest& request,
                                                  std::vector<char>& buffer,

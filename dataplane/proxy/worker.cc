@@ -70,6 +70,7 @@ void Worker::stop() {
       session->abort();
     sweeper_.stop();
     pool_.clear();
+    http2Pool_.clear();
     // Give the aborted sessions a moment to unwind, then stop; frames still suspended are
     // destroyed with the io_context.
     housekeepingTimer_.expires_after(std::chrono::milliseconds(200));
@@ -280,6 +281,7 @@ void Worker::housekeeping() {
   housekeepingTimer_.async_wait([this](const error_code& ec) {
     if (ec) return;
     pool_.prune();
+    http2Pool_.prune();
     if (accessLog_) accessLog_->submit(accessBatch_);
     housekeeping();
   });

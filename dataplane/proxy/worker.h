@@ -22,6 +22,7 @@
 #include "dataplane/proxy/deadline_sweeper.h"
 #include "dataplane/proxy/original_destination.h"
 #include "dataplane/proxy/proxy_stats.h"
+#include "dataplane/proxy/upstream_http2_pool.h"
 #include "dataplane/proxy/upstream_pool.h"
 #include "dataplane/proxy/worker_view.h"
 
@@ -62,6 +63,7 @@ class Worker {
   // Worker thread.
   const WorkerViewPtr& view() const { return view_; }
   UpstreamPool& pool() { return pool_; }
+  Http2UpstreamPool& http2Pool() { return http2Pool_; }
   DeadlineSweeper& sweeper() { return sweeper_; }
   ProxyStats& stats() { return stats_; }
   // Requests between head and response end (ActiveRequest).
@@ -110,6 +112,7 @@ class Worker {
   DeadlineSweeper sweeper_;
   boost::asio::steady_timer housekeepingTimer_;
   UpstreamPool pool_;
+  Http2UpstreamPool http2Pool_;
   WorkerViewPtr view_;
   std::mt19937_64 random_;
   std::map<std::string, std::shared_ptr<tcp::acceptor>> acceptors_;

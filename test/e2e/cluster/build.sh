@@ -2,7 +2,8 @@
 # Builds the real control plane for the e2e tests from Go modules: kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl and etcd; kubelet and kube-proxy for the
 # optional node (node.sh) — all pinned in this folder's go.mod — and CoreDNS (the node's cluster
-# DNS) and KWOK (fake nodes) at the versions below, each with its own module graph.
+# DNS), KWOK (fake nodes) and h2spec (HTTP/2 conformance of meshgate-proxy, 52_proxy_http2_test.sh)
+# at the versions below, each with its own module graph.
 # Called by `make control-plane`.
 # Binaries go to ${XDG_CACHE_HOME:-$HOME/.cache}/meshgate/k8s/<version>/bin, outside the clone, so
 # a fresh clone (CI) reuses them. Only missing or out-of-date binaries are built; each is written
@@ -31,6 +32,9 @@ binaries=(
   kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
   coredns=github.com/coredns/coredns@v1.14.7
   kwok=sigs.k8s.io/kwok/cmd/kwok@v0.8.0
+  # The newest h2spec the module proxy serves: later tags (v2.3+) have a go.mod without /v2. This
+  # one has no go.mod, so its few dependencies (x/net/http2, cobra, color) resolve when it is built.
+  h2spec=github.com/summerwind/h2spec/cmd/h2spec@v2.2.1+incompatible
 )
 
 # A reproducible build date: the release's own timestamp from the module proxy.

@@ -1,0 +1,80 @@
+// An HTTP/2 upstream response's body to an HTTP/1.1 client.
+#include "dataplane/proxy/http2_upstream_relay.h"
+
+#include <algorithm>
+
+namespace meshgate::dp {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+void appendChunkHeader(std::string& out, size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  size_t count = 0;
+  for (size_t n = size; n > 0 || count == 0; n >>= 4)
+    digits[count++] = kHex[n & 0xF];
+  while (count > 0)
+    out.push_back(digits[--count]);
+  out.append("\r\n");
+}
+
+}  // namespace
+
+asio::awaitable<Http1RelayResult> relayHttp2ToHttp1(Http1RelayRequest request) {
+  UpstreamHttp2Stream& upstream = request.upstream;
+  Http1RelayResult result;
+  const auto arm = [&] {
+    request.watch.timedOut = false;
+    request.deadline.arm(std::min(request.requestDeadline, Steady::now() + request.idle));
+  };
+  arm();
+  if (failed(co_await request.client.writeAll(asio::buffer(request.head)))) co_return result;
+  result.bytesSent += request.head.size();
+  const bool chunked = request.framing == http::BodyFraming::Chunked;
+  const bool withBody = request.framing != http::BodyFraming::None;
+  std::string out;
+  request.watch.http2 = &upstream;
+  for (;;) {
+    std::string& body = upstream.body();
+    if (!body.empty()) {
+      out.clear();
+      const size_t bytes = body.size();
+      if (withBody) {
+        if (chunked) appendChunkHeader(out, bytes);
+        out.append(body);
+        if (chunked) out.append("\r\n");
+      }
+      body.clear();
+      arm();
+      if (failed(co_await request.client.writeAll(asio::buffer(out)))) break;
+      result.bytesSent += out.size();
+      upstream.consumed(bytes);
+      continue;
+    }
+    if (upstream.ended()) {
+      if (chunked) {
+        out = "0\r\n";
+        for (const auto& field : upstream.trailers()) {
+          out.append(field.name);
+          out.append(": ");
+          out.append(field.value);
+          out.append("\r\n");
+        }
+        out.append("\r\n");
+        if (failed(co_await request.client.writeAll(asio::buffer(out)))) break;
+        result.bytesSent += out.size();
+      }
+      result.complete = true;
+      break;
+    }
+    if (upstream.resetCode() || request.watch.timedOut) break;
+    arm();
+    co_await upstream.wait();
+  }
+  request.watch.http2 = nullptr;
+  co_return result;
+}
+
+}  // namespace meshgate::dp
