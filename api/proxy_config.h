@@ -222,6 +222,7 @@ struct MeshInboundPort {
   // Absent: any mesh identity may call. Present: only identities a rule matches (empty: nobody).
   std::optional<std::vector<api::AuthorizationRule>> allow;
   std::string service;  // "<ns>/<name>" of the MeshService, for logs and 403 bodies
+  bool http2 = false;   // the port's protocol is HTTP2: the application is called over h2c
 };
 
 struct MeshConfig {

@@ -585,7 +585,7 @@ mesh:
                   "mesh.outbound[0].port: Invalid value: 80: unknown field (known fields: name, "
                   "namespace, addresses, ports, hosts, identity, allowed)",
                   "mesh.inbound[0].allowed: Invalid value: \"array\": unknown field (known "
-                  "fields: port, mtlsMode, allow, service)"));
+                  "fields: port, mtlsMode, allow, service, http2)"));
   EXPECT_THAT(decodeErrors(yaml("mesh: {inbound: [{port: 80, allow: [{sa: x}]}]}")),
               ElementsAre("mesh.inbound[0].allow[0].sa: Invalid value: \"x\": unknown field "
                           "(known fields: namespace, serviceAccount)"));

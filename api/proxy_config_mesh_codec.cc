@@ -64,7 +64,7 @@ void decodeMeshOutbound(const json& j, const FieldPath& path, ErrorList& errors,
 
 void decodeMeshInbound(const json& j, const FieldPath& path, ErrorList& errors,
                        MeshInboundPort& out) {
-  const StrictObject o(j, path, errors, {"port", "mtlsMode", "allow", "service"});
+  const StrictObject o(j, path, errors, {"port", "mtlsMode", "allow", "service", "http2"});
   readPort(o, "port", out.port);
   if (const json* mode = o.find("mtlsMode")) {
     const std::size_t before = errors.size();
@@ -84,6 +84,7 @@ void decodeMeshInbound(const json& j, const FieldPath& path, ErrorList& errors,
     out.allow = std::move(rules);
   }
   readString(o, "service", out.service);
+  readBool(o, "http2", out.http2);
 }
 
 }  // namespace
@@ -110,6 +111,7 @@ json encodeMesh(const MeshConfig& mesh) {
   json inbound = json::array();
   for (const auto& i : mesh.inbound) {
     json port = {{"port", i.port}, {"mtlsMode", i.mtlsMode}, {"service", i.service}};
+    if (i.http2) port["http2"] = true;
     if (i.allow) {
       json allow = json::array();
       for (const auto& rule : *i.allow) {

@@ -33,6 +33,12 @@ inline constexpr std::string_view kReset = "reset";
 inline constexpr std::string_view k5xx = "5xx";
 inline constexpr std::string_view kGatewayError = "gateway-error";
 inline constexpr std::string_view kRetriable4xx = "retriable-4xx";
+// gRPC: the grpc-status of a response whose status comes with its headers (a "Trailers-Only"
+// response, what a gRPC server or the proxy sends when a call fails before any message).
+inline constexpr std::string_view kCancelled = "cancelled";
+inline constexpr std::string_view kDeadlineExceeded = "deadline-exceeded";
+inline constexpr std::string_view kResourceExhausted = "resource-exhausted";
+inline constexpr std::string_view kUnavailable = "unavailable";
 }  // namespace retry_on
 
 }  // namespace meshgate::api

@@ -111,6 +111,7 @@ TEST_F(GatewayConfigBuilderTest, AdmittedRoutesOfTheClassBecomeRoutesAndClusters
   EXPECT_EQ(cluster.name, "web");
   EXPECT_EQ(cluster.namespace_, "shop");
   EXPECT_EQ(cluster.targetPorts.at(80), 8080);
+  EXPECT_TRUE(cluster.http2Ports.empty()) << "an HTTP port is called over HTTP/1.1";
   ASSERT_EQ(cluster.endpoints.size(), 2u);
   EXPECT_EQ(cluster.endpoints[0].address, "127.0.0.2");  // loopback: no EndpointSlice could hold it
   EXPECT_EQ(cluster.loadBalancer.policy, "LeastRequest");
@@ -165,6 +166,17 @@ TEST_F(GatewayConfigBuilderTest,
   EXPECT_TRUE(endpoints[1].labels.empty()) << "no targetRef: no labels";
   ASSERT_EQ(snapshot.config.clusters[0].subsets.size(), 1u);
   EXPECT_EQ(snapshot.config.clusters[0].subsets[0].name, "v2");
+}
+
+TEST_F(GatewayConfigBuilderTest, AnHttp2PortIsListedForTheProxyToCallOverHttp2) {
+  json grpc = webSpec();
+  grpc["ports"] = json::array({{{"name", "http"}, {"port", 80}, {"targetPort", 8080}},
+                               {{"name", "grpc"}, {"port", 50051}, {"protocol", "HTTP2"}}});
+  meshService("shop", "web", grpc);
+  route("shop", "store", {{"hosts", {"shop.example.com"}}, {"rules", {backendRule("/", "web")}}});
+  const auto snapshot = build();
+  ASSERT_EQ(snapshot.config.clusters.size(), 1u);
+  EXPECT_EQ(snapshot.config.clusters[0].http2Ports, std::vector<uint16_t>{50051});
 }
 
 TEST_F(GatewayConfigBuilderTest, AStrictServiceIsCalledOverMtlsAndAPermissiveOneInPlaintext) {

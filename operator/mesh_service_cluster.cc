@@ -101,6 +101,8 @@ api::ClusterConfig meshServiceCluster(const api::MeshService& ms,
   for (const auto& port : ms.spec.ports) {
     cluster.targetPorts[static_cast<uint16_t>(port.port)] =
         static_cast<uint16_t>(port.targetPort.value_or(port.port));
+    if (port.protocol == api::protocol::kHTTP2)
+      cluster.http2Ports.push_back(static_cast<uint16_t>(port.port));
   }
   std::set<std::string> seen;
   for (const auto& endpoint : ms.spec.endpoints) {

@@ -13,7 +13,8 @@
 
 namespace meshgate::op {
 
-// Named after the MeshService, in its namespace; targetPorts maps each port to its targetPort.
+// Named after the MeshService, in its namespace; targetPorts maps each port to its targetPort,
+// http2Ports lists its HTTP2 ports.
 // `endpointSlices` must have the kEndpointSlicesByService index; `pods` gives the labels.
 api::ClusterConfig meshServiceCluster(const api::MeshService& ms,
                                       const kube::ThreadSafeStore& endpointSlices,

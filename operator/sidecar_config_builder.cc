@@ -142,6 +142,7 @@ BuiltSnapshot assembleSidecarSnapshot(const SidecarInputs& inputs,
                                       .mtlsMode = mtlsModeOf(ms),
                                       .allow = allowListOf(ms),
                                       .service = ms.metadata.namespace_ + "/" + ms.metadata.name,
+                                      .http2 = port.protocol == api::protocol::kHTTP2,
                                   });
     }
   }

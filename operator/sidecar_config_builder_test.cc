@@ -259,6 +259,25 @@ TEST_F(SidecarConfigBuilderTest, InboundPortsAreTheTargetPortsOfTheCallersOwnSer
   EXPECT_EQ(billing.config.mesh->inbound[0].port, 7000);
 }
 
+TEST_F(SidecarConfigBuilderTest, Http2PortsAreCalledAndServedOverHttp2) {
+  meshService(
+      "shop", "cart",
+      spec({httpPort(80, 8080),
+            {{"name", "grpc"}, {"port", 90}, {"targetPort", 9090}, {"protocol", "HTTP2"}}}));
+  const auto snapshot = build();
+  const auto& inbound = snapshot.config.mesh->inbound;
+  ASSERT_EQ(inbound.size(), 2u);
+  EXPECT_EQ(inbound[0].port, 8080);
+  EXPECT_FALSE(inbound[0].http2);
+  EXPECT_EQ(inbound[1].port, 9090);
+  EXPECT_TRUE(inbound[1].http2) << "the application is called over h2c";
+  const auto cluster =
+      std::find_if(snapshot.config.clusters.begin(), snapshot.config.clusters.end(),
+                   [](const auto& c) { return c.name == "cart"; });
+  ASSERT_NE(cluster, snapshot.config.clusters.end());
+  EXPECT_THAT(cluster->http2Ports, ElementsAre(90)) << "service ports, as routes name them";
+}
+
 TEST_F(SidecarConfigBuilderTest, TwoServicesOnOneTargetPortKeepTheOldestThenTheFirstByName) {
   meshService(
       "shop", "b",

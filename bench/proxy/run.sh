@@ -85,12 +85,6 @@ open_loop=$build/bin/meshgate-open-loop
 [ "$skip_open_loop" = 1 ] || [ -x "$open_loop" ] || die "$open_loop missing"
 
 # --- Helpers ------------------------------------------------------------------------------------
-# family PID — the PID and its children (nginx: master + worker; the worker does the work).
-family() {
-  local children
-  children=$(pgrep -P "$1" | tr '\n' ' ' || true)
-  echo "$1 $children"
-}
 # tcp_segments — TCP segments sent by the whole machine so far (TcpOutSegs of /proc/net/snmp).
 tcp_segments() { awk '$1 == "Tcp:" && !h {for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next}
   $1 == "Tcp:" {print $c["OutSegs"]}' /proc/net/snmp; }
@@ -124,62 +118,6 @@ wrk_errors() {
 }
 
 # --- Configs ------------------------------------------------------------------------------------
-nginx_proxy_conf() {  # nginx_proxy_conf NAME PORT MASTER(on|off)
-  local dir=$tmp/$1
-  mkdir -p "$dir"
-  cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-master_process $3;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  $(temp_paths "$dir")
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  upstream backend {
-    server 127.0.0.1:$port_backend;
-    keepalive 64;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-  }
-  server {
-    listen 127.0.0.1:$2 backlog=4096;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-EOF
-  echo "$dir"
-}
-haproxy_conf() {  # haproxy_conf NAME PORT
-  local file=$tmp/$1.cfg
-  cat >"$file" <<EOF
-global
-  nbthread 1
-  maxconn $haproxy_maxconn
-defaults
-  mode http
-  option http-keep-alive
-  http-reuse always
-  maxconn $haproxy_maxconn
-  timeout connect 5s
-  timeout client 300s
-  timeout server 300s
-  timeout http-keep-alive 300s
-frontend bench
-  bind 127.0.0.1:$2
-  default_backend backend
-backend backend
-  server backend 127.0.0.1:$port_backend
-EOF
-  echo "$file"
-}
 meshgate_conf() {  # meshgate_conf NAME PORT ADMIN_PORT
   local file=$tmp/$1.yaml
   cat >"$file" <<EOF

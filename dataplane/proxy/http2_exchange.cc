@@ -4,11 +4,14 @@
 #include <algorithm>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/ascii.h"
 #include "base/assert.h"
 #include "dataplane/proxy/forwarded_head.h"
+#include "dataplane/proxy/grpc_protocol.h"
 #include "dataplane/proxy/http2_connection.h"
 #include "dataplane/proxy/http2_local_reply.h"
 #include "dataplane/proxy/mesh_table.h"
@@ -30,8 +33,10 @@ void appendChunk(std::string& out, std::string_view data) {
   static constexpr char kHex[] = "0123456789abcdef";
   char size[16];
   size_t digits = 0;
-  for (size_t n = data.size(); n > 0 || digits == 0; n >>= 4) size[digits++] = kHex[n & 0xF];
-  while (digits > 0) out.push_back(size[--digits]);
+  for (size_t n = data.size(); n > 0 || digits == 0; n >>= 4)
+    size[digits++] = kHex[n & 0xF];
+  while (digits > 0)
+    out.push_back(size[--digits]);
   out.append("\r\n");
   out.append(data);
   out.append("\r\n");
@@ -48,13 +53,21 @@ std::vector<http2::Field> trailerFields(std::string_view text) {
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
         value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
       fields.push_back({asciiLower(std::string(line.substr(0, colon))), std::string(value)});
     }
     if (end == std::string_view::npos) break;
     text.remove_prefix(end + 2);
   }
   return fields;
+}
+
+// The request asks for 100 (Continue) before it sends its body.
+bool expectsContinue(const http2::RequestHead& head) {
+  for (const auto& field : head.headers)
+    if (field.name == "expect" && asciiEqualsIgnoreCase(field.value, "100-continue")) return true;
+  return false;
 }
 
 // Payload and trailers of a chunked upstream body, for the HTTP/2 stream.
@@ -85,6 +98,10 @@ Http2Exchange::Http2Exchange(Http2Connection& connection, int32_t stream, http2:
 Http2Exchange::~Http2Exchange() = default;
 
 asio::awaitable<void> Http2Exchange::serve(std::shared_ptr<Http2Exchange> exchange) {
+  // co_spawn runs a coroutine inline up to its first suspension, here from inside the codec's
+  // receive(): the exchange starts once the rest of that read was processed instead, so that a
+  // RST_STREAM right behind the HEADERS (rapid reset) finds it before it did anything.
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   co_await exchange->handle();
   exchange->disarm();
   exchange->connection_.exchangeFinished();
@@ -277,7 +294,16 @@ asio::awaitable<void> Http2Exchange::handle() {
   const BackendRef& ref = rule->backends[*backend];
   const Cluster& cluster = snapshot.clusters()[ref.cluster];
   const auto timeout = rule->timeout ? rule->timeout : cluster.timeout;
-  const std::chrono::milliseconds requestTimeout = timeout.value_or(config.timeouts.request);
+  std::chrono::milliseconds requestTimeout = timeout.value_or(config.timeouts.request);
+  // A gRPC client's deadline (grpc-timeout) shortens the route's timeout, never lengthens it.
+  if (grpc_) {
+    if (const auto header = routingView_.header("grpc-timeout"))
+      if (const auto parsed = parseGrpcTimeout(*header)) {
+        // 0 means "no timeout" to the proxy; a zero grpc-timeout is due at once.
+        const auto deadline = std::max(*parsed, std::chrono::milliseconds(1));
+        if (requestTimeout.count() == 0 || deadline < requestTimeout) requestTimeout = deadline;
+      }
+  }
   const SteadyTime requestDeadline =
       requestTimeout.count() > 0 ? start_ + requestTimeout : SteadyTime::max();
 
@@ -294,7 +320,9 @@ asio::awaitable<void> Http2Exchange::handle() {
   // beyond it, it streams and is not retried.
   BodyBufferLease bodyLease(worker_);
   std::string contentLength;
-  if (requestEnded_) {
+  // Not requestEnded_: the whole body may have arrived (in the read that carried the HEADERS)
+  // before the exchange started; it must still be checked, counted and sent.
+  if (head_.endStream) {
     bodyComplete_ = true;
     request_.framing = http::BodyFraming::None;
   } else {
@@ -308,6 +336,12 @@ asio::awaitable<void> Http2Exchange::handle() {
       reply(makeLocalReply(503, "over capacity: buffered request bodies\n", "retry-after: 1\r\n"),
             rule, *backend);
       co_return;
+    }
+    // Expect is not forwarded: the proxy asks for the body itself, as it does for HTTP/1.1, or a
+    // client that waits for 100 (Continue) sends it only after its own timeout.
+    if (pending_.empty() && !requestEnded_ && expectsContinue(head_)) {
+      connection_.codec().submitResponse(stream_, 100, {}, false);
+      connection_.wakeWriter();
     }
     // While it is being buffered, the body's window reopens as it arrives (within the lease).
     connection_.codec().consumed(stream_, pending_.size());
@@ -372,6 +406,13 @@ asio::awaitable<void> Http2Exchange::handle() {
   if (requestId_.empty())
     requestId_.assign(routingView_.header("x-request-id").value_or(std::string_view{}));
 
+  // A stream the client reset before its request went anywhere — in the same read as its
+  // HEADERS (rapid reset), or while its body was read — sends nothing upstream.
+  if (gone()) {
+    finish(499, rule, std::nullopt);
+    co_return;
+  }
+
   PooledBuffer upBuffer(worker_);
   const AttemptContext attemptContext{
       .worker = worker_,
@@ -430,8 +471,8 @@ asio::awaitable<void> Http2Exchange::relayHttp2Response(UpstreamHttp2Stream& ups
   collectHttp2ResponseFields(
       responseFields_, response_, rule.responseHeaders.empty() ? nullptr : &rule.responseHeaders,
       filterState_.responseHeaders.empty() ? nullptr : &filterState_.responseHeaders);
-  const bool trailersOnly = upstream.ended() && upstream.body().empty() &&
-                            upstream.trailers().empty();
+  const bool trailersOnly =
+      upstream.ended() && upstream.body().empty() && upstream.trailers().empty();
   codec.submitResponse(stream_, response_.status, responseFields_,
                        framing == http::BodyFraming::None || trailersOnly);
   connection_.wakeWriter();

@@ -2,6 +2,7 @@
 #include "dataplane/proxy/http2_local_reply.h"
 
 #include "base/ascii.h"
+#include "dataplane/proxy/grpc_protocol.h"
 
 namespace meshgate::dp {
 
@@ -30,57 +31,6 @@ void appendHeaderLines(std::vector<http2::Field>& out, std::string_view lines) {
 }
 
 }  // namespace
-
-bool isGrpcContentType(std::string_view contentType) {
-  constexpr std::string_view kGrpc = "application/grpc";
-  if (contentType.size() < kGrpc.size() ||
-      !asciiEqualsIgnoreCase(contentType.substr(0, kGrpc.size()), kGrpc))
-    return false;
-  if (contentType.size() == kGrpc.size()) return true;
-  const char next = contentType[kGrpc.size()];
-  return next == '+' || next == ';';
-}
-
-unsigned grpcStatusForHttp(unsigned httpStatus) {
-  switch (httpStatus) {
-    case 400:
-      return 13;  // INTERNAL
-    case 401:
-      return 16;  // UNAUTHENTICATED
-    case 403:
-      return 7;  // PERMISSION_DENIED
-    case 404:
-      return 12;  // UNIMPLEMENTED
-    case 408:
-    case 504:
-      return 4;  // DEADLINE_EXCEEDED
-    case 413:
-    case 429:
-      return 8;  // RESOURCE_EXHAUSTED
-    case 502:
-    case 503:
-      return 14;  // UNAVAILABLE
-    default:
-      return 2;  // UNKNOWN
-  }
-}
-
-std::string percentEncodeGrpcMessage(std::string_view message) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(message.size());
-  for (const char c : message) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte <= 0x7E && byte != '%') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xF]);
-    }
-  }
-  return out;
-}
 
 Http2LocalReply toHttp2(const LocalReply& reply, bool grpc, bool headRequest) {
   Http2LocalReply out;

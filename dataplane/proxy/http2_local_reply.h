@@ -1,9 +1,7 @@
 // How a LocalReply (local_reply.h) goes to an HTTP/2 client: the same status, body and extra
 // headers as HTTP/1.1 gets them, as fields — or, when the request is gRPC (content-type
 // application/grpc…), as a gRPC "Trailers-Only" response: HTTP 200 with grpc-status and
-// grpc-message, because a gRPC client cannot read an HTTP error body. The status mapping follows
-// gRPC's "HTTP to gRPC Status Code Mapping" document (403 → PERMISSION_DENIED, 503 → UNAVAILABLE,
-// …). Pure functions.
+// grpc-message (grpc_protocol.h), because a gRPC client cannot read an HTTP error body. Pure.
 #pragma once
 
 #include <string>
@@ -14,15 +12,6 @@
 #include "dataplane/proxy/local_reply.h"
 
 namespace meshgate::dp {
-
-// A request is gRPC when its content-type is application/grpc or application/grpc+<subtype>.
-bool isGrpcContentType(std::string_view contentType);
-
-// The gRPC status code (0–16) for a local reply's HTTP status.
-unsigned grpcStatusForHttp(unsigned httpStatus);
-
-// grpc-message's percent-encoding: bytes outside printable ASCII and '%' become %XX.
-std::string percentEncodeGrpcMessage(std::string_view message);
 
 struct Http2LocalReply {
   unsigned status = 0;

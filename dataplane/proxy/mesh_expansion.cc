@@ -55,6 +55,7 @@ void expandMeshConfig(ProxyConfig& config, const MeshListenAddresses& addresses,
     cluster.endpoints.push_back(
         {.address = "127.0.0.1", .port = inbound.port, .weight = 1, .labels = {}});
     cluster.connectTimeout = std::chrono::milliseconds(1000);
+    if (inbound.http2) cluster.http2Ports = {inbound.port};
     config.clusters.push_back(std::move(cluster));
     api::ApiRoute route;
     route.metadata.name = name;

@@ -27,6 +27,7 @@
 #include "dataplane/proxy/sidecar_server.h"
 #include "dataplane/proxy/testing/fake_config_server.h"
 #include "dataplane/proxy/testing/gateway_harness.h"
+#include "dataplane/proxy/testing/http2_app.h"
 #include "dataplane/proxy/testing/http_get.h"
 #include "dataplane/proxy/testing/secret_volume.h"
 
@@ -294,6 +295,33 @@ TEST_F(MeshSidecarTest, AnAllowedCallerIsServedOverMtlsAndTheAppSeesItsIdentity)
   EXPECT_THAT(orders_->adminGet("/stats").body,
               HasSubstr("meshgate_proxy_mesh_connections_total{direction=\"inbound\","
                         "handling=\"mtls\"}"));
+}
+
+TEST_F(MeshSidecarTest, AnHttp2PortIsHttp2FromSidecarToSidecarAndToTheApp) {
+  // A gRPC-like application: HTTP/2 only, answering with what it was told of its caller.
+  testing::Http2App grpcApp([](const http2::RequestHead& head, const std::string&) {
+    std::string peer = "-";
+    for (const auto& field : head.headers)
+      if (field.name == "x-meshgate-peer-identity") peer = field.value;
+    return "peer=" + peer + " path=" + head.path;
+  });
+  orders_->setOriginal(tcp::endpoint(asio::ip::make_address(kOrdersPodIp), grpcApp.port()));
+  nlohmann::json orders = ordersConfig("o1", grpcApp.port(), "Strict");
+  orders["mesh"]["inbound"][0]["http2"] = true;
+  orders_->serve(orders);
+  nlohmann::json web = webConfig("w1", orders_->port("mesh-inbound"));
+  web["clusters"][0]["http2Ports"] = {8080};
+  web_->serve(web);
+
+  // The application in web's pod speaks HTTP/1.1; web's sidecar calls orders' over HTTP/2 (ALPN
+  // h2 inside the mTLS), and orders' sidecar calls the application over h2c.
+  const HttpResult response = call();
+  EXPECT_EQ(response.status, 200) << response.error << response.body;
+  EXPECT_EQ(response.body, std::string("peer=") + kWeb + " path=/");
+  EXPECT_EQ(grpcApp.requests(), 1u);
+  // The same once more: the multiplexed connections are reused.
+  EXPECT_EQ(call().status, 200);
+  EXPECT_EQ(grpcApp.requests(), 2u);
 }
 
 TEST_F(MeshSidecarTest, TheCallerSidecarRefusesAServiceItMayNotCall) {

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/assert.h"
+#include "dataplane/proxy/grpc_protocol.h"
 
 namespace meshgate::dp {
 
@@ -82,7 +83,8 @@ asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, Worker
           else
             cluster.outliers->reportSuccess(*endpointIndex);
         }
-        if (!mayRetry || !retry.shouldRetry(AttemptOutcome::Response, status, attempts)) {
+        if (!mayRetry || !retry.shouldRetry(AttemptOutcome::Response, status, attempts,
+                                            grpcStatusIn(response.headers))) {
           result.status = status;
           result.response = std::move(attempt);
           result.inFlight.emplace(std::move(inFlight));

@@ -19,6 +19,14 @@ Expected<RetryPolicy, std::string> RetryPolicy::create(const RetryConfig& config
       conditions |= kGatewayError;
     } else if (value == "retriable-4xx") {
       conditions |= kRetriable4xx;
+    } else if (value == "cancelled") {
+      conditions |= kGrpcCancelled;
+    } else if (value == "deadline-exceeded") {
+      conditions |= kGrpcDeadlineExceeded;
+    } else if (value == "resource-exhausted") {
+      conditions |= kGrpcResourceExhausted;
+    } else if (value == "unavailable") {
+      conditions |= kGrpcUnavailable;
     } else {
       return "unknown retryOn value \"" + std::string(value) + "\"";
     }
@@ -28,8 +36,8 @@ Expected<RetryPolicy, std::string> RetryPolicy::create(const RetryConfig& config
                      std::max(config.backoffMax, config.backoffBase));
 }
 
-bool RetryPolicy::shouldRetry(AttemptOutcome outcome, unsigned status,
-                              unsigned attemptsSoFar) const {
+bool RetryPolicy::shouldRetry(AttemptOutcome outcome, unsigned status, unsigned attemptsSoFar,
+                              std::optional<unsigned> grpcStatus) const {
   if (attemptsSoFar > retries_) return false;
   constexpr unsigned kAnyNoResponse = k5xx | kGatewayError;
   switch (outcome) {
@@ -42,6 +50,20 @@ bool RetryPolicy::shouldRetry(AttemptOutcome outcome, unsigned status,
       if ((conditions_ & k5xx) && status >= 500 && status <= 599) return true;
       if ((conditions_ & kGatewayError) && status >= 502 && status <= 504) return true;
       if ((conditions_ & kRetriable4xx) && status == 409) return true;
+      if (grpcStatus) {
+        switch (*grpcStatus) {
+          case 1:
+            return (conditions_ & kGrpcCancelled) != 0;
+          case 4:
+            return (conditions_ & kGrpcDeadlineExceeded) != 0;
+          case 8:
+            return (conditions_ & kGrpcResourceExhausted) != 0;
+          case 14:
+            return (conditions_ & kGrpcUnavailable) != 0;
+          default:
+            return false;
+        }
+      }
       return false;
   }
   return false;

@@ -14,6 +14,9 @@
 //                    proxy turns into exactly those (503 for no connection or a reset, 504 for a
 //                    timeout) — Envoy's "like 5xx, but only 502, 503 and 504"
 //   retriable-4xx    response 409 (Conflict)
+//   cancelled, deadline-exceeded, resource-exhausted, unavailable
+//                    a gRPC response whose grpc-status (1, 4, 8, 14) came with its headers
+//                    (Trailers-Only: the call failed before any message), as Envoy's retry_on grpc
 // No retryOn: connect-failure and reset (the API's default).
 // The caller still decides whether the request may be retried at all (not once response bytes
 // went downstream, nor when its body was streamed and not kept).
@@ -21,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -49,8 +53,10 @@ class RetryPolicy {
   static Expected<RetryPolicy, std::string> create(const RetryConfig& config);
 
   // Whether to retry after attempt number `attemptsSoFar` (1 after the first) ended with
-  // `outcome`; `status` is the response's status (ignored unless outcome is Response).
-  bool shouldRetry(AttemptOutcome outcome, unsigned status, unsigned attemptsSoFar) const;
+  // `outcome`; `status` is the response's status and `grpcStatus` its headers' grpc-status, if
+  // any (both ignored unless outcome is Response).
+  bool shouldRetry(AttemptOutcome outcome, unsigned status, unsigned attemptsSoFar,
+                   std::optional<unsigned> grpcStatus = std::nullopt) const;
 
   // Wait before retry number `retryNumber` (1 for the first retry; 0 counts as 1): full jitter
   // as Envoy, uniform in [0, min((2^n − 1) × base, max)) in whole milliseconds — 0–24 ms, 0–74 ms,
@@ -66,6 +72,10 @@ class RetryPolicy {
     k5xx = 1u << 2,
     kGatewayError = 1u << 3,
     kRetriable4xx = 1u << 4,
+    kGrpcCancelled = 1u << 5,
+    kGrpcDeadlineExceeded = 1u << 6,
+    kGrpcResourceExhausted = 1u << 7,
+    kGrpcUnavailable = 1u << 8,
   };
 
   RetryPolicy(unsigned retries, unsigned conditions, std::chrono::milliseconds base,

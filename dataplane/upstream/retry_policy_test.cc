@@ -57,6 +57,25 @@ TEST(RetryPolicyTest, WhatEachRetryOnValueRetries) {
   EXPECT_EQ(retried({}), "11100000000");
 }
 
+TEST(RetryPolicyTest, GrpcStatusesAreRetriedOnlyWhenListed) {
+  // grpc-status 1, 4, 8, 14, 0 and 13 on an HTTP 200 Trailers-Only response.
+  const auto retriedGrpc = [](std::vector<std::string> retryOn) {
+    const auto p = policy(std::move(retryOn));
+    std::string result;
+    for (const unsigned status : {1u, 4u, 8u, 14u, 0u, 13u})
+      result += p.shouldRetry(AttemptOutcome::Response, 200, 1, status) ? '1' : '0';
+    return result;
+  };
+  EXPECT_EQ(retriedGrpc({"cancelled"}), "100000");
+  EXPECT_EQ(retriedGrpc({"deadline-exceeded"}), "010000");
+  EXPECT_EQ(retriedGrpc({"resource-exhausted"}), "001000");
+  EXPECT_EQ(retriedGrpc({"unavailable"}), "000100");
+  EXPECT_EQ(retriedGrpc({"unavailable", "cancelled", "5xx"}), "100100");
+  EXPECT_EQ(retriedGrpc({}), "000000");
+  // Without a grpc-status the gRPC values retry nothing.
+  EXPECT_EQ(retried({"unavailable", "deadline-exceeded"}), "00000000000");
+}
+
 TEST(RetryPolicyTest, StopsWhenTheRetriesAreUsedUp) {
   const auto p = policy({"5xx"}, 2);
   EXPECT_EQ(p.maxAttempts(), 3u);
