@@ -198,7 +198,8 @@ asio::awaitable<void> DownstreamSession::run() {
     http::ParseStatus status;
     for (;;) {
       if (requestsServed_ == 0) {
-        // A cleartext client that opens with the HTTP/2 preface speaks h2c (prior knowledge).
+        // A client that opens with the HTTP/2 preface speaks HTTP/2 by prior knowledge: h2c, or
+        // over TLS without ALPN.
         const std::string_view preface = http2::kClientPreface;
         const std::string_view start = input().substr(0, preface.size());
         if (!start.empty() && preface.starts_with(start)) {
