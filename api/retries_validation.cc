@@ -12,12 +12,15 @@ namespace meshgate::api {
 namespace {
 
 const std::vector<std::string>& retryOnValues() {
-  static const std::vector<std::string> values = {
-      std::string(retry_on::kConnectFailure), std::string(retry_on::kReset),
-      std::string(retry_on::k5xx), std::string(retry_on::kGatewayError),
-      std::string(retry_on::kRetriable4xx), std::string(retry_on::kCancelled),
-      std::string(retry_on::kDeadlineExceeded), std::string(retry_on::kResourceExhausted),
-      std::string(retry_on::kUnavailable)};
+  static const std::vector<std::string> values = {std::string(retry_on::kConnectFailure),
+                                                  std::string(retry_on::kReset),
+                                                  std::string(retry_on::k5xx),
+                                                  std::string(retry_on::kGatewayError),
+                                                  std::string(retry_on::kRetriable4xx),
+                                                  std::string(retry_on::kCancelled),
+                                                  std::string(retry_on::kDeadlineExceeded),
+                                                  std::string(retry_on::kResourceExhausted),
+                                                  std::string(retry_on::kUnavailable)};
   return values;
 }
 
