@@ -11,7 +11,9 @@
 
 #include "api/duration.h"
 #include "dataplane/http/http1_parser.h"
+#include "dataplane/proxy/alpn.h"
 #include "dataplane/proxy/byte_stream.h"
+#include "dataplane/proxy/http2_health_probe.h"
 
 namespace meshgate::dp {
 
@@ -85,8 +87,14 @@ asio::awaitable<bool> HealthChecker::probeOnce(const Cluster& cluster,
     if (connectError) co_return false;
     ByteStream stream =
         cluster.tls ? ByteStream(std::move(socket), *cluster.tls) : ByteStream(std::move(socket));
+    if (cluster.tls && cluster.http2)
+      SSL_set_alpn_protos(stream.nativeTls(), kAlpnHttp2, sizeof kAlpnHttp2);
     if (cluster.tls && co_await stream.handshakeAsClient(cluster.config->tls->serverName))
       co_return false;
+    if (cluster.http2) {
+      if (cluster.tls && !negotiatedHttp2(stream.nativeTls())) co_return false;
+      co_return co_await probeOverHttp2(stream, cluster.name, check.path, cluster.tls != nullptr);
+    }
     const std::string request =
         "GET " + check.path + " HTTP/1.1\r\nhost: " + cluster.name +
         "\r\nuser-agent: meshgate-health-check\r\nconnection: close\r\n\r\n";

@@ -1,9 +1,11 @@
 // HealthChecker: active HTTP health checks of every endpoint of every cluster that configures
 // healthCheck — GET <path> with Host set to the cluster name, every interval, with a timeout; a
-// 2xx answer is a success. healthyThreshold successes in a row mark an endpoint healthy,
-// unhealthyThreshold failures unhealthy (dataplane/upstream/health_state.h); workers stop picking
-// unhealthy endpoints. Runs on the main thread's io_context; watch() restarts the probes for a new
-// snapshot (endpoint state carries over through EndpointHealthRegistry).
+// 2xx answer is a success (over HTTP/2 for a port in http2Ports, where the gRPC health-checking
+// protocol's path makes it a gRPC check: http2_health_probe.h). healthyThreshold successes in a row
+// mark an endpoint healthy, unhealthyThreshold failures unhealthy
+// (dataplane/upstream/health_state.h); workers stop picking unhealthy endpoints. Runs on the main
+// thread's io_context; watch() restarts the probes for a new snapshot (endpoint state carries over
+// through EndpointHealthRegistry).
 #pragma once
 
 #include <cstdint>

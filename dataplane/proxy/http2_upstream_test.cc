@@ -92,6 +92,31 @@ TEST(Http2UpstreamTest, ALargeBodyStreamsBothWays) {
   EXPECT_TRUE(echoed->body == body) << "byte for byte";
 }
 
+TEST(Http2UpstreamTest, AGrpcHealthCheckFollowsTheServingStatus) {
+  using meshgate::testing::eventually;
+  Http2App app;
+  json config = http2Config(app.port());
+  config["clusters"][0]["healthCheck"] = {{"path", "/grpc.health.v1.Health/Check"},
+                                          {"interval", "100ms"},
+                                          {"timeout", "100ms"},
+                                          {"healthyThreshold", 1},
+                                          {"unhealthyThreshold", 1}};
+  StandaloneProxy proxy(config);
+  const std::string healthy =
+      "meshgate_proxy_endpoint_healthy{cluster=\"app\",endpoint=\"127.0.0.1:" +
+      std::to_string(app.port()) + "\"} ";
+  const auto gauge = [&] {
+    const std::string stats = proxy.stats();
+    const size_t at = stats.find(healthy);
+    return at == std::string::npos ? std::string("?") : stats.substr(at + healthy.size(), 1);
+  };
+  EXPECT_TRUE(eventually([&] { return gauge() == "1"; })) << gauge();
+  app.setServing(false);
+  EXPECT_TRUE(eventually([&] { return gauge() == "0"; })) << "NOT_SERVING is unhealthy";
+  app.setServing(true);
+  EXPECT_TRUE(eventually([&] { return gauge() == "1"; })) << gauge();
+}
+
 TEST(Http2UpstreamTest, AnUpstreamThatIsNotThereIsAConnectFailure) {
   StandaloneProxy proxy(http2Config(closedPort()));
   RawHttpClient client(proxy.port());

@@ -1,7 +1,9 @@
 // Http2App: an application that speaks only HTTP/2 cleartext with prior knowledge (as a gRPC
 // server does), for in-process tests of HTTP/2 upstreams. On 127.0.0.1 and an ephemeral port, on
 // a thread of its own, it answers every request once the request ended: 200, `x-protocol: h2`,
-// and the body `respond` makes of the request's head and body (default: "<method> <path>").
+// and the body `respond` makes of the request's head and body (default: "<method> <path>"). It
+// also answers the gRPC health-checking protocol (/grpc.health.v1.Health/Check): SERVING, or
+// NOT_SERVING after setServing(false).
 // Built on the proxy's own server codec (dataplane/http2/server_codec.h). Header-only test code.
 #pragma once
 
@@ -51,6 +53,7 @@ class Http2App {
 
   uint16_t port() const { return port_; }
   size_t requests() const { return requests_.load(); }
+  void setServing(bool serving) { serving_ = serving; }
 
  private:
   static constexpr auto kNoThrow = boost::asio::as_tuple(boost::asio::use_awaitable);
@@ -70,6 +73,14 @@ class Http2App {
     }
     void onRequestEnd(int32_t stream, std::vector<http2::Field>) override {
       const Request& request = requests_[stream];
+      if (request.head.path == "/grpc.health.v1.Health/Check") {
+        // HealthCheckResponse{status: SERVING (1) or NOT_SERVING (2)}, length-prefixed.
+        const char message[] = {0, 0, 0, 0, 2, 0x08, app_.serving_ ? '\x01' : '\x02'};
+        codec_.submitResponse(stream, 200, {{"content-type", "application/grpc"}}, false);
+        codec_.appendBody(stream, std::string_view(message, sizeof message), false);
+        codec_.submitTrailers(stream, {{"grpc-status", "0"}});
+        return;
+      }
       const std::string body = app_.respond_(request.head, request.body);
       app_.requests_++;
       codec_.submitResponse(stream, 200,
@@ -132,6 +143,7 @@ class Http2App {
   std::thread thread_;
   uint16_t port_ = 0;
   std::atomic<size_t> requests_{0};
+  std::atomic<bool> serving_{true};
 };
 
 }  // namespace meshgate::dp::testing
