@@ -4,31 +4,24 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
-#include <cstring>
 #include <unordered_map>
 #include <utility>
+
+#include "dataplane/http2/fields.h"
+#include "dataplane/http2/stream_session.h"
 
 namespace meshgate::dp::http2 {
 namespace {
 
-// nextOutput() stops collecting frames once this much is buffered.
-constexpr size_t kOutputChunkBytes = 64 * 1024;
-// Per field of a header list, on top of its name and value (RFC 9113 6.5.2).
-constexpr size_t kHeaderFieldOverhead = 32;
 // What nghttp2 assumes before the server's SETTINGS, and what an unlimited (or absurd) server
 // limit is taken as.
 constexpr uint32_t kDefaultConcurrentStreams = 100;
 constexpr uint32_t kUnlimitedConcurrentStreams = uint32_t{1} << 31;
 
-char lowercase(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lowercase(x) == lowercase(y);
+           return detail::lowercase(x) == detail::lowercase(y);
          });
 }
 
@@ -40,54 +33,21 @@ std::string_view trimmed(std::string_view text) {
   return text;
 }
 
-// Fields a request must not carry in HTTP/2 (RFC 9113 8.2.2); host travels as :authority.
-bool isConnectionSpecific(std::string_view name) {
-  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-         name == "transfer-encoding" || name == "upgrade" || name == "host";
-}
-
-const uint8_t* bytesOf(const std::string& text) {
-  return reinterpret_cast<const uint8_t*>(text.data());
-}
-
-bool isValidField(const Field& field) {
-  return !field.name.empty() && nghttp2_check_header_name(bytesOf(field.name), field.name.size()) &&
-         nghttp2_check_header_value_rfc9113(bytesOf(field.value), field.value.size());
-}
-
-// The regular fields of a request or trailers as they may go out: names lowercased, values
-// trimmed; pseudo-headers, connection-specific fields, te other than "trailers" and fields with
-// forbidden characters dropped.
-std::vector<Field> outboundFields(const std::vector<Field>& fields) {
-  std::vector<Field> cleaned;
-  cleaned.reserve(fields.size());
-  for (const Field& field : fields) {
-    // HTTP/2 servers refuse values with leading or trailing whitespace (RFC 9113 8.2.1).
-    Field out{field.name, std::string(trimmed(field.value))};
-    for (char& c : out.name)
-      c = lowercase(c);
-    if (out.name.empty() || out.name.front() == ':' || isConnectionSpecific(out.name)) continue;
-    if (out.name == "te") {
-      if (!equalsIgnoringCase(out.value, "trailers")) continue;
-      out.value = "trailers";
-    }
-    if (!isValidField(out)) continue;
-    cleaned.push_back(std::move(out));
+// What a request or its trailers may carry beyond the shared rules: no host (it travels as
+// :authority), te only as "trailers"; values trimmed (HTTP/2 servers refuse leading or trailing
+// whitespace, RFC 9113 8.2.1) and without forbidden characters.
+bool admitRequestField(Field& field) {
+  field.value = std::string(trimmed(field.value));
+  if (field.name == "host") return false;
+  if (field.name == "te") {
+    if (!equalsIgnoringCase(field.value, "trailers")) return false;
+    field.value = "trailers";
   }
-  return cleaned;
+  return nghttp2_check_header_value_rfc9113(detail::bytesOf(field.value), field.value.size());
 }
 
-nghttp2_nv nameValue(const std::string& name, const std::string& value) {
-  return nghttp2_nv{const_cast<uint8_t*>(bytesOf(name)), const_cast<uint8_t*>(bytesOf(value)),
-                    name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
-std::vector<nghttp2_nv> nameValues(const std::vector<Field>& fields) {
-  std::vector<nghttp2_nv> list;
-  list.reserve(fields.size());
-  for (const Field& field : fields)
-    list.push_back(nameValue(field.name, field.value));
-  return list;
+std::vector<Field> outboundFields(const std::vector<Field>& fields) {
+  return detail::outboundFields(fields, &admitRequestField);
 }
 
 // The request's whole header block: pseudo-headers first (CONNECT carries only :method and
@@ -117,41 +77,6 @@ std::vector<Field> requestFields(const RequestHead& head) {
   return fields;
 }
 
-std::string errorCodeName(uint32_t code) {
-  switch (code) {
-    case NGHTTP2_NO_ERROR:
-      return "NO_ERROR";
-    case NGHTTP2_PROTOCOL_ERROR:
-      return "PROTOCOL_ERROR";
-    case NGHTTP2_INTERNAL_ERROR:
-      return "INTERNAL_ERROR";
-    case NGHTTP2_FLOW_CONTROL_ERROR:
-      return "FLOW_CONTROL_ERROR";
-    case NGHTTP2_SETTINGS_TIMEOUT:
-      return "SETTINGS_TIMEOUT";
-    case NGHTTP2_STREAM_CLOSED:
-      return "STREAM_CLOSED";
-    case NGHTTP2_FRAME_SIZE_ERROR:
-      return "FRAME_SIZE_ERROR";
-    case NGHTTP2_REFUSED_STREAM:
-      return "REFUSED_STREAM";
-    case NGHTTP2_CANCEL:
-      return "CANCEL";
-    case NGHTTP2_COMPRESSION_ERROR:
-      return "COMPRESSION_ERROR";
-    case NGHTTP2_CONNECT_ERROR:
-      return "CONNECT_ERROR";
-    case NGHTTP2_ENHANCE_YOUR_CALM:
-      return "ENHANCE_YOUR_CALM";
-    case NGHTTP2_INADEQUATE_SECURITY:
-      return "INADEQUATE_SECURITY";
-    case NGHTTP2_HTTP_1_1_REQUIRED:
-      return "HTTP_1_1_REQUIRED";
-    default:
-      return "error " + std::to_string(code);
-  }
-}
-
 std::optional<uint64_t> parseNumber(std::string_view text) {
   uint64_t number = 0;
   const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), number);
@@ -160,70 +85,32 @@ std::optional<uint64_t> parseNumber(std::string_view text) {
   return number;
 }
 
+// The request body and the response body's flow control live in StreamCore.
+struct ClientStream : detail::StreamCore {
+  // The response, collected from its header blocks.
+  ResponseHead head;
+  std::vector<Field> trailers;
+  detail::HeaderListSize headerList;  // of the header block being received
+  bool headerListRejected = false;
+  bool headDelivered = false;
+
+  bool deliversEvents() const { return !resetSubmitted && !headerListRejected; }
+};
+
 }  // namespace
 
-struct ClientCodec::Impl {
-  struct Stream {
-    // The request body, pulled by nghttp2 through readBody.
-    bool bodyProvided = false;
-    std::string body;  // queued body; bytes before bodyOffset are framed
-    size_t bodyOffset = 0;
-    bool bodyEnded = false;
-    std::optional<std::vector<Field>> requestTrailers;
-    bool resetSubmitted = false;  // resetStream() was called: no more response events
-    // The response, collected from its header blocks.
-    ResponseHead head;
-    std::vector<Field> trailers;
-    size_t headerBlockBytes = 0;  // decoded size of the header block being received
-    bool headerListRejected = false;
-    bool headDelivered = false;
-    uint64_t unconsumedBytes = 0;  // response body delivered and not yet consumed()
-
-    size_t queued() const { return body.size() - bodyOffset; }
-    bool deliversEvents() const { return !resetSubmitted && !headerListRejected; }
-  };
+struct ClientCodec::Impl final : detail::StreamSession<ClientStream, ClientCodecEvents> {
+  using Stream = ClientStream;
 
   Impl(ClientCodecEvents& handler, const ClientLimits& codecLimits)
-      : events(handler), limits(codecLimits) {}
-
-  ~Impl() {
-    if (session != nullptr) nghttp2_session_del(session);
-  }
-
-  Stream* find(int32_t id) {
-    auto it = streams.find(id);
-    return it == streams.end() ? nullptr : &it->second;
-  }
-  const Stream* find(int32_t id) const {
-    auto it = streams.find(id);
-    return it == streams.end() ? nullptr : &it->second;
-  }
-
-  // Ends the connection: GOAWAY `code` (after what is already queued), receive() fails from now.
-  void fail(uint32_t code, std::string why) {
-    if (!failed) {
-      failed = true;
-      if (error.empty()) error = std::move(why);
-    }
-    nghttp2_session_terminate_session(session, code);
-  }
-
-  void resumeBody(int32_t id, const Stream& stream) {
-    if (stream.bodyProvided) nghttp2_session_resume_data(session, id);
-  }
+      : StreamSession(handler), limits(codecLimits) {}
 
   void closeStream(int32_t id, uint32_t errorCode) {
     Stream* stream = find(id);
     if (stream == nullptr) return;
-    // Body bytes the handler will now never consume still hold the connection's window.
-    if (stream->unconsumedBytes > 0)
-      nghttp2_session_consume_connection(session, stream->unconsumedBytes);
+    releaseConnectionWindow(*stream);
     streams.erase(id);
-    if (sending) {
-      closedDuringSend.emplace_back(id, errorCode);
-    } else {
-      events.onStreamClosed(id, errorCode);
-    }
+    reportClosed(id, errorCode);
   }
 
   void deliverHead(int32_t id, Stream& stream, bool endStream) {
@@ -244,7 +131,7 @@ struct ClientCodec::Impl {
     Stream* stream = self.find(frame->hd.stream_id);
     if (stream == nullptr) return 0;
     // Each block starts afresh: a final head after 1xx heads, or the trailers after the head.
-    stream->headerBlockBytes = 0;
+    stream->headerList.reset();
     if (stream->headDelivered) {
       stream->trailers.clear();
     } else {
@@ -260,8 +147,7 @@ struct ClientCodec::Impl {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     Stream* stream = self.find(frame->hd.stream_id);
     if (stream == nullptr || stream->headerListRejected) return 0;
-    stream->headerBlockBytes += nameLength + valueLength + kHeaderFieldOverhead;
-    if (stream->headerBlockBytes > self.limits.maxHeaderListBytes) {
+    if (!stream->headerList.add(nameLength, valueLength, self.limits.maxHeaderListBytes)) {
       // nghttp2 resets the stream and decodes the rest of the block without reporting it.
       stream->headerListRejected = true;
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -345,10 +231,7 @@ struct ClientCodec::Impl {
     if (!self.failed || self.errorIsProvisional) {
       self.failed = true;
       self.errorIsProvisional = false;
-      const std::string debug(reinterpret_cast<const char*>(frame->goaway.opaque_data),
-                              frame->goaway.opaque_data_len);
-      self.error = "connection error: GOAWAY " + errorCodeName(frame->goaway.error_code) +
-                   (debug.empty() ? std::string() : " (" + debug + ")");
+      self.error = describeGoAway(frame->goaway);
     }
     return 0;
   }
@@ -360,52 +243,6 @@ struct ClientCodec::Impl {
     return 0;
   }
 
-  static ssize_t readBody(nghttp2_session* session, int32_t id, uint8_t* buffer, size_t length,
-                          uint32_t* dataFlags, nghttp2_data_source*, void* user) {
-    auto& self = *static_cast<Impl*>(user);
-    Stream* stream = self.find(id);
-    if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const size_t before = stream->queued();
-    const size_t taken = std::min(length, before);
-    if (taken == 0 && !stream->bodyEnded) return NGHTTP2_ERR_DEFERRED;
-    std::memcpy(buffer, stream->body.data() + stream->bodyOffset, taken);
-    stream->bodyOffset += taken;
-    if (stream->bodyOffset == stream->body.size()) {
-      stream->body.clear();
-      stream->bodyOffset = 0;
-    } else if (stream->bodyOffset >= stream->body.size() / 2) {
-      stream->body.erase(0, stream->bodyOffset);
-      stream->bodyOffset = 0;
-    }
-    if (before >= ServerCodec::kLowWaterBytes && stream->queued() < ServerCodec::kLowWaterBytes)
-      self.writableDuringSend.push_back(id);
-    if (stream->bodyEnded && stream->queued() == 0) {
-      *dataFlags |= NGHTTP2_DATA_FLAG_EOF;
-      if (stream->requestTrailers) {
-        *dataFlags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        const std::vector<nghttp2_nv> list = nameValues(*stream->requestTrailers);
-        if (nghttp2_submit_trailer(session, id, list.data(), list.size()) != 0)
-          return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-      }
-    }
-    return static_cast<ssize_t>(taken);
-  }
-
-  // Events that nghttp2 raised inside nghttp2_session_mem_send, handed out once it returned.
-  void dispatchAfterSend() {
-    std::vector<std::pair<int32_t, uint32_t>> closed;
-    closed.swap(closedDuringSend);
-    std::vector<int32_t> writable;
-    writable.swap(writableDuringSend);
-    for (const auto& [id, errorCode] : closed)
-      events.onStreamClosed(id, errorCode);
-    for (const int32_t id : writable) {
-      const Stream* stream = find(id);
-      if (stream != nullptr && stream->queued() < ServerCodec::kLowWaterBytes)
-        events.onStreamWritable(id);
-    }
-  }
-
   // nghttp2 answers most connection errors by queueing a GOAWAY and ignoring the rest of the
   // input, while nghttp2_session_mem_recv still reports success. It then allows no new request
   // although no GOAWAY was received and stream ids are left: that is how receive() tells.
@@ -414,19 +251,10 @@ struct ClientCodec::Impl {
            nghttp2_session_get_next_stream_id(session) <= uint32_t{INT32_MAX};
   }
 
-  ClientCodecEvents& events;
   ClientLimits limits;
-  nghttp2_session* session = nullptr;
-  std::unordered_map<int32_t, Stream> streams;  // submitted and not yet closed
   bool goAwayReceived = false;
-  bool failed = false;
-  std::string error;
   bool errorIsProvisional = false;  // the GOAWAY nghttp2 sends will say more
   std::string lastLibraryError;
-  std::string output;
-  bool sending = false;  // inside nghttp2_session_mem_send
-  std::vector<std::pair<int32_t, uint32_t>> closedDuringSend;
-  std::vector<int32_t> writableDuringSend;
 };
 
 ClientCodec::ClientCodec(ClientCodecEvents& events, const ClientLimits& limits)
@@ -441,13 +269,8 @@ ClientCodec::ClientCodec(ClientCodecEvents& events, const ClientLimits& limits)
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &Impl::onFrameSent);
   nghttp2_session_callbacks_set_error_callback2(callbacks, &Impl::onLibraryError);
 
-  nghttp2_option* option = nullptr;
-  nghttp2_option_new(&option);
-  // Window updates follow consumed(), not receipt.
-  nghttp2_option_set_no_auto_window_update(option, 1);
-  nghttp2_option_set_max_continuations(option, limits.maxContinuationFrames);
-  nghttp2_option_set_max_outbound_ack(option, limits.maxQueuedAcks);
-  nghttp2_option_set_max_settings(option, limits.maxSettingsEntries);
+  nghttp2_option* option = detail::SessionCore::newSessionOptions(
+      limits.maxContinuationFrames, limits.maxQueuedAcks, limits.maxSettingsEntries);
 
   nghttp2_session_client_new2(&impl_->session, callbacks, impl_.get(), option);
   nghttp2_option_del(option);
@@ -458,9 +281,7 @@ ClientCodec::ClientCodec(ClientCodecEvents& events, const ClientLimits& limits)
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits.initialWindowSize},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.maxHeaderListBytes},
   };
-  nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
-  nghttp2_session_set_local_window_size(impl_->session, NGHTTP2_FLAG_NONE, 0,
-                                        static_cast<int32_t>(limits.connectionWindowSize));
+  impl_->submitSettings(settings, limits.connectionWindowSize);
 }
 
 ClientCodec::~ClientCodec() = default;
@@ -472,20 +293,7 @@ bool ClientCodec::receive(std::span<const char> bytes) {
   const ssize_t result = nghttp2_session_mem_recv(
       impl.session, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (result < 0) {
-    if (result == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
-      impl.fail(NGHTTP2_ENHANCE_YOUR_CALM, "CONTINUATION flood: a header block over " +
-                                               std::to_string(impl.limits.maxContinuationFrames) +
-                                               " CONTINUATION frames");
-    } else if (result == NGHTTP2_ERR_FLOODED) {
-      impl.fail(NGHTTP2_ENHANCE_YOUR_CALM, "SETTINGS/PING flood: over " +
-                                               std::to_string(impl.limits.maxQueuedAcks) +
-                                               " acknowledgements not yet written");
-    } else {
-      const uint32_t code = result == NGHTTP2_ERR_NOMEM || result == NGHTTP2_ERR_CALLBACK_FAILURE
-                                ? NGHTTP2_INTERNAL_ERROR
-                                : NGHTTP2_PROTOCOL_ERROR;
-      impl.fail(code, std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(result)));
-    }
+    impl.failReceive(result, impl.limits.maxContinuationFrames, impl.limits.maxQueuedAcks);
     return false;
   }
   if (!impl.failed && impl.sessionTerminated()) {
@@ -500,94 +308,50 @@ bool ClientCodec::receive(std::span<const char> bytes) {
 }
 
 std::span<const char> ClientCodec::nextOutput() {
-  Impl& impl = *impl_;
-  impl.output.clear();
-  impl.sending = true;
-  while (impl.output.size() < kOutputChunkBytes) {
-    const uint8_t* data = nullptr;
-    const ssize_t length = nghttp2_session_mem_send(impl.session, &data);
-    if (length < 0) {
-      if (!impl.failed) {
-        impl.failed = true;
-        impl.error = std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(length));
-      }
-      break;
-    }
-    if (length == 0) break;
-    impl.output.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
-  }
-  impl.sending = false;
-  impl.dispatchAfterSend();
-  return {impl.output.data(), impl.output.size()};
+  return impl_->nextOutput();
 }
 
 bool ClientCodec::wantsWrite() const {
-  return nghttp2_session_want_write(impl_->session) != 0;
+  return impl_->wantsWrite();
 }
 
 bool ClientCodec::wantsRead() const {
-  return !impl_->failed && nghttp2_session_want_read(impl_->session) != 0;
+  return impl_->wantsRead();
 }
 
 int32_t ClientCodec::submitRequest(const RequestHead& head, bool endStream) {
   Impl& impl = *impl_;
   if (!canOpenStream()) return -1;
   const std::vector<Field> fields = requestFields(head);
-  const std::vector<nghttp2_nv> list = nameValues(fields);
-  nghttp2_data_provider provider{};
-  provider.read_callback = &Impl::readBody;
+  const std::vector<nghttp2_nv> list = detail::nameValues(fields);
+  const nghttp2_data_provider provider = impl.bodyProvider();
   const int32_t id = nghttp2_submit_request(impl.session, nullptr, list.data(), list.size(),
                                             endStream ? nullptr : &provider, nullptr);
   if (id < 0) return -1;
   Impl::Stream& stream = impl.streams[id];
   stream.bodyProvided = !endStream;
-  stream.bodyEnded = endStream;
+  if (endStream) stream.body.end();
   return id;
 }
 
 void ClientCodec::appendBody(int32_t stream, std::span<const char> data, bool end) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr || state->bodyEnded || state->resetSubmitted) return;
-  state->body.append(data.data(), data.size());
-  if (end) state->bodyEnded = true;
-  impl.resumeBody(stream, *state);
+  impl_->appendBody(stream, data, end);
 }
 
 void ClientCodec::submitTrailers(int32_t stream, const std::vector<Field>& trailers) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr || state->bodyEnded || state->resetSubmitted) return;
-  std::vector<Field> fields = outboundFields(trailers);
-  // An empty trailer block would be a HEADERS frame with nothing in it: end with the body instead.
-  if (!fields.empty()) state->requestTrailers = std::move(fields);
-  state->bodyEnded = true;
-  impl.resumeBody(stream, *state);
+  impl_->submitTrailers(stream, outboundFields(trailers));
 }
 
 size_t ClientCodec::queuedBody(int32_t stream) const {
-  const Impl::Stream* state = impl_->find(stream);
-  return state == nullptr ? 0 : state->queued();
+  return impl_->queuedBody(stream);
 }
 
 void ClientCodec::resetStream(int32_t stream, uint32_t errorCode) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr || state->resetSubmitted) return;
-  state->resetSubmitted = true;
-  state->body.clear();
-  state->bodyOffset = 0;
-  nghttp2_submit_rst_stream(impl.session, NGHTTP2_FLAG_NONE, stream, errorCode);
+  impl_->resetStream(stream, errorCode);
 }
 
 void ClientCodec::consumed(int32_t stream, size_t bytes) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr) return;  // closed: its bytes went back to the connection then
-  const uint64_t count = std::min<uint64_t>(bytes, state->unconsumedBytes);
-  if (count == 0) return;
-  state->unconsumedBytes -= count;
-  nghttp2_session_consume(impl.session, stream, static_cast<size_t>(count));
+  impl_->consumed(stream, bytes);
 }
 
 bool ClientCodec::canOpenStream() const {

@@ -5,20 +5,18 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
 #include <utility>
 
+#include "dataplane/http2/fields.h"
+#include "dataplane/http2/stream_session.h"
+
 namespace meshgate::dp::http2 {
 namespace {
 
-// nextOutput() stops collecting frames once this much is buffered.
-constexpr size_t kOutputChunkBytes = 64 * 1024;
-// Per field of a header list, on top of its name and value (RFC 9113 6.5.2).
-constexpr size_t kHeaderFieldOverhead = 32;
 constexpr size_t kFrameHeaderBytes = 9;
 constexpr size_t kSettingsEntryBytes = 6;
 constexpr uint8_t kSettingsFrameType = 0x4;
@@ -108,153 +106,49 @@ class FrameScanner {
   size_t headerFill_ = 0;
 };
 
-// Fields a response must not carry in HTTP/2 (RFC 9113 8.2.2), plus te, a request-only field.
-bool isConnectionSpecific(std::string_view name) {
-  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-         name == "transfer-encoding" || name == "upgrade" || name == "te";
+// What a response or its trailers may carry beyond the shared rules: not te, a request-only field;
+// values without forbidden characters.
+bool admitResponseField(Field& field) {
+  return field.name != "te" &&
+         nghttp2_check_header_value(detail::bytesOf(field.value), field.value.size());
 }
 
-const uint8_t* bytesOf(const std::string& text) {
-  return reinterpret_cast<const uint8_t*>(text.data());
-}
-
-// The fields of a response or trailers as they may go out: names lowercased; pseudo-headers,
-// connection-specific fields and names or values with forbidden characters dropped.
 std::vector<Field> outboundFields(const std::vector<Field>& fields) {
-  std::vector<Field> cleaned;
-  cleaned.reserve(fields.size());
-  for (const Field& field : fields) {
-    Field out{field.name, field.value};
-    for (char& c : out.name)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (out.name.empty() || out.name.front() == ':' || isConnectionSpecific(out.name)) continue;
-    if (!nghttp2_check_header_name(bytesOf(out.name), out.name.size())) continue;
-    if (!nghttp2_check_header_value(bytesOf(out.value), out.value.size())) continue;
-    cleaned.push_back(std::move(out));
-  }
-  return cleaned;
+  return detail::outboundFields(fields, &admitResponseField);
 }
 
-nghttp2_nv nameValue(const std::string& name, const std::string& value) {
-  return nghttp2_nv{const_cast<uint8_t*>(bytesOf(name)), const_cast<uint8_t*>(bytesOf(value)),
-                    name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
-}
-
-std::vector<nghttp2_nv> nameValues(const std::vector<Field>& fields) {
-  std::vector<nghttp2_nv> list;
-  list.reserve(fields.size() + 1);
-  for (const Field& field : fields)
-    list.push_back(nameValue(field.name, field.value));
-  return list;
-}
-
-std::string errorCodeName(uint32_t code) {
-  switch (code) {
-    case NGHTTP2_NO_ERROR:
-      return "NO_ERROR";
-    case NGHTTP2_PROTOCOL_ERROR:
-      return "PROTOCOL_ERROR";
-    case NGHTTP2_INTERNAL_ERROR:
-      return "INTERNAL_ERROR";
-    case NGHTTP2_FLOW_CONTROL_ERROR:
-      return "FLOW_CONTROL_ERROR";
-    case NGHTTP2_SETTINGS_TIMEOUT:
-      return "SETTINGS_TIMEOUT";
-    case NGHTTP2_STREAM_CLOSED:
-      return "STREAM_CLOSED";
-    case NGHTTP2_FRAME_SIZE_ERROR:
-      return "FRAME_SIZE_ERROR";
-    case NGHTTP2_REFUSED_STREAM:
-      return "REFUSED_STREAM";
-    case NGHTTP2_CANCEL:
-      return "CANCEL";
-    case NGHTTP2_COMPRESSION_ERROR:
-      return "COMPRESSION_ERROR";
-    case NGHTTP2_CONNECT_ERROR:
-      return "CONNECT_ERROR";
-    case NGHTTP2_ENHANCE_YOUR_CALM:
-      return "ENHANCE_YOUR_CALM";
-    case NGHTTP2_INADEQUATE_SECURITY:
-      return "INADEQUATE_SECURITY";
-    case NGHTTP2_HTTP_1_1_REQUIRED:
-      return "HTTP_1_1_REQUIRED";
-    default:
-      return "error " + std::to_string(code);
-  }
-}
+// The response body and the request body's flow control live in StreamCore.
+struct ServerStream : detail::StreamCore {
+  // The request, collected from its header blocks.
+  RequestHead head;
+  std::string host;  // the host field, the authority when :authority is absent
+  std::vector<Field> trailers;
+  detail::HeaderListSize headerList;  // of the header block being received
+  bool receivingTrailers = false;
+  bool headDelivered = false;
+  bool responseSubmitted = false;  // the final (non-1xx) response headers
+};
 
 }  // namespace
 
-struct ServerCodec::Impl {
-  struct Stream {
-    // The request, collected from its header blocks.
-    RequestHead head;
-    std::string host;  // the host field, the authority when :authority is absent
-    std::vector<Field> trailers;
-    size_t headerBlockBytes = 0;  // decoded size of the header block being received
-    bool receivingTrailers = false;
-    bool headDelivered = false;
-    bool resetSubmitted = false;   // resetStream() was called: no more request events
-    uint64_t unconsumedBytes = 0;  // request body delivered and not yet consumed()
-    // The response.
-    bool responseSubmitted = false;  // the final (non-1xx) response headers
-    bool bodyProvided = false;       // nghttp2 pulls the body through readBody
-    std::string body;                // queued body; bytes before bodyOffset are framed
-    size_t bodyOffset = 0;
-    bool bodyEnded = false;
-    std::optional<std::vector<Field>> responseTrailers;
-
-    size_t queued() const { return body.size() - bodyOffset; }
-  };
+struct ServerCodec::Impl final : detail::StreamSession<ServerStream, ServerCodecEvents> {
+  using Stream = ServerStream;
 
   Impl(ServerCodecEvents& handler, const ServerLimits& codecLimits)
-      : events(handler),
+      : StreamSession(handler),
         limits(codecLimits),
         resetBudget(codecLimits.resetBurst, codecLimits.resetsPerSecond),
         scanner(codecLimits.maxSettingsEntries) {}
 
-  ~Impl() {
-    if (session != nullptr) nghttp2_session_del(session);
-  }
-
-  Stream* find(int32_t id) {
-    auto it = streams.find(id);
-    return it == streams.end() ? nullptr : &it->second;
-  }
-  const Stream* find(int32_t id) const {
-    auto it = streams.find(id);
-    return it == streams.end() ? nullptr : &it->second;
-  }
-
-  // Ends the connection: GOAWAY `code` (after what is already queued), receive() fails from now.
-  void fail(uint32_t code, std::string why) {
-    if (!failed) {
-      failed = true;
-      if (error.empty()) error = std::move(why);
-    }
-    nghttp2_session_terminate_session(session, code);
-  }
-
-  // The stream's body can be framed again (it was deferred waiting for bytes or its end).
-  void resumeBody(int32_t id, const Stream& stream) {
-    if (stream.bodyProvided) nghttp2_session_resume_data(session, id);
-  }
-
   void closeStream(int32_t id, uint32_t errorCode) {
     Stream* stream = find(id);
     if (stream == nullptr) return;
-    // Body bytes the handler will now never consume still hold the connection's window.
-    if (stream->unconsumedBytes > 0)
-      nghttp2_session_consume_connection(session, stream->unconsumedBytes);
+    releaseConnectionWindow(*stream);
     const bool delivered = stream->headDelivered;
     streams.erase(id);
     if (!delivered) return;
     --openDeliveredStreams;
-    if (sending) {
-      closedDuringSend.emplace_back(id, errorCode);
-    } else {
-      events.onStreamClosed(id, errorCode);
-    }
+    reportClosed(id, errorCode);
   }
 
   void deliverHead(int32_t id, Stream& stream, bool endStream) {
@@ -305,7 +199,7 @@ struct ServerCodec::Impl {
     if (Stream* stream = self.find(id)) {
       stream->receivingTrailers = true;
       stream->trailers.clear();
-      stream->headerBlockBytes = 0;
+      stream->headerList.reset();
     }
     return 0;
   }
@@ -317,8 +211,7 @@ struct ServerCodec::Impl {
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     Stream* stream = self.find(frame->hd.stream_id);
     if (stream == nullptr) return 0;
-    stream->headerBlockBytes += nameLength + valueLength + kHeaderFieldOverhead;
-    if (stream->headerBlockBytes > self.limits.maxHeaderListBytes) {
+    if (!stream->headerList.add(nameLength, valueLength, self.limits.maxHeaderListBytes)) {
       // nghttp2 resets the stream and decodes the rest of the block without reporting it.
       return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
@@ -429,57 +322,9 @@ struct ServerCodec::Impl {
     // A connection error nghttp2 found and answered by itself (receive() could not tell).
     if (!self.failed) {
       self.failed = true;
-      const std::string debug(reinterpret_cast<const char*>(frame->goaway.opaque_data),
-                              frame->goaway.opaque_data_len);
-      self.error = "connection error: GOAWAY " + errorCodeName(frame->goaway.error_code) +
-                   (debug.empty() ? std::string() : " (" + debug + ")");
+      self.error = describeGoAway(frame->goaway);
     }
     return 0;
-  }
-
-  static ssize_t readBody(nghttp2_session* session, int32_t id, uint8_t* buffer, size_t length,
-                          uint32_t* dataFlags, nghttp2_data_source*, void* user) {
-    auto& self = *static_cast<Impl*>(user);
-    Stream* stream = self.find(id);
-    if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const size_t before = stream->queued();
-    const size_t taken = std::min(length, before);
-    if (taken == 0 && !stream->bodyEnded) return NGHTTP2_ERR_DEFERRED;
-    std::memcpy(buffer, stream->body.data() + stream->bodyOffset, taken);
-    stream->bodyOffset += taken;
-    if (stream->bodyOffset == stream->body.size()) {
-      stream->body.clear();
-      stream->bodyOffset = 0;
-    } else if (stream->bodyOffset >= stream->body.size() / 2) {
-      stream->body.erase(0, stream->bodyOffset);
-      stream->bodyOffset = 0;
-    }
-    if (before >= kLowWaterBytes && stream->queued() < kLowWaterBytes)
-      self.writableDuringSend.push_back(id);
-    if (stream->bodyEnded && stream->queued() == 0) {
-      *dataFlags |= NGHTTP2_DATA_FLAG_EOF;
-      if (stream->responseTrailers) {
-        *dataFlags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        const std::vector<nghttp2_nv> list = nameValues(*stream->responseTrailers);
-        if (nghttp2_submit_trailer(session, id, list.data(), list.size()) != 0)
-          return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-      }
-    }
-    return static_cast<ssize_t>(taken);
-  }
-
-  // Events that nghttp2 raised inside nghttp2_session_mem_send, handed out once it returned.
-  void dispatchAfterSend() {
-    std::vector<std::pair<int32_t, uint32_t>> closed;
-    closed.swap(closedDuringSend);
-    std::vector<int32_t> writable;
-    writable.swap(writableDuringSend);
-    for (const auto& [id, errorCode] : closed)
-      events.onStreamClosed(id, errorCode);
-    for (const int32_t id : writable) {
-      const Stream* stream = find(id);
-      if (stream != nullptr && stream->queued() < kLowWaterBytes) events.onStreamWritable(id);
-    }
   }
 
   struct Tripped {
@@ -487,10 +332,7 @@ struct ServerCodec::Impl {
     std::string why;
   };
 
-  ServerCodecEvents& events;
   ServerLimits limits;
-  nghttp2_session* session = nullptr;
-  std::unordered_map<int32_t, Stream> streams;
   size_t openDeliveredStreams = 0;
   ResetBudget resetBudget;
   FrameScanner scanner;
@@ -499,13 +341,7 @@ struct ServerCodec::Impl {
   int32_t highestClientStream = 0;
   std::array<int32_t, 1024> recentlyOpened{};  // the last stream ids the client opened
   size_t recentlyOpenedNext = 0;
-  bool failed = false;
   bool goAwaySubmitted = false;
-  std::string error;
-  std::string output;
-  bool sending = false;  // inside nghttp2_session_mem_send
-  std::vector<std::pair<int32_t, uint32_t>> closedDuringSend;
-  std::vector<int32_t> writableDuringSend;
 };
 
 ServerCodec::ServerCodec(ServerCodecEvents& events, const ServerLimits& limits)
@@ -520,13 +356,8 @@ ServerCodec::ServerCodec(ServerCodecEvents& events, const ServerLimits& limits)
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &Impl::onStreamClose);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, &Impl::onFrameSent);
 
-  nghttp2_option* option = nullptr;
-  nghttp2_option_new(&option);
-  // Window updates follow consumed(), not receipt.
-  nghttp2_option_set_no_auto_window_update(option, 1);
-  nghttp2_option_set_max_continuations(option, limits.maxContinuationFrames);
-  nghttp2_option_set_max_outbound_ack(option, limits.maxQueuedAcks);
-  nghttp2_option_set_max_settings(option, limits.maxSettingsEntries);
+  nghttp2_option* option = detail::SessionCore::newSessionOptions(
+      limits.maxContinuationFrames, limits.maxQueuedAcks, limits.maxSettingsEntries);
   // nghttp2's own limiter only queues a GOAWAY INTERNAL_ERROR and carries on; ResetBudget, with
   // the same arithmetic, runs first (in on_frame_recv) and fails the connection. The one extra
   // token keeps nghttp2's a backstop even when the two read the clock on either side of a second.
@@ -542,9 +373,7 @@ ServerCodec::ServerCodec(ServerCodecEvents& events, const ServerLimits& limits)
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits.initialWindowSize},
       {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits.maxHeaderListBytes},
   };
-  nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
-  nghttp2_session_set_local_window_size(impl_->session, NGHTTP2_FLAG_NONE, 0,
-                                        static_cast<int32_t>(limits.connectionWindowSize));
+  impl_->submitSettings(settings, limits.connectionWindowSize);
 }
 
 ServerCodec::~ServerCodec() = default;
@@ -561,21 +390,10 @@ bool ServerCodec::receive(std::span<const char> bytes) {
       Impl::Tripped tripped = std::move(*impl.tripped);
       impl.tripped.reset();
       impl.fail(tripped.code, std::move(tripped.why));
-    } else if (result == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) {
-      impl.fail(NGHTTP2_ENHANCE_YOUR_CALM, "CONTINUATION flood: a header block over " +
-                                               std::to_string(impl.limits.maxContinuationFrames) +
-                                               " CONTINUATION frames");
-    } else if (result == NGHTTP2_ERR_FLOODED) {
-      impl.fail(NGHTTP2_ENHANCE_YOUR_CALM, "SETTINGS/PING flood: over " +
-                                               std::to_string(impl.limits.maxQueuedAcks) +
-                                               " acknowledgements not yet written");
     } else if (result == NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
       impl.fail(NGHTTP2_PROTOCOL_ERROR, "not an HTTP/2 client: bad connection preface");
     } else {
-      const uint32_t code = result == NGHTTP2_ERR_NOMEM || result == NGHTTP2_ERR_CALLBACK_FAILURE
-                                ? NGHTTP2_INTERNAL_ERROR
-                                : NGHTTP2_PROTOCOL_ERROR;
-      impl.fail(code, std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(result)));
+      impl.failReceive(result, impl.limits.maxContinuationFrames, impl.limits.maxQueuedAcks);
     }
     return false;
   }
@@ -589,33 +407,15 @@ bool ServerCodec::receive(std::span<const char> bytes) {
 }
 
 std::span<const char> ServerCodec::nextOutput() {
-  Impl& impl = *impl_;
-  impl.output.clear();
-  impl.sending = true;
-  while (impl.output.size() < kOutputChunkBytes) {
-    const uint8_t* data = nullptr;
-    const ssize_t length = nghttp2_session_mem_send(impl.session, &data);
-    if (length < 0) {
-      if (!impl.failed) {
-        impl.failed = true;
-        impl.error = std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(length));
-      }
-      break;
-    }
-    if (length == 0) break;
-    impl.output.append(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
-  }
-  impl.sending = false;
-  impl.dispatchAfterSend();
-  return {impl.output.data(), impl.output.size()};
+  return impl_->nextOutput();
 }
 
 bool ServerCodec::wantsWrite() const {
-  return nghttp2_session_want_write(impl_->session) != 0;
+  return impl_->wantsWrite();
 }
 
 bool ServerCodec::wantsRead() const {
-  return !impl_->failed && nghttp2_session_want_read(impl_->session) != 0;
+  return impl_->wantsRead();
 }
 
 bool ServerCodec::submitResponse(int32_t stream, unsigned status, const std::vector<Field>& headers,
@@ -631,9 +431,9 @@ bool ServerCodec::submitResponse(int32_t stream, unsigned status, const std::vec
   const std::vector<Field> fields = outboundFields(headers);
   std::vector<nghttp2_nv> list;
   list.reserve(fields.size() + 1);
-  list.push_back(nameValue(statusName, statusText));
+  list.push_back(detail::nameValue(statusName, statusText));
   for (const Field& field : fields)
-    list.push_back(nameValue(field.name, field.value));
+    list.push_back(detail::nameValue(field.name, field.value));
 
   if (status < 200) {  // informational: more headers follow
     return nghttp2_submit_headers(impl.session, NGHTTP2_FLAG_NONE, stream, nullptr, list.data(),
@@ -641,61 +441,32 @@ bool ServerCodec::submitResponse(int32_t stream, unsigned status, const std::vec
   }
   state->responseSubmitted = true;
   if (endStream) {
-    state->body.clear();
-    state->bodyOffset = 0;
-    state->bodyEnded = true;
-    state->responseTrailers.reset();
+    state->body.endWithoutBody();
     return nghttp2_submit_response(impl.session, stream, list.data(), list.size(), nullptr) == 0;
   }
-  nghttp2_data_provider provider{};
-  provider.read_callback = &Impl::readBody;
+  const nghttp2_data_provider provider = impl.bodyProvider();
   state->bodyProvided = true;
   return nghttp2_submit_response(impl.session, stream, list.data(), list.size(), &provider) == 0;
 }
 
 void ServerCodec::appendBody(int32_t stream, std::span<const char> data, bool end) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr || state->bodyEnded || state->resetSubmitted) return;
-  state->body.append(data.data(), data.size());
-  if (end) state->bodyEnded = true;
-  impl.resumeBody(stream, *state);
+  impl_->appendBody(stream, data, end);
 }
 
 void ServerCodec::submitTrailers(int32_t stream, const std::vector<Field>& trailers) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr || state->bodyEnded || state->resetSubmitted) return;
-  std::vector<Field> fields = outboundFields(trailers);
-  // An empty trailer block would be a HEADERS frame with nothing in it: end with the body instead.
-  if (!fields.empty()) state->responseTrailers = std::move(fields);
-  state->bodyEnded = true;
-  impl.resumeBody(stream, *state);
+  impl_->submitTrailers(stream, outboundFields(trailers));
 }
 
 size_t ServerCodec::queuedBody(int32_t stream) const {
-  const Impl::Stream* state = impl_->find(stream);
-  return state == nullptr ? 0 : state->queued();
+  return impl_->queuedBody(stream);
 }
 
 void ServerCodec::resetStream(int32_t stream, uint32_t errorCode) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr || state->resetSubmitted) return;
-  state->resetSubmitted = true;
-  state->body.clear();
-  state->bodyOffset = 0;
-  nghttp2_submit_rst_stream(impl.session, NGHTTP2_FLAG_NONE, stream, errorCode);
+  impl_->resetStream(stream, errorCode);
 }
 
 void ServerCodec::consumed(int32_t stream, size_t bytes) {
-  Impl& impl = *impl_;
-  Impl::Stream* state = impl.find(stream);
-  if (state == nullptr) return;  // closed: its bytes went back to the connection then
-  const uint64_t count = std::min<uint64_t>(bytes, state->unconsumedBytes);
-  if (count == 0) return;
-  state->unconsumedBytes -= count;
-  nghttp2_session_consume(impl.session, stream, static_cast<size_t>(count));
+  impl_->consumed(stream, bytes);
 }
 
 void ServerCodec::goAway() {
