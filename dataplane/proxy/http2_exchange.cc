@@ -345,6 +345,7 @@ asio::awaitable<void> Http2Exchange::handle() {
     }
     // While it is being buffered, the body's window reopens as it arrives (within the lease).
     connection_.codec().consumed(stream_, pending_.size());
+    connection_.wakeWriter();  // the WINDOW_UPDATE goes out now
     size_t acknowledged = pending_.size();
     while (replayable && !requestEnded_ && pending_.size() <= replayLimit && !gone()) {
       watch_.timedOut = false;
@@ -356,6 +357,7 @@ asio::awaitable<void> Http2Exchange::handle() {
         co_return;
       }
       connection_.codec().consumed(stream_, pending_.size() - acknowledged);
+      connection_.wakeWriter();
       acknowledged = pending_.size();
     }
     if (gone()) {
@@ -529,7 +531,10 @@ asio::awaitable<BodyOutcome> Http2Exchange::streamRest(BodyWriter& upstream) {
       pending_.clear();
       if (bodyReceived_ > config.limits.maxBodyBytes) co_return BodyOutcome::TooLarge;
       if (!co_await upstream.write(sending)) co_return BodyOutcome::UpstreamFailed;
-      if (!gone()) connection_.codec().consumed(stream_, bytes);
+      if (!gone()) {
+        connection_.codec().consumed(stream_, bytes);
+        connection_.wakeWriter();
+      }
       continue;
     }
     if (requestEnded_) break;

@@ -693,8 +693,8 @@ YAML
   _start_proxy
   local host
   for host in a b; do
-    step "$host.example.com: its own certificate, ALPN http/1.1, x-forwarded-proto https"
-    out=$(curl -sv --cacert "$dir/ca.pem" --resolve "$host.example.com:$tls_port:127.0.0.1" \
+    step "$host.example.com: its own certificate, ALPN http/1.1 (asked for), x-forwarded-proto https"
+    out=$(curl -sv --http1.1 --cacert "$dir/ca.pem" --resolve "$host.example.com:$tls_port:127.0.0.1" \
       "https://$host.example.com:$tls_port/headers" 2>&1)
     assert_contains "$out" "subject: CN=$host.example.com"
     assert_contains "$out" "ALPN: server accepted http/1.1"

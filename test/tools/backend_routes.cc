@@ -1,7 +1,9 @@
 // The routes of meshgate-test-backend; see backend_routes.h. Any method; HEAD gets the GET's
 // headers and no body; every response (and the WebSocket handshake) carries x-backend: NAME.
 //   /health                         200 "ok", or 503 "fail" after /control/health?state=fail
-//   POST /control/health?state=S    S = ok | fail: what /health answers from now on
+//   POST /control/health?state=S    S = ok | fail: what /health answers from now on;
+//                                   S = serving | not_serving: what the gRPC health check
+//                                   answers over HTTP/2 (backend_http2.cc)
 //   POST /control/errors?state=S    S = on: every request but /control/* and /requests is
 //                                   answered 503 "fail" from now on (a broken replica that still
 //                                   accepts connections); off: served again
@@ -14,10 +16,11 @@
 //   /bytes?n=N                      N bytes of a..z repeated
 //   /chunked?n=N&chunks=K           the same, in K chunks (Transfer-Encoding: chunked)
 //   /close                          NAME, then closes the connection
-//   /requests                       how many requests the backend has read (not counting these)
+//   /requests                       how many requests the backend has read (not counting these;
+//                                   gRPC calls over HTTP/2 count)
 //   /ws                             WebSocket upgrade: echoes every message (426 otherwise)
 //   anything else                   200 NAME
-// A bad query value gives 400.
+// A bad query value gives 400. Over HTTP/2 (backend_http2.cc) the same routes answer, and gRPC.
 #include "test/tools/backend_routes.h"
 
 #include <charconv>
@@ -124,10 +127,14 @@ Reply routeTarget(const Request& request, const Target& target, BackendState& st
                      healthy ? "ok" : "fail");
   } else if (path == "/control/health") {
     auto wanted = textParam(target, "state");
-    if (request.method() != http::verb::post || !wanted || (*wanted != "ok" && *wanted != "fail")) {
-      reply.response = badRequest(request, "want POST /control/health?state=ok|fail");
+    const bool httpState = wanted && (*wanted == "ok" || *wanted == "fail");
+    const bool grpcState = wanted && (*wanted == "serving" || *wanted == "not_serving");
+    if (request.method() != http::verb::post || (!httpState && !grpcState)) {
+      reply.response =
+          badRequest(request, "want POST /control/health?state=ok|fail|serving|not_serving");
     } else {
-      state.healthy = *wanted == "ok";
+      if (httpState) state.healthy = *wanted == "ok";
+      if (grpcState) state.grpcServing = *wanted == "serving";
       reply.response = makeResponse(request, http::status::ok, *wanted + "\n");
     }
   } else if (path.starts_with("/status/")) {

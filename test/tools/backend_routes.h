@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include <boost/beast/http.hpp>
 
@@ -20,8 +22,14 @@ struct BackendState {
   // Set by POST /control/errors?state=on: every other request is answered 503.
   std::atomic<bool> failing{false};
   // Requests read so far, except the /requests queries themselves, so a test can ask twice and
-  // get the same figure.
+  // get the same figure. gRPC calls over HTTP/2 count too.
   std::atomic<std::uint64_t> requests{0};
+  // What grpc.health.v1.Health/Check answers over HTTP/2: SERVING, or NOT_SERVING after
+  // --grpc-health NOT_SERVING or POST /control/health?state=not_serving.
+  std::atomic<bool> grpcServing{true};
+  // gRPC calls seen per x-fail-key (backend_http2.cc: the first x-fail-times calls of a key fail).
+  std::mutex failKeysMutex;
+  std::unordered_map<std::string, std::uint64_t> callsByFailKey;
 };
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;

@@ -1,24 +1,33 @@
 // meshgate-test-backend: a small, real HTTP/1.1 + WebSocket server that the proxy's tests and
 // bench/proxy/run.sh start as upstreams. Every response names the backend (x-backend), so a test
-// can tell where the proxy sent a request; the routes are in backend_routes.cc.
+// can tell where the proxy sent a request; the routes are in backend_routes.cc. A connection that
+// opens with the HTTP/2 client preface is served as h2c (the same routes, and gRPC:
+// backend_http2.h).
 //   meshgate-test-backend --listen 127.0.0.2:0 --name b1 [--threads N]
+//                         [--grpc-health SERVING|NOT_SERVING]
 // prints "listening <addr>:<port>" once bound, then serves until SIGTERM/SIGINT.
 //   meshgate-test-backend call URL [...]
 // is a client instead (for pods without curl; test_client.h).
+#include <array>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <variant>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "test/tools/backend_http2.h"
 #include "test/tools/backend_routes.h"
 #include "test/tools/listen_address.h"
 #include "test/tools/test_client.h"
@@ -42,6 +51,32 @@ auto withError(beast::error_code& ec) {
 // Headers of test requests can be long (the proxy adds some); bodies of /echo any size.
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kWebSocketMessageLimit = 64 * 1024 * 1024;
+// A client that sent part of the HTTP/2 preface has this long to send the rest.
+constexpr auto kPrefaceTimeout = std::chrono::seconds(10);
+
+// Reads a connection's first bytes into `bytes`: what one read brings (as long as it takes, as
+// Beast's read of a first request would), then more while they are still only the beginning of
+// the HTTP/2 client preface.
+net::awaitable<void> readFirstBytes(tcp::socket& socket, std::string& bytes,
+                                    beast::error_code& ec) {
+  using net::experimental::awaitable_operators::operator||;
+  std::array<char, 4096> chunk;
+  std::size_t n = co_await socket.async_read_some(net::buffer(chunk), withError(ec));
+  bytes.append(chunk.data(), n);
+  net::steady_timer timer(socket.get_executor());
+  timer.expires_after(kPrefaceTimeout);
+  while (!ec && meshgate::testtools::isPartialHttp2Preface(bytes)) {
+    auto result =
+        co_await (socket.async_read_some(net::buffer(chunk), net::as_tuple(net::use_awaitable)) ||
+                  timer.async_wait(net::as_tuple(net::use_awaitable)));
+    if (result.index() == 1) {
+      ec = net::error::timed_out;
+      break;
+    }
+    std::tie(ec, n) = std::get<0>(result);
+    bytes.append(chunk.data(), n);
+  }
+}
 
 net::awaitable<void> serveWebSocket(beast::tcp_stream stream, Request request,
                                     const std::string& name) {
@@ -87,8 +122,20 @@ net::awaitable<void> writeChunked(beast::tcp_stream& stream, const Reply& reply,
 net::awaitable<void> serveConnection(tcp::socket socket, BackendState& state) {
   beast::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  std::string firstBytes;
+  co_await readFirstBytes(socket, firstBytes, ec);
+  if (ec) {
+    socket.close(ec);
+    co_return;
+  }
+  if (meshgate::testtools::startsWithHttp2Preface(firstBytes)) {
+    co_await meshgate::testtools::serveHttp2(std::move(socket), std::move(firstBytes), state);
+    co_return;
+  }
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  // The bytes read to tell the protocol start the first HTTP/1.1 request.
+  buffer.commit(net::buffer_copy(buffer.prepare(firstBytes.size()), net::buffer(firstBytes)));
   net::steady_timer timer(stream.get_executor());
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -133,8 +180,9 @@ net::awaitable<void> acceptLoop(tcp::acceptor& acceptor, BackendState& state) {
       co_await pause.async_wait(withError(ec));
       continue;
     }
-    net::co_spawn(acceptor.get_executor(), serveConnection(std::move(socket), state),
-                  [](const std::exception_ptr& error) {
+    // A strand per connection: an HTTP/2 connection runs several coroutines (--threads N).
+    net::co_spawn(net::make_strand(acceptor.get_executor()),
+                  serveConnection(std::move(socket), state), [](const std::exception_ptr& error) {
                     // Only allocation failure can get here; drop that connection, keep serving.
                     if (!error) return;
                     try {
@@ -149,7 +197,7 @@ net::awaitable<void> acceptLoop(tcp::acceptor& acceptor, BackendState& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"meshgate-test-backend: HTTP/1.1 + WebSocket test upstream"};
+  CLI::App app{"meshgate-test-backend: HTTP/1.1 + WebSocket (and h2c, gRPC) test upstream"};
   std::string listen = "127.0.0.1:0";
   BackendState state;
   state.name = "backend";
@@ -158,10 +206,16 @@ int main(int argc, char** argv) {
   app.add_option("--name", state.name, "name sent in x-backend and in the default body");
   app.add_option("--threads", threads, "threads running the io_context")
       ->check(CLI::Range(1u, 64u));
+  std::string grpcHealth = "SERVING";
+  app.add_option("--grpc-health", grpcHealth,
+                 "what grpc.health.v1.Health/Check answers at first (POST "
+                 "/control/health?state=serving|not_serving changes it)")
+      ->check(CLI::IsMember({"SERVING", "NOT_SERVING"}));
   meshgate::testtools::CallOptions call;
   CLI::App* callCommand = meshgate::testtools::addCallCommand(app, call);
   CLI11_PARSE(app, argc, argv);
   if (callCommand->parsed()) return meshgate::testtools::runCallCommand(call, std::cout, std::cerr);
+  state.grpcServing = grpcHealth == "SERVING";
 
   auto endpoint = meshgate::testtools::parseListenAddress(listen);
   if (!endpoint) {
