@@ -188,9 +188,7 @@ asio::awaitable<void> DownstreamSession::run() {
     isHead_ = false;
     filterState_.clear();
     const ProxyConfig& config = view_->snapshot().config();
-    const http::Limits limits{.maxRequestLineBytes = config.limits.maxRequestLineBytes,
-                              .maxHeadBytes = config.limits.maxHeaderBytes,
-                              .maxHeaders = config.limits.maxHeaders};
+    const http::Limits limits = headLimits(config.limits);
     const bool waiting = inStart_ == inEnd_;
     phase_ = waiting ? Phase::Idle : Phase::HeaderRead;
     armIn(waiting && requestsServed_ > 0 ? config.timeouts.idle : config.timeouts.headerRead);
@@ -424,14 +422,11 @@ asio::awaitable<bool> DownstreamSession::handleRequest() {
   // Upstream: attempts and retries, then the response or a local reply.
   phase_ = Phase::Upstream;
   PooledBuffer upBuffer(worker_);
-  const AttemptContext attemptContext{
-      .worker = worker_,
-      .deadline = *this,
-      .watch = watch_,
-      .snapshot = view_->snapshotPtr(),
-      .limits = {.maxRequestLineBytes = config.limits.maxRequestLineBytes,
-                 .maxHeadBytes = config.limits.maxHeaderBytes,
-                 .maxHeaders = config.limits.maxHeaders}};
+  const AttemptContext attemptContext{.worker = worker_,
+                                      .deadline = *this,
+                                      .watch = watch_,
+                                      .snapshot = view_->snapshotPtr(),
+                                      .limits = headLimits(config.limits)};
   // Requests are named, not temporaries in the co_await: GCC 12 has destroyed such temporaries
   // while the coroutine they were passed to was suspended.
   const RouteRequest routeRequest{

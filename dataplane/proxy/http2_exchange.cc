@@ -42,27 +42,6 @@ void appendChunk(std::string& out, std::string_view data) {
   out.append("\r\n");
 }
 
-// "name: value\r\n" lines of an HTTP/1.1 trailer section as HTTP/2 fields.
-std::vector<http2::Field> trailerFields(std::string_view text) {
-  std::vector<http2::Field> fields;
-  while (!text.empty()) {
-    const size_t end = text.find("\r\n");
-    const std::string_view line = text.substr(0, end);
-    const size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-        value.remove_suffix(1);
-      fields.push_back({asciiLower(std::string(line.substr(0, colon))), std::string(value)});
-    }
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 2);
-  }
-  return fields;
-}
-
 // The request asks for 100 (Continue) before it sends its body.
 bool expectsContinue(const http2::RequestHead& head) {
   for (const auto& field : head.headers)
@@ -416,14 +395,11 @@ asio::awaitable<void> Http2Exchange::handle() {
   }
 
   PooledBuffer upBuffer(worker_);
-  const AttemptContext attemptContext{
-      .worker = worker_,
-      .deadline = *this,
-      .watch = watch_,
-      .snapshot = view_->snapshotPtr(),
-      .limits = {.maxRequestLineBytes = config.limits.maxRequestLineBytes,
-                 .maxHeadBytes = config.limits.maxHeaderBytes,
-                 .maxHeaders = config.limits.maxHeaders}};
+  const AttemptContext attemptContext{.worker = worker_,
+                                      .deadline = *this,
+                                      .watch = watch_,
+                                      .snapshot = view_->snapshotPtr(),
+                                      .limits = headLimits(config.limits)};
   const RouteRequest routeRequest{
       .rule = *rule,
       .backend = *backend,
@@ -636,10 +612,13 @@ asio::awaitable<void> Http2Exchange::forwardResponse(AttemptResult& result, std:
   watch_.connection = nullptr;
   if (gone()) co_return;  // the client reset the stream: the upstream connection is dropped
   if (done) {
-    if (!sink.trailers.empty())
-      codec.submitTrailers(stream_, trailerFields(sink.trailers));
-    else if (framing != http::BodyFraming::None)
+    if (!sink.trailers.empty()) {
+      std::vector<http2::Field> trailers;
+      appendHeaderLinesAsFields(trailers, sink.trailers);
+      codec.submitTrailers(stream_, trailers);
+    } else if (framing != http::BodyFraming::None) {
       codec.appendBody(stream_, {}, true);
+    }
     if (reusable && upstreamOk)
       worker_.pool().give(poolKey, std::move(connection), cluster.config->pool.maxIdlePerEndpoint,
                           cluster.config->pool.idleTimeout);

@@ -16,8 +16,9 @@ std::string_view trimmed(std::string_view text) {
   return text;
 }
 
-// "name: value\r\n" lines into fields, names lowercased.
-void appendHeaderLines(std::vector<http2::Field>& out, std::string_view lines) {
+}  // namespace
+
+void appendHeaderLinesAsFields(std::vector<http2::Field>& out, std::string_view lines) {
   while (!lines.empty()) {
     const size_t end = lines.find('\n');
     const std::string_view line = lines.substr(0, end);
@@ -30,8 +31,6 @@ void appendHeaderLines(std::vector<http2::Field>& out, std::string_view lines) {
   }
 }
 
-}  // namespace
-
 Http2LocalReply toHttp2(const LocalReply& reply, bool grpc, bool headRequest) {
   Http2LocalReply out;
   if (grpc) {
@@ -42,7 +41,7 @@ Http2LocalReply toHttp2(const LocalReply& reply, bool grpc, bool headRequest) {
         {"grpc-message",
          percentEncodeGrpcMessage(trimmed(
              std::string_view(reply.body).substr(0, reply.body.find_last_not_of('\n') + 1)))});
-    appendHeaderLines(out.headers, reply.extraHeaders);
+    appendHeaderLinesAsFields(out.headers, reply.extraHeaders);
     return out;
   }
   out.status = reply.status;
@@ -51,7 +50,7 @@ Http2LocalReply toHttp2(const LocalReply& reply, bool grpc, bool headRequest) {
     out.headers.push_back({"content-type", "text/plain; charset=utf-8"});
     out.headers.push_back({"content-length", std::to_string(reply.body.size())});
   }
-  appendHeaderLines(out.headers, reply.extraHeaders);
+  appendHeaderLinesAsFields(out.headers, reply.extraHeaders);
   if (!noContent && !headRequest) out.body = reply.body;
   return out;
 }

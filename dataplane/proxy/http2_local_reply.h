@@ -19,6 +19,10 @@ struct Http2LocalReply {
   std::string body;  // empty for gRPC: its reply has no DATA
 };
 
+// "name: value\r\n" lines (a LocalReply's extraHeaders, an HTTP/1.1 trailer section) appended as
+// fields, names lowercased, values trimmed.
+void appendHeaderLinesAsFields(std::vector<http2::Field>& out, std::string_view lines);
+
 // `headRequest`: the body is announced by content-length but not sent.
 Http2LocalReply toHttp2(const LocalReply& reply, bool grpc, bool headRequest);
 

@@ -1,8 +1,8 @@
 // The request-path steps both client codecs share — DownstreamSession (HTTP/1.1) and
 // Http2Exchange (HTTP/2) — so a route behaves the same whatever version the client speaks: the
-// query split for matching, the MeshTable decision of a sidecar's listeners (which rule, or which
-// refusal), the path prefix rewrite, the balancing hash, and the per-route accounting of a
-// finished request. Pure functions of their arguments, run on the worker's thread.
+// query split for matching, the head limits, the MeshTable decision of a sidecar's listeners (which
+// rule, or which refusal), the path prefix rewrite, the balancing hash, and the per-route
+// accounting of a finished request. Pure functions of their arguments, run on the worker's thread.
 #pragma once
 
 #include <optional>
@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/http/http1_parser.h"
 #include "dataplane/proxy/byte_stream.h"
 #include "dataplane/proxy/deadline_sweeper.h"
 #include "dataplane/proxy/local_reply.h"
@@ -32,6 +33,13 @@ struct MeshConnection {
   // Inbound mTLS: the caller's SPIFFE ID, read after the handshake.
   std::optional<std::string> peerIdentity;
 };
+
+// The limits a request or response head is parsed with.
+inline http::Limits headLimits(const api::LimitsConfig& limits) {
+  return {.maxRequestLineBytes = limits.maxRequestLineBytes,
+          .maxHeadBytes = limits.maxHeaderBytes,
+          .maxHeaders = limits.maxHeaders};
+}
 
 // Splits "a=1&b=2" into pairs (no percent-decoding: matches compare the raw text, as the Gateway
 // API leaves decoding to the implementation and raw comparison cannot be fooled by double
