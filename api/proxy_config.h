@@ -72,6 +72,19 @@ struct TcpProxyConfig {
   Millis idleTimeout{3'600'000};
 };
 
+// TLS passthrough: a TLS connection whose ClientHello names (SNI) one of `serverNames` is relayed
+// as raw bytes, never decrypted, to an endpoint of `cluster` at `port` (resolved as a TCP
+// listener's target is), as Envoy's tls_inspector with a tcp_proxy per server_names, or Contour's
+// `tls.passthrough`. A name is exact or "*.suffix" (one or more labels below suffix), compared
+// case-insensitively; the exact name wins, then the longest suffix.
+struct TlsPassthroughRoute {
+  std::vector<std::string> serverNames;
+  std::string cluster{};
+  std::string namespace_{};  // the namespace `cluster` is looked up in; empty: "default"
+  uint16_t port = 0;
+  Millis idleTimeout{3'600'000};
+};
+
 struct ListenerConfig {
   std::string name;
   std::string address;  // an IPv4 or IPv6 literal
@@ -79,6 +92,10 @@ struct ListenerConfig {
   std::optional<ListenerTls> tls;
   // Set: the listener proxies TCP to one cluster and serves no HTTP route (gateway listeners only).
   std::optional<TcpProxyConfig> tcp{};
+  // Non-empty: the listener reads each connection's ClientHello first, and relays those whose
+  // server name a route names (gateway listeners only, not with `tcp`). The others are terminated
+  // with `tls` and served as HTTPS when it is set, closed otherwise.
+  std::vector<TlsPassthroughRoute> tlsPassthrough{};
   ListenerRole role = ListenerRole::kGateway;  // not encoded: see ListenerRole
 };
 
@@ -204,6 +221,9 @@ struct MeshOutboundService {
   // Its Service's cluster IPs: the addresses a captured connection was sent to.
   std::vector<std::string> addresses;
   std::vector<uint16_t> ports;  // Service ports (HTTP and HTTP2 ones)
+  // Service ports of protocol TCP: a captured connection to one is relayed as bytes to an
+  // endpoint (over mTLS when `identity` is set), never parsed.
+  std::vector<uint16_t> tcpPorts{};
   // The names a client uses in Host, without port: "<name>.<ns>.svc.cluster.local",
   // "<name>.<ns>.svc", "<name>.<ns>" and, from the same namespace, "<name>".
   std::vector<std::string> hosts;
@@ -223,6 +243,9 @@ struct MeshInboundPort {
   std::optional<std::vector<api::AuthorizationRule>> allow;
   std::string service;  // "<ns>/<name>" of the MeshService, for logs and 403 bodies
   bool http2 = false;   // the port's protocol is HTTP2: the application is called over h2c
+  // The port's protocol is TCP: a connection is authorized once, by the certificate of its mTLS
+  // handshake, then relayed as bytes to the application. Exclusive with http2.
+  bool tcp = false;
 };
 
 struct MeshConfig {

@@ -100,8 +100,24 @@ void decodeTcpProxy(const json& j, const FieldPath& path, ErrorList& errors, Tcp
   readDuration(o, "idleTimeout", out.idleTimeout);
 }
 
+void decodeServerName(const json& j, const FieldPath& path, ErrorList& errors, std::string& out) {
+  api::decodeInto(j, path, errors, out);
+}
+
+void decodePassthroughRoute(const json& j, const FieldPath& path, ErrorList& errors,
+                            TlsPassthroughRoute& out) {
+  const StrictObject o(j, path, errors,
+                       {"serverNames", "cluster", "namespace", "port", "idleTimeout"});
+  readList<std::string>(o, "serverNames", out.serverNames, decodeServerName);
+  readString(o, "cluster", out.cluster);
+  readString(o, "namespace", out.namespace_);
+  readInteger(o, "port", 1, 65535, out.port);
+  readDuration(o, "idleTimeout", out.idleTimeout);
+}
+
 void decodeListener(const json& j, const FieldPath& path, ErrorList& errors, ListenerConfig& out) {
-  const StrictObject o(j, path, errors, {"name", "address", "port", "tls", "tcp"});
+  const StrictObject o(j, path, errors,
+                       {"name", "address", "port", "tls", "tcp", "tlsPassthrough"});
   readString(o, "name", out.name);
   readString(o, "address", out.address);
   readInteger(o, "port", 0, 65535, out.port);
@@ -111,6 +127,7 @@ void decodeListener(const json& j, const FieldPath& path, ErrorList& errors, Lis
     out.tls = std::move(value);
   }
   readOptionalApi(o, "tcp", out.tcp, decodeTcpProxy);
+  readList<TlsPassthroughRoute>(o, "tlsPassthrough", out.tlsPassthrough, decodePassthroughRoute);
 }
 
 void decodeRoute(const json& j, const FieldPath& path, ErrorList& errors, api::ApiRoute& out) {
@@ -338,6 +355,18 @@ json encodeListener(const ListenerConfig& l, SecretEncoding secrets) {
                 {"idleTimeout", durationText(l.tcp->idleTimeout)}};
     if (!l.tcp->namespace_.empty()) tcp["namespace"] = l.tcp->namespace_;
     j["tcp"] = std::move(tcp);
+  }
+  if (!l.tlsPassthrough.empty()) {
+    json routes = json::array();
+    for (const auto& route : l.tlsPassthrough) {
+      json r = {{"serverNames", route.serverNames},
+                {"cluster", route.cluster},
+                {"port", route.port},
+                {"idleTimeout", durationText(route.idleTimeout)}};
+      if (!route.namespace_.empty()) r["namespace"] = route.namespace_;
+      routes.push_back(std::move(r));
+    }
+    j["tlsPassthrough"] = std::move(routes);
   }
   return j;
 }

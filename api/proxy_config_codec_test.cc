@@ -583,12 +583,63 @@ mesh:
       ElementsAre("mesh.identities: Invalid value: \"array\": unknown field (known fields: "
                   "identity, trustDomain, outbound, inbound)",
                   "mesh.outbound[0].port: Invalid value: 80: unknown field (known fields: name, "
-                  "namespace, addresses, ports, hosts, identity, allowed)",
+                  "namespace, addresses, ports, tcpPorts, hosts, identity, allowed)",
                   "mesh.inbound[0].allowed: Invalid value: \"array\": unknown field (known "
-                  "fields: port, mtlsMode, allow, service, http2)"));
+                  "fields: port, mtlsMode, allow, service, http2, tcp)"));
   EXPECT_THAT(decodeErrors(yaml("mesh: {inbound: [{port: 80, allow: [{sa: x}]}]}")),
               ElementsAre("mesh.inbound[0].allow[0].sa: Invalid value: \"x\": unknown field "
                           "(known fields: namespace, serviceAccount)"));
+}
+
+TEST(ProxyConfigCodecTest, TlsPassthroughRoutesRoundTrip) {
+  const ProxyConfig decoded = decodeOk(yaml(R"(
+listeners:
+  - name: edge
+    address: 127.0.0.1
+    port: 8443
+    tlsPassthrough:
+      - {serverNames: [db.example.com, "*.db.example.com"], cluster: pg, port: 5432}
+      - {serverNames: [mq.example.com], cluster: mq, namespace: data, port: 5671, idleTimeout: 5m}
+)"));
+  ASSERT_EQ(decoded.listeners[0].tlsPassthrough.size(), 2u);
+  const TlsPassthroughRoute& db = decoded.listeners[0].tlsPassthrough[0];
+  EXPECT_THAT(db.serverNames, ElementsAre("db.example.com", "*.db.example.com"));
+  EXPECT_EQ(db.cluster, "pg");
+  EXPECT_EQ(db.port, 5432);
+  EXPECT_EQ(db.idleTimeout, 1h) << "Envoy's tcp_proxy default, as for tcp";
+  EXPECT_EQ(decoded.listeners[0].tlsPassthrough[1].namespace_, "data");
+  EXPECT_EQ(decoded.listeners[0].tlsPassthrough[1].idleTimeout, 5min);
+  const json encoded = encodeProxyConfig(decoded);
+  EXPECT_EQ(encoded["listeners"][0]["tlsPassthrough"][0],
+            json::parse(R"({"serverNames":["db.example.com","*.db.example.com"],"cluster":"pg",)"
+                        R"("port":5432,"idleTimeout":"1h"})"));
+  EXPECT_EQ(encodeProxyConfig(decodeOk(encoded)), encoded);
+  EXPECT_FALSE(encodeProxyConfig(
+                   decodeOk(yaml("listeners: [{name: a, address: 127.0.0.1}]")))["listeners"][0]
+                   .contains("tlsPassthrough"));
+  EXPECT_THAT(decodeErrors(yaml("listeners: [{name: a, tlsPassthrough: [{serverName: x}]}]")),
+              ElementsAre("listeners[0].tlsPassthrough[0].serverName: Invalid value: \"x\": "
+                          "unknown field (known fields: serverNames, cluster, namespace, port, "
+                          "idleTimeout)"));
+}
+
+TEST(ProxyConfigCodecTest, MeshTcpPortsRoundTripAndAreOmittedWhenNone) {
+  const ProxyConfig decoded = decodeOk(yaml(R"(
+mesh:
+  identity: spiffe://cluster.local/ns/shop/sa/web
+  outbound: [{name: db, namespace: shop, ports: [8080], tcpPorts: [5432, 6379]}]
+  inbound: [{port: 5432, tcp: true}, {port: 8080}]
+)"));
+  EXPECT_THAT(decoded.mesh->outbound[0].tcpPorts, ElementsAre(5432, 6379));
+  EXPECT_TRUE(decoded.mesh->inbound[0].tcp);
+  EXPECT_FALSE(decoded.mesh->inbound[1].tcp);
+  const json encoded = encodeProxyConfig(decoded);
+  EXPECT_EQ(encoded["mesh"]["outbound"][0]["tcpPorts"], json::array({5432, 6379}));
+  EXPECT_EQ(encoded["mesh"]["inbound"][0]["tcp"], true);
+  EXPECT_FALSE(encoded["mesh"]["inbound"][1].contains("tcp"));
+  EXPECT_EQ(encodeProxyConfig(decodeOk(encoded)), encoded);
+  EXPECT_THAT(decodeErrors(yaml("mesh: {outbound: [{name: a, tcpPorts: [0]}]}")),
+              ElementsAre(::testing::StartsWith("mesh.outbound[0].tcpPorts[0]: Invalid value: 0")));
 }
 
 TEST(ProxyConfigCodecTest, MeshEncodesAndRoundTripsOnlyWhenSet) {

@@ -51,12 +51,14 @@ void decodeAllowRule(const json& j, const FieldPath& path, ErrorList& errors,
 
 void decodeMeshOutbound(const json& j, const FieldPath& path, ErrorList& errors,
                         MeshOutboundService& out) {
-  const StrictObject o(j, path, errors,
-                       {"name", "namespace", "addresses", "ports", "hosts", "identity", "allowed"});
+  const StrictObject o(
+      j, path, errors,
+      {"name", "namespace", "addresses", "ports", "tcpPorts", "hosts", "identity", "allowed"});
   readString(o, "name", out.name);
   readString(o, "namespace", out.namespace_);
   readList<std::string>(o, "addresses", out.addresses, decodeStringElement);
   readList<uint16_t>(o, "ports", out.ports, decodePortElement);
+  readList<uint16_t>(o, "tcpPorts", out.tcpPorts, decodePortElement);
   readList<std::string>(o, "hosts", out.hosts, decodeStringElement);
   readString(o, "identity", out.identity);
   readBool(o, "allowed", out.allowed);
@@ -64,7 +66,7 @@ void decodeMeshOutbound(const json& j, const FieldPath& path, ErrorList& errors,
 
 void decodeMeshInbound(const json& j, const FieldPath& path, ErrorList& errors,
                        MeshInboundPort& out) {
-  const StrictObject o(j, path, errors, {"port", "mtlsMode", "allow", "service", "http2"});
+  const StrictObject o(j, path, errors, {"port", "mtlsMode", "allow", "service", "http2", "tcp"});
   readPort(o, "port", out.port);
   if (const json* mode = o.find("mtlsMode")) {
     const std::size_t before = errors.size();
@@ -85,6 +87,7 @@ void decodeMeshInbound(const json& j, const FieldPath& path, ErrorList& errors,
   }
   readString(o, "service", out.service);
   readBool(o, "http2", out.http2);
+  readBool(o, "tcp", out.tcp);
 }
 
 }  // namespace
@@ -107,11 +110,13 @@ json encodeMesh(const MeshConfig& mesh) {
                         {"hosts", o.hosts},
                         {"identity", o.identity},
                         {"allowed", o.allowed}});
+    if (!o.tcpPorts.empty()) outbound.back()["tcpPorts"] = o.tcpPorts;
   }
   json inbound = json::array();
   for (const auto& i : mesh.inbound) {
     json port = {{"port", i.port}, {"mtlsMode", i.mtlsMode}, {"service", i.service}};
     if (i.http2) port["http2"] = true;
+    if (i.tcp) port["tcp"] = true;
     if (i.allow) {
       json allow = json::array();
       for (const auto& rule : *i.allow) {

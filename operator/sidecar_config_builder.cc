@@ -20,16 +20,15 @@ namespace {
 // The DNS domain of Services (kubelet's --cluster-domain), which Kubernetes defaults to this.
 constexpr std::string_view kClusterDomain = "cluster.local";
 
-bool servedOverHttp(const api::ServicePort& port) {
-  const std::string_view protocol =
-      port.protocol ? std::string_view(*port.protocol) : api::kDefaultProtocol;
-  return protocol == api::protocol::kHTTP || protocol == api::protocol::kHTTP2;
+bool servedOverTcp(const api::ServicePort& port) {
+  return port.protocol && *port.protocol == api::protocol::kTCP;
 }
 
-std::vector<std::uint16_t> httpPorts(const api::MeshService& ms) {
+// The MeshService's ports served over HTTP (`tcp` false) or as TCP (`tcp` true), ascending.
+std::vector<std::uint16_t> portsOf(const api::MeshService& ms, bool tcp) {
   std::vector<std::uint16_t> out;
   for (const auto& port : ms.spec.ports)
-    if (servedOverHttp(port)) out.push_back(static_cast<std::uint16_t>(port.port));
+    if (servedOverTcp(port) == tcp) out.push_back(static_cast<std::uint16_t>(port.port));
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -72,6 +71,7 @@ api::MeshOutboundService outboundOf(const SidecarService& entry,
   out.namespace_ = ns;
   out.addresses = entry.addresses;
   out.ports = entry.ports;
+  out.tcpPorts = entry.tcpPorts;
   out.hosts = {name + "." + ns + ".svc." + std::string(kClusterDomain), name + "." + ns + ".svc",
                name + "." + ns};
   // A bare name resolves only from the Service's own namespace (the pod's DNS search path).
@@ -94,8 +94,8 @@ SidecarInputs buildSidecarInputs(const SidecarCaches& caches) {
     if (!decoded.ok() || !api::validateMeshService(*decoded.object).empty()) continue;
     SidecarService entry;
     entry.service = std::move(*decoded.object);
-    entry.ports = httpPorts(entry.service);
-    if (entry.ports.empty()) continue;  // TCP only: nothing a sidecar serves yet
+    entry.ports = portsOf(entry.service, false);
+    entry.tcpPorts = portsOf(entry.service, true);
     const auto& metadata = entry.service.metadata;
     entry.generation = objectGeneration(*object);
     entry.addresses = clusterIps(caches.services, metadata.namespace_ + "/" + metadata.name);
@@ -135,7 +135,6 @@ BuiltSnapshot assembleSidecarSnapshot(const SidecarInputs& inputs,
   for (const SidecarService* entry : served) {
     const api::MeshService& ms = entry->service;
     for (const auto& port : ms.spec.ports) {
-      if (!servedOverHttp(port)) continue;
       const auto target = static_cast<std::uint16_t>(port.targetPort.value_or(port.port));
       inbound.try_emplace(target, api::MeshInboundPort{
                                       .port = target,
@@ -143,6 +142,7 @@ BuiltSnapshot assembleSidecarSnapshot(const SidecarInputs& inputs,
                                       .allow = allowListOf(ms),
                                       .service = ms.metadata.namespace_ + "/" + ms.metadata.name,
                                       .http2 = port.protocol == api::protocol::kHTTP2,
+                                      .tcp = servedOverTcp(port),
                                   });
     }
   }

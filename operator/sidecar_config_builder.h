@@ -36,8 +36,9 @@ struct SidecarCaches {
 struct SidecarService {
   api::MeshService service;
   std::int64_t generation = 0;
-  std::vector<std::uint16_t> ports;    // HTTP and HTTP2 (or no protocol) ports, ascending
-  std::vector<std::string> addresses;  // its Service's cluster IPs
+  std::vector<std::uint16_t> ports;     // HTTP and HTTP2 (or no protocol) ports, ascending
+  std::vector<std::uint16_t> tcpPorts;  // TCP ports, ascending
+  std::vector<std::string> addresses;   // its Service's cluster IPs
   api::ClusterConfig cluster;
 };
 

@@ -121,7 +121,9 @@ TEST_F(SidecarConfigBuilderTest, EveryMeshServiceIsAnOutboundServiceWithAddresse
   const auto& web = mesh.outbound[2];
   EXPECT_EQ(web.namespace_, "shop");
   EXPECT_THAT(web.addresses, ElementsAre("10.96.0.10", "fd00::10"));
-  EXPECT_THAT(web.ports, ElementsAre(80, 81, 9090)) << "TCP ports are not served yet";
+  EXPECT_THAT(web.ports, ElementsAre(80, 81, 9090)) << "HTTP and HTTP2";
+  EXPECT_THAT(web.tcpPorts, ElementsAre(5432));
+  EXPECT_THAT(mesh.outbound[1].tcpPorts, IsEmpty());
   EXPECT_THAT(web.hosts,
               ElementsAre("web.shop.svc.cluster.local", "web.shop.svc", "web.shop", "web"))
       << "the caller's own namespace: the bare name too";
@@ -143,15 +145,18 @@ TEST_F(SidecarConfigBuilderTest, EveryMeshServiceIsAnOutboundServiceWithAddresse
   EXPECT_EQ(snapshot.config.version, snapshot.version);
 }
 
-TEST_F(SidecarConfigBuilderTest, InvalidAndTcpOnlyMeshServicesAreLeftOut) {
+TEST_F(SidecarConfigBuilderTest, InvalidMeshServicesAreLeftOutAndTcpOnlyOnesKept) {
   meshService("shop", "valid", spec({httpPort(80)}));
   meshService("shop", "invalid", spec({httpPort(80)}, {{"loadBalancer", {{"policy", "Fastest"}}}}));
   meshService("shop", "undecodable", {{"ports", "eighty"}});
   meshService("shop", "database", spec({{{"name", "pg"}, {"port", 5432}, {"protocol", "TCP"}}}));
   const auto snapshot = build();
-  ASSERT_EQ(snapshot.config.mesh->outbound.size(), 1u);
-  EXPECT_EQ(snapshot.config.mesh->outbound[0].name, "valid");
-  EXPECT_THAT(clusterNames(snapshot), ElementsAre("shop/valid"));
+  ASSERT_EQ(snapshot.config.mesh->outbound.size(), 2u);
+  EXPECT_EQ(snapshot.config.mesh->outbound[0].name, "database");
+  EXPECT_THAT(snapshot.config.mesh->outbound[0].ports, IsEmpty());
+  EXPECT_THAT(snapshot.config.mesh->outbound[0].tcpPorts, ElementsAre(5432));
+  EXPECT_EQ(snapshot.config.mesh->outbound[1].name, "valid");
+  EXPECT_THAT(clusterNames(snapshot), ElementsAre("shop/database", "shop/valid"));
   EXPECT_EQ(snapshot.contents.generations.count("MeshService/shop/invalid"), 0u);
 }
 
@@ -238,19 +243,24 @@ TEST_F(SidecarConfigBuilderTest, InboundPortsAreTheTargetPortsOfTheCallersOwnSer
 
   const auto snapshot = build();
   const auto& inbound = snapshot.config.mesh->inbound;
-  ASSERT_EQ(inbound.size(), 3u);
+  ASSERT_EQ(inbound.size(), 4u);
   EXPECT_EQ(inbound[0].port, 5000);
   ASSERT_TRUE(inbound[0].allow.has_value());
   EXPECT_THAT(*inbound[0].allow, IsEmpty()) << "present and empty: nobody, not anyone";
   EXPECT_EQ(inbound[1].port, 8080);
   EXPECT_EQ(inbound[1].mtlsMode, "Strict");
   EXPECT_EQ(inbound[1].service, "shop/cart");
+  EXPECT_FALSE(inbound[1].tcp);
   ASSERT_TRUE(inbound[1].allow.has_value());
   EXPECT_THAT(*inbound[1].allow, ElementsAre(api::AuthorizationRule{.namespace_ = "front"}));
-  EXPECT_EQ(inbound[2].port, 9000) << "no targetPort: the port";
-  EXPECT_EQ(inbound[2].mtlsMode, "Permissive") << "the default of docs/API.md";
-  EXPECT_EQ(inbound[2].allow, std::nullopt) << "no authorization: anyone of the mesh";
-  EXPECT_EQ(inbound[2].service, "shop/cart-admin");
+  EXPECT_EQ(inbound[2].port, 8081) << "the TCP port's targetPort";
+  EXPECT_TRUE(inbound[2].tcp);
+  EXPECT_EQ(inbound[2].mtlsMode, "Strict");
+  EXPECT_EQ(inbound[2].allow, inbound[1].allow) << "the MeshService's authorization";
+  EXPECT_EQ(inbound[3].port, 9000) << "no targetPort: the port";
+  EXPECT_EQ(inbound[3].mtlsMode, "Permissive") << "the default of docs/API.md";
+  EXPECT_EQ(inbound[3].allow, std::nullopt) << "no authorization: anyone of the mesh";
+  EXPECT_EQ(inbound[3].service, "shop/cart-admin");
 
   // billing serves 7000, not cart.
   const auto billing =

@@ -109,7 +109,7 @@ TEST(ProxyConfigLoaderTest, DecodeErrorsUseTheSameFormat) {
   EXPECT_EQ(loaded.error(),
             "p.yaml: invalid proxy config (1 error)\n"
             "listeners[0].prot: Invalid value: 1: unknown field (known fields: name, address, "
-            "port, tls, tcp)");
+            "port, tls, tcp, tlsPassthrough)");
 }
 
 TEST(ProxyConfigLoaderTest, YamlSyntaxErrorNamesThePosition) {

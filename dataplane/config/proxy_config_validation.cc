@@ -227,6 +227,48 @@ void validateTcpProxy(const ListenerConfig& listener, const ClusterIndex& cluste
   validatePositiveDuration(tcp.idleTimeout, path.child("idleTimeout"), errors);
 }
 
+// TLS passthrough routes: names as route hosts are (lower-case RFC 1123, "*." prefix allowed),
+// none twice on the listener; targets resolve as a TCP listener's do, to clusters that do not
+// originate TLS themselves (the client's TLS is relayed as it is).
+void validateTlsPassthrough(const ListenerConfig& listener, const ClusterIndex& clusters,
+                            const FieldPath& path, ErrorList& errors) {
+  if (listener.tcp)
+    errors.push_back(FieldError::forbidden(
+        path,
+        "a listener relays every connection to one cluster (tcp) or picks by server name, "
+        "not both"));
+  if (listener.role != api::ListenerRole::kGateway)
+    errors.push_back(FieldError::forbidden(path, "gateway listeners only"));
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < listener.tlsPassthrough.size(); ++i) {
+    const api::TlsPassthroughRoute& route = listener.tlsPassthrough[i];
+    const FieldPath item = path.index(i);
+    const FieldPath names = item.child("serverNames");
+    if (route.serverNames.empty()) errors.push_back(FieldError::required(names));
+    for (std::size_t j = 0; j < route.serverNames.size(); ++j) {
+      const std::string& name = route.serverNames[j];
+      api::validateHost(name, names.index(j), errors);
+      if (!seen.insert(name).second) errors.push_back(FieldError::duplicate(names.index(j), name));
+    }
+    const FieldPath cluster = item.child("cluster");
+    if (!route.namespace_.empty())
+      api::validateDnsLabel(route.namespace_, item.child("namespace"), errors);
+    if (api::validateRequired(route.cluster, cluster, errors)) {
+      const ClusterConfig* target =
+          clusters.find(route.namespace_.empty() ? "default" : route.namespace_, route.cluster);
+      if (target == nullptr)
+        errors.push_back(FieldError::notFound(cluster, route.cluster, "no cluster of that name"));
+      else if (target->tls || target->meshIdentity)
+        errors.push_back(FieldError::forbidden(
+            cluster,
+            "a passthrough relays the client's own TLS: its cluster may not set tls or "
+            "meshIdentity"));
+    }
+    api::validatePort(route.port, item.child("port"), errors);
+    validatePositiveDuration(route.idleTimeout, item.child("idleTimeout"), errors);
+  }
+}
+
 void validateListeners(const std::vector<ListenerConfig>& listeners, const AdminConfig& admin,
                        const std::vector<ClusterConfig>& clusterList, const FieldPath& path,
                        ErrorList& errors) {
@@ -253,6 +295,8 @@ void validateListeners(const std::vector<ListenerConfig>& listeners, const Admin
     bound.push_back(socket);
     if (listener.tls) validateListenerTls(*listener.tls, item.child("tls"), errors);
     if (listener.tcp) validateTcpProxy(listener, clusters, item.child("tcp"), errors);
+    if (!listener.tlsPassthrough.empty())
+      validateTlsPassthrough(listener, clusters, item.child("tlsPassthrough"), errors);
   }
 }
 
@@ -535,6 +579,15 @@ void validateMesh(const api::MeshConfig& mesh, const std::vector<ClusterConfig>&
       if (service.ports[j] == 0)
         errors.push_back(FieldError::invalid(item.child("ports").index(j), 0,
                                              "must be between 1 and 65535, inclusive"));
+    // A port is HTTP or TCP, not both.
+    const std::set<uint16_t> httpPorts(service.ports.begin(), service.ports.end());
+    for (std::size_t j = 0; j < service.tcpPorts.size(); ++j) {
+      const FieldPath port = item.child("tcpPorts").index(j);
+      if (service.tcpPorts[j] == 0)
+        errors.push_back(FieldError::invalid(port, 0, "must be between 1 and 65535, inclusive"));
+      else if (httpPorts.contains(service.tcpPorts[j]))
+        errors.push_back(FieldError::duplicate(port, service.tcpPorts[j]));
+    }
     if (!service.identity.empty() && !api::parseSpiffeId(service.identity))
       errors.push_back(FieldError::invalid(item.child("identity"), service.identity,
                                            "must be spiffe://<trust-domain>/ns/<ns>/sa/<sa>"));
@@ -557,6 +610,9 @@ void validateMesh(const api::MeshConfig& mesh, const std::vector<ClusterConfig>&
         inbound.mtlsMode != api::mtls_mode::kDisabled)
       errors.push_back(FieldError::unsupported(item.child("mtlsMode"), inbound.mtlsMode,
                                                {"Strict", "Permissive", "Disabled"}));
+    if (inbound.tcp && inbound.http2)
+      errors.push_back(FieldError::invalid(item.child("tcp"), true,
+                                           "a port is TCP or HTTP/2, not both (http2 is set)"));
   }
 }
 

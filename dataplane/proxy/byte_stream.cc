@@ -92,4 +92,29 @@ bool ByteStream::writeNow(std::span<asio::const_buffer> buffers) {
   return true;
 }
 
+asio::awaitable<void> ByteStream::finishSending() {
+  if (tls_) {
+    // Asio sends TLS output only from inside its own operations, and its async_shutdown would also
+    // read, racing the relay's pending read. So the alert is made by OpenSSL into a memory BIO put
+    // in place of the stream's write BIO for the one call, and written to the socket directly.
+    SSL* ssl = tls_->native_handle();
+    BIO* streamBio = SSL_get_wbio(ssl);
+    BIO* alert = BIO_new(BIO_s_mem());
+    if (streamBio != nullptr && alert != nullptr && BIO_up_ref(streamBio) == 1) {
+      SSL_set0_wbio(ssl, alert);  // drops one reference to streamBio: ours keeps it alive
+      SSL_shutdown(ssl);          // queues close_notify; reading stays possible
+      char* bytes = nullptr;
+      const long length = BIO_get_mem_data(alert, &bytes);
+      const std::string pending(bytes != nullptr && length > 0 ? bytes : "",
+                                length > 0 ? static_cast<size_t>(length) : 0);
+      SSL_set0_wbio(ssl, streamBio);  // frees `alert`, takes our reference back
+      if (!pending.empty())
+        co_await asio::async_write(tls_->next_layer(), asio::buffer(pending), kNoThrow);
+    } else if (alert != nullptr) {
+      BIO_free(alert);
+    }
+  }
+  shutdownSend();
+}
+
 }  // namespace meshgate::dp

@@ -69,6 +69,10 @@ class ByteStream {
     error_code ignored;
     socket().cancel(ignored);
   }
+  // No more writes, and the peer is told so: on TLS a close_notify alert, then (both) a TCP FIN
+  // after what is queued; reads go on (a TLS 1.3 peer may still send: RFC 8446 6.1). Call it only
+  // while no write is pending. For a TCP relay, where a half-close is part of the data.
+  asio::awaitable<void> finishSending();
   // No more writes (TCP FIN after what is queued); reads go on.
   void shutdownSend() {
     error_code ignored;

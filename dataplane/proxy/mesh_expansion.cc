@@ -48,6 +48,7 @@ void expandMeshConfig(ProxyConfig& config, const MeshListenAddresses& addresses,
   const auto self = api::parseSpiffeId(mesh.identity);
   const std::string ownNamespace = self ? self->namespace_ : std::string();
   for (const auto& inbound : mesh.inbound) {
+    if (inbound.tcp) continue;  // relayed to the application by mesh_accept.h, never routed
     const std::string name = meshInboundRouteName(inbound.port);
     ClusterConfig cluster;
     cluster.name = name;

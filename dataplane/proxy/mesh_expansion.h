@@ -1,11 +1,12 @@
 // The sidecar turns the `mesh` section the operator streams into what the request path already
 // serves: its two listeners (outbound and inbound, ListenerRole), a route per callable
-// MeshService port whose one backend is that MeshService's cluster — so balancing, health,
+// MeshService HTTP port whose one backend is that MeshService's cluster — so balancing, health,
 // outlier ejection, retries, timeouts and breakers are the cluster's, as on a gateway — and a route
-// and a loopback cluster per inbound port, whose endpoint is the application on 127.0.0.1. The
-// routes' hosts are internal names no client sends (MeshTable finds them by original destination
-// or Host instead); their names carry '|', which no Kubernetes object name can, so they never
-// collide with the operator's. Pure.
+// and a loopback cluster per inbound HTTP port, whose endpoint is the application on 127.0.0.1.
+// TCP ports get neither: the Snapshot makes TcpTargets of the outbound ones, and mesh_accept.h
+// relays the inbound ones to the application itself. The routes' hosts are internal names no
+// client sends (MeshTable finds them by original destination or Host instead); their names carry
+// '|', which no Kubernetes object name can, so they never collide with the operator's. Pure.
 #pragma once
 
 #include <cstdint>

@@ -29,6 +29,7 @@
 #include "dataplane/proxy/testing/gateway_harness.h"
 #include "dataplane/proxy/testing/http2_app.h"
 #include "dataplane/proxy/testing/http_get.h"
+#include "dataplane/proxy/testing/mesh_sidecar_harness.h"
 #include "dataplane/proxy/testing/secret_volume.h"
 
 namespace meshgate::dp {
@@ -48,6 +49,7 @@ using testing::HttpResult;
 using testing::must;
 using testing::PemPair;
 using testing::SecretVolume;
+using testing::Sidecar;
 using testing::snapshotFrame;
 using testing::StreamCertificates;
 
@@ -111,88 +113,6 @@ class PeerEchoApp {
 HttpResult get(uint16_t port, const std::string& host, const testing::HeaderList& headers = {}) {
   return testing::httpGet(port, "/", host, headers);
 }
-
-// A sidecar on its own thread: its identity volume, its fake operator, its original-destination
-// lookup (what iptables would have recorded: `original` for every connection, unless unset).
-class Sidecar {
- public:
-  Sidecar(const StreamCertificates& ca, const std::string& name, const PemPair& identity)
-      : operator_(ca.server(), ca.caPem()) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / ("meshgate-mesh-" + name + "-XXXXXX")).string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root_ = pattern;
-    volume_.emplace(root_ + "/identity");
-    volume_->update({{"tls.crt", identity.certificatePem},
-                     {"tls.key", identity.keyPem},
-                     {"ca.crt", ca.caPem()}});
-    SidecarOptions options;
-    options.controlPlane = must(parseControlPlaneUrl(operator_.url()));
-    options.certDir = volume_->path();
-    options.node = "sidecar~" + name + ".shop";
-    options.adminAddress = "127.0.0.1:0";
-    options.listen = {.outboundAddress = "127.0.0.1",
-                      .outboundPort = 0,
-                      .inboundAddress = "127.0.0.1",
-                      .inboundPort = 0};
-    options.identityPollInterval = 200ms;
-    options.originalDestination = [this](tcp::socket&) -> std::optional<tcp::endpoint> {
-      std::lock_guard lock(mutex_);
-      return original_;
-    };
-    server_ = must(SidecarServer::create(std::move(options)));
-    thread_ = std::thread([this] { server_->run(); });
-    if (!eventually([this] { return server_->adminPort() != 0; }))
-      throw std::runtime_error("sidecar " + name + " did not start");
-  }
-  ~Sidecar() {
-    server_->requestStop();
-    thread_.join();
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
-
-  // Accepts the sidecar's stream, checks its Hello, sends `config` and waits for its Ack.
-  void serve(const nlohmann::json& config) {
-    if (!connected_) {
-      ASSERT_EQ(operator_.accept(), "");
-      const auto hello = stream::decodeClientMessage(operator_.readFrame().value_or(""));
-      ASSERT_TRUE(hello) << hello.error();
-      ASSERT_TRUE(std::holds_alternative<stream::Hello>(*hello));
-      EXPECT_EQ(std::get<stream::Hello>(*hello).mode, "sidecar");
-      connected_ = true;
-    }
-    ASSERT_TRUE(operator_.send(snapshotFrame(config)));
-    const auto reply = stream::decodeClientMessage(operator_.readFrame().value_or(""));
-    ASSERT_TRUE(reply) << reply.error();
-    ASSERT_TRUE(std::holds_alternative<stream::Ack>(*reply))
-        << "refused: " << nlohmann::json(std::get<stream::Nack>(*reply).errors).dump();
-  }
-
-  void setOriginal(std::optional<tcp::endpoint> original) {
-    std::lock_guard lock(mutex_);
-    original_ = original;
-  }
-
-  // The port a listener of the sidecar is bound to.
-  uint16_t port(const std::string& listener) {
-    const HttpResult page = adminGet("/config_dump");
-    return nlohmann::json::parse(page.body)["boundPorts"].value(listener, uint16_t{0});
-  }
-  HttpResult adminGet(const std::string& target) {
-    return testing::httpGet(server_->adminPort(), target, "localhost");
-  }
-
- private:
-  FakeConfigServer operator_;
-  std::string root_;
-  std::optional<SecretVolume> volume_;
-  std::unique_ptr<SidecarServer> server_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::optional<tcp::endpoint> original_;
-  bool connected_ = false;
-};
 
 // web's config: orders callable (or not) at kOrdersVip, its endpoint the orders sidecar's inbound
 // listener (where iptables in orders' pod would have redirected pod-ip:8080).

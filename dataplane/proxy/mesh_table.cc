@@ -29,7 +29,8 @@ const CompiledRule* ruleNamed(const ProxyConfig& config,
 }  // namespace
 
 MeshTable MeshTable::build(const ProxyConfig& config,
-                           const std::vector<std::vector<CompiledRule>>& rules) {
+                           const std::vector<std::vector<CompiledRule>>& rules,
+                           const std::vector<TcpTarget>& tcpTargets, ProxyStats& stats) {
   MeshTable table;
   if (!config.mesh) return table;
   const api::MeshConfig& mesh = *config.mesh;
@@ -39,7 +40,17 @@ MeshTable MeshTable::build(const ProxyConfig& config,
   for (size_t i = 0; i < config.routes.size(); ++i)
     routeIndex[config.routes[i].metadata.namespace_ + "/" + config.routes[i].metadata.name] = i;
 
+  std::unordered_map<std::string, size_t> tcpTargetIndex;
+  for (size_t i = 0; i < tcpTargets.size(); ++i)
+    tcpTargetIndex.emplace(tcpTargets[i].name, i);
   for (const auto& service : mesh.outbound) {
+    auto addByAddress = [&](uint16_t port, size_t index) {
+      for (const auto& text : service.addresses) {
+        boost::system::error_code ec;
+        const auto address = boost::asio::ip::make_address(text, ec);
+        if (!ec) table.byAddress_.emplace(std::make_pair(address, port), index);
+      }
+    };
     for (const uint16_t port : service.ports) {
       MeshOutboundTarget target{.service = service.namespace_ + "/" + service.name,
                                 .rule = nullptr,
@@ -49,16 +60,25 @@ MeshTable MeshTable::build(const ProxyConfig& config,
             ruleNamed(config, rules, service.namespace_, meshOutboundRouteName(service.name, port));
       const size_t index = table.outbound_.size();
       table.outbound_.push_back(std::move(target));
-      for (const auto& text : service.addresses) {
-        boost::system::error_code ec;
-        const auto address = boost::asio::ip::make_address(text, ec);
-        if (!ec) table.byAddress_.emplace(std::make_pair(address, port), index);
-      }
+      addByAddress(port, index);
       for (const auto& host : service.hosts) {
         const std::string name = asciiLower(host);
         table.byHost_.emplace(name + ":" + std::to_string(port), index);
         if (port == 80) table.byHost_.emplace(name, index);
       }
+    }
+    for (const uint16_t port : service.tcpPorts) {
+      MeshOutboundTarget target{.service = service.namespace_ + "/" + service.name,
+                                .rule = nullptr,
+                                .identity = service.identity,
+                                .tcp = true};
+      if (const auto found = tcpTargetIndex.find(
+              meshOutboundRouteName(service.namespace_ + "/" + service.name, port));
+          service.allowed && found != tcpTargetIndex.end())
+        target.tcpTarget = found->second;
+      const size_t index = table.outbound_.size();
+      table.outbound_.push_back(std::move(target));
+      addByAddress(port, index);
     }
   }
 
@@ -71,7 +91,9 @@ MeshTable MeshTable::build(const ProxyConfig& config,
         .mode = parseMode(port.mtlsMode),
         .allow = port.allow,
         .rule = ruleNamed(config, rules, self ? self->namespace_ : std::string(),
-                          meshInboundRouteName(port.port))};
+                          meshInboundRouteName(port.port)),
+        .tcp = port.tcp};
+    if (port.tcp) target.counters = stats.tcpListener(meshInboundRouteName(port.port));
     table.inbound_.emplace(port.port, std::move(target));
   }
   return table;

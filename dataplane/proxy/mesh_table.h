@@ -1,11 +1,12 @@
 // MeshTable: the sidecar's lookup of a connection or request to what serves it, compiled with the
 // Snapshot from its `mesh` section (mesh_expansion.h made the routes). Outbound, a captured
-// connection is looked up by its original destination — a MeshService's cluster IP and port —
-// and a request the application sent to the sidecar itself by its Host ("orders.shop.svc:8080";
-// no port means 80). Inbound, by the original destination's port: the application port a
-// MeshService selecting this workload declares, with its mTLS mode and who may call it. What it
-// does not know passes through unchanged (outbound) or to the application in plaintext
-// (inbound), as Istio's passthrough does. Read-only after build; pointers into its Snapshot.
+// connection is looked up by its original destination — a MeshService's cluster IP and port, an
+// HTTP port (a route's rule) or a TCP one (a TcpTarget) — and a request the application sent to
+// the sidecar itself by its Host ("orders.shop.svc:8080"; no port means 80; HTTP ports only).
+// Inbound, by the original destination's port: the application port a MeshService selecting this
+// workload declares, with its protocol, its mTLS mode and who may call it. What it does not know
+// passes through unchanged (outbound) or to the application in plaintext (inbound), as Istio's
+// passthrough does. Read-only after build; pointers into its Snapshot.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +20,12 @@
 
 #include "api/mesh_identity.h"
 #include "dataplane/config/proxy_config.h"
+#include "dataplane/proxy/proxy_stats.h"
 
 namespace meshgate::dp {
 
 struct CompiledRule;
+struct TcpTarget;
 
 // The request header an inbound sidecar sets to the caller's verified SPIFFE ID (and removes from
 // whatever the caller sent), so the application can tell who called.
@@ -30,9 +33,13 @@ inline constexpr std::string_view kPeerIdentityHeader = "x-meshgate-peer-identit
 
 struct MeshOutboundTarget {
   std::string service;  // "<ns>/<name>"
-  // Null: the MeshService's authorization does not admit this workload (answered 403 locally).
+  // An HTTP port's route rule. Null on an HTTP port: the MeshService's authorization does not
+  // admit this workload (answered 403 locally).
   const CompiledRule* rule = nullptr;
   std::string identity;  // the SPIFFE ID its endpoints must present; empty: plaintext
+  bool tcp = false;      // a TCP port: relayed as bytes, never routed by Host
+  // A TCP port's index in Snapshot::tcpTargets(); nullopt on a TCP port: not admitted (closed).
+  std::optional<size_t> tcpTarget;
 };
 
 enum class MtlsMode { kStrict, kPermissive, kDisabled };
@@ -44,13 +51,20 @@ struct MeshInboundTarget {
   MtlsMode mode = MtlsMode::kStrict;
   std::optional<std::vector<api::AuthorizationRule>> allow;
   const CompiledRule* rule = nullptr;
+  // A TCP port: authorized once per connection, then relayed as bytes to the application; its
+  // connections and bytes counted under "inbound|<port>".
+  bool tcp = false;
+  TcpListenerCounters counters;
 };
 
 class MeshTable {
  public:
-  // `rules`: the snapshot's compiled rules, [route][rule], of `config` (already expanded).
+  // `rules`: the snapshot's compiled rules, [route][rule], of `config` (already expanded);
+  // `tcpTargets`: the snapshot's, where a mesh TCP port is found by its name,
+  // meshOutboundRouteName("<ns>/<name>", port).
   static MeshTable build(const ProxyConfig& config,
-                         const std::vector<std::vector<CompiledRule>>& rules);
+                         const std::vector<std::vector<CompiledRule>>& rules,
+                         const std::vector<TcpTarget>& tcpTargets, ProxyStats& stats);
 
   const MeshOutboundTarget* outboundByAddress(const boost::asio::ip::tcp::endpoint& to) const;
   // `host`: a Host header's value, with or without port.

@@ -72,19 +72,19 @@ ProxyStats::ProxyStats()
           "Connections the sidecar's mesh listeners took, by direction and handling (mtls, "
           "plaintext, passthrough, refused)",
           {"direction", "handling"})),
-      meshDenied(registry_.counter("meshgate_proxy_mesh_denied_total",
-                                   "Requests the mesh refused with 403, by direction and reason",
-                                   {"direction", "reason"})),
+      meshDenied(registry_.counter(
+          "meshgate_proxy_mesh_denied_total",
+          "Requests (403) and TCP connections (closed) the mesh refused, by direction and reason",
+          {"direction", "reason"})),
       tcpConnections(registry_.counter(
           "meshgate_proxy_tcp_connections_total",
-          "Connections a TCP listener took, by result (proxied, no_endpoint, connect_failed, "
-          "overflow)",
+          "Connections a TCP listener or mesh TCP port (outbound|<ns>/<name>|<port>, "
+          "inbound|<port>) took, by result (proxied, no_endpoint, connect_failed, overflow)",
           {"listener", "result"})),
-      tcpBytes(
-          registry_.counter("meshgate_proxy_tcp_bytes_total",
-                            "Bytes a TCP listener relayed, by direction (downstream_to_upstream, "
-                            "upstream_to_downstream)",
-                            {"listener", "direction"})) {}
+      tcpBytes(registry_.counter("meshgate_proxy_tcp_bytes_total",
+                                 "Bytes a TCP listener or mesh TCP port relayed, by direction "
+                                 "(downstream_to_upstream, upstream_to_downstream)",
+                                 {"listener", "direction"})) {}
 
 RouteClusterCounters ProxyStats::routeCluster(const std::string& route,
                                               const std::string& cluster) {

@@ -8,6 +8,7 @@
 #include "base/ascii.h"
 #include "dataplane/config/cluster_index.h"
 #include "dataplane/proxy/filter_chain_builder.h"
+#include "dataplane/proxy/mesh_expansion.h"
 
 namespace meshgate::dp {
 
@@ -264,17 +265,54 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
       }
     }
   }
-  // TCP listeners: their targets' Clusters, made in this first pass too.
-  std::vector<std::pair<const ListenerConfig*, size_t>> pendingTcp;
-  for (const auto& listener : cfg.listeners) {
-    if (!listener.tcp) continue;
-    const api::TcpProxyConfig& tcp = *listener.tcp;
-    const ClusterConfig* found =
-        clusterConfigs.find(tcp.namespace_.empty() ? "default" : tcp.namespace_, tcp.cluster);
-    if (found == nullptr) return "listener " + listener.name + ": no cluster named " + tcp.cluster;
-    auto index = internCluster(*found, tcp.port);
+  // TCP targets: their Clusters, made in this first pass too.
+  struct PendingTcp {
+    std::string name;
+    std::chrono::milliseconds idleTimeout;
+    size_t cluster;
+    const ListenerConfig* listener = nullptr;  // a TCP or passthrough listener's target
+    const std::vector<std::string>* serverNames = nullptr;  // a passthrough route's
+  };
+  std::vector<PendingTcp> pendingTcp;
+  auto addListenerTarget = [&](const ListenerConfig& listener, std::string name,
+                               const std::string& clusterName, const std::string& ns, uint16_t port,
+                               std::chrono::milliseconds idleTimeout,
+                               const std::vector<std::string>* serverNames) -> std::string {
+    const ClusterConfig* found = clusterConfigs.find(ns.empty() ? "default" : ns, clusterName);
+    if (found == nullptr) return "listener " + listener.name + ": no cluster named " + clusterName;
+    auto index = internCluster(*found, port);
     if (!index) return index.error();
-    pendingTcp.emplace_back(&listener, *index);
+    pendingTcp.push_back({std::move(name), idleTimeout, *index, &listener, serverNames});
+    return {};
+  };
+  for (const auto& listener : cfg.listeners) {
+    if (const auto& tcp = listener.tcp) {
+      auto problem = addListenerTarget(listener, listener.name, tcp->cluster, tcp->namespace_,
+                                       tcp->port, tcp->idleTimeout, nullptr);
+      if (!problem.empty()) return problem;
+    }
+    for (const auto& route : listener.tlsPassthrough) {
+      // Named by its first server name: "tls|db.example.com".
+      auto problem = addListenerTarget(
+          listener, listener.name + "|" + (route.serverNames.empty() ? "" : route.serverNames[0]),
+          route.cluster, route.namespace_, route.port, route.idleTimeout, &route.serverNames);
+      if (!problem.empty()) return problem;
+    }
+  }
+  if (cfg.mesh) {
+    for (const auto& service : cfg.mesh->outbound) {
+      if (!service.allowed) continue;
+      const ClusterConfig* found = clusterConfigs.find(service.namespace_, service.name);
+      if (found == nullptr && !service.tcpPorts.empty())
+        return "mesh service " + service.namespace_ + "/" + service.name + ": no cluster";
+      for (const uint16_t port : service.tcpPorts) {
+        auto index = internCluster(*found, port);
+        if (!index) return index.error();
+        // A mesh TCP connection is as idle-bound as a passed-through one (timeouts.idle).
+        pendingTcp.push_back({meshOutboundRouteName(service.namespace_ + "/" + service.name, port),
+                              cfg.timeouts.idle, *index, nullptr, nullptr});
+      }
+    }
   }
 
   size_t next = 0;
@@ -350,29 +388,43 @@ Expected<std::shared_ptr<const Snapshot>, std::string> Snapshot::build(
       snapshot->rules_[routeIndex].push_back(std::move(compiled));
     }
   }
-  for (const auto& [listener, targetCluster] : pendingTcp) {
+  for (const auto& pendingTarget : pendingTcp) {
     TcpTarget target;
-    target.listener = listener->name;
-    target.idleTimeout = listener->tcp->idleTimeout;
-    target.counters = stats.tcpListener(listener->name);
+    target.name = pendingTarget.name;
+    target.idleTimeout = pendingTarget.idleTimeout;
+    target.counters = stats.tcpListener(pendingTarget.name);
     target.rule.routeIndex = cfg.routes.size() + snapshot->tcpTargets_.size();
-    target.rule.statName = "tcp/" + listener->name;
+    target.rule.statName = "tcp/" + pendingTarget.name;
     BackendRef ref;
-    ref.cluster = targetCluster;
-    for (size_t i = 0; i < snapshot->clusters_[targetCluster].endpoints.size(); ++i)
+    ref.cluster = pendingTarget.cluster;
+    for (size_t i = 0; i < snapshot->clusters_[pendingTarget.cluster].endpoints.size(); ++i)
       ref.members.push_back(i);
     target.rule.backends.push_back(std::move(ref));
-    for (auto& runtime : snapshot->listeners_)
-      if (runtime.config.name == listener->name) runtime.tcpTarget = snapshot->tcpTargets_.size();
+    for (auto& runtime : snapshot->listeners_) {
+      if (pendingTarget.listener == nullptr || runtime.config.name != pendingTarget.listener->name)
+        continue;
+      if (pendingTarget.serverNames == nullptr) {
+        runtime.tcpTarget = snapshot->tcpTargets_.size();
+        continue;
+      }
+      for (const auto& serverName : *pendingTarget.serverNames)
+        runtime.passthrough.add(serverName, snapshot->tcpTargets_.size());
+    }
     snapshot->tcpTargets_.push_back(std::move(target));
   }
   if (cfg.mesh) {
-    snapshot->mesh_ = MeshTable::build(cfg, snapshot->rules_);
+    snapshot->mesh_ = MeshTable::build(cfg, snapshot->rules_, snapshot->tcpTargets_, stats);
     // Calls to a mesh service originate mTLS with the workload certificate.
     for (const auto& target : snapshot->mesh_->outboundTargets()) {
-      if (target.rule == nullptr || target.identity.empty()) continue;
-      for (const auto& backend : target.rule->backends) {
-        Cluster& cluster = snapshot->clusters_[backend.cluster];
+      if (target.identity.empty()) continue;
+      std::vector<size_t> clusters;
+      if (target.rule != nullptr)
+        for (const auto& backend : target.rule->backends)
+          clusters.push_back(backend.cluster);
+      if (target.tcpTarget)
+        clusters.push_back(snapshot->tcpTargets_[*target.tcpTarget].rule.backends[0].cluster);
+      for (const size_t index : clusters) {
+        Cluster& cluster = snapshot->clusters_[index];
         cluster.tls = snapshot->meshTls_.client;
         cluster.peerIdentity = target.identity;
         keyPoolsBySecurity(cluster, "+mtls:" + target.identity);

@@ -23,6 +23,7 @@
 #include "dataplane/proxy/mesh_tls.h"
 #include "dataplane/proxy/proxy_stats.h"
 #include "dataplane/proxy/request_filter.h"
+#include "dataplane/proxy/sni_table.h"
 #include "dataplane/proxy/tls_contexts.h"
 #include "dataplane/router/route_table.h"
 #include "dataplane/upstream/circuit_breaker.h"
@@ -109,14 +110,20 @@ struct CompiledRule {
   metrics::Histogram* latency = nullptr;
 };
 
-// A TCP listener's target (listeners[].tcp) compiled as a rule of one backend — its cluster at
-// its port, every endpoint a member — so that WorkerView balances it with the code and state
-// routes use (health, outlier ejection, panic mode), and its Cluster is the one routes to the same
-// cluster and port share. The rule's routeIndex is routes().size() + the target's index in
-// tcpTargets(): past the routes, it only names the target's balancer in WorkerView. It has no
-// filters, header edits or request counters: a TCP connection's bytes are never parsed.
+// Where a TCP connection is relayed to, compiled as a rule of one backend — its cluster at its
+// port, every endpoint a member — so that WorkerView balances it with the code and state routes
+// use (health, outlier ejection, panic mode), and its Cluster is the one routes to the same
+// cluster and port share. Made for a TCP listener (listeners[].tcp), for each TLS passthrough
+// route of a listener (listeners[].tlsPassthrough) and, in sidecar mode, for each TCP port of a
+// MeshService this workload may call (its Cluster then originates mTLS like a mesh route's). The
+// rule's routeIndex is routes().size() + the target's index in tcpTargets(): past the routes, it
+// only names the target's balancer in WorkerView. It has no filters, header edits or request
+// counters: a TCP connection's bytes are never parsed.
 struct TcpTarget {
-  std::string listener;
+  // The listener's name; a passthrough route's "<listener>|<first server name>"; a mesh TCP
+  // port's meshOutboundRouteName("<ns>/<name>", port), "outbound|shop/db|5432". The label of its
+  // stats.
+  std::string name;
   CompiledRule rule;
   std::chrono::milliseconds idleTimeout{0};
   TcpListenerCounters counters;
@@ -128,6 +135,7 @@ struct ListenerRuntime {
   ListenerConfig config;
   std::shared_ptr<ServerTls> tls;   // null for plain HTTP
   std::optional<size_t> tcpTarget;  // a TCP listener: its index in Snapshot::tcpTargets()
+  SniTable passthrough;  // listeners[].tlsPassthrough: server name → tcpTargets() index
 };
 
 class Snapshot {
@@ -148,7 +156,8 @@ class Snapshot {
   const std::vector<std::vector<CompiledRule>>& rules() const { return rules_; }
   const CompiledRule* select(const RequestView& request) const;
   const std::vector<ListenerRuntime>& listeners() const { return listeners_; }
-  // One per TCP listener, in listener order.
+  // TCP listeners' and passthrough routes', in listener order, then one per mesh TCP port
+  // (MeshTable finds them).
   const std::vector<TcpTarget>& tcpTargets() const { return tcpTargets_; }
   // What compiled but will not work as configured (a rule whose auth Secret is missing answers
   // 503), for the caller to log.

@@ -1,9 +1,17 @@
-// A TCP listener's connection: endpoint choice, connect with retries, relay.
+// A TCP target's connection: endpoint choice, connect with retries, mesh mTLS, relay.
 #include "dataplane/proxy/tcp_proxy_session.h"
 
 #include <algorithm>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "dataplane/proxy/mesh_tls.h"
+#include "dataplane/proxy/stream_relay.h"
 #include "dataplane/proxy/tcp_relay.h"
 #include "dataplane/proxy/worker.h"
 #include "dataplane/upstream/ring_hash.h"
@@ -39,22 +47,27 @@ TcpProxySession::~TcpProxySession() {
 
 asio::awaitable<void> TcpProxySession::serve(std::unique_ptr<TcpProxySession> session) {
   co_await session->run();
-  error_code ignored;
-  session->client_.close(ignored);
-  session->upstream_.close(ignored);
+  session->closeAll();
 }
 
 void TcpProxySession::abort() {
   aborted_ = true;
+  closeAll();
+}
+
+void TcpProxySession::closeAll() {
   error_code ignored;
   client_.close(ignored);
   upstream_.close(ignored);
+  if (secureClient_) secureClient_->close();
+  if (secureUpstream_) secureUpstream_->close();
 }
 
 asio::awaitable<void> TcpProxySession::run() {
-  // A cluster that wants TLS (validation refuses it for TCP listeners; a mesh expansion could set
-  // it) is never sent plaintext.
-  if (cluster_.tls) {
+  // A cluster that wants TLS is never sent plaintext: upstream TLS of its own (validation refuses
+  // it for TCP listeners), or mesh workloads while this proxy has no workload identity.
+  const bool mesh = !cluster_.peerIdentity.empty();
+  if (mesh ? cluster_.tls == nullptr : cluster_.tls != nullptr) {
     target_.counters.connectFailed->inc();
     co_return;
   }
@@ -71,9 +84,14 @@ asio::awaitable<void> TcpProxySession::run() {
   cluster_.connectionsActive->inc();
   const size_t clusterIndex = target_.rule.backends[0].cluster;
   view_->started(clusterIndex, *endpoint);
-  co_await relayConnected(client_, upstream_, target_.idleTimeout,
-                          {.downstreamToUpstream = target_.counters.bytesToUpstream,
-                           .upstreamToDownstream = target_.counters.bytesToDownstream});
+  const TcpRelayCounters counters{.downstreamToUpstream = target_.counters.bytesToUpstream,
+                                  .upstreamToDownstream = target_.counters.bytesToDownstream};
+  if (secureUpstream_) {
+    secureClient_.emplace(std::move(client_));
+    co_await relayStreams(*secureClient_, *secureUpstream_, target_.idleTimeout, counters);
+  } else {
+    co_await relayConnected(client_, upstream_, target_.idleTimeout, counters);
+  }
   view_->finished(clusterIndex, *endpoint);
   cluster_.connectionsActive->dec();
 }
@@ -101,7 +119,9 @@ asio::awaitable<std::optional<size_t>> TcpProxySession::connect() {
     const error_code ec = co_await connectTcp(upstream_, cluster_.endpoints[*endpoint].address,
                                               cluster_.config->connectTimeout);
     if (aborted_) co_return std::nullopt;
-    if (!ec) {
+    const bool secured = !ec && (cluster_.peerIdentity.empty() || co_await secure());
+    if (aborted_) co_return std::nullopt;
+    if (secured) {
       if (cluster_.outliers) cluster_.outliers->reportSuccess(*endpoint);
       co_return endpoint;
     }
@@ -112,6 +132,25 @@ asio::awaitable<std::optional<size_t>> TcpProxySession::connect() {
   }
   if (!aborted_) target_.counters.connectFailed->inc();
   co_return std::nullopt;
+}
+
+asio::awaitable<bool> TcpProxySession::secure() {
+  using namespace asio::experimental::awaitable_operators;
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  secureUpstream_.emplace(std::move(upstream_), *cluster_.tls);
+  upstream_ = tcp::socket(client_.get_executor());  // fresh, for the next try
+  asio::steady_timer timer(client_.get_executor());
+  timer.expires_after(cluster_.config->connectTimeout);
+  auto outcome = co_await (secureUpstream_->handshakeAsMeshClient() || timer.async_wait(kNoThrow));
+  const bool handshaken = outcome.index() == 0 && !std::get<0>(outcome);
+  if (handshaken && peerSpiffeId(secureUpstream_->nativeTls()) == cluster_.peerIdentity)
+    co_return true;
+  if (handshaken)
+    spdlog::warn("tcp {}: endpoint does not present {}: refused", target_.name,
+                 cluster_.peerIdentity);
+  secureUpstream_->close();
+  secureUpstream_.reset();
+  co_return false;
 }
 
 }  // namespace meshgate::dp

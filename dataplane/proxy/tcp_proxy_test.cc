@@ -26,6 +26,7 @@
 #include "base/testing/eventually.h"
 #include "dataplane/proxy/testing/echo_server.h"
 #include "dataplane/proxy/testing/standalone_proxy.h"
+#include "dataplane/proxy/testing/tcp_client.h"
 
 namespace meshgate::dp {
 namespace {
@@ -35,85 +36,9 @@ using testing::closedPort;
 using testing::EchoServer;
 using testing::json;
 using testing::StandaloneProxy;
+using testing::TcpClient;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-// A client connection to the proxy on loopback whose every call is bounded by a deadline, so a
-// proxy that stalls fails the test instead of hanging it.
-class TcpClient {
- public:
-  explicit TcpClient(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address)) {
-      closeSocket();
-      return;
-    }
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  ~TcpClient() { closeSocket(); }
-  TcpClient(const TcpClient&) = delete;
-  TcpClient& operator=(const TcpClient&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-
-  bool send(std::string_view bytes) {
-    const auto deadline = Clock::now() + 5s;
-    while (!bytes.empty()) {
-      if (!waitFor(POLLOUT, deadline)) return false;
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) bytes.remove_prefix(static_cast<size_t>(n));
-      if (n < 0 && errno != EAGAIN && errno != EINTR) return false;
-    }
-    return true;
-  }
-  void shutdownSend() { ::shutdown(fd_, SHUT_WR); }
-
-  // Up to `count` bytes: fewer when the connection ends or `timeout` passes first.
-  std::string read(size_t count, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = Clock::now() + timeout;
-    std::string out;
-    while (out.size() < count && !closed_ && waitFor(POLLIN, deadline)) {
-      char chunk[64 * 1024];
-      const size_t want = std::min(sizeof chunk, count - out.size());
-      const ssize_t n = ::recv(fd_, chunk, want, MSG_DONTWAIT);
-      if (n > 0) out.append(chunk, static_cast<size_t>(n));
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) closed_ = true;
-    }
-    return out;
-  }
-  // Whether the peer closed within `timeout`; bytes still arriving before the close are dropped
-  // into `rest`.
-  bool awaitClose(std::chrono::milliseconds timeout, std::string* rest = nullptr) {
-    std::string bytes = read(SIZE_MAX, timeout);
-    if (rest) *rest = std::move(bytes);
-    return closed_;
-  }
-
- private:
-  bool waitFor(short events, Clock::time_point deadline) {
-    for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0 || fd_ < 0) return false;
-      pollfd p{.fd = fd_, .events = events, .revents = 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(left));
-      if (ready > 0) return true;
-      if (ready < 0 && errno != EINTR) return false;
-    }
-  }
-  void closeSocket() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
-  int fd_ = -1;
-  bool closed_ = false;
-};
 
 json endpoint(uint16_t port) {
   return {{"address", "127.0.0.1"}, {"port", port}};

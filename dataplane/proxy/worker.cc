@@ -16,6 +16,7 @@
 #include "dataplane/proxy/local_reply.h"
 #include "dataplane/proxy/mesh_accept.h"
 #include "dataplane/proxy/tcp_proxy_session.h"
+#include "dataplane/proxy/tls_passthrough_accept.h"
 
 namespace meshgate::dp {
 
@@ -138,7 +139,8 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
     const size_t cap =
         (view_->snapshot().config().limits.maxConnections + workerCount_ - 1) / workerCount_;
     if (openConnections_.load(std::memory_order_relaxed) >= cap) {
-      rejectOverCapacity(socket, listener->tls == nullptr && !listener->tcpTarget);
+      rejectOverCapacity(socket, listener->tls == nullptr && !listener->tcpTarget &&
+                                     listener->passthrough.empty());
       continue;
     }
     error_code ignored;
@@ -149,6 +151,11 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
       asio::co_spawn(context_,
                      acceptMeshConnection(*this, std::move(socket), listener->config.role, name,
                                           peer, std::move(original)),
+                     asio::detached);
+      continue;
+    }
+    if (!listener->passthrough.empty()) {
+      asio::co_spawn(context_, acceptTlsPassthrough(*this, std::move(socket), name, peer),
                      asio::detached);
       continue;
     }
