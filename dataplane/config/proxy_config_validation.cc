@@ -194,8 +194,25 @@ void validateListenerTls(const ListenerTls& tls, const FieldPath& path, ErrorLis
   }
 }
 
-// A TCP listener's target resolves as a route backend does (ClusterIndex), its namespace standing
-// for the route's ("default" when empty).
+// Where a TCP listener or a passthrough route relays to: a cluster that resolves as a route
+// backend's does (ClusterIndex), its namespace standing for the route's ("default" when empty),
+// and that does not ask for TLS of its own (`tlsRule` says why not), a port and an idle timeout.
+void validateRelayTarget(const std::string& clusterName, const std::string& ns, uint16_t port,
+                         std::chrono::milliseconds idleTimeout, const ClusterIndex& clusters,
+                         const FieldPath& path, std::string_view tlsRule, ErrorList& errors) {
+  const FieldPath cluster = path.child("cluster");
+  if (!ns.empty()) api::validateDnsLabel(ns, path.child("namespace"), errors);
+  if (api::validateRequired(clusterName, cluster, errors)) {
+    const ClusterConfig* target = clusters.find(ns.empty() ? "default" : ns, clusterName);
+    if (target == nullptr)
+      errors.push_back(FieldError::notFound(cluster, clusterName, "no cluster of that name"));
+    else if (target->tls || target->meshIdentity)
+      errors.push_back(FieldError::forbidden(cluster, std::string(tlsRule)));
+  }
+  api::validatePort(port, path.child("port"), errors);
+  validatePositiveDuration(idleTimeout, path.child("idleTimeout"), errors);
+}
+
 void validateTcpProxy(const ListenerConfig& listener, const ClusterIndex& clusters,
                       const FieldPath& path, ErrorList& errors) {
   const api::TcpProxyConfig& tcp = *listener.tcp;
@@ -207,29 +224,15 @@ void validateTcpProxy(const ListenerConfig& listener, const ClusterIndex& cluste
     errors.push_back(FieldError::forbidden(
         path, "mesh listeners relay TCP by original destination, not to one cluster"));
   }
-  const FieldPath cluster = path.child("cluster");
-  if (!tcp.namespace_.empty())
-    api::validateDnsLabel(tcp.namespace_, path.child("namespace"), errors);
-  if (api::validateRequired(tcp.cluster, cluster, errors)) {
-    const ClusterConfig* target =
-        clusters.find(tcp.namespace_.empty() ? "default" : tcp.namespace_, tcp.cluster);
-    if (target == nullptr) {
-      errors.push_back(FieldError::notFound(cluster, tcp.cluster, "no cluster of that name"));
-    } else if (target->tls || target->meshIdentity) {
-      // The relay would send in plaintext what the cluster says must be encrypted.
-      errors.push_back(FieldError::forbidden(
-          cluster,
-          "a TCP listener does not originate TLS: its cluster may not set tls or "
-          "meshIdentity"));
-    }
-  }
-  api::validatePort(tcp.port, path.child("port"), errors);
-  validatePositiveDuration(tcp.idleTimeout, path.child("idleTimeout"), errors);
+  // The relay would send in plaintext what the cluster says must be encrypted.
+  validateRelayTarget(tcp.cluster, tcp.namespace_, tcp.port, tcp.idleTimeout, clusters, path,
+                      "a TCP listener does not originate TLS: its cluster may not set tls or "
+                      "meshIdentity",
+                      errors);
 }
 
 // TLS passthrough routes: names as route hosts are (lower-case RFC 1123, "*." prefix allowed),
-// none twice on the listener; targets resolve as a TCP listener's do, to clusters that do not
-// originate TLS themselves (the client's TLS is relayed as it is).
+// none twice on the listener; targets as a TCP listener's (the client's TLS is relayed as it is).
 void validateTlsPassthrough(const ListenerConfig& listener, const ClusterIndex& clusters,
                             const FieldPath& path, ErrorList& errors) {
   if (listener.tcp)
@@ -250,22 +253,11 @@ void validateTlsPassthrough(const ListenerConfig& listener, const ClusterIndex& 
       api::validateHost(name, names.index(j), errors);
       if (!seen.insert(name).second) errors.push_back(FieldError::duplicate(names.index(j), name));
     }
-    const FieldPath cluster = item.child("cluster");
-    if (!route.namespace_.empty())
-      api::validateDnsLabel(route.namespace_, item.child("namespace"), errors);
-    if (api::validateRequired(route.cluster, cluster, errors)) {
-      const ClusterConfig* target =
-          clusters.find(route.namespace_.empty() ? "default" : route.namespace_, route.cluster);
-      if (target == nullptr)
-        errors.push_back(FieldError::notFound(cluster, route.cluster, "no cluster of that name"));
-      else if (target->tls || target->meshIdentity)
-        errors.push_back(FieldError::forbidden(
-            cluster,
-            "a passthrough relays the client's own TLS: its cluster may not set tls or "
-            "meshIdentity"));
-    }
-    api::validatePort(route.port, item.child("port"), errors);
-    validatePositiveDuration(route.idleTimeout, item.child("idleTimeout"), errors);
+    validateRelayTarget(route.cluster, route.namespace_, route.port, route.idleTimeout, clusters,
+                        item,
+                        "a passthrough relays the client's own TLS: its cluster may not set tls "
+                        "or meshIdentity",
+                        errors);
   }
 }
 

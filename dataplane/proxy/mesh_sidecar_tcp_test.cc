@@ -35,52 +35,22 @@ using testing::Sidecar;
 using testing::StreamCertificates;
 using testing::TcpClient;
 
-constexpr char kWeb[] = "spiffe://cluster.local/ns/shop/sa/web";
-constexpr char kOrders[] = "spiffe://cluster.local/ns/shop/sa/orders";
+constexpr const char* kWeb = testing::kWebIdentity;
+constexpr const char* kOrders = testing::kOrdersIdentity;
 // orders' cluster IP and TCP port as the application calls it, and the pod address it runs on.
 const tcp::endpoint kOrdersDb(asio::ip::make_address("10.0.0.9"), 5432);
 constexpr char kOrdersPodIp[] = "10.244.0.7";
 
-// web's config: orders' TCP port callable (or not), its endpoint orders' inbound listener.
+// web's and orders' configs for orders' TCP port (testing/mesh_sidecar_harness.h).
 nlohmann::json webConfig(const std::string& version, uint16_t ordersInbound, bool allowed = true,
                          const std::string& ordersIdentity = kOrders) {
-  nlohmann::json config = {
-      {"version", version},
-      {"mesh",
-       {{"identity", kWeb},
-        {"trustDomain", "cluster.local"},
-        {"outbound",
-         {{{"name", "orders"},
-           {"namespace", "shop"},
-           {"addresses", {kOrdersDb.address().to_string()}},
-           {"ports", nlohmann::json::array()},
-           {"tcpPorts", {kOrdersDb.port()}},
-           {"hosts", {"orders.shop.svc.cluster.local", "orders.shop.svc", "orders.shop", "orders"}},
-           {"identity", ordersIdentity},
-           {"allowed", allowed}}}},
-        {"inbound", nlohmann::json::array()}}},
-      {"clusters", nlohmann::json::array()}};
-  if (allowed)
-    config["clusters"].push_back(
-        {{"name", "orders"},
-         {"namespace", "shop"},
-         {"targetPorts", {{std::to_string(kOrdersDb.port()), ordersInbound}}},
-         {"endpoints", {{{"address", "127.0.0.1"}, {"port", ordersInbound}}}}});
-  return config;
+  return testing::webConfig(version, kOrdersDb, ordersInbound, testing::MeshPortProtocol::kTcp,
+                            allowed, ordersIdentity);
 }
-
-// orders' config: its application's TCP port with `mode` and, when given, who may call.
 nlohmann::json ordersConfig(const std::string& version, uint16_t appPort, const std::string& mode,
                             std::optional<nlohmann::json> allow = std::nullopt) {
-  nlohmann::json port = {
-      {"port", appPort}, {"mtlsMode", mode}, {"service", "shop/orders"}, {"tcp", true}};
-  if (allow) port["allow"] = *allow;
-  return {{"version", version},
-          {"mesh",
-           {{"identity", kOrders},
-            {"trustDomain", "cluster.local"},
-            {"outbound", nlohmann::json::array()},
-            {"inbound", {port}}}}};
+  return testing::ordersConfig(version, appPort, mode, testing::MeshPortProtocol::kTcp,
+                               std::move(allow));
 }
 
 std::string randomBytes(size_t size, unsigned seed) {

@@ -53,8 +53,8 @@ using testing::Sidecar;
 using testing::snapshotFrame;
 using testing::StreamCertificates;
 
-constexpr char kWeb[] = "spiffe://cluster.local/ns/shop/sa/web";
-constexpr char kOrders[] = "spiffe://cluster.local/ns/shop/sa/orders";
+constexpr const char* kWeb = testing::kWebIdentity;
+constexpr const char* kOrders = testing::kOrdersIdentity;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // The cluster IP the application calls orders at, and the pod address it runs on.
 const tcp::endpoint kOrdersVip(asio::ip::make_address("10.0.0.9"), 8080);
@@ -114,45 +114,16 @@ HttpResult get(uint16_t port, const std::string& host, const testing::HeaderList
   return testing::httpGet(port, "/", host, headers);
 }
 
-// web's config: orders callable (or not) at kOrdersVip, its endpoint the orders sidecar's inbound
-// listener (where iptables in orders' pod would have redirected pod-ip:8080).
+// web's and orders' configs for orders' HTTP port (testing/mesh_sidecar_harness.h).
 nlohmann::json webConfig(const std::string& version, uint16_t ordersInbound, bool allowed = true,
                          const std::string& ordersIdentity = kOrders) {
-  nlohmann::json config = {
-      {"version", version},
-      {"mesh",
-       {{"identity", kWeb},
-        {"trustDomain", "cluster.local"},
-        {"outbound",
-         {{{"name", "orders"},
-           {"namespace", "shop"},
-           {"addresses", {kOrdersVip.address().to_string()}},
-           {"ports", {kOrdersVip.port()}},
-           {"hosts", {"orders.shop.svc.cluster.local", "orders.shop.svc", "orders.shop", "orders"}},
-           {"identity", ordersIdentity},
-           {"allowed", allowed}}}},
-        {"inbound", nlohmann::json::array()}}},
-      {"clusters", nlohmann::json::array()}};
-  if (allowed)
-    config["clusters"].push_back(
-        {{"name", "orders"},
-         {"namespace", "shop"},
-         {"targetPorts", {{"8080", ordersInbound}}},
-         {"endpoints", {{{"address", "127.0.0.1"}, {"port", ordersInbound}}}}});
-  return config;
+  return testing::webConfig(version, kOrdersVip, ordersInbound, testing::MeshPortProtocol::kHttp,
+                            allowed, ordersIdentity);
 }
-
-// orders' config: its application port with `mode` and, when given, who may call.
 nlohmann::json ordersConfig(const std::string& version, uint16_t appPort, const std::string& mode,
                             std::optional<nlohmann::json> allow = std::nullopt) {
-  nlohmann::json port = {{"port", appPort}, {"mtlsMode", mode}, {"service", "shop/orders"}};
-  if (allow) port["allow"] = *allow;
-  return {{"version", version},
-          {"mesh",
-           {{"identity", kOrders},
-            {"trustDomain", "cluster.local"},
-            {"outbound", nlohmann::json::array()},
-            {"inbound", {port}}}}};
+  return testing::ordersConfig(version, appPort, mode, testing::MeshPortProtocol::kHttp,
+                               std::move(allow));
 }
 
 // A gateway's config as the operator streams it for a Strict MeshService: one route for

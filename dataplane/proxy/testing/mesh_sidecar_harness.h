@@ -113,4 +113,59 @@ class Sidecar {
   bool connected_ = false;
 };
 
+// The two workloads of the mesh tests: "web" calls "orders", both in namespace shop.
+inline constexpr char kWebIdentity[] = "spiffe://cluster.local/ns/shop/sa/web";
+inline constexpr char kOrdersIdentity[] = "spiffe://cluster.local/ns/shop/sa/orders";
+
+// How orders' port is declared: HTTP (mesh `ports`, inbound plain) or TCP (`tcpPorts`, inbound
+// `tcp: true`).
+enum class MeshPortProtocol { kHttp, kTcp };
+
+// web's config: orders callable (or not) at `vip`, its endpoint the orders sidecar's inbound
+// listener (where iptables in orders' pod would have redirected pod-ip:port).
+inline nlohmann::json webConfig(const std::string& version,
+                                const boost::asio::ip::tcp::endpoint& vip, uint16_t ordersInbound,
+                                MeshPortProtocol protocol, bool allowed = true,
+                                const std::string& ordersIdentity = kOrdersIdentity) {
+  const bool tcp = protocol == MeshPortProtocol::kTcp;
+  nlohmann::json config = {
+      {"version", version},
+      {"mesh",
+       {{"identity", kWebIdentity},
+        {"trustDomain", "cluster.local"},
+        {"outbound",
+         {{{"name", "orders"},
+           {"namespace", "shop"},
+           {"addresses", {vip.address().to_string()}},
+           {"ports", tcp ? nlohmann::json::array() : nlohmann::json::array({vip.port()})},
+           {"tcpPorts", tcp ? nlohmann::json::array({vip.port()}) : nlohmann::json::array()},
+           {"hosts", {"orders.shop.svc.cluster.local", "orders.shop.svc", "orders.shop", "orders"}},
+           {"identity", ordersIdentity},
+           {"allowed", allowed}}}},
+        {"inbound", nlohmann::json::array()}}},
+      {"clusters", nlohmann::json::array()}};
+  if (allowed)
+    config["clusters"].push_back(
+        {{"name", "orders"},
+         {"namespace", "shop"},
+         {"targetPorts", {{std::to_string(vip.port()), ordersInbound}}},
+         {"endpoints", {{{"address", "127.0.0.1"}, {"port", ordersInbound}}}}});
+  return config;
+}
+
+// orders' config: its application port with `mode` and, when given, who may call.
+inline nlohmann::json ordersConfig(const std::string& version, uint16_t appPort,
+                                   const std::string& mode, MeshPortProtocol protocol,
+                                   std::optional<nlohmann::json> allow = std::nullopt) {
+  nlohmann::json port = {{"port", appPort}, {"mtlsMode", mode}, {"service", "shop/orders"}};
+  if (protocol == MeshPortProtocol::kTcp) port["tcp"] = true;
+  if (allow) port["allow"] = *allow;
+  return {{"version", version},
+          {"mesh",
+           {{"identity", kOrdersIdentity},
+            {"trustDomain", "cluster.local"},
+            {"outbound", nlohmann::json::array()},
+            {"inbound", {port}}}}};
+}
+
 }  // namespace meshgate::dp::testing
