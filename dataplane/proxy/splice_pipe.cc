@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 #include <utility>
@@ -33,6 +34,9 @@ constexpr size_t kSmallestUseful = 64 * 1024;
 constexpr size_t kSparesPerThread = 8;
 
 thread_local std::vector<SplicePipe> spares;
+
+// SplicePipe::refuseForTesting.
+std::atomic<bool> refusedForTesting{false};
 
 boost::system::error_code errorOf(int error) {
   return {error, boost::system::system_category()};
@@ -71,8 +75,16 @@ bool sigpipeIgnored() {
 
 }  // namespace
 
+void SplicePipe::refuseForTesting(bool refuse) {
+  refusedForTesting.store(refuse, std::memory_order_relaxed);
+}
+
 std::optional<SplicePipe> SplicePipe::acquire(boost::system::error_code& ec) {
   ec = {};
+  if (refusedForTesting.load(std::memory_order_relaxed)) {
+    ec = errorOf(EMFILE);
+    return std::nullopt;
+  }
   if (!spares.empty()) {
     std::optional<SplicePipe> spare(std::move(spares.back()));
     spares.pop_back();

@@ -33,6 +33,10 @@ class SplicePipe {
   static void release(SplicePipe pipe);
   // Closes this thread's spares.
   static void closeSpares();
+  // Tests only: while set, acquire() fails as a pipe2 out of descriptors does (EMFILE), so relays
+  // take the copy path. (Lowering RLIMIT_NOFILE instead also starves the sanitizers, which open
+  // pipes of their own.)
+  static void refuseForTesting(bool refuse);
 
   // Whether a fill() or drain() error says the kernel cannot splice that socket (EINVAL, ENOSYS).
   static bool unsupported(const boost::system::error_code& ec);

@@ -1,16 +1,15 @@
 // Tests of relayConnected (tcp_relay.h) between loopback sockets, all in one io_context on the
 // test's thread: 8 MiB each way at once arrive byte-exact and counted; the half-close is passed on
 // only after the last byte; closing a socket from outside, or the idle timeout, ends the relay; a
-// splice into a connection the peer reset raises no SIGPIPE. Each runs twice: splicing, and with no
-// descriptor left for a pipe (the copy fallback). Two more check the pipes (splice_pipe.h): a
-// direction holds one only while bytes are in flight, and one that still holds bytes is closed,
-// never kept as a spare for another connection.
+// splice into a connection the peer reset raises no SIGPIPE. Each runs twice: splicing, and with
+// pipes refused as when pipe2 is out of descriptors (the copy fallback). Two more check the pipes
+// (splice_pipe.h): a direction holds one only while bytes are in flight, and one that still holds
+// bytes is closed, never kept as a spare for another connection.
 #include "dataplane/proxy/tcp_relay.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -70,24 +69,13 @@ std::optional<int> openPipes() {
   return pipes;
 }
 
-// While it lives, the process's descriptor limit is its lowest free descriptor: every descriptor
-// opened meanwhile — a relay's pipe — fails with EMFILE. Nothing else in the test opens one then.
-class NoNewDescriptors {
+// While it lives, relays get no pipe, as when pipe2 runs out of descriptors (EMFILE).
+class NoNewPipes {
  public:
-  NoNewDescriptors() {
-    ::getrlimit(RLIMIT_NOFILE, &saved_);
-    const int lowestFree = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    ::close(lowestFree);
-    rlimit lowered = saved_;
-    lowered.rlim_cur = static_cast<rlim_t>(lowestFree);
-    ::setrlimit(RLIMIT_NOFILE, &lowered);
-  }
-  ~NoNewDescriptors() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
-  NoNewDescriptors(const NoNewDescriptors&) = delete;
-  NoNewDescriptors& operator=(const NoNewDescriptors&) = delete;
-
- private:
-  rlimit saved_{};
+  NoNewPipes() { SplicePipe::refuseForTesting(true); }
+  ~NoNewPipes() { SplicePipe::refuseForTesting(false); }
+  NoNewPipes(const NoNewPipes&) = delete;
+  NoNewPipes& operator=(const NoNewPipes&) = delete;
 };
 
 // While it lives, SIGPIPE is counted by a handler instead of ending the process.
@@ -201,14 +189,14 @@ class TcpRelayTest : public RelayFixture, public ::testing::WithParamInterface<P
     if (GetParam() != Path::kCopy) return;
     SplicePipe::closeSpares();
     noPipes_.emplace();
-    int ends[2];
-    ASSERT_EQ(::pipe2(ends, O_CLOEXEC), -1) << "a pipe could still be opened";
-    ASSERT_EQ(errno, EMFILE);
+    boost::system::error_code ec;
+    ASSERT_FALSE(SplicePipe::acquire(ec).has_value()) << "a relay could still get a pipe";
+    ASSERT_EQ(ec.value(), EMFILE);
   }
   void TearDown() override { noPipes_.reset(); }
 
  private:
-  std::optional<NoNewDescriptors> noPipes_;
+  std::optional<NoNewPipes> noPipes_;
 };
 
 TEST_P(TcpRelayTest, MovesEightMiBEachWayAtOnceByteExact) {
