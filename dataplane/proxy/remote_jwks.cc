@@ -322,17 +322,20 @@ bool RemoteJwks::record(const FetchResult& result) {
   if (stopped_.load()) return false;
   if (result.ok()) {
     {
+      // Counted under the same lock as the set is published, so whoever sees the new set also
+      // sees it counted.
       std::lock_guard keysLock(keysMutex_);
       keys_ = result.value();
+      if (okCount_ != nullptr) okCount_->inc();
+      fetchCount_.fetch_add(1, std::memory_order_release);
     }
-    if (okCount_ != nullptr) okCount_->inc();
     spdlog::debug("jwks {}: fetched {} key(s)", uri_, result.value()->keys().size());
   } else {
     if (errorCount_ != nullptr) errorCount_->inc();
     spdlog::warn("jwks {}: fetch failed: {}; {}", uri_, result.error(),
                  current() ? "keeping the last good set" : "no keys yet");
+    fetchCount_.fetch_add(1, std::memory_order_release);
   }
-  fetchCount_.fetch_add(1, std::memory_order_release);
   return true;
 }
 
