@@ -11,7 +11,8 @@ using http::equalsIgnoreCase;
 // What a header is to the proxy.
 enum class Kind {
   Other,
-  HopByHop,  // connection, keep-alive, proxy-connection, te, trailer
+  HopByHop,  // connection, keep-alive, proxy-connection, trailer
+  Te,        // hop-by-hop too, but "trailers" is passed on (gRPC servers require it)
   Upgrade,
   Host,
   Expect,
@@ -25,7 +26,7 @@ enum class Kind {
 Kind classify(std::string_view name) {
   switch (name.size()) {
     case 2:
-      return equalsIgnoreCase(name, "te") ? Kind::HopByHop : Kind::Other;
+      return equalsIgnoreCase(name, "te") ? Kind::Te : Kind::Other;
     case 3:
       return equalsIgnoreCase(name, "via") ? Kind::Via : Kind::Other;
     case 4:
@@ -140,6 +141,7 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
   std::string_view forwardedFor;
   std::string_view via;
   bool hasRequestId = false;
+  bool teTrailers = false;
   const bool checkConnection = request.connectionNamesHeaders;
   for (const auto& header : request.headers) {
     const std::string_view name = header.name;
@@ -151,6 +153,14 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
       case Kind::HopByHop:
       case Kind::Upgrade:
         continue;  // replaced below, answered by the proxy, or hop-by-hop
+      case Kind::Te:
+        // The client takes trailers: so does the proxy, which forwards them (as Envoy does again
+        // after envoyproxy/envoy#32255). Other transfer codings are the proxy's business, not the
+        // upstream's.
+        teTrailers = teTrailers || anyToken(header.value, [](std::string_view token) {
+                       return equalsIgnoreCase(token.substr(0, token.find(';')), "trailers");
+                     });
+        continue;
       case Kind::ForwardedFor:
         forwardedFor = header.value;
         continue;
@@ -168,6 +178,7 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
     }
     appendHeader(out, name, header.value);
   }
+  if (teTrailers) out.append("te: trailers\r\n");
   appendEdits(out, forwarding.edits);
   appendAdded(out, forwarding.added);
 
@@ -199,6 +210,48 @@ void writeUpstreamRequestHead(std::string& out, const http::RequestHead& request
   out.append("\r\n");
 }
 
+namespace {
+
+// Fields a proxy does not pass on in a trailer section: hop-by-hop ones, and those that frame or
+// route the message, which must come in its head (RFC 9110 section 6.5.1).
+bool forwardableTrailer(std::string_view name) {
+  switch (classify(name)) {
+    case Kind::Other:
+    case Kind::RequestId:
+      break;
+    default:
+      return false;
+  }
+  return !equalsIgnoreCase(name, "content-length") && !equalsIgnoreCase(name, "transfer-encoding");
+}
+
+}  // namespace
+
+void writeLastChunk(std::string& out, const std::vector<http2::Field>& trailers) {
+  out.append("0\r\n");
+  for (const auto& field : trailers)
+    if (forwardableTrailer(field.name)) appendHeader(out, field.name, field.value);
+  out.append("\r\n");
+}
+
+void collectHttp2TrailerFields(std::vector<http2::Field>& out, std::string_view lines) {
+  out.clear();
+  while (!lines.empty()) {
+    const size_t end = lines.find('\n');
+    std::string_view line = lines.substr(0, end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos && colon > 0) {
+      const std::string_view name = line.substr(0, colon);
+      if (forwardableTrailer(name))
+        out.push_back(
+            {asciiLower(std::string(name)), std::string(trimmed(line.substr(colon + 1)))});
+    }
+    if (end == std::string_view::npos) break;
+    lines.remove_prefix(end + 1);
+  }
+}
+
 void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& response,
                                  const ResponseForwarding& forwarding) {
   out.clear();
@@ -217,7 +270,7 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
       if (response.upgrade) appendHeader(out, name, header.value);
       continue;
     }
-    if (kind == Kind::HopByHop) continue;
+    if (kind == Kind::HopByHop || kind == Kind::Te) continue;
     if (checkConnection && namedByConnection(response.headers, name)) continue;
     if (removedBy(forwarding.edits, name)) continue;
     appendHeader(out, name, header.value);
@@ -247,7 +300,7 @@ void collectHttp2ResponseFields(std::vector<http2::Field>& out, const http::Resp
   for (const auto& header : response.headers) {
     const std::string_view name = header.name;
     const Kind kind = classify(name);
-    if (kind == Kind::Upgrade || kind == Kind::HopByHop) continue;
+    if (kind == Kind::Upgrade || kind == Kind::HopByHop || kind == Kind::Te) continue;
     if (name.size() == 17 && equalsIgnoreCase(name, "transfer-encoding")) continue;
     if (response.connectionNamesHeaders && namedByConnection(response.headers, name)) continue;
     if (removedBy(edits, name)) continue;

@@ -1,11 +1,13 @@
 // How the proxy rewrites message heads in both directions (RFC 9110 section 7.6): hop-by-hop
-// headers — Connection, the headers it names, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade
-// (kept only for an upgrade) — are not forwarded; requests gain x-forwarded-for (appended),
+// headers — Connection, the headers it names, Keep-Alive, Proxy-Connection, TE (but for its
+// "trailers", which gRPC servers require), Trailer, Upgrade (kept only for an upgrade) — are not
+// forwarded; requests gain x-forwarded-for (appended),
 // x-forwarded-proto, x-forwarded-host, x-request-id (kept, or generated) and via; Expect is
 // answered by the proxy itself, so it is not forwarded; route filters set, add and remove
 // headers. Content-Length and Transfer-Encoding pass unchanged because bodies are forwarded with
-// their original framing (an HTTP/2 client gets the body without it). Pure functions writing into
-// a reused string.
+// their original framing (an HTTP/2 client gets the body without it). Trailers cross between the
+// versions as an HTTP/1.1 last chunk or HTTP/2 fields, without the fields that frame or route a
+// message. Pure functions writing into a reused string.
 #pragma once
 
 #include <string>
@@ -45,6 +47,13 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
 // and Transfer-Encoding dropped with the other connection-specific fields (RFC 9113 8.2.2).
 void collectHttp2ResponseFields(std::vector<http2::Field>& out, const http::ResponseHead& response,
                                 const HeaderEdits* edits, const HeaderList* added);
+
+// The last chunk of a chunked body, with `trailers` (an HTTP/2 request's) as its trailer section.
+void writeLastChunk(std::string& out, const std::vector<http2::Field>& trailers);
+
+// An HTTP/1.1 trailer section ("name: value\r\n" lines) as HTTP/2 trailer fields into `out`
+// (cleared): names lowercased, values trimmed.
+void collectHttp2TrailerFields(std::vector<http2::Field>& out, std::string_view lines);
 
 std::string_view reasonPhrase(unsigned status);
 

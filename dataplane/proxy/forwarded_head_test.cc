@@ -38,7 +38,7 @@ std::unique_ptr<Parsed<http::ResponseHead>> parseResponse(std::string text) {
 TEST(ForwardedHeadTest, DropsHopByHopHeadersAndThoseNamedByConnection) {
   const std::string text =
       "GET /a HTTP/1.1\r\nHost: shop\r\nConnection: keep-alive, X-Secret\r\nKeep-Alive: 5\r\n"
-      "X-Secret: s\r\nTE: trailers\r\nProxy-Connection: x\r\nAccept: */*\r\n\r\n";
+      "X-Secret: s\r\nTE: gzip\r\nProxy-Connection: x\r\nAccept: */*\r\n\r\n";
   const auto request = parseRequest(text);
   std::string out;
   writeUpstreamRequestHead(out, request->head,
@@ -47,8 +47,37 @@ TEST(ForwardedHeadTest, DropsHopByHopHeadersAndThoseNamedByConnection) {
   EXPECT_THAT(out, Not(HasSubstr("Keep-Alive")));
   EXPECT_THAT(out, Not(HasSubstr("X-Secret")));
   EXPECT_THAT(out, Not(HasSubstr("TE:")));
+  EXPECT_THAT(out, Not(HasSubstr("te:")));
   EXPECT_THAT(out, Not(HasSubstr("Proxy-Connection")));
   EXPECT_THAT(out, Not(HasSubstr("onnection:")));
+}
+
+TEST(ForwardedHeadTest, TeIsCutDownToTrailers) {
+  const auto request =
+      parseRequest("POST /g HTTP/1.1\r\nHost: g\r\nTE: deflate, Trailers;q=0.5\r\nTE: x\r\n\r\n");
+  std::string out;
+  writeUpstreamRequestHead(out, request->head, {.path = "/g", .host = "g", .clientIp = "10.0.0.9"});
+  EXPECT_THAT(out, HasSubstr("\r\nte: trailers\r\n"));
+  EXPECT_THAT(out, Not(HasSubstr("deflate")));
+  EXPECT_THAT(out, Not(HasSubstr("TE:")));
+}
+
+TEST(ForwardedHeadTest, TrailersCrossVersionsWithoutFramingFields) {
+  std::string chunk = "leading";
+  writeLastChunk(chunk, {{"x-sum", "1"}, {"content-length", "9"}, {"host", "h"}, {"x-b", "2 3"}});
+  EXPECT_EQ(chunk, "leading0\r\nx-sum: 1\r\nx-b: 2 3\r\n\r\n");
+  std::string none;
+  writeLastChunk(none, {});
+  EXPECT_EQ(none, "0\r\n\r\n");
+
+  std::vector<http2::Field> fields{{"stale", "x"}};
+  collectHttp2TrailerFields(
+      fields, "X-Sum: 1\r\nTransfer-Encoding: chunked\r\nTrailer: x\r\nX-B:  2 3 \r\n");
+  ASSERT_EQ(fields.size(), 2u);
+  EXPECT_EQ(fields[0].name, "x-sum");
+  EXPECT_EQ(fields[0].value, "1");
+  EXPECT_EQ(fields[1].name, "x-b");
+  EXPECT_EQ(fields[1].value, "2 3");
 }
 
 TEST(ForwardedHeadTest, AppendsForwardedForAndViaAndSetsProtoAndHost) {

@@ -347,7 +347,19 @@ asio::awaitable<void> Http2Exchange::handle() {
       reply(makeLocalReply(413, "request body too large\n"), rule, std::nullopt);
       co_return;
     }
-    if (requestEnded_) {
+    if (requestEnded_ && !requestTrailers_.empty()) {
+      // The whole body is here, with trailers: HTTP/1.1 carries those only in a chunked body's
+      // last chunk, so it goes upstream chunked (and can still be replayed).
+      bodyComplete_ = true;
+      std::erase_if(request_.headers, [](const http::Header& header) {
+        return asciiEqualsIgnoreCase(header.name, "content-length");
+      });
+      request_.framing = http::BodyFraming::Chunked;
+      request_.headers.push_back({"transfer-encoding", "chunked"});
+      if (!pending_.empty()) appendChunk(framed_, pending_);
+      writeLastChunk(framed_, requestTrailers_);
+      pending_.clear();
+    } else if (requestEnded_) {
       // The whole body is here: it goes upstream with its length, and can be replayed.
       bodyComplete_ = true;
       framed_ = std::move(pending_);
@@ -521,8 +533,13 @@ asio::awaitable<BodyOutcome> Http2Exchange::streamRest(BodyWriter& upstream) {
     if (watch_.timedOut) co_return BodyOutcome::ClientTimeout;
     arm(attemptDeadline);
   }
-  if (chunkedUpstream_ && !co_await upstream.write(std::string_view("0\r\n\r\n")))
-    co_return BodyOutcome::UpstreamFailed;
+  if (chunkedUpstream_) {
+    // The last chunk carries the request's trailers. A body streamed with a content-length has
+    // no place for them in HTTP/1.1: they are dropped, as a length-delimited body implies.
+    sending.clear();
+    writeLastChunk(sending, requestTrailers_);
+    if (!co_await upstream.write(sending)) co_return BodyOutcome::UpstreamFailed;
+  }
   co_return BodyOutcome::Done;
 }
 
@@ -614,7 +631,7 @@ asio::awaitable<void> Http2Exchange::forwardResponse(AttemptResult& result, std:
   if (done) {
     if (!sink.trailers.empty()) {
       std::vector<http2::Field> trailers;
-      appendHeaderLinesAsFields(trailers, sink.trailers);
+      collectHttp2TrailerFields(trailers, sink.trailers);
       codec.submitTrailers(stream_, trailers);
     } else if (framing != http::BodyFraming::None) {
       codec.appendBody(stream_, {}, true);

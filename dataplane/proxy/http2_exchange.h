@@ -4,8 +4,9 @@
 // MeshTable), filters, backend pick, request breaker, a small body buffered so it can be replayed
 // (a larger one streams, its flow-control window reopened only as bytes go upstream), then
 // UpstreamRouter's attempts over HTTP/1.1 and the response turned into HTTP/2: fields instead of
-// a head, the body without its HTTP/1.1 framing, trailers of a chunked body as HTTP/2 trailers, a
-// stalled client (a window that stays shut) cut at the idle timeout. A local reply to a gRPC
+// a head, the body without its HTTP/1.1 framing, trailers of a chunked body as HTTP/2 trailers
+// (the request's own trailers go upstream in the last chunk of a chunked body), a stalled client
+// (a window that stays shut) cut at the idle timeout. A local reply to a gRPC
 // request is a gRPC status (http2_local_reply.h). The connection delivers the stream's events;
 // the exchange's coroutine waits for them. Used only on the worker's thread.
 #pragma once

@@ -3,6 +3,7 @@
 
 #include "base/ascii.h"
 #include "dataplane/http2/server_codec.h"
+#include "dataplane/proxy/forwarded_head.h"
 #include "dataplane/proxy/worker.h"
 
 namespace meshgate::dp {
@@ -72,6 +73,16 @@ asio::awaitable<bool> Http2StreamBodyWriter::write(std::span<const char> data) {
     co_await stream_.wait();
   }
   co_return !stream_.resetCode() && !watch_.timedOut;
+}
+
+void Http2StreamBodyWriter::finish() {
+  if (trailerText_.empty()) {
+    stream_.send({}, true);
+    return;
+  }
+  std::vector<http2::Field> trailers;
+  collectHttp2TrailerFields(trailers, trailerText_);
+  stream_.sendTrailers(trailers);
 }
 
 asio::awaitable<AttemptResult> runHttp2Attempt(const AttemptContext& context,

@@ -52,6 +52,12 @@ void UpstreamHttp2Stream::send(std::span<const char> data, bool end) {
   connection_->wakeWriter();
 }
 
+void UpstreamHttp2Stream::sendTrailers(const std::vector<http2::Field>& trailers) {
+  if (closed_ || connection_->ended()) return;
+  connection_->codec().submitTrailers(id_, trailers);
+  connection_->wakeWriter();
+}
+
 size_t UpstreamHttp2Stream::queued() const {
   return connection_->codec().queuedBody(id_);
 }

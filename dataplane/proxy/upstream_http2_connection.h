@@ -44,6 +44,8 @@ class UpstreamHttp2Stream {
 
   // Request body, sent as the server's window allows.
   void send(std::span<const char> data, bool end);
+  // Ends the request body with trailers, after what send() queued.
+  void sendTrailers(const std::vector<http2::Field>& trailers);
   size_t queued() const;
   // `bytes` of the response body were passed on: the server may send more.
   void consumed(size_t bytes);

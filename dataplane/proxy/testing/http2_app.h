@@ -3,7 +3,7 @@
 // a thread of its own, it answers every request once the request ended: 200, `x-protocol: h2`,
 // and the body `respond` makes of the request's head and body (default: "<method> <path>"). It
 // also answers the gRPC health-checking protocol (/grpc.health.v1.Health/Check): SERVING, or
-// NOT_SERVING after setServing(false).
+// NOT_SERVING after setServing(false). The trailers of the last request that ended are kept.
 // Built on the proxy's own server codec (dataplane/http2/server_codec.h). Header-only test code.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -54,6 +55,10 @@ class Http2App {
   uint16_t port() const { return port_; }
   size_t requests() const { return requests_.load(); }
   void setServing(bool serving) { serving_ = serving; }
+  std::vector<http2::Field> lastTrailers() const {
+    std::lock_guard lock(mutex_);
+    return lastTrailers_;
+  }
 
  private:
   static constexpr auto kNoThrow = boost::asio::as_tuple(boost::asio::use_awaitable);
@@ -71,7 +76,11 @@ class Http2App {
       requests_[stream].body.append(data.data(), data.size());
       codec_.consumed(stream, data.size());
     }
-    void onRequestEnd(int32_t stream, std::vector<http2::Field>) override {
+    void onRequestEnd(int32_t stream, std::vector<http2::Field> trailers) override {
+      {
+        std::lock_guard lock(app_.mutex_);
+        app_.lastTrailers_ = std::move(trailers);
+      }
       const Request& request = requests_[stream];
       if (request.head.path == "/grpc.health.v1.Health/Check") {
         // HealthCheckResponse{status: SERVING (1) or NOT_SERVING (2)}, length-prefixed.
@@ -144,6 +153,8 @@ class Http2App {
   uint16_t port_ = 0;
   std::atomic<size_t> requests_{0};
   std::atomic<bool> serving_{true};
+  mutable std::mutex mutex_;
+  std::vector<http2::Field> lastTrailers_;
 };
 
 }  // namespace meshgate::dp::testing

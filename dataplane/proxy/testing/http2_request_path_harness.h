@@ -41,7 +41,8 @@ struct Received {
   Http2Fields headers;  // names lowercased, in order
   http::BodyFraming framing = http::BodyFraming::None;
   std::string body;
-  std::string error;  // not a whole request
+  std::string trailers;  // a chunked body's trailer section, as sent
+  std::string error;     // not a whole request
 
   std::optional<std::string> header(std::string_view name) const {
     return testing::findField(headers, name);
@@ -57,8 +58,9 @@ struct Received {
 class PayloadSink final : public http::ChunkedDecoder::Sink {
  public:
   void payload(std::string_view data) override { bytes.append(data); }
-  void trailerText(std::string_view) override {}
+  void trailerText(std::string_view text) override { trailers.append(text); }
   std::string bytes;
+  std::string trailers;
 };
 
 inline Received parseReceived(const std::string& raw) {
@@ -80,6 +82,7 @@ inline Received parseReceived(const std::string& raw) {
     if (decoder.consume(body, &sink).status != http::ChunkedDecoder::Status::Done)
       out.error = "chunked body not whole";
     out.body = std::move(sink.bytes);
+    out.trailers = std::move(sink.trailers);
   } else {
     out.body = std::string(body);
   }
