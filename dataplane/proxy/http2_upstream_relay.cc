@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "dataplane/proxy/forwarded_head.h"
+
 namespace meshgate::dp {
 
 namespace {
@@ -55,14 +57,8 @@ asio::awaitable<Http1RelayResult> relayHttp2ToHttp1(Http1RelayRequest request) {
     }
     if (upstream.ended()) {
       if (chunked) {
-        out = "0\r\n";
-        for (const auto& field : upstream.trailers()) {
-          out.append(field.name);
-          out.append(": ");
-          out.append(field.value);
-          out.append("\r\n");
-        }
-        out.append("\r\n");
+        out.clear();
+        writeLastChunk(out, upstream.trailers());
         if (failed(co_await request.client.writeAll(asio::buffer(out)))) break;
         result.bytesSent += out.size();
       }

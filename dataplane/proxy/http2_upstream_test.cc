@@ -1,7 +1,8 @@
 // In-process tests of HTTP/2 upstreams (clusters' http2Ports): an HTTP/1.1 client's requests go
 // out as HTTP/2 streams to an application that speaks only HTTP/2 (testing/http2_app.h), share
 // one multiplexed connection, carry their bodies without HTTP/1.1 framing, and come back to the
-// client framed for HTTP/1.1; an application that is not there is a connect failure.
+// client framed for HTTP/1.1 (to an HTTP/1.0 client, ended by the close); an application that is
+// not there is a connect failure.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -90,6 +91,30 @@ TEST(Http2UpstreamTest, ALargeBodyStreamsBothWays) {
   EXPECT_EQ(echoed->status, 200u);
   EXPECT_EQ(echoed->body.size(), body.size());
   EXPECT_TRUE(echoed->body == body) << "byte for byte";
+}
+
+TEST(Http2UpstreamTest, ABodyOfUnknownLengthIsChunkedForHttp11AndEndsAtTheCloseForHttp10) {
+  Http2App app([](const http2::RequestHead&, const std::string&) { return "hello"; });
+  app.setAnnounceLength(false);
+  StandaloneProxy proxy(http2Config(app.port()));
+
+  RawHttpClient http11(proxy.port());
+  ASSERT_TRUE(http11.send(get("/")));
+  const auto chunked = http11.readResponse();
+  ASSERT_TRUE(chunked) << http11.error();
+  EXPECT_EQ(chunked->header("transfer-encoding"), "chunked");
+  EXPECT_EQ(chunked->body, "5\r\nhello\r\n0\r\n\r\n");
+
+  // HTTP/1.0 has no chunked coding: the connection's close ends the body, even when the client
+  // asked to keep it.
+  RawHttpClient http10(proxy.port());
+  ASSERT_TRUE(http10.send("GET / HTTP/1.0\r\nHost: app.test\r\nConnection: keep-alive\r\n\r\n"));
+  const auto tail = http10.readUntilClosed();
+  ASSERT_TRUE(tail.closed) << http10.error();
+  EXPECT_TRUE(tail.bytes.starts_with("HTTP/1.0 200 ")) << tail.bytes;
+  EXPECT_EQ(tail.bytes.find("transfer-encoding"), std::string::npos) << tail.bytes;
+  EXPECT_EQ(tail.bytes.find("connection: keep-alive"), std::string::npos) << tail.bytes;
+  EXPECT_TRUE(tail.bytes.ends_with("\r\n\r\nhello")) << tail.bytes;
 }
 
 TEST(Http2UpstreamTest, AGrpcHealthCheckFollowsTheServingStatus) {

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "base/ascii.h"
 #include "base/assert.h"
 #include "dataplane/http/chunked_decoder.h"
 #include "dataplane/proxy/forwarded_head.h"
@@ -18,11 +19,24 @@ constexpr size_t kJoinBodyBytes = 4096;
 asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamPool& pool) {
   const http::ResponseHead& response = request.response;
   if (request.http2) {
-    const http::BodyFraming framing =
-        request.headRequest ? http::BodyFraming::None : response.framing;
-    writeDownstreamResponseHead(request.head, response,
+    http::BodyFraming framing = request.headRequest ? http::BodyFraming::None : response.framing;
+    bool keepClient = request.keepClient;
+    const http::ResponseHead* head = &response;
+    http::ResponseHead withoutChunking;
+    if (framing == http::BodyFraming::Chunked && request.clientVersionMinor == 0) {
+      // An HTTP/1.0 client knows no chunked coding: a body of unknown length ends with the
+      // connection, as an HTTP/1.0 server would send it.
+      framing = http::BodyFraming::UntilClose;
+      keepClient = false;
+      withoutChunking = response;
+      std::erase_if(withoutChunking.headers, [](const http::Header& header) {
+        return asciiEqualsIgnoreCase(header.name, "transfer-encoding");
+      });
+      head = &withoutChunking;
+    }
+    writeDownstreamResponseHead(request.head, *head,
                                 {.clientVersionMinor = request.clientVersionMinor,
-                                 .keepAlive = request.keepClient,
+                                 .keepAlive = keepClient,
                                  .edits = request.edits,
                                  .added = request.added});
     const Http1RelayResult relayed =
@@ -34,7 +48,7 @@ asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamP
                                     .idle = request.idle,
                                     .head = request.head,
                                     .framing = framing});
-    co_return ForwardResult{.keepClient = request.keepClient && relayed.complete,
+    co_return ForwardResult{.keepClient = keepClient && relayed.complete,
                             .bytesSent = relayed.bytesSent};
   }
   std::vector<char>& up = request.buffer;

@@ -3,8 +3,10 @@
 // a thread of its own, it answers every request once the request ended: 200, `x-protocol: h2`,
 // and the body `respond` makes of the request's head and body (default: "<method> <path>"). It
 // also answers the gRPC health-checking protocol (/grpc.health.v1.Health/Check): SERVING, or
-// NOT_SERVING after setServing(false). The trailers of the last request that ended are kept.
-// Built on the proxy's own server codec (dataplane/http2/server_codec.h). Header-only test code.
+// NOT_SERVING after setServing(false). Responses carry a content-length unless
+// setAnnounceLength(false) (then the body's length is known only at END_STREAM). The trailers of
+// the last request that ended are kept. Built on the proxy's own server codec
+// (dataplane/http2/server_codec.h). Header-only test code.
 #pragma once
 
 #include <atomic>
@@ -55,6 +57,7 @@ class Http2App {
   uint16_t port() const { return port_; }
   size_t requests() const { return requests_.load(); }
   void setServing(bool serving) { serving_ = serving; }
+  void setAnnounceLength(bool announce) { announceLength_ = announce; }
   std::vector<http2::Field> lastTrailers() const {
     std::lock_guard lock(mutex_);
     return lastTrailers_;
@@ -92,11 +95,9 @@ class Http2App {
       }
       const std::string body = app_.respond_(request.head, request.body);
       app_.requests_++;
-      codec_.submitResponse(stream, 200,
-                            {{"content-type", "text/plain"},
-                             {"x-protocol", "h2"},
-                             {"content-length", std::to_string(body.size())}},
-                            body.empty());
+      std::vector<http2::Field> fields{{"content-type", "text/plain"}, {"x-protocol", "h2"}};
+      if (app_.announceLength_) fields.push_back({"content-length", std::to_string(body.size())});
+      codec_.submitResponse(stream, 200, fields, body.empty());
       if (!body.empty()) codec_.appendBody(stream, body, true);
     }
     void onStreamClosed(int32_t stream, uint32_t) override { requests_.erase(stream); }
@@ -153,6 +154,7 @@ class Http2App {
   uint16_t port_ = 0;
   std::atomic<size_t> requests_{0};
   std::atomic<bool> serving_{true};
+  std::atomic<bool> announceLength_{true};
   mutable std::mutex mutex_;
   std::vector<http2::Field> lastTrailers_;
 };
