@@ -72,9 +72,15 @@ Http2Exchange::Http2Exchange(Http2Connection& connection, int32_t stream, http2:
       wake_(worker_.context()) {
   worker_.sweeper().add(*this);
   requestEnded_ = head_.endStream;
+  // Strings that grow as a request is forwarded, with the capacity an earlier request left.
+  upstreamHead_ = worker_.takeString();
+  requestId_ = worker_.takeString();
 }
 
-Http2Exchange::~Http2Exchange() = default;
+Http2Exchange::~Http2Exchange() {
+  worker_.giveString(std::move(upstreamHead_));
+  worker_.giveString(std::move(requestId_));
+}
 
 asio::awaitable<void> Http2Exchange::serve(std::shared_ptr<Http2Exchange> exchange) {
   // co_spawn runs a coroutine inline up to its first suspension, here from inside the codec's
@@ -543,7 +549,7 @@ asio::awaitable<BodyOutcome> Http2Exchange::streamRest(BodyWriter& upstream) {
   co_return BodyOutcome::Done;
 }
 
-asio::awaitable<void> Http2Exchange::forwardResponse(AttemptResult& result, std::vector<char>& up,
+asio::awaitable<void> Http2Exchange::forwardResponse(AttemptResult& result, ReadBuffer& up,
                                                      const Cluster& cluster,
                                                      const std::string& poolKey,
                                                      const CompiledRule& rule,

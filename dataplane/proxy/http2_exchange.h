@@ -60,7 +60,7 @@ class Http2Exchange final : public Deadline, private RequestBody {
   // Sends a local reply (plain or gRPC) and counts the request.
   void reply(const LocalReply& reply, const CompiledRule* rule, std::optional<size_t> backend);
   // The upstream response to the client: fields, body without framing, trailers.
-  asio::awaitable<void> forwardResponse(AttemptResult& response, std::vector<char>& buffer,
+  asio::awaitable<void> forwardResponse(AttemptResult& response, ReadBuffer& buffer,
                                         const Cluster& cluster, const std::string& poolKey,
                                         const CompiledRule& rule, SteadyTime requestDeadline);
   // The same from an HTTP/2 upstream: DATA and trailers (gRPC's grpc-status) as they come.

@@ -51,7 +51,7 @@ asio::awaitable<ForwardResult> forwardResponse(ForwardRequest request, UpstreamP
     co_return ForwardResult{.keepClient = keepClient && relayed.complete,
                             .bytesSent = relayed.bytesSent};
   }
-  std::vector<char>& up = request.buffer;
+  ReadBuffer& up = request.buffer;
   MESHGATE_ASSERT(request.connection != nullptr, "a response comes with its connection");
   MESHGATE_ASSERT(response.headBytes <= request.received, "the head lies within the bytes read");
   ByteStream& upstream = request.connection->stream;

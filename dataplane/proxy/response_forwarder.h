@@ -18,6 +18,7 @@
 #include "dataplane/http/http1_parser.h"
 #include "dataplane/proxy/byte_stream.h"
 #include "dataplane/proxy/deadline_sweeper.h"
+#include "dataplane/proxy/read_buffer.h"
 #include "dataplane/proxy/snapshot.h"
 #include "dataplane/proxy/upstream_attempt.h"
 #include "dataplane/proxy/upstream_pool.h"
@@ -31,8 +32,8 @@ struct ForwardRequest {
   SteadyTime requestDeadline;      // SteadyTime::max() when the request has no timeout
   std::chrono::milliseconds idle;  // without a request deadline: the most a read or write waits
   const http::ResponseHead& response;
-  std::vector<char>& buffer;  // the head and the first body bytes, then reused for the body
-  size_t received;            // bytes in buffer
+  ReadBuffer& buffer;  // the head and the first body bytes, then reused for the body
+  size_t received;     // bytes in buffer
   UpstreamConnectionPtr connection;
   std::shared_ptr<UpstreamHttp2Stream> http2;  // instead of connection: an HTTP/2 upstream's stream
   const Cluster& cluster;                      // pool settings

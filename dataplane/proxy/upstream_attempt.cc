@@ -130,9 +130,8 @@ namespace {
 // Parses what was read of the response head, skipping interim responses, and makes room for the
 // next read. NeedMore: read more into buffer[received…]; otherwise `parsed` is final (Complete, or
 // why the head is invalid).
-bool needsMoreOfHead(const AttemptContext& context, const AttemptRequest& request,
-                     std::vector<char>& up, size_t& received, http::ResponseHead& response,
-                     http::ParseStatus& parsed) {
+bool needsMoreOfHead(const AttemptContext& context, const AttemptRequest& request, ReadBuffer& up,
+                     size_t& received, http::ResponseHead& response, http::ParseStatus& parsed) {
   for (;;) {
     parsed =
         http::parseResponseHead({up.data(), received}, request.method, context.limits, response);
@@ -157,7 +156,7 @@ bool needsMoreOfHead(const AttemptContext& context, const AttemptRequest& reques
 }  // namespace
 
 asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
-                                          const AttemptRequest& request, std::vector<char>& buffer,
+                                          const AttemptRequest& request, ReadBuffer& buffer,
                                           http::ResponseHead& response) {
   if (request.cluster.http2) co_return co_await runHttp2Attempt(context, request, response);
   AttemptWatch& watch = context.watch;

@@ -19,6 +19,7 @@
 #include "dataplane/http/http1_parser.h"
 #include "dataplane/proxy/byte_stream.h"
 #include "dataplane/proxy/deadline_sweeper.h"
+#include "dataplane/proxy/read_buffer.h"
 #include "dataplane/proxy/snapshot.h"
 #include "dataplane/proxy/upstream_http2_connection.h"
 #include "dataplane/proxy/upstream_pool.h"
@@ -131,8 +132,7 @@ boost::asio::awaitable<UpstreamConnectionPtr> connectUpstream(const AttemptConte
 // bytes) are in `buffer`, which grows up to the head size limit. An HTTP/2 cluster's attempt
 // (upstream_http2_attempt.h) fills `response` from the stream's head and leaves `buffer` alone.
 boost::asio::awaitable<AttemptResult> runAttempt(const AttemptContext& context,
-                                                 const AttemptRequest& request,
-                                                 std::vector<char>& buffer,
+                                                 const AttemptRequest& request, ReadBuffer& buffer,
                                                  http::ResponseHead& response);
 
 }  // namespace meshgate::dp

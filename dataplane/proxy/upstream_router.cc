@@ -36,7 +36,7 @@ LocalReply bodyFailureReply(BodyOutcome outcome) {
 }  // namespace
 
 asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, WorkerView& view,
-                                           const RouteRequest& request, std::vector<char>& buffer,
+                                           const RouteRequest& request, ReadBuffer& buffer,
                                            http::ResponseHead& response) {
   const CompiledRule& rule = request.rule;
   const BackendRef& backend = rule.backends[request.backend];

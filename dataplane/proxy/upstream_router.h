@@ -61,8 +61,7 @@ struct RouteResult {
 };
 
 boost::asio::awaitable<RouteResult> routeUpstream(const AttemptContext& context, WorkerView& view,
-                                                  const RouteRequest& request,
-                                                  std::vector<char>& buffer,
+                                                  const RouteRequest& request, ReadBuffer& buffer,
                                                   http::ResponseHead& response);
 
 }  // namespace meshgate::dp

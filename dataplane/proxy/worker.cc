@@ -254,14 +254,14 @@ void Worker::logAccess(const AccessRecord& record) {
   if (accessBatch_.size() >= kAccessBatchFlush) accessLog_->submit(accessBatch_);
 }
 
-std::vector<char> Worker::takeBuffer() {
-  if (spareBuffers_.empty()) return std::vector<char>(kUpstreamBufferBytes);
-  std::vector<char> buffer = std::move(spareBuffers_.back());
+ReadBuffer Worker::takeBuffer() {
+  if (spareBuffers_.empty()) return ReadBuffer(kUpstreamBufferBytes);
+  ReadBuffer buffer = std::move(spareBuffers_.back());
   spareBuffers_.pop_back();
   return buffer;
 }
 
-void Worker::giveBuffer(std::vector<char> buffer) {
+void Worker::giveBuffer(ReadBuffer buffer) {
   if (spareBuffers_.size() >= kSpareBuffers) return;
   if (buffer.size() != kUpstreamBufferBytes) {
     buffer.resize(kUpstreamBufferBytes);

@@ -22,6 +22,7 @@
 #include "dataplane/proxy/deadline_sweeper.h"
 #include "dataplane/proxy/original_destination.h"
 #include "dataplane/proxy/proxy_stats.h"
+#include "dataplane/proxy/read_buffer.h"
 #include "dataplane/proxy/upstream_http2_pool.h"
 #include "dataplane/proxy/upstream_pool.h"
 #include "dataplane/proxy/worker_view.h"
@@ -86,8 +87,8 @@ class Worker {
     return accessLog_ != nullptr && view_ && view_->snapshot().config().accessLog.enabled;
   }
   void logAccess(const AccessRecord& record);
-  std::vector<char> takeBuffer();
-  void giveBuffer(std::vector<char> buffer);
+  ReadBuffer takeBuffer();
+  void giveBuffer(ReadBuffer buffer);
   // Strings a request builds heads in, lent for the request's duration so that idle keep-alive
   // connections hold no such memory (10,000 idle clients cost ~0.6 MiB less per 1,000).
   std::string takeString();
@@ -120,7 +121,7 @@ class Worker {
   std::unordered_set<TcpProxySession*> tcpSessions_;
   std::atomic<size_t> openConnections_{0};
   bool draining_ = false;
-  std::vector<std::vector<char>> spareBuffers_;
+  std::vector<ReadBuffer> spareBuffers_;
   std::vector<std::string> spareStrings_;
   std::string accessBatch_;
   metrics::Gauge& downstreamActive_;
@@ -178,7 +179,7 @@ class PooledBuffer {
   Worker& worker_;
 
  public:
-  std::vector<char> bytes;
+  ReadBuffer bytes;
 };
 
 }  // namespace meshgate::dp
