@@ -2,9 +2,10 @@
 # The mesh on the real node (docs/MESH.md): meshgate installed with `kubectl apply -k`, three
 # injected workloads in one namespace — orders (three replicas, Strict mTLS, callable by web and
 # the gateway only), web and intruder — whose unmodified applications call
-# http://orders.<ns>.svc:8080/. Their traffic is captured by the init container's rules and
-# carried by the sidecars: web gets 200 over mTLS and orders' application sees web's SPIFFE ID;
-# intruder gets 403; a caller certificate expired or of a foreign CA is refused; an ApiRoute
+# http://orders.<ns>.svc:8080/ (and its HTTP2 port 8081 and TCP echo port 9000). Their traffic is
+# captured by the init container's rules and carried by the sidecars: web gets 200 over mTLS and
+# orders' application sees web's SPIFFE ID, over HTTP/2 on the HTTP2 port; web's bytes to the TCP
+# port come back byte for byte; intruder gets 403, and nothing on the TCP port; a caller certificate expired or of a foreign CA is refused; an ApiRoute
 # reaches orders through the gateway pods, which call it over mTLS with the gateway's identity; a
 # client without a sidecar is refused under Strict and served under Permissive; calls are
 # balanced over the three replicas, and no request fails for a replica killed under load, one
@@ -46,7 +47,8 @@ spec:
           image: localhost/meshgate/meshgate-test-backend:e2e
           imagePullPolicy: Never
           env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
-          args: [--listen, "0.0.0.0:8080", --name, \$(POD_NAME)]
+          args: [--listen, "0.0.0.0:8080", --listen, "0.0.0.0:8081", --tcp-echo, "0.0.0.0:9000",
+                 --name, \$(POD_NAME)]
           ports: [{name: http, containerPort: 8080}]
           readinessProbe: {tcpSocket: {port: http}, periodSeconds: 2}
           securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false}
@@ -59,15 +61,22 @@ _outbound_requests() {
     awk '/^meshgate_proxy_requests_total\{.*outbound\|orders/ {sum += $NF} END {print sum + 0}'
 }
 
-# _orders_inbound_mtls — inbound mTLS connections counted by the sidecars of every orders replica.
-_orders_inbound_mtls() {
+# _orders_inbound HANDLING — inbound connections the sidecars of every orders replica counted
+# with that handling (mtls: HTTP over mTLS; tcp-mtls: a TCP port over mTLS).
+_orders_inbound() {
   local ip total=0 count
   for ip in $(kubectl get pods -n "$_mesh_ns" -l app=orders -o jsonpath='{.items[*].status.podIP}'); do
     count=$(curl -sf --max-time 3 "http://$ip:15000/stats" |
-      awk '/^meshgate_proxy_mesh_connections_total\{direction="inbound",handling="mtls"\}/ {print $NF}')
+      awk -v want="handling=\"$1\"" '/^meshgate_proxy_mesh_connections_total\{direction="inbound",/ && index($0, want) {print $NF}')
     total=$((total + ${count:-0}))
   done
   echo "$total"
+}
+
+# _tcp_call NS DEPLOYMENT HOST:PORT TEXT — what comes back to DEPLOYMENT's application when it
+# sends TEXT to HOST:PORT and half-closes (meshgate-test-backend tcp); its exit status.
+_tcp_call() {
+  kubectl exec -n "$1" "deploy/$2" -c app -- meshgate-test-backend tcp "$3" --send "$4"
 }
 
 # _outbound_reached N — for wait_for: web's sidecar has sent at least N requests to orders.
@@ -114,7 +123,10 @@ metadata: {name: orders}
 spec:
   selector: {app: orders}
   serviceAccount: orders
-  ports: [{name: http, port: 8080, targetPort: 8080}]
+  ports:
+    - {name: http, port: 8080, targetPort: 8080}
+    - {name: grpc, port: 8081, targetPort: 8081, protocol: HTTP2}
+    - {name: echo, port: 9000, targetPort: 9000, protocol: TCP}
   mtls: {mode: Strict}
   authorization:
     allow: [{serviceAccount: web}, {namespace: meshgate-system, serviceAccount: meshgate-gateway}]
@@ -168,7 +180,7 @@ test_an_allowed_caller_gets_200_over_mtls_and_the_server_sees_its_identity() {
   assert_eq "spiffe://cluster.local/ns/$_mesh_ns/sa/web" \
     "$(tail -n 1 <<<"$response" | jq -r '.headers["x-meshgate-peer-identity"]')"
   step "an orders sidecar (whichever replica answered) counted an inbound mTLS connection"
-  assert_ge "$(_orders_inbound_mtls)" 1 "inbound mTLS connections over orders' replicas"
+  assert_ge "$(_orders_inbound mtls)" 1 "inbound mTLS connections over orders' replicas"
 }
 
 test_a_caller_the_authorization_does_not_name_gets_403() {
@@ -177,6 +189,32 @@ test_a_caller_the_authorization_does_not_name_gets_403() {
   response=$(_call "$_mesh_ns" intruder "$_orders_url/headers")
   assert_contains "$response" "HTTP/1.1 403"
   assert_contains "$response" "spiffe://cluster.local/ns/$_mesh_ns/sa/intruder may not call $_mesh_ns/orders"
+}
+
+test_a_tcp_port_is_relayed_over_mtls_to_the_callers_the_authorization_names() {
+  local target="orders.$_mesh_ns.svc:9000" echoed refused
+  step "web's application sends bytes to orders' TCP port: relayed over mTLS, echoed byte for byte"
+  wait_for 60 bash -c "[ \"\$(kubectl exec -n $_mesh_ns deploy/web -c app -- meshgate-test-backend tcp $target --send ready)\" = ready ]"
+  echoed=$(_tcp_call "$_mesh_ns" web "$target" "one line, then another | and the end")
+  assert_eq "one line, then another | and the end" "$echoed"
+  step "orders' sidecars counted inbound TCP connections over mTLS"
+  assert_ge "$(_orders_inbound tcp-mtls)" 2 "inbound TCP connections over mTLS over orders' replicas"
+  step "intruder's application gets nothing back: its own sidecar closes the connection"
+  refused=$(_tcp_call "$_mesh_ns" intruder "$target" "let me in" 2>/dev/null || true)
+  assert_eq "" "$refused"
+}
+
+test_an_http2_port_reaches_the_application_over_http2() {
+  local url="http://orders.$_mesh_ns.svc:8081/headers" response
+  step "web's application calls orders' HTTP2 port over HTTP/1.1; orders' application answers over h2c"
+  wait_for 60 bash -c "[ \"\$(kubectl exec -n $_mesh_ns deploy/web -c app -- meshgate-test-backend call $url --summary | jq -r '.statuses[\"200\"] // 0')\" = 1 ]"
+  response=$(_call "$_mesh_ns" web "$url")
+  assert_contains "$response" "HTTP/1.1 200"
+  assert_contains "$response" "x-backend-protocol: h2"
+  assert_eq "spiffe://cluster.local/ns/$_mesh_ns/sa/web" \
+    "$(tail -n 1 <<<"$response" | jq -r '.headers["x-meshgate-peer-identity"]')"
+  step "intruder's application gets 403 from its own sidecar on that port too"
+  assert_contains "$(_call "$_mesh_ns" intruder "$url")" "HTTP/1.1 403"
 }
 
 # _orders_over_tls CERT KEY — the status an orders replica's sidecar answers over TLS (from the

@@ -3,17 +3,20 @@
 // can tell where the proxy sent a request; the routes are in backend_routes.cc. A connection that
 // opens with the HTTP/2 client preface is served as h2c (the same routes, and gRPC:
 // backend_http2.h).
-//   meshgate-test-backend --listen 127.0.0.2:0 --name b1 [--threads N]
-//                         [--grpc-health SERVING|NOT_SERVING]
-// prints "listening <addr>:<port>" once bound, then serves until SIGTERM/SIGINT.
+//   meshgate-test-backend --listen 127.0.0.2:0 [--listen ...] --name b1 [--threads N]
+//                         [--grpc-health SERVING|NOT_SERVING] [--tcp-echo ADDR:PORT ...]
+// prints "listening <addr>:<port>" for each --listen once bound (and "echoing <addr>:<port>" for
+// each TCP echo listener: tcp_echo.h), then serves until SIGTERM/SIGINT.
 //   meshgate-test-backend call URL [...]
-// is a client instead (for pods without curl; test_client.h).
+//   meshgate-test-backend tcp HOST:PORT --send TEXT
+// are clients instead (for pods without curl or nc; test_client.h, tcp_call.h).
 #include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -30,6 +33,8 @@
 #include "test/tools/backend_http2.h"
 #include "test/tools/backend_routes.h"
 #include "test/tools/listen_address.h"
+#include "test/tools/tcp_call.h"
+#include "test/tools/tcp_echo.h"
 #include "test/tools/test_client.h"
 
 namespace {
@@ -196,13 +201,39 @@ net::awaitable<void> acceptLoop(tcp::acceptor& acceptor, BackendState& state) {
 
 }  // namespace
 
+// Opens, binds and listens on `address`; prints "<verb> <addr>:<port>" once bound. False (the
+// reason on stderr) when it cannot.
+bool listenOn(tcp::acceptor& acceptor, const std::string& address, const char* verb) {
+  auto endpoint = meshgate::testtools::parseListenAddress(address);
+  if (!endpoint) {
+    std::fprintf(stderr, "meshgate-test-backend: bad address %s (want address:port)\n",
+                 address.c_str());
+    return false;
+  }
+  beast::error_code ec;
+  acceptor.open(endpoint->protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(*endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::fprintf(stderr, "meshgate-test-backend: listen on %s: %s\n", address.c_str(),
+                 ec.message().c_str());
+    return false;
+  }
+  const tcp::endpoint bound = acceptor.local_endpoint(ec);
+  std::printf("%s %s\n", verb, meshgate::testtools::formatEndpoint(bound).c_str());
+  return true;
+}
+
 int main(int argc, char** argv) {
   CLI::App app{"meshgate-test-backend: HTTP/1.1 + WebSocket (and h2c, gRPC) test upstream"};
-  std::string listen = "127.0.0.1:0";
+  std::vector<std::string> listens = {"127.0.0.1:0"};
+  std::vector<std::string> tcpEchoes;
   BackendState state;
   state.name = "backend";
   unsigned threads = 1;
-  app.add_option("--listen", listen, "address:port to listen on (port 0: ephemeral)");
+  app.add_option("--listen", listens, "address:port to listen on (port 0: ephemeral; repeatable)");
+  app.add_option("--tcp-echo", tcpEchoes, "address:port of a TCP echo listener (repeatable)");
   app.add_option("--name", state.name, "name sent in x-backend and in the default body");
   app.add_option("--threads", threads, "threads running the io_context")
       ->check(CLI::Range(1u, 64u));
@@ -213,40 +244,41 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"SERVING", "NOT_SERVING"}));
   meshgate::testtools::CallOptions call;
   CLI::App* callCommand = meshgate::testtools::addCallCommand(app, call);
+  meshgate::testtools::TcpCallOptions tcpCall;
+  CLI::App* tcpCommand = meshgate::testtools::addTcpCallCommand(app, tcpCall);
   CLI11_PARSE(app, argc, argv);
   if (callCommand->parsed()) return meshgate::testtools::runCallCommand(call, std::cout, std::cerr);
+  if (tcpCommand->parsed())
+    return meshgate::testtools::runTcpCallCommand(tcpCall, std::cout, std::cerr);
   state.grpcServing = grpcHealth == "SERVING";
-
-  auto endpoint = meshgate::testtools::parseListenAddress(listen);
-  if (!endpoint) {
-    std::fprintf(stderr, "meshgate-test-backend: bad --listen %s (want address:port)\n",
-                 listen.c_str());
-    return 2;
-  }
   std::signal(SIGPIPE, SIG_IGN);
 
   net::io_context io(static_cast<int>(threads));
-  tcp::acceptor acceptor(io);
-  beast::error_code ec;
-  acceptor.open(endpoint->protocol(), ec);
-  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor.bind(*endpoint, ec);
-  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    std::fprintf(stderr, "meshgate-test-backend: listen on %s: %s\n", listen.c_str(),
-                 ec.message().c_str());
-    return 1;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::unique_ptr<tcp::acceptor>> echoAcceptors;
+  for (const auto& address : listens) {
+    acceptors.push_back(std::make_unique<tcp::acceptor>(io));
+    if (!listenOn(*acceptors.back(), address, "listening")) return 1;
   }
-  const tcp::endpoint bound = acceptor.local_endpoint(ec);
-  std::printf("listening %s\n", meshgate::testtools::formatEndpoint(bound).c_str());
+  for (const auto& address : tcpEchoes) {
+    echoAcceptors.push_back(std::make_unique<tcp::acceptor>(io));
+    if (!listenOn(*echoAcceptors.back(), address, "echoing")) return 1;
+  }
   std::fflush(stdout);
 
   net::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const beast::error_code&, int) {
-    acceptor.close(ec);
+    beast::error_code ignored;
+    for (auto& acceptor : acceptors)
+      acceptor->close(ignored);
+    for (auto& acceptor : echoAcceptors)
+      acceptor->close(ignored);
     io.stop();
   });
-  net::co_spawn(io, acceptLoop(acceptor, state), net::detached);
+  for (auto& acceptor : acceptors)
+    net::co_spawn(io, acceptLoop(*acceptor, state), net::detached);
+  for (auto& acceptor : echoAcceptors)
+    net::co_spawn(io, meshgate::testtools::tcpEchoLoop(*acceptor), net::detached);
 
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i)
