@@ -3,9 +3,9 @@
 // (testing/mesh_sidecar_harness.h). The application in web's pod connects to orders' cluster IP at
 // a TCP port; the bytes go app → web's outbound listener → mTLS → orders' inbound listener → an
 // echo server on loopback, and back. The tests check the bytes (exact, with the half-close passed
-// on through both sidecars), which handling each side counted, and what each side refuses: a
-// caller its authorization does not admit (either side), plaintext under Strict, a server of the
-// wrong identity.
+// on through both sidecars), the idle timeout, which handling each side counted, and what each
+// side refuses: a caller its authorization does not admit (either side), plaintext under Strict,
+// a server of the wrong identity.
 #include <chrono>
 #include <optional>
 #include <random>
@@ -149,6 +149,22 @@ TEST_F(MeshSidecarTcpTest, BytesGoOverMtlsBothWaysExactlyWithTheHalfClosePassedO
                               std::to_string(echo_.port()) +
                               "\",direction=\"upstream_to_downstream\"}",
                           static_cast<double>(sent.size())));
+}
+
+TEST_F(MeshSidecarTcpTest, TheServerSidecarClosesAConnectionIdleForItsIdleTimeout) {
+  nlohmann::json orders = ordersConfig("o1", echo_.port(), "Strict",
+                                       nlohmann::json::array({{{"serviceAccount", "web"}}}));
+  orders["timeouts"]["idle"] = "300ms";  // web keeps its default (minutes)
+  orders_->serve(orders);
+  web_->serve(webConfig("w1", orders_->port("mesh-inbound")));
+
+  auto client = connect();
+  ASSERT_TRUE(client->connected());
+  EXPECT_EQ(roundTrip(*client, "still there?"), "still there?");
+  // Nothing moves: orders' relay closes both its connections, and web's passes the end on.
+  const auto quiet = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client->awaitClose(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - quiet, 250ms) << "closed before it was idle";
 }
 
 TEST_F(MeshSidecarTcpTest, TheServerSidecarClosesACallerItsAuthorizationDoesNotAdmit) {

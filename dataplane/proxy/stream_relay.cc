@@ -5,8 +5,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace meshgate::dp {
@@ -46,21 +44,6 @@ asio::awaitable<void> copy(ByteStream& from, ByteStream& to, Steady::time_point&
   }
 }
 
-// Ends when nothing moved for `idle`: closing both streams ends the copies.
-asio::awaitable<void> idleWatch(ByteStream& a, ByteStream& b, Steady::time_point& lastActivity,
-                                std::chrono::milliseconds idle) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    const auto deadline = lastActivity + idle;
-    if (Steady::now() >= deadline) break;
-    timer.expires_at(deadline);
-    auto [ec] = co_await timer.async_wait(kNoThrow);
-    if (ec) co_return;  // cancelled: the copies ended first
-  }
-  a.close();
-  b.close();
-}
-
 }  // namespace
 
 asio::awaitable<void> relayStreams(ByteStream& downstream, ByteStream& upstream,
@@ -70,7 +53,10 @@ asio::awaitable<void> relayStreams(ByteStream& downstream, ByteStream& upstream,
   Steady::time_point lastActivity = Steady::now();
   co_await ((copy(downstream, upstream, lastActivity, counters.downstreamToUpstream) &&
              copy(upstream, downstream, lastActivity, counters.upstreamToDownstream)) ||
-            idleWatch(downstream, upstream, lastActivity, idleTimeout));
+            closeWhenIdle(lastActivity, idleTimeout, [&] {
+              downstream.close();
+              upstream.close();
+            }));
   downstream.close();
   upstream.close();
 }

@@ -168,9 +168,17 @@ asio::awaitable<void> relayDirection(tcp::socket& from, tcp::socket& to,
   }
 }
 
-// Ends when nothing moved for `idle`: closing both sockets ends both directions.
-asio::awaitable<void> idleWatch(tcp::socket& a, tcp::socket& b, Steady::time_point& lastActivity,
-                                std::chrono::milliseconds idle) {
+void closeBoth(tcp::socket& a, tcp::socket& b) {
+  boost::system::error_code ignored;
+  a.close(ignored);
+  b.close(ignored);
+}
+
+}  // namespace
+
+asio::awaitable<void> closeWhenIdle(const Steady::time_point& lastActivity,
+                                    std::chrono::milliseconds idle,
+                                    std::function<void()> closeBoth) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   for (;;) {
     const auto deadline = lastActivity + idle;
@@ -179,12 +187,8 @@ asio::awaitable<void> idleWatch(tcp::socket& a, tcp::socket& b, Steady::time_poi
     auto [ec] = co_await timer.async_wait(kNoThrow);
     if (ec) co_return;  // cancelled: both directions ended first
   }
-  boost::system::error_code ignored;
-  a.close(ignored);
-  b.close(ignored);
+  closeBoth();
 }
-
-}  // namespace
 
 asio::awaitable<boost::system::error_code> connectTcp(tcp::socket& socket,
                                                       const tcp::endpoint& target,
@@ -213,10 +217,8 @@ asio::awaitable<void> relayConnected(tcp::socket& downstream, tcp::socket& upstr
   Steady::time_point lastActivity = Steady::now();
   co_await ((relayDirection(downstream, upstream, lastActivity, counters.downstreamToUpstream) &&
              relayDirection(upstream, downstream, lastActivity, counters.upstreamToDownstream)) ||
-            idleWatch(downstream, upstream, lastActivity, idleTimeout));
-  boost::system::error_code ignored;
-  downstream.close(ignored);
-  upstream.close(ignored);
+            closeWhenIdle(lastActivity, idleTimeout, [&] { closeBoth(downstream, upstream); }));
+  closeBoth(downstream, upstream);
 }
 
 asio::awaitable<void> relayTcp(tcp::socket client, tcp::endpoint target, TcpRelayLimits limits) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -45,6 +46,13 @@ boost::asio::awaitable<void> relayConnected(boost::asio::ip::tcp::socket& downst
                                             boost::asio::ip::tcp::socket& upstream,
                                             std::chrono::milliseconds idleTimeout,
                                             TcpRelayCounters counters = {});
+
+// The idle timeout of a relay, run beside its two directions (`||`): once `lastActivity`, which
+// the directions move forward, is `idle` in the past, calls `closeBoth`, which ends them. Returns
+// without calling it when cancelled (the directions ended first).
+boost::asio::awaitable<void> closeWhenIdle(
+    const std::chrono::steady_clock::time_point& lastActivity, std::chrono::milliseconds idle,
+    std::function<void()> closeBoth);
 
 // Connects to `target` (connect timeout), then relays. Returns once the relay is over; `client`
 // is closed by then (at once when the connect fails).
