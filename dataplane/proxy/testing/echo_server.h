@@ -20,17 +20,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "dataplane/proxy/testing/loopback_listener.h"
+
 namespace meshgate::dp::testing {
 
 class EchoServer {
  public:
   explicit EchoServer(std::string greeting = {})
       : greeting_(std::move(greeting)), acceptor_(context_) {
-    const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
+    port_ = listenOnLoopback(acceptor_);
     boost::asio::co_spawn(context_, acceptLoop(), boost::asio::detached);
     thread_ = std::thread([this] { context_.run(); });
   }

@@ -27,6 +27,7 @@
 #include <boost/asio/write.hpp>
 
 #include "dataplane/http2/server_codec.h"
+#include "dataplane/proxy/testing/loopback_listener.h"
 
 namespace meshgate::dp::testing {
 
@@ -39,11 +40,7 @@ class Http2App {
       respond_ = [](const http2::RequestHead& head, const std::string&) {
         return head.method + " " + head.path;
       };
-    const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
+    port_ = listenOnLoopback(acceptor_);
     boost::asio::co_spawn(context_, acceptLoop(), boost::asio::detached);
     thread_ = std::thread([this] { context_.run(); });
   }

@@ -1,31 +1,21 @@
 // Http2Client: the HTTP/2 client end of the proxy's HTTP/2 request-path tests
-// (http2_request_path_test.cc). libnghttp2's client session — the HTTP/2 of curl and h2load —
-// over a loopback socket of its own, in cleartext (h2c with prior knowledge: the preface first)
-// or over TLS with ALPN (the protocols a test offers, "h2" unless told). A test submits streams
-// (headers, a body — whole, or sent piece by piece —, trailers), resets them, and pumps the
-// connection with runUntil() until what it waits for holds; each stream's response (status,
-// fields, body, trailers, how it closed) and the connection's GOAWAY and close are recorded. For
-// malformed-frame tests, sendRaw() writes bytes as they are, and a client made with
-// startSession = false runs no HTTP/2 at all: it sends only what the test gives it and collects
-// what arrives (raw(); frames() splits it into frames, testing/http2_frames.h), which is also how a
-// test speaks HTTP/1.1 over the TLS connection. Every call is bounded by a deadline (10 s unless
-// told), so a proxy that does not answer fails the test instead of hanging it. Header-only, test
-// code, used on the test thread only.
+// (http2_request_path_test.cc). libnghttp2's client session — the HTTP/2 of curl and h2load — over
+// a connection of its own to loopback (testing/client_transport.h), in cleartext (h2c with prior
+// knowledge: the preface first) or over TLS with ALPN (the protocols a test offers, "h2" unless
+// told). A test submits streams (headers, a body — whole, or sent piece by piece —, trailers),
+// resets them, and pumps the connection with runUntil() until what it waits for holds; each
+// stream's response (status, fields, body, trailers, how it closed) and the connection's GOAWAY and
+// close are recorded. For malformed-frame tests, sendRaw() writes bytes as they are, and a client
+// made with startSession = false runs no HTTP/2 at all: it sends only what the test gives it and
+// collects what arrives (raw(); frames() splits it into frames, testing/http2_frames.h), which is
+// also how a test speaks HTTP/1.1 over the TLS connection. Every call is bounded by a deadline
+// (10 s unless told), so a proxy that does not answer fails the test instead of hanging it.
+// Header-only, test code, used on the test thread only.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/proxy/testing/client_transport.h"
 #include "dataplane/proxy/testing/http2_frames.h"
 
 namespace meshgate::dp::testing {
@@ -146,28 +137,30 @@ class Http2Client {
   using Clock = std::chrono::steady_clock;
 
   explicit Http2Client(uint16_t port, Http2ClientOptions options = {})
-      : options_(std::move(options)) {
+      : options_(std::move(options)),
+        transport_([this](std::string_view plaintext) { plainReceived(plaintext); },
+                   [this](std::string why) { failed(std::move(why)); }) {
     const auto deadline = Clock::now() + options_.timeout;
-    if (!connectSocket(port, deadline)) return;
-    if (options_.tls && !startTls(deadline)) return;
+    if (!transport_.connect(port, deadline)) return;
+    if (options_.tls &&
+        !transport_.startTls({.alpn = options_.alpn, .serverName = options_.serverName}, deadline))
+      return;
     if (options_.startSession) startSession();
   }
   ~Http2Client() {
     if (session_ != nullptr) nghttp2_session_del(session_);
-    if (ssl_ != nullptr) SSL_free(ssl_);  // frees its BIOs
-    if (sslContext_ != nullptr) SSL_CTX_free(sslContext_);
-    if (fd_ >= 0) ::close(fd_);
+    transport_.close();  // the connection after the session on it
   }
   Http2Client(const Http2Client&) = delete;
   Http2Client& operator=(const Http2Client&) = delete;
 
   // Connected (over TLS: handshaken), the session started, and no call failed so far; false:
   // error() says why.
-  bool ok() const { return fd_ >= 0 && error_.empty(); }
+  bool ok() const { return transport_.hasSocket() && error_.empty(); }
   // What went wrong last: "connect: Connection refused", "timed out", a nghttp2 error, …
   const std::string& error() const { return error_; }
   // TLS: the protocol ALPN chose ("h2", "http/1.1"), empty when none.
-  const std::string& alpnProtocol() const { return alpn_; }
+  const std::string& alpnProtocol() const { return transport_.alpnProtocol(); }
 
   // ---- Streams ----
 
@@ -275,7 +268,7 @@ class Http2Client {
     const auto deadline = Clock::now() + timeout.value_or(options_.timeout);
     for (;;) {
       produce();
-      flushSome();
+      transport_.flush();
       if (condition()) return true;
       if (!alive()) {
         if (error_.empty()) error_ = "connection ended";
@@ -299,8 +292,8 @@ class Http2Client {
   bool sendRaw(std::string_view bytes,
                std::optional<std::chrono::milliseconds> timeout = std::nullopt) {
     produce();
-    queuePlain(bytes);
-    return runUntil([this] { return wire_.size() == wireSent_; }, timeout);
+    transport_.queue(bytes);
+    return runUntil([this] { return transport_.allWritten(); }, timeout);
   }
 
   // Pumps until the server closed the connection.
@@ -312,7 +305,7 @@ class Http2Client {
   }
 
   // The server closed the connection (FIN, reset, or TLS close_notify).
-  bool peerClosed() const { return peerClosed_ || tlsClosed_; }
+  bool peerClosed() const { return transport_.peerClosed(); }
   // The last GOAWAY received, and how many.
   const std::optional<Http2GoAway>& goAway() const { return goAway_; }
   size_t goAwayCount() const { return goAwayCount_; }
@@ -331,211 +324,6 @@ class Http2Client {
     bool deferred = false;    // nghttp2 waits for sendBody()
     Http2Fields trailers;
   };
-
-  // ---- Socket and TLS ----
-
-  bool connectSocket(uint16_t port, Clock::time_point deadline) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return fail("socket");
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      if (errno != EINPROGRESS) return fail("connect");
-      if (!pollFor(POLLOUT, deadline)) return failed("connect: timed out");
-      int soError = 0;
-      socklen_t length = sizeof soError;
-      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soError, &length);
-      if (soError != 0) return failed("connect: " + std::string(std::strerror(soError)));
-    }
-    return true;
-  }
-
-  // TLS over memory BIOs: the client moves the bytes between them and the socket itself (with
-  // MSG_NOSIGNAL, so a reset connection is an error, not SIGPIPE).
-  bool startTls(Clock::time_point deadline) {
-    sslContext_ = SSL_CTX_new(TLS_client_method());
-    if (sslContext_ == nullptr) return failed("SSL_CTX_new failed");
-    SSL_CTX_set_verify(sslContext_, SSL_VERIFY_NONE, nullptr);  // a test certificate
-    ssl_ = SSL_new(sslContext_);
-    if (ssl_ == nullptr) return failed("SSL_new failed");
-    BIO* in = BIO_new(BIO_s_mem());
-    BIO* out = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(in, -1);  // empty: "retry", not EOF
-    SSL_set_bio(ssl_, in, out);
-    sslIn_ = in;
-    sslOut_ = out;
-    if (!options_.alpn.empty()) {
-      std::string wire;
-      for (const auto& protocol : options_.alpn) {
-        wire.push_back(static_cast<char>(protocol.size()));
-        wire.append(protocol);
-      }
-      SSL_set_alpn_protos(ssl_, reinterpret_cast<const unsigned char*>(wire.data()),
-                          static_cast<unsigned>(wire.size()));
-    }
-    if (!options_.serverName.empty()) SSL_set_tlsext_host_name(ssl_, options_.serverName.c_str());
-    SSL_set_connect_state(ssl_);
-    for (;;) {
-      ERR_clear_error();
-      const int result = SSL_do_handshake(ssl_);
-      drainTlsOutput();
-      flushSome();
-      if (result == 1) break;
-      const int error = SSL_get_error(ssl_, result);
-      if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
-        return failed("TLS handshake failed: " + tlsErrors());
-      if (!socketIo(deadline, /*feedTls=*/false)) {
-        if (error_.empty()) error_ = "TLS handshake: connection ended";
-        return false;
-      }
-      if (peerClosed_) return failed("TLS handshake: connection closed by the server");
-    }
-    const unsigned char* protocol = nullptr;
-    unsigned length = 0;
-    SSL_get0_alpn_selected(ssl_, &protocol, &length);
-    if (protocol != nullptr) alpn_.assign(reinterpret_cast<const char*>(protocol), length);
-    readTls();  // what came with the end of the handshake (kept as raw() until a session starts)
-    return true;
-  }
-
-  static std::string tlsErrors() {
-    std::string out;
-    while (const unsigned long code = ERR_get_error()) {
-      char text[256];
-      ERR_error_string_n(code, text, sizeof text);
-      if (!out.empty()) out.append("; ");
-      out.append(text);
-    }
-    return out.empty() ? "unknown" : out;
-  }
-
-  // Plaintext for the server: straight to the socket's queue, or through TLS.
-  void queuePlain(std::string_view bytes) {
-    if (ssl_ == nullptr) {
-      wire_.append(bytes);
-      return;
-    }
-    while (!bytes.empty()) {
-      ERR_clear_error();
-      const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
-      if (n <= 0) {
-        failed("TLS write failed: " + tlsErrors());
-        return;
-      }
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    drainTlsOutput();
-  }
-
-  void drainTlsOutput() {
-    char chunk[16 * 1024];
-    for (;;) {
-      const int n = BIO_read(sslOut_, chunk, sizeof chunk);
-      if (n <= 0) break;
-      wire_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  // Writes what it can of wire_ without waiting.
-  void flushSome() {
-    while (fd_ >= 0 && !writeFailed_ && wireSent_ < wire_.size()) {
-      const ssize_t n =
-          ::send(fd_, wire_.data() + wireSent_, wire_.size() - wireSent_, MSG_NOSIGNAL);
-      if (n > 0) {
-        wireSent_ += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
-      writeFailed_ = true;
-      fail("write");
-    }
-    if (wireSent_ == wire_.size()) {
-      wire_.clear();
-      wireSent_ = 0;
-    }
-  }
-
-  // Waits (until `deadline`) for the socket to be readable or, with bytes queued, writable; reads
-  // what is there (feeding TLS and the session when `feedTls`). False when nothing more can
-  // happen: the connection ended, or the deadline passed.
-  bool socketIo(Clock::time_point deadline, bool feedTls) {
-    if (fd_ < 0 || peerClosed_) return false;
-    const short events = static_cast<short>(POLLIN | (wireSent_ < wire_.size() ? POLLOUT : 0));
-    if (!pollFor(events, deadline)) return false;
-    flushSome();
-    char chunk[16 * 1024];
-    for (;;) {
-      const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-      if (n > 0) {
-        received(std::string_view(chunk, static_cast<size_t>(n)), feedTls);
-        continue;
-      }
-      if (n == 0 || errno == ECONNRESET) {
-        peerClosed_ = true;
-        return true;
-      }
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
-      fail("read");
-      peerClosed_ = true;
-      return true;
-    }
-  }
-
-  void received(std::string_view bytes, bool feedTls) {
-    if (ssl_ == nullptr) {
-      plainReceived(bytes);
-      return;
-    }
-    BIO_write(sslIn_, bytes.data(), static_cast<int>(bytes.size()));
-    if (feedTls) readTls();  // else the handshake reads it
-  }
-
-  // Decrypts what the TLS input holds.
-  void readTls() {
-    char plain[16 * 1024];
-    for (;;) {
-      ERR_clear_error();
-      const int n = SSL_read(ssl_, plain, sizeof plain);
-      if (n > 0) {
-        plainReceived(std::string_view(plain, static_cast<size_t>(n)));
-        continue;
-      }
-      const int error = SSL_get_error(ssl_, n);
-      if (error == SSL_ERROR_ZERO_RETURN)
-        tlsClosed_ = true;
-      else if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
-        failed("TLS read failed: " + tlsErrors());
-      break;
-    }
-    drainTlsOutput();  // post-handshake messages
-  }
-
-  void plainReceived(std::string_view bytes) {
-    if (session_ == nullptr) {
-      raw_.append(bytes);
-      return;
-    }
-    if (!protocolError_.empty()) return;
-    const ssize_t n = nghttp2_session_mem_recv(
-        session_, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    if (n < 0) protocolError_ = nghttp2_strerror(static_cast<int>(n));
-  }
-
-  bool pollFor(short events, Clock::time_point deadline) {
-    for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd p{.fd = fd_, .events = events, .revents = 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
-      if (ready > 0) return true;
-      if (ready < 0 && errno != EINTR) return false;
-    }
-  }
 
   // ---- The session ----
 
@@ -567,10 +355,10 @@ class Http2Client {
       plainReceived(early);
     }
     produce();
-    flushSome();
+    transport_.flush();
   }
 
-  // Moves what the session has to send into the socket's queue.
+  // Moves what the session has to send into the transport's queue.
   void produce() {
     if (session_ == nullptr || !protocolError_.empty()) return;
     for (;;) {
@@ -581,13 +369,25 @@ class Http2Client {
         return;
       }
       if (n == 0) return;
-      queuePlain(std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(n)));
+      transport_.queue(
+          std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(n)));
     }
   }
 
+  // The transport's plaintext: into the session, or kept as raw() without one.
+  void plainReceived(std::string_view bytes) {
+    if (session_ == nullptr) {
+      raw_.append(bytes);
+      return;
+    }
+    if (!protocolError_.empty()) return;
+    const ssize_t n = nghttp2_session_mem_recv(
+        session_, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    if (n < 0) protocolError_ = nghttp2_strerror(static_cast<int>(n));
+  }
+
   bool alive() const {
-    if (fd_ < 0 || writeFailed_) return false;
-    if (peerClosed_ || tlsClosed_) return false;
+    if (!transport_.usable()) return false;
     if (session_ != nullptr && !protocolError_.empty()) return false;
     return true;
   }
@@ -595,7 +395,7 @@ class Http2Client {
   // Waits a short slice at most, so that runUntil() re-checks a condition that depends on
   // something else than this connection (an upstream's recording).
   void waitAndRead(Clock::time_point deadline) {
-    socketIo(std::min(deadline, Clock::now() + kSlice), /*feedTls=*/true);
+    transport_.waitAndTransfer(std::min(deadline, Clock::now() + kSlice));
   }
 
   static Http2Client& self(void* user) { return *static_cast<Http2Client*>(user); }
@@ -692,10 +492,6 @@ class Http2Client {
     return 0;
   }
 
-  bool fail(std::string_view what) {
-    error_ = std::string(what) + ": " + std::strerror(errno);
-    return false;
-  }
   bool failed(std::string why) {
     error_ = std::move(why);
     return false;
@@ -704,19 +500,8 @@ class Http2Client {
   static constexpr std::chrono::milliseconds kSlice{5};
 
   Http2ClientOptions options_;
-  int fd_ = -1;
   std::string error_;
-  std::string wire_;  // bytes for the socket; wire_[wireSent_…] not written yet
-  size_t wireSent_ = 0;
-  bool writeFailed_ = false;
-  bool peerClosed_ = false;
-
-  SSL_CTX* sslContext_ = nullptr;
-  SSL* ssl_ = nullptr;
-  BIO* sslIn_ = nullptr;   // owned by ssl_
-  BIO* sslOut_ = nullptr;  // owned by ssl_
-  bool tlsClosed_ = false;
-  std::string alpn_;
+  ClientTransport transport_;
 
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, Stream> streams_;

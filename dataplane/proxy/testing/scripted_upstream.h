@@ -40,6 +40,7 @@
 
 #include "dataplane/http/chunked_decoder.h"
 #include "dataplane/http/http1_parser.h"
+#include "dataplane/proxy/testing/loopback_listener.h"
 
 namespace meshgate::dp::testing {
 
@@ -116,11 +117,7 @@ class ScriptedUpstream {
   explicit ScriptedUpstream(std::vector<ConnectionScript> scripts = {},
                             ConnectionScript afterwards = ConnectionScript().close())
       : scripts_(std::move(scripts)), afterwards_(std::move(afterwards)), acceptor_(context_) {
-    const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
+    port_ = listenOnLoopback(acceptor_);
     boost::asio::co_spawn(context_, acceptLoop(), boost::asio::detached);
     std::promise<void> stopped;
     stopped_ = stopped.get_future();

@@ -22,6 +22,7 @@
 #include <boost/asio/write.hpp>
 
 #include "dataplane/proxy/testing/fake_config_server.h"
+#include "dataplane/proxy/testing/loopback_listener.h"
 
 namespace meshgate::dp::testing {
 
@@ -31,11 +32,7 @@ class TlsEchoServer {
       : name_(std::move(name)), tls_(boost::asio::ssl::context::tls_server), acceptor_(context_) {
     tls_.use_certificate_chain(boost::asio::buffer(certificate.certificatePem));
     tls_.use_private_key(boost::asio::buffer(certificate.keyPem), boost::asio::ssl::context::pem);
-    const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), 0);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
+    port_ = listenOnLoopback(acceptor_);
     boost::asio::co_spawn(context_, acceptLoop(), boost::asio::detached);
     thread_ = std::thread([this] { context_.run(); });
   }
