@@ -12,6 +12,7 @@
 #include <csignal>
 
 #include "base/termination_signals.h"
+#include "base/testing/eventually.h"
 #include "kube/fake_transport.h"
 
 namespace kube {
@@ -312,22 +313,25 @@ TEST_F(ManagerTest, SigtermDuringTheStopAfterLostLeadershipExitsZero) {
   Manager manager(clock_, options(true));
   manager.addServer(part("metrics"));
   manager.addInformer(*informer_);
-  manager.addLeaderPart({.name = "controllers",
-                         .start = [this](const StopToken&) -> std::string {
-                           note("start controllers");
-                           return "";
-                         },
-                         .stop =
-                             [this] {
-                               note("stop controllers");
-                               EXPECT_EQ(kill(getpid(), SIGTERM),
-                                         0);  // the kubelet gives up waiting
-                             }});
-  meshgate::TerminationSignals signals;
   std::atomic<bool> signalled{false};
+  manager.addLeaderPart(
+      {.name = "controllers",
+       .start = [this](const StopToken&) -> std::string {
+         note("start controllers");
+         return "";
+       },
+       .stop =
+           [this, &signalled] {
+             note("stop controllers");
+             // The kubelet gives up waiting, and this stop outlasts the
+             // signal's handling (on the signal thread), as a slow one would.
+             EXPECT_EQ(kill(getpid(), SIGTERM), 0);
+             EXPECT_TRUE(meshgate::testing::eventually([&signalled] { return signalled.load(); }));
+           }});
+  meshgate::TerminationSignals signals;
   signals.start([&](int) {
-    signalled.store(true);
     manager.requestStop();
+    signalled.store(true);
   });
   int exitCode = -1;
   std::thread runner([&] { exitCode = manager.run(); });
