@@ -227,6 +227,19 @@ bool forwardableTrailer(std::string_view name) {
 
 }  // namespace
 
+void writeChunk(std::string& out, std::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  size_t count = 0;
+  for (size_t n = data.size(); n > 0 || count == 0; n >>= 4)
+    digits[count++] = kHex[n & 0xF];
+  while (count > 0)
+    out.push_back(digits[--count]);
+  out.append("\r\n");
+  out.append(data);
+  out.append("\r\n");
+}
+
 void writeLastChunk(std::string& out, const std::vector<http2::Field>& trailers) {
   out.append("0\r\n");
   for (const auto& field : trailers)

@@ -48,6 +48,9 @@ void writeDownstreamResponseHead(std::string& out, const http::ResponseHead& res
 void collectHttp2ResponseFields(std::vector<http2::Field>& out, const http::ResponseHead& response,
                                 const HeaderEdits* edits, const HeaderList* added);
 
+// One chunk of a chunked body: its size in hex, CRLF, `data`, CRLF (appended to `out`).
+void writeChunk(std::string& out, std::string_view data);
+
 // The last chunk of a chunked body, with `trailers` (an HTTP/2 request's) as its trailer section.
 void writeLastChunk(std::string& out, const std::vector<http2::Field>& trailers);
 

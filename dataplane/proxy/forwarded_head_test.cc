@@ -62,6 +62,12 @@ TEST(ForwardedHeadTest, TeIsCutDownToTrailers) {
   EXPECT_THAT(out, Not(HasSubstr("TE:")));
 }
 
+TEST(ForwardedHeadTest, AChunkCarriesItsSizeInHex) {
+  std::string out = "x";
+  writeChunk(out, std::string(26, 'a'));
+  EXPECT_EQ(out, "x1a\r\n" + std::string(26, 'a') + "\r\n");
+}
+
 TEST(ForwardedHeadTest, TrailersCrossVersionsWithoutFramingFields) {
   std::string chunk = "leading";
   writeLastChunk(chunk, {{"x-sum", "1"}, {"content-length", "9"}, {"host", "h"}, {"x-b", "2 3"}});

@@ -29,19 +29,6 @@ using Steady = std::chrono::steady_clock;
 constexpr uint32_t kInternalError = 2;  // RST_STREAM INTERNAL_ERROR
 constexpr uint32_t kCancel = 8;         // RST_STREAM CANCEL
 
-void appendChunk(std::string& out, std::string_view data) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char size[16];
-  size_t digits = 0;
-  for (size_t n = data.size(); n > 0 || digits == 0; n >>= 4)
-    size[digits++] = kHex[n & 0xF];
-  while (digits > 0)
-    out.push_back(size[--digits]);
-  out.append("\r\n");
-  out.append(data);
-  out.append("\r\n");
-}
-
 // The request asks for 100 (Continue) before it sends its body.
 bool expectsContinue(const http2::RequestHead& head) {
   for (const auto& field : head.headers)
@@ -353,19 +340,7 @@ asio::awaitable<void> Http2Exchange::handle() {
       reply(makeLocalReply(413, "request body too large\n"), rule, std::nullopt);
       co_return;
     }
-    if (requestEnded_ && !requestTrailers_.empty()) {
-      // The whole body is here, with trailers: HTTP/1.1 carries those only in a chunked body's
-      // last chunk, so it goes upstream chunked (and can still be replayed).
-      bodyComplete_ = true;
-      std::erase_if(request_.headers, [](const http::Header& header) {
-        return asciiEqualsIgnoreCase(header.name, "content-length");
-      });
-      request_.framing = http::BodyFraming::Chunked;
-      request_.headers.push_back({"transfer-encoding", "chunked"});
-      if (!pending_.empty()) appendChunk(framed_, pending_);
-      writeLastChunk(framed_, requestTrailers_);
-      pending_.clear();
-    } else if (requestEnded_) {
+    if (requestEnded_ && requestTrailers_.empty()) {
       // The whole body is here: it goes upstream with its length, and can be replayed.
       bodyComplete_ = true;
       framed_ = std::move(pending_);
@@ -376,16 +351,26 @@ asio::awaitable<void> Http2Exchange::handle() {
         contentLength = std::to_string(framed_.size());
         request_.headers.push_back({"content-length", contentLength});
       }
-    } else if (head_.contentLength) {
+    } else if (!requestEnded_ && head_.contentLength) {
       request_.framing = http::BodyFraming::ContentLength;
       framed_ = std::move(pending_);
       pending_.clear();
     } else {
-      chunkedUpstream_ = true;
+      // Chunked: a body that streams without a length, or a whole one with trailers, which
+      // HTTP/1.1 carries only in the last chunk (the length it declared cannot go with chunks).
+      std::erase_if(request_.headers, [](const http::Header& header) {
+        return asciiEqualsIgnoreCase(header.name, "content-length");
+      });
       request_.framing = http::BodyFraming::Chunked;
       request_.headers.push_back({"transfer-encoding", "chunked"});
-      if (!pending_.empty()) appendChunk(framed_, pending_);
+      if (!pending_.empty()) writeChunk(framed_, pending_);
       pending_.clear();
+      if (requestEnded_) {
+        bodyComplete_ = true;  // and can still be replayed
+        writeLastChunk(framed_, requestTrailers_);
+      } else {
+        chunkedUpstream_ = true;
+      }
     }
   }
 
@@ -519,7 +504,7 @@ asio::awaitable<BodyOutcome> Http2Exchange::streamRest(BodyWriter& upstream) {
       sending.clear();
       const size_t bytes = pending_.size();
       if (chunkedUpstream_)
-        appendChunk(sending, pending_);
+        writeChunk(sending, pending_);
       else
         sending.swap(pending_);
       pending_.clear();

@@ -24,6 +24,7 @@ using testing::Http2App;
 using testing::Http2Client;
 using testing::Http2Request;
 using testing::Http2Response;
+using testing::http2UpstreamConfig;
 using testing::json;
 using testing::okResponse;
 using testing::parseReceived;
@@ -33,12 +34,6 @@ using testing::RawHttpClient;
 using testing::Received;
 using testing::ScriptedUpstream;
 using testing::StandaloneProxy;
-
-json http2UpstreamConfig(uint16_t appPort) {
-  json config = proxyConfig(appPort);
-  config["clusters"][0]["http2Ports"] = {80};
-  return config;
-}
 
 std::optional<std::string> fieldOf(const std::vector<http2::Field>& fields, std::string_view name) {
   for (const auto& field : fields)

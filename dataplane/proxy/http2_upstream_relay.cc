@@ -11,17 +11,6 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-void appendChunkHeader(std::string& out, size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char digits[16];
-  size_t count = 0;
-  for (size_t n = size; n > 0 || count == 0; n >>= 4)
-    digits[count++] = kHex[n & 0xF];
-  while (count > 0)
-    out.push_back(digits[--count]);
-  out.append("\r\n");
-}
-
 }  // namespace
 
 asio::awaitable<Http1RelayResult> relayHttp2ToHttp1(Http1RelayRequest request) {
@@ -44,9 +33,10 @@ asio::awaitable<Http1RelayResult> relayHttp2ToHttp1(Http1RelayRequest request) {
       out.clear();
       const size_t bytes = body.size();
       if (withBody) {
-        if (chunked) appendChunkHeader(out, bytes);
-        out.append(body);
-        if (chunked) out.append("\r\n");
+        if (chunked)
+          writeChunk(out, body);
+        else
+          out.append(body);
       }
       body.clear();
       arm();

@@ -17,17 +17,11 @@ namespace {
 using testing::closedPort;
 using testing::get;
 using testing::Http2App;
+using testing::http2UpstreamConfig;
 using testing::json;
-using testing::proxyConfig;
 using testing::RawHttpClient;
 using testing::request;
 using testing::StandaloneProxy;
-
-json http2Config(uint16_t appPort) {
-  json config = proxyConfig(appPort);
-  config["clusters"][0]["http2Ports"] = {80};
-  return config;
-}
 
 TEST(Http2UpstreamTest, AnHttp1RequestGoesOutAsAStreamAndComesBackAsHttp1) {
   Http2App app([](const http2::RequestHead& head, const std::string&) {
@@ -38,7 +32,7 @@ TEST(Http2UpstreamTest, AnHttp1RequestGoesOutAsAStreamAndComesBackAsHttp1) {
         answer += " " + field.name + "=" + field.value;
     return answer;
   });
-  StandaloneProxy proxy(http2Config(app.port()));
+  StandaloneProxy proxy(http2UpstreamConfig(app.port()));
   RawHttpClient client(proxy.port());
   ASSERT_TRUE(client.send(get("/orders?id=7")));
   const auto response = client.readResponse();
@@ -59,7 +53,7 @@ TEST(Http2UpstreamTest, RequestBodiesArriveWithoutHttp1Framing) {
   Http2App app([](const http2::RequestHead&, const std::string& body) {
     return "got " + std::to_string(body.size()) + ":" + body.substr(0, 16);
   });
-  StandaloneProxy proxy(http2Config(app.port()));
+  StandaloneProxy proxy(http2UpstreamConfig(app.port()));
   RawHttpClient client(proxy.port());
   ASSERT_TRUE(client.send(request("POST", "/upload", "app.test", "Content-Length: 11\r\n") +
                           "hello world"));
@@ -76,7 +70,7 @@ TEST(Http2UpstreamTest, RequestBodiesArriveWithoutHttp1Framing) {
 
 TEST(Http2UpstreamTest, ALargeBodyStreamsBothWays) {
   Http2App app([](const http2::RequestHead&, const std::string& body) { return body; });
-  json config = http2Config(app.port());
+  json config = http2UpstreamConfig(app.port());
   config["limits"]["maxRetryBufferBytes"] = 1024;  // so the request body streams
   StandaloneProxy proxy(config);
   std::string body(1 << 20, '\0');
@@ -96,7 +90,7 @@ TEST(Http2UpstreamTest, ALargeBodyStreamsBothWays) {
 TEST(Http2UpstreamTest, ABodyOfUnknownLengthIsChunkedForHttp11AndEndsAtTheCloseForHttp10) {
   Http2App app([](const http2::RequestHead&, const std::string&) { return "hello"; });
   app.setAnnounceLength(false);
-  StandaloneProxy proxy(http2Config(app.port()));
+  StandaloneProxy proxy(http2UpstreamConfig(app.port()));
 
   RawHttpClient http11(proxy.port());
   ASSERT_TRUE(http11.send(get("/")));
@@ -120,7 +114,7 @@ TEST(Http2UpstreamTest, ABodyOfUnknownLengthIsChunkedForHttp11AndEndsAtTheCloseF
 TEST(Http2UpstreamTest, AGrpcHealthCheckFollowsTheServingStatus) {
   using meshgate::testing::eventually;
   Http2App app;
-  json config = http2Config(app.port());
+  json config = http2UpstreamConfig(app.port());
   config["clusters"][0]["healthCheck"] = {{"path", "/grpc.health.v1.Health/Check"},
                                           {"interval", "100ms"},
                                           {"timeout", "100ms"},
@@ -143,7 +137,7 @@ TEST(Http2UpstreamTest, AGrpcHealthCheckFollowsTheServingStatus) {
 }
 
 TEST(Http2UpstreamTest, AnUpstreamThatIsNotThereIsAConnectFailure) {
-  StandaloneProxy proxy(http2Config(closedPort()));
+  StandaloneProxy proxy(http2UpstreamConfig(closedPort()));
   RawHttpClient client(proxy.port());
   ASSERT_TRUE(client.send(get("/")));
   const auto response = client.readResponse();

@@ -25,13 +25,6 @@ constexpr unsigned char kHostNameType = 0;
 
 using Bytes = std::span<const unsigned char>;
 
-// A verdict with nothing else to say.
-ClientHelloInfo withStatus(ClientHelloStatus status) {
-  ClientHelloInfo info;
-  info.status = status;
-  return info;
-}
-
 // Reads big-endian integers and length-prefixed vectors off a span; every read that would pass
 // its end fails instead, and the caller reports kMalformed.
 class Reader {
@@ -211,8 +204,9 @@ ClientHelloInfo parseClientHello(Bytes bytes, size_t maxBytes) {
     size_t recordLength = 0;
     const Bytes header = input.subspan(offset, std::min(kRecordHeaderBytes, input.size() - offset));
     const ClientHelloStatus headerStatus = checkRecordHeader(header, first, recordLength);
-    if (headerStatus == ClientHelloStatus::kNeedMore) return withStatus(outOfInput);
-    if (headerStatus != ClientHelloStatus::kComplete) return withStatus(headerStatus);
+    if (headerStatus == ClientHelloStatus::kNeedMore) return ClientHelloInfo{.status = outOfInput};
+    if (headerStatus != ClientHelloStatus::kComplete)
+      return ClientHelloInfo{.status = headerStatus};
     offset += kRecordHeaderBytes;
 
     const Bytes payload = input.subspan(offset, std::min(recordLength, input.size() - offset));
@@ -220,21 +214,22 @@ ClientHelloInfo parseClientHello(Bytes bytes, size_t maxBytes) {
     message.insert(message.end(), payload.begin(),
                    payload.begin() + static_cast<ptrdiff_t>(std::min(wanted, payload.size())));
     if (!message.empty() && message[0] != kClientHelloMessage)
-      return withStatus(ClientHelloStatus::kMalformed);
+      return ClientHelloInfo{.status = ClientHelloStatus::kMalformed};
     if (messageBytes == 0 && message.size() >= kHandshakeHeaderBytes) {
       messageBytes = kHandshakeHeaderBytes +
                      ((size_t{message[1]} << 16) | (size_t{message[2]} << 8) | message[3]);
       // At least one record header goes in front of it.
       if (messageBytes > maxBytes || maxBytes - messageBytes < kRecordHeaderBytes)
-        return withStatus(ClientHelloStatus::kTooLarge);
+        return ClientHelloInfo{.status = ClientHelloStatus::kTooLarge};
       if (message.size() > messageBytes) message.resize(messageBytes);
     }
     if (messageBytes != 0 && message.size() == messageBytes) {
       info.status = parseBody(Bytes(message).subspan(kHandshakeHeaderBytes), info);
-      if (info.status != ClientHelloStatus::kComplete) return withStatus(info.status);
+      if (info.status != ClientHelloStatus::kComplete)
+        return ClientHelloInfo{.status = info.status};
       return info;
     }
-    if (payload.size() < recordLength) return withStatus(outOfInput);
+    if (payload.size() < recordLength) return ClientHelloInfo{.status = outOfInput};
     offset += recordLength;
   }
 }

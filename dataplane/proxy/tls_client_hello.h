@@ -34,10 +34,10 @@ struct ClientHelloInfo {
   ClientHelloStatus status = ClientHelloStatus::kNeedMore;
   // The host_name of the server_name extension, lower-cased and without a trailing '.';
   // nullopt when the client sent none. Set only when status is kComplete.
-  std::optional<std::string> serverName;
+  std::optional<std::string> serverName{};
   // The application_layer_protocol_negotiation list as sent (in order, as raw bytes); empty when
   // the client sent none. Set only when status is kComplete.
-  std::vector<std::string> alpn;
+  std::vector<std::string> alpn{};
 
   bool operator==(const ClientHelloInfo&) const = default;
 };

@@ -27,13 +27,6 @@ constexpr size_t kInitialPeekBytes = 4096;
 constexpr std::chrono::milliseconds kFirstPause{1};
 constexpr std::chrono::milliseconds kLongestPause{50};
 
-// A verdict with nothing else to say.
-ClientHelloInfo withStatus(ClientHelloStatus status) {
-  ClientHelloInfo info;
-  info.status = status;
-  return info;
-}
-
 // Sets SO_RCVLOWAT while the peek waits for more bytes, and puts the socket's own value back when
 // it goes (the relay after the peek reads with the socket as it was accepted).
 class ReceiveLowWatermark {
@@ -84,17 +77,18 @@ asio::awaitable<ClientHelloInfo> peekClientHello(tcp::socket& socket,
 
   for (;;) {
     if (asio::steady_timer::clock_type::now() >= deadline)
-      co_return withStatus(ClientHelloStatus::kTimedOut);
+      co_return ClientHelloInfo{.status = ClientHelloStatus::kTimedOut};
     timer.expires_at(deadline);
     auto ready = co_await (socket.async_wait(tcp::socket::wait_read, kNoThrow) ||
                            timer.async_wait(kNoThrow));
-    if (ready.index() != 0) co_return withStatus(ClientHelloStatus::kTimedOut);
-    if (std::get<0>(std::get<0>(ready))) co_return withStatus(ClientHelloStatus::kClosed);
+    if (ready.index() != 0) co_return ClientHelloInfo{.status = ClientHelloStatus::kTimedOut};
+    if (std::get<0>(std::get<0>(ready)))
+      co_return ClientHelloInfo{.status = ClientHelloStatus::kClosed};
 
     const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) co_return withStatus(ClientHelloStatus::kClosed);
+    if (n == 0) co_return ClientHelloInfo{.status = ClientHelloStatus::kClosed};
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-      co_return withStatus(ClientHelloStatus::kClosed);
+      co_return ClientHelloInfo{.status = ClientHelloStatus::kClosed};
     const size_t size = n > 0 ? static_cast<size_t>(n) : peeked;
     if (size != peeked) {
       ClientHelloInfo info = parseClientHello(std::span(buffer.data(), size), maxBytes);
@@ -103,7 +97,7 @@ asio::awaitable<ClientHelloInfo> peekClientHello(tcp::socket& socket,
       if (size == buffer.size()) buffer.resize(std::min(maxBytes, buffer.size() * 2));
     } else {
       // Readable with nothing new: the end of the stream (or an error), or a spurious wake.
-      if (peerFinished(fd)) co_return withStatus(ClientHelloStatus::kClosed);
+      if (peerFinished(fd)) co_return ClientHelloInfo{.status = ClientHelloStatus::kClosed};
       timer.expires_at(std::min(deadline, asio::steady_timer::clock_type::now() + pause));
       co_await timer.async_wait(kNoThrow);
       pause = std::min(pause * 2, kLongestPause);

@@ -2,7 +2,6 @@
 #include "test/tools/tcp_call.h"
 
 #include <chrono>
-#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -12,9 +11,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "test/tools/test_client.h"
 
 namespace meshgate::testtools {
 
@@ -24,40 +26,58 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 constexpr auto kNoThrow = net::as_tuple(net::use_awaitable);
 
+using Clock = std::chrono::steady_clock;
+
 struct Outcome {
   std::string received;
   std::string failure;  // empty: the server ended the stream
   bool finished = false;
 };
 
-net::awaitable<void> exchange(std::string host, std::string port, std::string text,
-                              Outcome& outcome) {
+// The whole exchange by `deadline`: the lookup gives up at it, and a watchdog closes the socket
+// then, which ends a connect, write or read still pending.
+net::awaitable<void> exchange(const TcpCallOptions& options, std::string host, std::string port,
+                              Clock::time_point deadline, Outcome& outcome) {
+  const HostLookup lookup = co_await lookUpHost(host, port, deadline, options.timeoutMs);
+  if (!lookup.error.empty()) {
+    outcome.failure = lookup.error;
+    co_return;
+  }
   const auto executor = co_await net::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [resolveError, results] = co_await resolver.async_resolve(host, port, kNoThrow);
-  if (resolveError) {
-    outcome.failure = "resolve " + host + ": " + resolveError.message();
-    co_return;
-  }
   tcp::socket socket(executor);
-  auto [connectError, endpoint] = co_await net::async_connect(socket, results, kNoThrow);
+  bool timedOut = false;
+  net::steady_timer watchdog(executor, deadline);
+  watchdog.async_wait([&socket, &timedOut](const boost::system::error_code& error) {
+    if (error) return;  // cancelled: the exchange ended first
+    timedOut = true;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+  const auto failed = [&](const std::string& what, const boost::system::error_code& error) {
+    outcome.failure = what + ": " +
+                      (timedOut ? "timed out after " + std::to_string(options.timeoutMs) + " ms"
+                                : error.message());
+  };
+  auto [connectError, endpoint] = co_await net::async_connect(socket, lookup.endpoints, kNoThrow);
   if (connectError) {
-    outcome.failure = "connect " + host + ":" + port + ": " + connectError.message();
+    failed("connect " + host + ":" + port, connectError);
     co_return;
   }
-  auto [writeError, written] = co_await net::async_write(socket, net::buffer(text), kNoThrow);
+  auto [writeError, written] =
+      co_await net::async_write(socket, net::buffer(options.send), kNoThrow);
   if (writeError) {
-    outcome.failure = "write: " + writeError.message();
+    failed("write", writeError);
     co_return;
   }
   boost::system::error_code ignored;
   socket.shutdown(tcp::socket::shutdown_send, ignored);
   auto [readError, n] =
       co_await net::async_read(socket, net::dynamic_buffer(outcome.received), kNoThrow);
-  if (readError != net::error::eof) {
-    outcome.failure = "read: " + readError.message();
+  if (readError != net::error::eof || timedOut) {
+    failed("read", readError);
     co_return;
   }
+  watchdog.cancel();
   outcome.finished = true;
 }
 
@@ -84,13 +104,13 @@ int runTcpCallCommand(const TcpCallOptions& options, std::ostream& out, std::ost
   std::string host = options.target.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  Outcome outcome;  // outlives the io_context, which destroys a coroutine cut by the deadline
+  Outcome outcome;
   net::io_context io;
-  net::co_spawn(io, exchange(host, options.target.substr(colon + 1), options.send, outcome),
+  net::co_spawn(io,
+                exchange(options, host, options.target.substr(colon + 1),
+                         Clock::now() + std::chrono::milliseconds(options.timeoutMs), outcome),
                 net::detached);
-  io.run_for(std::chrono::milliseconds(options.timeoutMs));
-  if (!outcome.finished && outcome.failure.empty())
-    outcome.failure = "timed out after " + std::to_string(options.timeoutMs) + " ms";
+  io.run();
   out << outcome.received;
   out.flush();
   if (!outcome.finished) {

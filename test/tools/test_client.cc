@@ -412,6 +412,16 @@ void printResponse(std::ostream& out, const CallResponse& response) {
 
 }  // namespace
 
+net::awaitable<HostLookup> lookUpHost(const std::string& host, const std::string& port,
+                                      Clock::time_point deadline, std::uint64_t timeoutMs) {
+  CallUrl url;
+  url.host = host;
+  url.port = port;
+  Resolved resolved = co_await resolve(url, deadline, timeoutMs);
+  co_return HostLookup{.endpoints = std::move(resolved.endpoints),
+                       .error = resolved.failure ? resolved.failure->message : std::string()};
+}
+
 CLI::App* addCallCommand(CLI::App& app, CallOptions& options) {
   CLI::App* call = app.add_subcommand(
       "call", "send HTTP/1.1 requests to URL; print the response (curl -i) or a JSON summary");

@@ -26,6 +26,7 @@
 // Bad arguments exit non-zero (2 for a bad URL, header or method).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -35,6 +36,8 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
@@ -67,6 +70,19 @@ struct CallUrl {
 // Parses http://HOST[:PORT][/PATH][?QUERY] (a fragment is dropped); nullopt and why if it is not
 // one (another scheme, user info, no host, a bad port).
 std::optional<CallUrl> parseCallUrl(std::string_view text, std::string& why);
+
+// What lookUpHost found: the addresses, or why there are none ("resolve HOST: …").
+struct HostLookup {
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+  std::string error;
+};
+
+// HOST (a name, or an IP address taken as it is) and PORT resolved by `deadline`, with getaddrinfo
+// on a thread of its own that is abandoned at the deadline, so a hung lookup cannot hold the
+// caller past it (`timeoutMs` is what the timed-out error names). The `call` and `tcp` clients'.
+boost::asio::awaitable<HostLookup> lookUpHost(const std::string& host, const std::string& port,
+                                              std::chrono::steady_clock::time_point deadline,
+                                              std::uint64_t timeoutMs);
 
 using CallRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using CallResponse = boost::beast::http::response<boost::beast::http::string_body>;

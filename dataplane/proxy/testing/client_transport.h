@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/proxy/testing/loopback_client_socket.h"
+
 namespace meshgate::dp::testing {
 
 // What ClientTransport::startTls() offers the server.
@@ -58,23 +60,9 @@ class ClientTransport {
   // Opens the socket and connects it to 127.0.0.1:`port`, waiting until `deadline` at most. False
   // once the failure is reported.
   bool connect(uint16_t port, Clock::time_point deadline) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return reportErrno("socket");
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      if (errno != EINPROGRESS) return reportErrno("connect");
-      if (!pollFor(POLLOUT, deadline)) return report("connect: timed out");
-      int soError = 0;
-      socklen_t length = sizeof soError;
-      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soError, &length);
-      if (soError != 0) return report("connect: " + std::string(std::strerror(soError)));
-    }
-    return true;
+    std::string error;
+    fd_ = connectToLoopback(port, deadline, error);
+    return fd_ >= 0 || report(error);
   }
 
   // Runs the TLS handshake on the connected socket, waiting until `deadline` at most; from then
@@ -220,7 +208,7 @@ class ClientTransport {
   bool socketIo(Clock::time_point deadline, bool deliverPlaintext) {
     if (fd_ < 0 || peerClosed_) return false;
     const short events = static_cast<short>(POLLIN | (wireSent_ < wire_.size() ? POLLOUT : 0));
-    if (!pollFor(events, deadline)) return false;
+    if (!pollUntil(fd_, events, deadline)) return false;
     flush();
     char chunk[16 * 1024];
     for (;;) {
@@ -267,18 +255,6 @@ class ClientTransport {
       break;
     }
     drainTlsOutput();  // post-handshake messages
-  }
-
-  bool pollFor(short events, Clock::time_point deadline) {
-    for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd p{.fd = fd_, .events = events, .revents = 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
-      if (ready > 0) return true;
-      if (ready < 0 && errno != EINTR) return false;
-    }
   }
 
   // Hands a failure to the owner; false, for `return report(…)`.

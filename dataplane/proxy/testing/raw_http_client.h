@@ -29,6 +29,7 @@
 #include "base/ascii.h"
 #include "dataplane/http/chunked_decoder.h"
 #include "dataplane/http/http1_parser.h"
+#include "dataplane/proxy/testing/loopback_client_socket.h"
 
 namespace meshgate::dp::testing {
 
@@ -66,31 +67,7 @@ class RawHttpClient {
 
   explicit RawHttpClient(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5))
       : timeout_(timeout) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
-      error_ = "socket: " + std::string(std::strerror(errno));
-      return;
-    }
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-      if (errno != EINPROGRESS || !waitFor(POLLOUT, Clock::now() + timeout_)) {
-        fail("connect");
-        return;
-      }
-      int soError = 0;
-      socklen_t length = sizeof soError;
-      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &soError, &length);
-      if (soError != 0) {
-        error_ = "connect: " + std::string(std::strerror(soError));
-        closeSocket();
-        return;
-      }
-    }
+    fd_ = connectToLoopback(port, Clock::now() + timeout_, error_);
   }
   ~RawHttpClient() { closeSocket(); }
   RawHttpClient(const RawHttpClient&) = delete;
@@ -111,7 +88,7 @@ class RawHttpClient {
         continue;
       }
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail("write");
-      if (!waitFor(POLLOUT, deadline)) return fail("write", "timed out");
+      if (!pollUntil(fd_, POLLOUT, deadline)) return fail("write", "timed out");
     }
     return true;
   }
@@ -211,23 +188,11 @@ class RawHttpClient {
         return fail("read", n == 0 ? "connection closed by the proxy" : "connection reset");
       }
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return fail("read");
-      if (!waitFor(POLLIN, deadline)) return fail("read", "timed out");
+      if (!pollUntil(fd_, POLLIN, deadline)) return fail("read", "timed out");
     }
   }
 
   // Waits until the socket is ready for `events`; false at the deadline.
-  bool waitFor(short events, Clock::time_point deadline) {
-    for (;;) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd p{.fd = fd_, .events = events, .revents = 0};
-      const int ready = ::poll(&p, 1, static_cast<int>(left));
-      if (ready > 0) return true;
-      if (ready < 0 && errno != EINTR) return false;
-    }
-  }
-
   bool fail(std::string_view what, std::string_view why = {}) {
     error_ = std::string(what) + ": " + (why.empty() ? std::strerror(errno) : std::string(why));
     return false;

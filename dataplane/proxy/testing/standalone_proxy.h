@@ -61,6 +61,13 @@ inline json& appRule(json& config) {
   return config["routes"][0]["spec"]["rules"][0];
 }
 
+// proxyConfig, with the upstream port called over HTTP/2 (the cluster's http2Ports).
+inline json http2UpstreamConfig(uint16_t upstreamPort) {
+  json config = proxyConfig(upstreamPort);
+  config["clusters"][0]["http2Ports"] = {80};
+  return config;
+}
+
 // A loopback port nothing listens on: bound, then closed.
 inline uint16_t closedPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
